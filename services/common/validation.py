@@ -1,0 +1,47 @@
+"""Checks shared by every service's request validation."""
+
+from __future__ import annotations
+
+import re
+
+from services.common.errors import Collector
+from services.common.geo import valid_latitude, valid_longitude
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}")
+REQUEST_ID_MAX = 128
+
+
+def check_id(errors: Collector, value: str, field: str) -> bool:
+    if not value:
+        errors.add(field, "is required")
+        return False
+    if not ID_PATTERN.fullmatch(value):
+        errors.add(field, "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        return False
+    return True
+
+
+def check_request_id(errors: Collector, value: str, field: str = "request_id") -> None:
+    if not value:
+        errors.add(field, "is required for idempotent retries")
+    elif len(value) > REQUEST_ID_MAX or not value.isprintable():
+        errors.add(field, f"must be 1-{REQUEST_ID_MAX} printable characters")
+
+
+def check_text(errors: Collector, value: str, field: str, max_len: int, required: bool = False) -> None:
+    if required and not value.strip():
+        errors.add(field, "is required")
+    elif len(value) > max_len:
+        errors.add(field, f"must be at most {max_len} characters")
+    elif any(ord(c) < 32 and c not in "\t" for c in value):
+        errors.add(field, "must not contain control characters")
+
+
+def check_point(errors: Collector, latitude: float, longitude: float, prefix: str = "") -> bool:
+    ok = errors.check(valid_latitude(latitude), f"{prefix}latitude", "must be between -90 and 90")
+    return errors.check(valid_longitude(longitude), f"{prefix}longitude",
+                        "must be between -180 and 180") and ok
+
+
+def check_enum(errors: Collector, value: int, allowed, field: str) -> bool:
+    return errors.check(value in allowed, field, f"must be one of {sorted(allowed)} (got {value})")

@@ -1,0 +1,160 @@
+"""Inventory use cases: load what a decision needs, let the domain decide, write the outcome.
+
+Each handler runs inside a transaction it is given (see services.common.uow)
+and never commits: the caller's unit of work does, or rolls everything back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.common.errors import NotFound
+from services.common.geo import bounding_box, haversine_km
+from services.inventory import repository as repo
+from services.inventory.domain import (
+    LineRequest,
+    MovementKind,
+    Reservation,
+    ReservationState,
+    StockChange,
+    StockLevel,
+    adjust_on_hand,
+    close_changes,
+    commit_quantities,
+    ensure_active,
+)
+from services.inventory.validation import AdjustCommand, AvailabilityQuery
+
+
+async def require_known(conn: AsyncConnection, location_ids, sku_ids) -> None:
+    """NOT_FOUND naming every unknown location, else every unknown SKU."""
+    missing_locations, missing_skus = await repo.unknown_ids(conn, location_ids, sku_ids)
+    if missing_locations:
+        raise NotFound("location", missing_locations)
+    if missing_skus:
+        raise NotFound("sku", missing_skus)
+
+
+async def _lock_one(conn: AsyncConnection, location_id: str, sku_id: str) -> StockLevel:
+    await require_known(conn, [location_id], [sku_id])
+    key = (location_id, sku_id)
+    await repo.create_stock_rows(conn, [key])
+    return (await repo.lock_stock(conn, [key]))[key]
+
+
+async def _record(conn: AsyncConnection, changes: list[StockChange]):
+    """Write levels, append ledger entries and notify watchers for a list of changes."""
+    final = {c.after.key: c.after for c in changes}
+    await repo.write_levels(conn, final.values())
+    stamps = await repo.append_movements(conn, changes)
+    await repo.notify_stock(conn, final.values())
+    return stamps
+
+
+async def adjust_stock(conn: AsyncConnection, cmd: AdjustCommand) -> tuple[StockChange, int, object]:
+    level = await _lock_one(conn, cmd.location_id, cmd.sku_id)
+    after = adjust_on_hand(level, delta=cmd.delta, set_on_hand=cmd.set_on_hand)
+    change = StockChange(
+        MovementKind.ADJUSTMENT, after, on_hand_delta=after.on_hand - level.on_hand,
+        reason=cmd.reason, request_id=cmd.request_id, note=cmd.note,
+    )
+    [(movement_id, created)] = await _record(conn, [change])
+    return change, movement_id, created
+
+
+async def set_safety_stock(
+    conn: AsyncConnection, request_id: str, location_id: str, sku_id: str, units: int
+) -> StockLevel:
+    level = await _lock_one(conn, location_id, sku_id)
+    if level.safety_stock == units:
+        return level
+    after = replace(level, safety_stock=units)
+    await _record(conn, [StockChange(MovementKind.SAFETY_STOCK, after,
+                                     safety_stock_delta=units - level.safety_stock,
+                                     request_id=request_id)])
+    return after
+
+
+async def load_reservation(conn: AsyncConnection, reservation_id: str, *, lock: bool) -> Reservation:
+    reservation = await repo.load_reservation(conn, reservation_id, lock=lock)
+    if reservation is None:
+        raise NotFound("reservation", reservation_id)
+    return reservation
+
+
+async def _close(
+    conn: AsyncConnection,
+    reservation: Reservation,
+    state: ReservationState,
+    sold: list[int],
+    request_id: str | None,
+) -> None:
+    """Give back or sell a locked ACTIVE reservation's units (lock order: reservation, stock)."""
+    levels = await repo.lock_stock(conn, [line.key for line in reservation.lines])
+    kind = MovementKind.EXPIRE if state is ReservationState.EXPIRED else MovementKind.RELEASE
+    changes = close_changes(reservation, sold, levels, kind, request_id)
+    await _record(conn, changes)
+    await repo.close_reservation(conn, reservation, state, sold)
+
+
+async def commit_reservation(
+    conn: AsyncConnection, request_id: str, reservation_id: str, lines: list[LineRequest]
+) -> Reservation:
+    """Sell reserved units. The row lock and the database clock make a commit racing
+    the expiry sweeper end in exactly one of the two."""
+    reservation = await load_reservation(conn, reservation_id, lock=True)
+    ensure_active(reservation, await repo.db_now(conn))
+    sold = commit_quantities(reservation, lines)
+    await _close(conn, reservation, ReservationState.COMMITTED, sold, request_id)
+    return reservation
+
+
+async def release_reservation(conn: AsyncConnection, request_id: str, reservation_id: str) -> Reservation:
+    reservation = await load_reservation(conn, reservation_id, lock=True)
+    ensure_active(reservation, await repo.db_now(conn))
+    await _close(conn, reservation, ReservationState.RELEASED, [0] * len(reservation.lines),
+                 request_id)
+    return reservation
+
+
+async def extend_reservation(conn: AsyncConnection, reservation_id: str, ttl_s: int) -> Reservation:
+    reservation = await load_reservation(conn, reservation_id, lock=True)
+    ensure_active(reservation, await repo.db_now(conn))
+    await repo.extend_reservation(conn, reservation, ttl_s)
+    return reservation
+
+
+async def expire_due(conn: AsyncConnection, limit: int = 200) -> int:
+    """Expire ACTIVE reservations past their time; returns how many."""
+    ids = await repo.lock_expired_reservations(conn, limit)
+    for reservation_id in ids:
+        reservation = await load_reservation(conn, reservation_id, lock=False)
+        await _close(conn, reservation, ReservationState.EXPIRED,
+                     [0] * len(reservation.lines), None)
+    return len(ids)
+
+
+async def availability(
+    conn: AsyncConnection, query: AvailabilityQuery
+) -> list[tuple[StockLevel, float]]:
+    """(level, distance_km) per location and SKU: nearest first when asked near a point."""
+    await require_known(conn, query.location_ids, query.sku_ids)
+    if query.near is None:
+        ordered = [(loc_id, 0.0) for loc_id in query.location_ids]
+    else:
+        lat, lng, radius = query.near
+        nearby = []
+        for loc in await repo.locations_in_box(conn, bounding_box(lat, lng, radius)):
+            distance = haversine_km(lat, lng, loc.latitude, loc.longitude)
+            if distance <= radius:
+                nearby.append((distance, loc.location_id))
+        ordered = [(loc_id, d) for d, loc_id in sorted(nearby)]
+    keys = [(loc_id, sku) for loc_id, _ in ordered for sku in query.sku_ids]
+    levels = await repo.read_stock(conn, keys)
+    return [
+        (levels.get((loc_id, sku)) or StockLevel(loc_id, sku), distance)
+        for loc_id, distance in ordered
+        for sku in query.sku_ids
+    ]

@@ -1,0 +1,508 @@
+"""Reads and writes of the catalogue, stock levels, reservations and the movement ledger.
+
+Plain SQL through SQLAlchemy Core on asyncpg: on the reservation hot path an
+ORM unit of work would cost more than the whole decision, and explicit SQL
+keeps the locking visible. Stock rows are locked in one place only
+(``lock_stock``), always in (location_id, sku_id) order, so concurrent
+transactions cannot deadlock on them. Bulk writes use unnest() so a batch of
+any size is one statement.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.inventory.catalogue import Location, LocationKind, OpeningHours, Sku
+from services.inventory.domain import (
+    Channel,
+    Reservation,
+    ReservationLine,
+    ReservationState,
+    StockChange,
+    StockKey,
+    StockLevel,
+)
+
+STOCK_CHANNEL = "onestock_stock"
+NOTIFY_PAYLOAD_LIMIT = 7000  # bytes; PostgreSQL refuses payloads of 8000 or more
+
+
+async def db_now(conn: AsyncConnection) -> datetime:
+    """The transaction's clock: one time source for every server process."""
+    return await conn.scalar(text("SELECT now()"))
+
+
+# --- catalogue -----------------------------------------------------------
+
+_LOCATION_COLUMNS = (
+    "location_id, name, kind, latitude, longitude, city, can_pickup, can_deliver, "
+    "can_transfer, delivery_radius_km, time_zone, opening_hours, dealer_id"
+)
+
+
+def _location(row) -> Location:
+    hours = row.opening_hours if isinstance(row.opening_hours, list) else json.loads(row.opening_hours)
+    return Location(
+        location_id=row.location_id,
+        name=row.name,
+        kind=LocationKind(row.kind),
+        latitude=row.latitude,
+        longitude=row.longitude,
+        city=row.city,
+        can_pickup=row.can_pickup,
+        can_deliver=row.can_deliver,
+        can_transfer=row.can_transfer,
+        delivery_radius_km=row.delivery_radius_km,
+        time_zone=row.time_zone,
+        opening_hours=tuple(
+            OpeningHours(h["open"], h["close"], tuple(h.get("days", ()))) for h in hours
+        ),
+        dealer_id=row.dealer_id,
+    )
+
+
+def _hours_json(location: Location) -> str:
+    return json.dumps(
+        [
+            {"open": h.open_minute, "close": h.close_minute, "days": list(h.iso_weekdays)}
+            for h in location.opening_hours
+        ]
+    )
+
+
+async def upsert_locations(conn: AsyncConnection, locations: Sequence[Location]) -> None:
+    await conn.execute(
+        text(
+            f"INSERT INTO locations ({_LOCATION_COLUMNS}) VALUES (:location_id, :name, :kind, "
+            ":latitude, :longitude, :city, :can_pickup, :can_deliver, :can_transfer, "
+            ":delivery_radius_km, :time_zone, CAST(:opening_hours AS jsonb), :dealer_id) "
+            "ON CONFLICT (location_id) DO UPDATE SET name = excluded.name, kind = excluded.kind, "
+            "latitude = excluded.latitude, longitude = excluded.longitude, city = excluded.city, "
+            "can_pickup = excluded.can_pickup, can_deliver = excluded.can_deliver, "
+            "can_transfer = excluded.can_transfer, delivery_radius_km = excluded.delivery_radius_km, "
+            "time_zone = excluded.time_zone, opening_hours = excluded.opening_hours, "
+            "dealer_id = excluded.dealer_id, update_time = now()"
+        ),
+        [
+            {
+                "location_id": loc.location_id,
+                "name": loc.name,
+                "kind": loc.kind.value,
+                "latitude": loc.latitude,
+                "longitude": loc.longitude,
+                "city": loc.city,
+                "can_pickup": loc.can_pickup,
+                "can_deliver": loc.can_deliver,
+                "can_transfer": loc.can_transfer,
+                "delivery_radius_km": loc.delivery_radius_km,
+                "time_zone": loc.time_zone,
+                "opening_hours": _hours_json(loc),
+                "dealer_id": loc.dealer_id,
+            }
+            for loc in locations
+        ],
+    )
+
+
+async def get_locations(conn: AsyncConnection, location_ids: Iterable[str]) -> dict[str, Location]:
+    rows = await conn.execute(
+        text(f"SELECT {_LOCATION_COLUMNS} FROM locations WHERE location_id = ANY(CAST(:ids AS text[]))"),
+        {"ids": list(location_ids)},
+    )
+    return {row.location_id: _location(row) for row in rows}
+
+
+async def list_locations(
+    conn: AsyncConnection, *, city: str, kind: str, after_id: str | None, limit: int
+) -> list[Location]:
+    rows = await conn.execute(
+        text(
+            f"SELECT {_LOCATION_COLUMNS} FROM locations "
+            "WHERE (:city = '' OR city = :city) AND (:kind = '' OR kind = :kind) "
+            "AND (CAST(:after AS text) IS NULL OR location_id > :after) "
+            "ORDER BY location_id LIMIT :limit"
+        ),
+        {"city": city, "kind": kind, "after": after_id, "limit": limit},
+    )
+    return [_location(row) for row in rows]
+
+
+async def locations_in_box(
+    conn: AsyncConnection, box: tuple[float, float, float, float]
+) -> list[Location]:
+    min_lat, max_lat, min_lng, max_lng = box
+    rows = await conn.execute(
+        text(
+            f"SELECT {_LOCATION_COLUMNS} FROM locations WHERE latitude BETWEEN :a AND :b "
+            "AND longitude BETWEEN :c AND :d"
+        ),
+        {"a": min_lat, "b": max_lat, "c": min_lng, "d": max_lng},
+    )
+    return [_location(row) for row in rows]
+
+
+def _sku(row) -> Sku:
+    return Sku(row.sku_id, row.name, row.price_minor, row.currency, row.spec)
+
+
+async def upsert_skus(conn: AsyncConnection, skus: Sequence[Sku]) -> None:
+    await conn.execute(
+        text(
+            "INSERT INTO skus (sku_id, name, spec, price_minor, currency) "
+            "VALUES (:sku_id, :name, :spec, :price_minor, :currency) "
+            "ON CONFLICT (sku_id) DO UPDATE SET name = excluded.name, spec = excluded.spec, "
+            "price_minor = excluded.price_minor, currency = excluded.currency, update_time = now()"
+        ),
+        [
+            {"sku_id": s.sku_id, "name": s.name, "spec": s.spec, "price_minor": s.price_minor,
+             "currency": s.currency}
+            for s in skus
+        ],
+    )
+
+
+async def get_skus(conn: AsyncConnection, sku_ids: Iterable[str]) -> dict[str, Sku]:
+    rows = await conn.execute(
+        text(
+            "SELECT sku_id, name, spec, price_minor, currency FROM skus "
+            "WHERE sku_id = ANY(CAST(:ids AS text[]))"
+        ),
+        {"ids": list(sku_ids)},
+    )
+    return {row.sku_id: _sku(row) for row in rows}
+
+
+async def list_skus(conn: AsyncConnection, *, after_id: str | None, limit: int) -> list[Sku]:
+    rows = await conn.execute(
+        text(
+            "SELECT sku_id, name, spec, price_minor, currency FROM skus "
+            "WHERE CAST(:after AS text) IS NULL OR sku_id > :after ORDER BY sku_id LIMIT :limit"
+        ),
+        {"after": after_id, "limit": limit},
+    )
+    return [_sku(row) for row in rows]
+
+
+async def unknown_ids(
+    conn: AsyncConnection, location_ids: Iterable[str], sku_ids: Iterable[str]
+) -> tuple[set[str], set[str]]:
+    """Which of the given location and SKU ids the catalogue does not know."""
+    locations, skus = set(location_ids), set(sku_ids)
+    row = (
+        await conn.execute(
+            text(
+                "SELECT ARRAY(SELECT location_id FROM locations "
+                "WHERE location_id = ANY(CAST(:l AS text[]))), "
+                "ARRAY(SELECT sku_id FROM skus WHERE sku_id = ANY(CAST(:s AS text[])))"
+            ),
+            {"l": list(locations), "s": list(skus)},
+        )
+    ).one()
+    return locations - set(row[0]), skus - set(row[1])
+
+
+# --- stock levels --------------------------------------------------------
+
+
+def _keys_params(keys: Iterable[StockKey]) -> dict:
+    ordered = sorted(set(keys))
+    return {"locs": [k[0] for k in ordered], "skus": [k[1] for k in ordered]}
+
+
+async def lock_stock(conn: AsyncConnection, keys: Iterable[StockKey]) -> dict[StockKey, StockLevel]:
+    """Lock the stock rows of ``keys`` in key order and return them (missing rows are absent)."""
+    rows = await conn.execute(
+        text(
+            "SELECT s.location_id, s.sku_id, s.on_hand, s.reserved, s.safety_stock "
+            "FROM stock_levels s JOIN unnest(CAST(:locs AS text[]), CAST(:skus AS text[])) "
+            "AS k(l, s) ON s.location_id = k.l AND s.sku_id = k.s "
+            "ORDER BY s.location_id, s.sku_id FOR UPDATE OF s"
+        ),
+        _keys_params(keys),
+    )
+    return {(r[0], r[1]): StockLevel(*r) for r in rows}
+
+
+async def read_stock(conn: AsyncConnection, keys: Iterable[StockKey]) -> dict[StockKey, StockLevel]:
+    rows = await conn.execute(
+        text(
+            "SELECT s.location_id, s.sku_id, s.on_hand, s.reserved, s.safety_stock "
+            "FROM stock_levels s JOIN unnest(CAST(:locs AS text[]), CAST(:skus AS text[])) "
+            "AS k(l, s) ON s.location_id = k.l AND s.sku_id = k.s"
+        ),
+        _keys_params(keys),
+    )
+    return {(r[0], r[1]): StockLevel(*r) for r in rows}
+
+
+async def read_stock_matching(
+    conn: AsyncConnection, location_ids: Sequence[str], sku_ids: Sequence[str], limit: int
+) -> list[StockLevel]:
+    """Stock rows at any of location_ids (if given) for any of sku_ids (if given)."""
+    rows = await conn.execute(
+        text(
+            "SELECT location_id, sku_id, on_hand, reserved, safety_stock FROM stock_levels "
+            "WHERE (cardinality(CAST(:locs AS text[])) = 0 OR location_id = ANY(CAST(:locs AS text[]))) "
+            "AND (cardinality(CAST(:skus AS text[])) = 0 OR sku_id = ANY(CAST(:skus AS text[]))) "
+            "ORDER BY location_id, sku_id LIMIT :limit"
+        ),
+        {"locs": list(location_ids), "skus": list(sku_ids), "limit": limit},
+    )
+    return [StockLevel(*r) for r in rows]
+
+
+async def create_stock_rows(conn: AsyncConnection, keys: Iterable[StockKey]) -> None:
+    """Zero rows for keys that have none yet, so they can be locked like any other."""
+    await conn.execute(
+        text(
+            "INSERT INTO stock_levels (location_id, sku_id) "
+            "SELECT l, s FROM unnest(CAST(:locs AS text[]), CAST(:skus AS text[])) AS k(l, s) "
+            "ORDER BY l, s ON CONFLICT DO NOTHING"
+        ),
+        _keys_params(keys),
+    )
+
+
+async def write_levels(conn: AsyncConnection, levels: Iterable[StockLevel]) -> None:
+    """Store new on_hand / reserved / safety_stock for rows this transaction has locked."""
+    levels = sorted(levels, key=lambda lv: lv.key)
+    if not levels:
+        return
+    await conn.execute(
+        text(
+            "UPDATE stock_levels AS s SET on_hand = t.o, reserved = t.r, safety_stock = t.ss, "
+            "update_time = now() FROM unnest(CAST(:locs AS text[]), CAST(:skus AS text[]), "
+            "CAST(:o AS bigint[]), CAST(:r AS bigint[]), CAST(:ss AS bigint[])) AS t(l, k, o, r, ss) "
+            "WHERE s.location_id = t.l AND s.sku_id = t.k"
+        ),
+        {
+            "locs": [lv.location_id for lv in levels],
+            "skus": [lv.sku_id for lv in levels],
+            "o": [lv.on_hand for lv in levels],
+            "r": [lv.reserved for lv in levels],
+            "ss": [lv.safety_stock for lv in levels],
+        },
+    )
+
+
+async def append_movements(
+    conn: AsyncConnection, changes: Sequence[StockChange]
+) -> list[tuple[int, datetime]]:
+    """Append ledger entries in order; returns each one's (movement_id, create_time)."""
+    if not changes:
+        return []
+    result = await conn.execute(
+        text(
+            "INSERT INTO stock_movements (location_id, sku_id, kind, reason, on_hand_delta, "
+            "reserved_delta, safety_stock_delta, on_hand_after, reserved_after, reservation_id, "
+            "request_id, note) SELECT l, k, kd, rs, od, rd, sd, oa, ra, res, req, nt FROM "
+            "unnest(CAST(:locs AS text[]), CAST(:skus AS text[]), CAST(:kinds AS text[]), "
+            "CAST(:reasons AS text[]), CAST(:od AS bigint[]), CAST(:rd AS bigint[]), "
+            "CAST(:sd AS bigint[]), CAST(:oa AS bigint[]), CAST(:ra AS bigint[]), "
+            "CAST(:res AS text[]), CAST(:req AS text[]), CAST(:notes AS text[])) WITH ORDINALITY "
+            "AS t(l, k, kd, rs, od, rd, sd, oa, ra, res, req, nt, n) ORDER BY n "
+            "RETURNING movement_id, create_time"
+        ),
+        {
+            "locs": [c.after.location_id for c in changes],
+            "skus": [c.after.sku_id for c in changes],
+            "kinds": [c.kind.value for c in changes],
+            "reasons": [c.reason.value if c.reason else None for c in changes],
+            "od": [c.on_hand_delta for c in changes],
+            "rd": [c.reserved_delta for c in changes],
+            "sd": [c.safety_stock_delta for c in changes],
+            "oa": [c.after.on_hand for c in changes],
+            "ra": [c.after.reserved for c in changes],
+            "res": [c.reservation_id for c in changes],
+            "req": [c.request_id for c in changes],
+            "notes": [c.note for c in changes],
+        },
+    )
+    return sorted((row[0], row[1]) for row in result)
+
+
+async def notify_stock(conn: AsyncConnection, levels: Iterable[StockLevel]) -> None:
+    """Tell every listening server process (WatchStock) about new levels, on commit."""
+    chunk: list[list] = []
+    size = 2
+    for lv in levels:
+        item = [lv.location_id, lv.sku_id, lv.on_hand, lv.reserved, lv.safety_stock]
+        item_size = len(json.dumps(item, ensure_ascii=False).encode()) + 1
+        if chunk and size + item_size > NOTIFY_PAYLOAD_LIMIT:
+            await _notify(conn, chunk)
+            chunk, size = [], 2
+        chunk.append(item)
+        size += item_size
+    if chunk:
+        await _notify(conn, chunk)
+
+
+async def _notify(conn: AsyncConnection, items: list[list]) -> None:
+    await conn.execute(
+        text("SELECT pg_notify(:channel, :payload)"),
+        {"channel": STOCK_CHANNEL, "payload": json.dumps(items, ensure_ascii=False)},
+    )
+
+
+def parse_notification(payload: str) -> list[StockLevel]:
+    return [StockLevel(*item) for item in json.loads(payload)]
+
+
+# --- the movement ledger -------------------------------------------------
+
+
+async def list_movements(
+    conn: AsyncConnection,
+    *,
+    location_id: str,
+    sku_id: str,
+    reservation_id: str,
+    before_id: int | None,
+    limit: int,
+):
+    return (
+        await conn.execute(
+            text(
+                "SELECT movement_id, location_id, sku_id, kind, reason, on_hand_delta, "
+                "reserved_delta, safety_stock_delta, on_hand_after, reserved_after, "
+                "reservation_id, request_id, note, create_time FROM stock_movements "
+                "WHERE (:loc = '' OR location_id = :loc) AND (:sku = '' OR sku_id = :sku) "
+                "AND (:res = '' OR reservation_id = :res) "
+                "AND (CAST(:before AS bigint) IS NULL OR movement_id < :before) "
+                "ORDER BY movement_id DESC LIMIT :limit"
+            ),
+            {"loc": location_id, "sku": sku_id, "res": reservation_id, "before": before_id,
+             "limit": limit},
+        )
+    ).all()
+
+
+# --- reservations --------------------------------------------------------
+
+
+async def insert_reservations(conn: AsyncConnection, reservations: Sequence[Reservation],
+                              request_ids: Sequence[str]) -> None:
+    await conn.execute(
+        text(
+            "INSERT INTO reservations (reservation_id, channel, reference, state, request_id, "
+            "create_time, expire_time) SELECT id, ch, ref, 'ACTIVE', req, ct, et FROM "
+            "unnest(CAST(:ids AS text[]), CAST(:chs AS text[]), CAST(:refs AS text[]), "
+            "CAST(:reqs AS text[]), CAST(:cts AS timestamptz[]), CAST(:ets AS timestamptz[])) "
+            "AS t(id, ch, ref, req, ct, et)"
+        ),
+        {
+            "ids": [r.reservation_id for r in reservations],
+            "chs": [r.channel.value for r in reservations],
+            "refs": [r.reference for r in reservations],
+            "reqs": list(request_ids),
+            "cts": [r.create_time for r in reservations],
+            "ets": [r.expire_time for r in reservations],
+        },
+    )
+    lines = [(r.reservation_id, n, line) for r in reservations for n, line in enumerate(r.lines)]
+    await conn.execute(
+        text(
+            "INSERT INTO reservation_lines (reservation_id, line_no, location_id, sku_id, quantity) "
+            "SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:nos AS int[]), CAST(:locs AS text[]), "
+            "CAST(:skus AS text[]), CAST(:qs AS bigint[]))"
+        ),
+        {
+            "ids": [rid for rid, _, _ in lines],
+            "nos": [n for _, n, _ in lines],
+            "locs": [line.location_id for _, _, line in lines],
+            "skus": [line.sku_id for _, _, line in lines],
+            "qs": [line.quantity for _, _, line in lines],
+        },
+    )
+
+
+async def load_reservation(
+    conn: AsyncConnection, reservation_id: str, *, lock: bool = False
+) -> Reservation | None:
+    row = (
+        await conn.execute(
+            text(
+                "SELECT reservation_id, channel, reference, state, create_time, expire_time, "
+                "close_time FROM reservations WHERE reservation_id = :id"
+                + (" FOR UPDATE" if lock else "")
+            ),
+            {"id": reservation_id},
+        )
+    ).first()
+    if row is None:
+        return None
+    lines = await conn.execute(
+        text(
+            "SELECT location_id, sku_id, quantity, committed_quantity FROM reservation_lines "
+            "WHERE reservation_id = :id ORDER BY line_no"
+        ),
+        {"id": reservation_id},
+    )
+    return Reservation(
+        reservation_id=row.reservation_id,
+        channel=Channel(row.channel),
+        reference=row.reference,
+        state=ReservationState(row.state),
+        lines=[ReservationLine(*line) for line in lines],
+        create_time=row.create_time,
+        expire_time=row.expire_time,
+        close_time=row.close_time,
+    )
+
+
+async def close_reservation(
+    conn: AsyncConnection, reservation: Reservation, state: ReservationState, sold: Sequence[int]
+) -> None:
+    """Record how an ACTIVE reservation ended and what each line sold."""
+    reservation.close_time = await conn.scalar(
+        text(
+            "UPDATE reservations SET state = :state, close_time = now() "
+            "WHERE reservation_id = :id AND state = 'ACTIVE' RETURNING close_time"
+        ),
+        {"state": state.value, "id": reservation.reservation_id},
+    )
+    reservation.state = state
+    if any(sold):
+        await conn.execute(
+            text(
+                "UPDATE reservation_lines AS l SET committed_quantity = t.q FROM "
+                "unnest(CAST(:nos AS int[]), CAST(:qs AS bigint[])) AS t(n, q) "
+                "WHERE l.reservation_id = :id AND l.line_no = t.n"
+            ),
+            {"id": reservation.reservation_id, "nos": list(range(len(sold))), "qs": list(sold)},
+        )
+        for line, units in zip(reservation.lines, sold, strict=True):
+            line.committed_quantity = units
+
+
+async def extend_reservation(
+    conn: AsyncConnection, reservation: Reservation, ttl_s: int
+) -> None:
+    reservation.expire_time = await conn.scalar(
+        text(
+            "UPDATE reservations SET expire_time = now() + make_interval(secs => :ttl) "
+            "WHERE reservation_id = :id RETURNING expire_time"
+        ),
+        {"ttl": ttl_s, "id": reservation.reservation_id},
+    )
+
+
+async def lock_expired_reservations(conn: AsyncConnection, limit: int) -> list[str]:
+    """ACTIVE reservations past their expiry that no other transaction holds."""
+    rows = await conn.execute(
+        text(
+            "SELECT reservation_id FROM reservations WHERE state = 'ACTIVE' "
+            "AND expire_time <= now() ORDER BY expire_time LIMIT :limit FOR UPDATE SKIP LOCKED"
+        ),
+        {"limit": limit},
+    )
+    return list(rows.scalars())
+
+
+def expire_time(now: datetime, ttl_s: int) -> datetime:
+    return now + timedelta(seconds=ttl_s)

@@ -1,0 +1,225 @@
+"""gRPC InventoryService: validate, call a handler in a transaction, map the result.
+
+Domain errors raised below are turned into gRPC statuses by the server's
+error interceptor (services.common.server), not here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+from onestock.inventory.v1 import inventory_service_pb2 as pb
+from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common.config import Limits
+from services.common.errors import Collector, NotFound, OneStockError
+from services.common.idempotency import idempotent, request_hash
+from services.common.pagination import decode_token, encode_token, page_size
+from services.common.validation import check_id
+from services.inventory import handlers, mapping, validation
+from services.inventory import repository as repo
+from services.inventory.reserve_batcher import ReservationBatcher
+from services.inventory.stock_feed import StockFeed, SubscriberTooSlow
+
+WATCH_SNAPSHOT_LIMIT = 5_000
+
+
+class InventoryServicer(pb_grpc.InventoryServiceServicer):
+    def __init__(self, engine: AsyncEngine, limits: Limits, batcher: ReservationBatcher,
+                 feed: StockFeed):
+        self.engine = engine
+        self.limits = limits
+        self.batcher = batcher
+        self.feed = feed
+
+    async def _read(self, work):
+        async with self.engine.connect() as conn:
+            return await work(conn)
+
+    # --- catalogue -------------------------------------------------------
+
+    async def UpsertLocations(self, request, context):
+        locations = validation.upsert_locations(request, self.limits)
+
+        async def work(conn):
+            await repo.upsert_locations(conn, locations)
+            return pb.UpsertLocationsResponse(
+                locations=[mapping.location_to_pb(loc) for loc in locations])
+
+        return await idempotent(self.engine, "UpsertLocations", request,
+                                pb.UpsertLocationsResponse, work)
+
+    async def GetLocation(self, request, context):
+        _require_id(request.location_id, "location_id")
+        found = await self._read(lambda c: repo.get_locations(c, [request.location_id]))
+        if request.location_id not in found:
+            raise NotFound("location", request.location_id)
+        return pb.GetLocationResponse(location=mapping.location_to_pb(found[request.location_id]))
+
+    async def ListLocations(self, request, context):
+        errors = Collector()
+        errors.check(request.kind in (0, *mapping.LOCATION_KIND_FROM_PB), "kind", "unknown kind")
+        kind = mapping.LOCATION_KIND_FROM_PB[request.kind].value if request.kind in mapping.LOCATION_KIND_FROM_PB else ""
+        filters = {"city": request.city, "kind": kind}
+        size = page_size(request.page_size, self.limits, errors)
+        after = decode_token(request.page_token, filters, errors)
+        errors.raise_if_any()
+        rows = await self._read(lambda c: repo.list_locations(
+            c, city=request.city, kind=kind, after_id=after[0] if after else None, limit=size + 1))
+        token = encode_token([rows[size - 1].location_id], filters) if len(rows) > size else ""
+        return pb.ListLocationsResponse(
+            locations=[mapping.location_to_pb(loc) for loc in rows[:size]], next_page_token=token)
+
+    async def UpsertSkus(self, request, context):
+        skus = validation.upsert_skus(request, self.limits)
+
+        async def work(conn):
+            await repo.upsert_skus(conn, skus)
+            return pb.UpsertSkusResponse(skus=[mapping.sku_to_pb(s) for s in skus])
+
+        return await idempotent(self.engine, "UpsertSkus", request, pb.UpsertSkusResponse, work)
+
+    async def GetSku(self, request, context):
+        _require_id(request.sku_id, "sku_id")
+        found = await self._read(lambda c: repo.get_skus(c, [request.sku_id]))
+        if request.sku_id not in found:
+            raise NotFound("sku", request.sku_id)
+        return pb.GetSkuResponse(sku=mapping.sku_to_pb(found[request.sku_id]))
+
+    async def ListSkus(self, request, context):
+        errors = Collector()
+        size = page_size(request.page_size, self.limits, errors)
+        after = decode_token(request.page_token, {}, errors)
+        errors.raise_if_any()
+        rows = await self._read(
+            lambda c: repo.list_skus(c, after_id=after[0] if after else None, limit=size + 1))
+        token = encode_token([rows[size - 1].sku_id], {}) if len(rows) > size else ""
+        return pb.ListSkusResponse(skus=[mapping.sku_to_pb(s) for s in rows[:size]],
+                                   next_page_token=token)
+
+    # --- stock -----------------------------------------------------------
+
+    async def AdjustStock(self, request, context):
+        cmd = validation.adjust_stock(request, self.limits)
+
+        async def work(conn):
+            change, movement_id, created = await handlers.adjust_stock(conn, cmd)
+            return pb.AdjustStockResponse(stock=mapping.stock_to_pb(change.after),
+                                          movement=mapping.change_to_pb(change, movement_id, created))
+
+        return await idempotent(self.engine, "AdjustStock", request, pb.AdjustStockResponse, work)
+
+    async def SetSafetyStock(self, request, context):
+        validation.set_safety_stock(request, self.limits)
+
+        async def work(conn):
+            level = await handlers.set_safety_stock(conn, request.request_id, request.location_id,
+                                                    request.sku_id, request.safety_stock)
+            return pb.SetSafetyStockResponse(stock=mapping.stock_to_pb(level))
+
+        return await idempotent(self.engine, "SetSafetyStock", request,
+                                pb.SetSafetyStockResponse, work)
+
+    async def ListStockMovements(self, request, context):
+        errors = Collector()
+        for field in ("location_id", "sku_id"):
+            if getattr(request, field):
+                check_id(errors, getattr(request, field), field)
+        errors.check(len(request.reservation_id) <= 64, "reservation_id", "is not a reservation id")
+        filters = {"l": request.location_id, "s": request.sku_id, "r": request.reservation_id}
+        size = page_size(request.page_size, self.limits, errors)
+        before = decode_token(request.page_token, filters, errors)
+        errors.raise_if_any()
+        rows = await self._read(lambda c: repo.list_movements(
+            c, location_id=request.location_id, sku_id=request.sku_id,
+            reservation_id=request.reservation_id, before_id=before[0] if before else None,
+            limit=size + 1))
+        token = encode_token([rows[size - 1].movement_id], filters) if len(rows) > size else ""
+        return pb.ListStockMovementsResponse(
+            movements=[mapping.movement_row_to_pb(r) for r in rows[:size]], next_page_token=token)
+
+    async def GetAvailability(self, request, context):
+        query = validation.get_availability(request, self.limits)
+        rows = await self._read(lambda c: handlers.availability(c, query))
+        return pb.GetAvailabilityResponse(availabilities=[
+            pb.Availability(stock=mapping.stock_to_pb(level), distance_km=round(distance, 3))
+            for level, distance in rows
+        ])
+
+    # --- reservations ----------------------------------------------------
+
+    async def ReserveStock(self, request, context):
+        command = validation.reserve_stock(request, self.limits)
+        return await self.batcher.reserve(command, request_hash(request))
+
+    async def CommitReservation(self, request, context):
+        lines = validation.commit_reservation(request, self.limits)
+
+        async def work(conn):
+            res = await handlers.commit_reservation(conn, request.request_id,
+                                                    request.reservation_id, lines)
+            return pb.CommitReservationResponse(reservation=mapping.reservation_to_pb(res))
+
+        return await idempotent(self.engine, "CommitReservation", request,
+                                pb.CommitReservationResponse, work)
+
+    async def ReleaseReservation(self, request, context):
+        validation.release_reservation(request)
+
+        async def work(conn):
+            res = await handlers.release_reservation(conn, request.request_id,
+                                                     request.reservation_id)
+            return pb.ReleaseReservationResponse(reservation=mapping.reservation_to_pb(res))
+
+        return await idempotent(self.engine, "ReleaseReservation", request,
+                                pb.ReleaseReservationResponse, work)
+
+    async def ExtendReservation(self, request, context):
+        validation.extend_reservation(request, self.limits)
+
+        async def work(conn):
+            res = await handlers.extend_reservation(conn, request.reservation_id,
+                                                    request.ttl_seconds)
+            return pb.ExtendReservationResponse(reservation=mapping.reservation_to_pb(res))
+
+        return await idempotent(self.engine, "ExtendReservation", request,
+                                pb.ExtendReservationResponse, work)
+
+    async def GetReservation(self, request, context):
+        validation.get_reservation(request)
+        res = await self._read(
+            lambda c: handlers.load_reservation(c, request.reservation_id, lock=False))
+        return pb.GetReservationResponse(reservation=mapping.reservation_to_pb(res))
+
+    # --- live changes ----------------------------------------------------
+
+    async def WatchStock(self, request, context):
+        location_ids, sku_ids = validation.watch_stock(request, self.limits)
+        await self._read(lambda c: handlers.require_known(c, location_ids, sku_ids))
+        subscription = self.feed.subscribe(location_ids, sku_ids)  # before the snapshot: no gap
+        try:
+            snapshot = await self._read(lambda c: repo.read_stock_matching(
+                c, location_ids, sku_ids, WATCH_SNAPSHOT_LIMIT))
+            for level in snapshot:
+                yield pb.WatchStockResponse(stock=mapping.stock_to_pb(level), initial=True)
+            while True:
+                level = await subscription.next()
+                yield pb.WatchStockResponse(stock=mapping.stock_to_pb(level))
+        except SubscriberTooSlow:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                "stream fell too far behind; reopen it")
+        except asyncio.CancelledError:
+            raise
+        finally:
+            subscription.close()
+
+
+def _require_id(value: str, field: str) -> None:
+    errors = Collector()
+    check_id(errors, value, field)
+    errors.raise_if_any()
+
+
+__all__ = ["InventoryServicer", "OneStockError"]
