@@ -8,6 +8,7 @@ serving.
 
 from __future__ import annotations
 
+import inspect
 import logging
 
 import grpc
@@ -50,6 +51,10 @@ def _wrap_stream(behavior, method: str):
     return handle
 
 
+def _is_async(behavior) -> bool:
+    return inspect.iscoroutinefunction(behavior) or inspect.isasyncgenfunction(behavior)
+
+
 class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self) -> None:
         self._cache: dict[str, grpc.RpcMethodHandler] = {}
@@ -60,8 +65,9 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
         if cached is not None:
             return cached
         handler = await continuation(handler_call_details)
-        if handler is None or handler.request_streaming:
-            return handler  # unknown method, or reflection's bidi stream: untouched
+        behavior = handler and (handler.unary_stream or handler.unary_unary)
+        if handler is None or handler.request_streaming or not _is_async(behavior):
+            return handler  # unknown method, a streaming request, or a sync handler: untouched
         if handler.response_streaming:
             wrapped = grpc.unary_stream_rpc_method_handler(
                 _wrap_stream(handler.unary_stream, method),

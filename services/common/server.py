@@ -46,9 +46,12 @@ class RunningServer:
     engine: AsyncEngine
     settings: Settings
     owns_engine: bool
+    health: health.aio.HealthServicer
     parts: list = field(default_factory=list)  # started components, stopped in reverse
 
     async def stop(self, grace_s: float | None = None) -> None:
+        """Say NOT_SERVING, finish in-flight calls (up to the grace), then stop the parts."""
+        await self.health.enter_graceful_shutdown()
         await self.server.stop(self.settings.shutdown_grace_s if grace_s is None else grace_s)
         for part in reversed(self.parts):
             await part.stop()
@@ -82,17 +85,17 @@ async def start_server(
 
     inventory_grpc.add_InventoryServiceServicer_to_server(
         InventoryServicer(engine, settings.limits, batcher, feed), server)
-    health_servicer = health.HealthServicer()
+    health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in (*SERVICE_NAMES, ""):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     if settings.reflection:
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
 
     port = server.add_insecure_port(address or settings.listen)
     await server.start()
-    running = RunningServer(server, port, engine, settings, owns_engine,
+    running = RunningServer(server, port, engine, settings, owns_engine, health_servicer,
                             parts=[feed, batcher, expiry, purge])
     log.info("OneStock serving on port %d", port)
     return running

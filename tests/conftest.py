@@ -1,0 +1,82 @@
+"""Fixtures: a real PostgreSQL per test session, a clean schema per test, a real server.
+
+Without DATABASE_URL the session starts an embedded PostgreSQL in a temporary
+directory (deleted afterwards); with DATABASE_URL it creates a fresh database
+on that server. Either way migrations run first, and every test starts from
+empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import grpc
+import pytest
+from sqlalchemy import text
+
+from services.common.config import Settings
+from services.common.database import (
+    create_engine,
+    ensure_database,
+    start_embedded_postgres,
+    to_asyncpg_url,
+    with_database,
+)
+from services.common.migrate import upgrade
+from services.common.server import start_server
+
+TABLES = (
+    "idempotency_keys, stock_movements, reservation_lines, reservations, stock_levels, "
+    "skus, locations"
+)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """URL (asyncpg) of a freshly migrated database used by the whole session."""
+    name = f"onestock_test_{uuid.uuid4().hex[:8]}"
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        ensure_database(external, name)
+        url = to_asyncpg_url(with_database(external, name))
+        upgrade(url)
+        yield url
+        return
+    with tempfile.TemporaryDirectory(prefix="onestock-pg-") as tmp:
+        server = start_embedded_postgres(Path(tmp), cleanup_mode="delete")
+        ensure_database(server.get_uri(), name)
+        url = to_asyncpg_url(with_database(server.get_uri(), name))
+        upgrade(url)
+        yield url
+        server.cleanup()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return replace(Settings(), expiry_interval_s=0.2, db_pool_size=20, shutdown_grace_s=1.0)
+
+
+@pytest.fixture
+async def engine(database_url):
+    engine = create_engine(database_url, pool_size=20)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def server(settings, database_url, engine):
+    running = await start_server(settings, database_url, address="127.0.0.1:0")
+    yield running
+    await running.stop(0.5)
+
+
+@pytest.fixture
+async def channel(server):
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        yield channel

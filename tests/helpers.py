@@ -1,0 +1,109 @@
+"""Small builders and checks shared by the tests."""
+
+from __future__ import annotations
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+from onestock.inventory.v1 import inventory_service_pb2 as pb
+from sqlalchemy import text
+
+
+def store(location_id: str, lat: float, lng: float, city: str = "Shanghai", **kw) -> pb.Location:
+    return pb.Location(
+        location_id=location_id, name=kw.pop("name", location_id), kind=pb.LOCATION_KIND_STORE,
+        latitude=lat, longitude=lng, city=city,
+        capabilities=pb.Capabilities(pickup=True, same_city_delivery=True),
+        delivery_radius_km=kw.pop("radius", 5.0), **kw,
+    )
+
+
+def sku(sku_id: str, price_minor: int = 1000) -> pb.Sku:
+    return pb.Sku(sku_id=sku_id, name=sku_id.title(), price_minor=price_minor, currency="CNY")
+
+
+def line(location_id: str, sku_id: str, quantity: int) -> pb.ReservationLineInput:
+    return pb.ReservationLineInput(location_id=location_id, sku_id=sku_id, quantity=quantity)
+
+
+async def seed(stub, locations, skus, stock: dict[tuple[str, str], int] | None = None,
+               safety: dict[tuple[str, str], int] | None = None) -> None:
+    """Create a catalogue and stock through the public RPCs, so the ledger is complete."""
+    await stub.UpsertLocations(pb.UpsertLocationsRequest(request_id="seed-loc", locations=locations))
+    await stub.UpsertSkus(pb.UpsertSkusRequest(request_id="seed-sku", skus=skus))
+    for (loc, s), units in (stock or {}).items():
+        await stub.AdjustStock(pb.AdjustStockRequest(
+            request_id=f"seed-{loc}-{s}", location_id=loc, sku_id=s, set_on_hand=units,
+            reason=pb.ADJUSTMENT_REASON_RECEIPT))
+    for (loc, s), units in (safety or {}).items():
+        await stub.SetSafetyStock(pb.SetSafetyStockRequest(
+            request_id=f"safety-{loc}-{s}", location_id=loc, sku_id=s, safety_stock=units))
+
+
+def error_info(error: grpc.RpcError) -> error_details_pb2.ErrorInfo | None:
+    status = rpc_status.from_call(error)
+    for detail in status.details if status else ():
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return info
+    return None
+
+
+def bad_fields(error: grpc.RpcError) -> list[str]:
+    status = rpc_status.from_call(error)
+    for detail in status.details if status else ():
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            return [v.field for v in bad.field_violations]
+    return []
+
+
+async def stock_of(engine, location_id: str, sku_id: str) -> tuple[int, int, int]:
+    async with engine.connect() as conn:
+        row = (await conn.execute(text(
+            "SELECT on_hand, reserved, safety_stock FROM stock_levels "
+            "WHERE location_id = :l AND sku_id = :s"), {"l": location_id, "s": sku_id})).first()
+    return tuple(row) if row else (0, 0, 0)
+
+
+async def assert_ledger_consistent(engine) -> None:
+    """The invariants the ledger promises, checked against the whole database:
+
+    - reserved equals the units of ACTIVE reservation lines, per location and SKU;
+    - 0 <= reserved <= on_hand;
+    - replaying the movement ledger gives every stock level exactly.
+    """
+    async with engine.connect() as conn:
+        mismatched = (await conn.execute(text(
+            "SELECT s.location_id, s.sku_id, s.reserved, COALESCE(a.units, 0) "
+            "FROM stock_levels s LEFT JOIN ("
+            "  SELECT l.location_id, l.sku_id, SUM(l.quantity) AS units FROM reservation_lines l "
+            "  JOIN reservations r USING (reservation_id) WHERE r.state = 'ACTIVE' "
+            "  GROUP BY 1, 2) a USING (location_id, sku_id) "
+            "WHERE s.reserved <> COALESCE(a.units, 0)"))).all()
+        assert mismatched == [], f"reserved differs from ACTIVE reservations: {mismatched}"
+        broken = (await conn.execute(text(
+            "SELECT location_id, sku_id FROM stock_levels "
+            "WHERE reserved < 0 OR reserved > on_hand OR safety_stock < 0"))).all()
+        assert broken == []
+        drift = (await conn.execute(text(
+            "SELECT s.location_id, s.sku_id FROM stock_levels s LEFT JOIN ("
+            "  SELECT location_id, sku_id, SUM(on_hand_delta) o, SUM(reserved_delta) r, "
+            "  SUM(safety_stock_delta) ss FROM stock_movements GROUP BY 1, 2) m "
+            "USING (location_id, sku_id) WHERE s.on_hand <> COALESCE(m.o, 0) "
+            "OR s.reserved <> COALESCE(m.r, 0) OR s.safety_stock <> COALESCE(m.ss, 0)"))).all()
+        assert drift == [], f"ledger does not add up to stock levels: {drift}"
+
+
+async def table_counts(engine) -> dict[str, int]:
+    """Row counts and a checksum of stock, to show a rejected call changed nothing."""
+    async with engine.connect() as conn:
+        counts = {}
+        for table in ("locations", "skus", "stock_levels", "reservations", "stock_movements",
+                      "idempotency_keys"):
+            counts[table] = await conn.scalar(text(f"SELECT count(*) FROM {table}"))
+        counts["stock_sum"] = await conn.scalar(text(
+            "SELECT COALESCE(SUM(on_hand * 3 + reserved * 5 + safety_stock * 7), 0) FROM stock_levels"))
+        return counts

@@ -1,0 +1,90 @@
+"""Bad input: INVALID_ARGUMENT naming the field, nothing changed, the server keeps serving."""
+
+import grpc
+import pytest
+from onestock.inventory.v1 import inventory_service_pb2 as pb
+from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
+
+from tests.helpers import bad_fields, line, seed, sku, store, table_counts
+
+
+@pytest.fixture
+async def stub(channel):
+    stub = pb_grpc.InventoryServiceStub(channel)
+    await seed(stub, [store("SH-1", 31.23, 121.47)], [sku("LAMP")], stock={("SH-1", "LAMP"): 5})
+    return stub
+
+
+def reserve(**kw):
+    base = dict(request_id="r", channel=pb.CHANNEL_POS, lines=[line("SH-1", "LAMP", 1)])
+    base.update(kw)
+    return pb.ReserveStockRequest(**base)
+
+
+BAD_REQUESTS = [
+    ("ReserveStock", reserve(lines=[line("SH-1", "LAMP", 0)]), "lines[0].quantity"),
+    ("ReserveStock", reserve(lines=[line("SH-1", "LAMP", -3)]), "lines[0].quantity"),
+    ("ReserveStock", reserve(lines=[line("SH-1", "LAMP", 10**9)]), "lines[0].quantity"),
+    ("ReserveStock", reserve(lines=[line("", "LAMP", 1)]), "lines[0].location_id"),
+    ("ReserveStock", reserve(lines=[line("SH-1", "", 1)]), "lines[0].sku_id"),
+    ("ReserveStock", reserve(lines=[line("SH-1", "LAMP", 1), line("SH-1", "LAMP", 2)]), "lines[1]"),
+    ("ReserveStock", reserve(lines=[]), "lines"),
+    ("ReserveStock", reserve(lines=[line("SH-1", f"S{i}", 1) for i in range(101)]), "lines"),
+    ("ReserveStock", reserve(channel=0), "channel"),
+    ("ReserveStock", reserve(channel=42), "channel"),
+    ("ReserveStock", reserve(request_id=""), "request_id"),
+    ("ReserveStock", reserve(request_id="x" * 129), "request_id"),
+    ("ReserveStock", reserve(ttl_seconds=-1), "ttl_seconds"),
+    ("ReserveStock", reserve(ttl_seconds=10**7), "ttl_seconds"),
+    ("ReserveStock", reserve(lines=[line("SH-1'; DROP TABLE skus;--", "LAMP", 1)]),
+     "lines[0].location_id"),
+    ("AdjustStock", pb.AdjustStockRequest(request_id="a", location_id="SH-1", sku_id="LAMP",
+                                          reason=pb.ADJUSTMENT_REASON_RECEIPT), "change"),
+    ("AdjustStock", pb.AdjustStockRequest(request_id="a", location_id="SH-1", sku_id="LAMP",
+                                          delta=0, reason=pb.ADJUSTMENT_REASON_RECEIPT), "delta"),
+    ("AdjustStock", pb.AdjustStockRequest(request_id="a", location_id="SH-1", sku_id="LAMP",
+                                          set_on_hand=-1, reason=pb.ADJUSTMENT_REASON_RECEIPT),
+     "set_on_hand"),
+    ("AdjustStock", pb.AdjustStockRequest(request_id="a", location_id="SH-1", sku_id="LAMP",
+                                          delta=1), "reason"),
+    ("GetAvailability", pb.GetAvailabilityRequest(
+        sku_ids=["LAMP"], near=pb.NearPoint(latitude=91, longitude=121, radius_km=5)),
+     "near.latitude"),
+    ("GetAvailability", pb.GetAvailabilityRequest(
+        sku_ids=["LAMP"], near=pb.NearPoint(latitude=31, longitude=-181, radius_km=5)),
+     "near.longitude"),
+    ("GetAvailability", pb.GetAvailabilityRequest(
+        sku_ids=["LAMP"], near=pb.NearPoint(latitude=31, longitude=121, radius_km=0)),
+     "near.radius_km"),
+    ("GetAvailability", pb.GetAvailabilityRequest(
+        sku_ids=["LAMP"], near=pb.NearPoint(latitude=31, longitude=121, radius_km=float("nan"))),
+     "near.radius_km"),
+    ("GetAvailability", pb.GetAvailabilityRequest(sku_ids=["LAMP"]), "scope"),
+    ("GetAvailability", pb.GetAvailabilityRequest(
+        sku_ids=["LAMP", "LAMP"], locations=pb.LocationIds(location_ids=["SH-1"])), "sku_ids[1]"),
+    ("CommitReservation", pb.CommitReservationRequest(request_id="c"), "reservation_id"),
+    ("ExtendReservation", pb.ExtendReservationRequest(request_id="e", reservation_id="x",
+                                                      ttl_seconds=0), "ttl_seconds"),
+    ("ListStockMovements", pb.ListStockMovementsRequest(page_size=5000), "page_size"),
+    ("ListStockMovements", pb.ListStockMovementsRequest(page_token="garbage"), "page_token"),
+    ("ListSkus", pb.ListSkusRequest(page_size=-1), "page_size"),
+    ("UpsertSkus", pb.UpsertSkusRequest(request_id="u", skus=[pb.Sku(
+        sku_id="X", name="x", price_minor=-1)]), "skus[0].price_minor"),
+    ("UpsertSkus", pb.UpsertSkusRequest(request_id="u", skus=[pb.Sku(
+        sku_id="X", name="x\x00", currency="XBT")]), "skus[0].currency"),
+]
+
+
+@pytest.mark.parametrize("method,request_,field", BAD_REQUESTS,
+                         ids=[f"{m}-{f}-{i}" for i, (m, _, f) in enumerate(BAD_REQUESTS)])
+async def test_bad_input_names_the_field_and_changes_nothing(stub, engine, method, request_, field):
+    before = await table_counts(engine)
+    with pytest.raises(grpc.RpcError) as caught:
+        await getattr(stub, method)(request_)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field in bad_fields(caught.value)
+    assert field in caught.value.details()
+    assert await table_counts(engine) == before
+    # and the server still serves
+    got = await stub.GetSku(pb.GetSkuRequest(sku_id="LAMP"))
+    assert got.sku.sku_id == "LAMP"

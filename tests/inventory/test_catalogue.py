@@ -1,0 +1,95 @@
+"""Catalogue RPCs through a real channel against PostgreSQL."""
+
+import grpc
+import pytest
+from onestock.inventory.v1 import inventory_service_pb2 as pb
+from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
+
+from tests.helpers import bad_fields, error_info, sku, store, table_counts
+
+
+@pytest.fixture
+def stub(channel):
+    return pb_grpc.InventoryServiceStub(channel)
+
+
+async def test_upserted_location_reads_back_with_every_field(stub):
+    loc = store("SH-XJH", 31.1951, 121.4365, dealer_id="DEALER-7",
+                opening_hours=[pb.OpeningHours(iso_weekdays=[1, 2, 3, 4, 5], open_minute=600,
+                                               close_minute=1320)])
+    await stub.UpsertLocations(pb.UpsertLocationsRequest(request_id="u1", locations=[loc]))
+    got = (await stub.GetLocation(pb.GetLocationRequest(location_id="SH-XJH"))).location
+    loc.time_zone = "Asia/Shanghai"  # the documented default
+    assert got == loc
+
+
+async def test_upsert_replaces_an_existing_location(stub):
+    await stub.UpsertLocations(pb.UpsertLocationsRequest(
+        request_id="u1", locations=[store("SH-1", 31.2, 121.4, name="Old")]))
+    await stub.UpsertLocations(pb.UpsertLocationsRequest(
+        request_id="u2", locations=[store("SH-1", 31.2, 121.4, name="New")]))
+    got = await stub.GetLocation(pb.GetLocationRequest(location_id="SH-1"))
+    assert got.location.name == "New"
+
+
+async def test_list_locations_pages_through_every_match_once(stub):
+    locations = [store(f"SH-{i:02d}", 31.2, 121.4) for i in range(7)]
+    locations += [store(f"HZ-{i:02d}", 30.2, 120.1, city="Hangzhou") for i in range(3)]
+    await stub.UpsertLocations(pb.UpsertLocationsRequest(request_id="u", locations=locations))
+    seen, token = [], ""
+    while True:
+        page = await stub.ListLocations(pb.ListLocationsRequest(
+            city="Shanghai", kind=pb.LOCATION_KIND_STORE, page_size=3, page_token=token))
+        seen += [loc.location_id for loc in page.locations]
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == [f"SH-{i:02d}" for i in range(7)]
+
+
+async def test_page_token_reused_with_other_filters_is_refused(stub):
+    await stub.UpsertLocations(pb.UpsertLocationsRequest(
+        request_id="u", locations=[store(f"SH-{i}", 31.2, 121.4) for i in range(3)]))
+    page = await stub.ListLocations(pb.ListLocationsRequest(city="Shanghai", page_size=1))
+    with pytest.raises(grpc.RpcError) as caught:
+        await stub.ListLocations(pb.ListLocationsRequest(city="Hangzhou",
+                                                         page_token=page.next_page_token))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_fields(caught.value) == ["page_token"]
+
+
+async def test_skus_upsert_get_and_list(stub):
+    await stub.UpsertSkus(pb.UpsertSkusRequest(
+        request_id="s", skus=[sku("RETRO-CLOCK", 12900), sku("LAMP", 4500)]))
+    got = await stub.GetSku(pb.GetSkuRequest(sku_id="RETRO-CLOCK"))
+    assert (got.sku.price_minor, got.sku.currency) == (12900, "CNY")
+    listed = await stub.ListSkus(pb.ListSkusRequest(page_size=1))
+    assert [s.sku_id for s in listed.skus] == ["LAMP"] and listed.next_page_token
+
+
+async def test_unknown_location_and_sku_are_not_found(stub):
+    for call, request in ((stub.GetLocation, pb.GetLocationRequest(location_id="NOPE")),
+                          (stub.GetSku, pb.GetSkuRequest(sku_id="NOPE"))):
+        with pytest.raises(grpc.RpcError) as caught:
+            await call(request)
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+        assert error_info(caught.value).metadata["ids"] == "NOPE"
+
+
+async def test_bad_location_names_every_bad_field_and_stores_nothing(stub, engine):
+    before = await table_counts(engine)
+    bad = pb.Location(location_id="bad id!", kind=7, latitude=91, longitude=-181, city="",
+                      delivery_radius_km=-1, time_zone="Mars/Olympus",
+                      opening_hours=[pb.OpeningHours(open_minute=600, close_minute=500,
+                                                     iso_weekdays=[8])])
+    with pytest.raises(grpc.RpcError) as caught:
+        await stub.UpsertLocations(pb.UpsertLocationsRequest(
+            request_id="u", locations=[store("SH-OK", 31.2, 121.4), bad]))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(bad_fields(caught.value)) == {
+        "locations[1].location_id", "locations[1].name", "locations[1].kind",
+        "locations[1].latitude", "locations[1].longitude", "locations[1].city",
+        "locations[1].delivery_radius_km", "locations[1].time_zone",
+        "locations[1].opening_hours[0].close_minute", "locations[1].opening_hours[0].iso_weekdays",
+    }
+    assert await table_counts(engine) == before

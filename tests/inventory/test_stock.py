@@ -1,0 +1,126 @@
+"""Stock adjustments, safety stock, the movement ledger and availability."""
+
+import grpc
+import pytest
+from onestock.inventory.v1 import inventory_service_pb2 as pb
+from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
+
+from tests.helpers import (
+    assert_ledger_consistent,
+    error_info,
+    line,
+    seed,
+    sku,
+    stock_of,
+    store,
+    table_counts,
+)
+
+
+@pytest.fixture
+async def stub(channel):
+    stub = pb_grpc.InventoryServiceStub(channel)
+    await seed(stub, [store("SH-1", 31.2304, 121.4737), store("SH-2", 31.2404, 121.4737),
+                      store("SH-FAR", 31.5, 121.9), store("HZ-1", 30.27, 120.15, city="Hangzhou")],
+               [sku("RETRO-CLOCK"), sku("LAMP")])
+    return stub
+
+
+def adjust(request_id, *, delta=None, set_on_hand=None, reason=pb.ADJUSTMENT_REASON_RECEIPT,
+           location_id="SH-1", sku_id="RETRO-CLOCK"):
+    request = pb.AdjustStockRequest(request_id=request_id, location_id=location_id, sku_id=sku_id,
+                                    reason=reason)
+    if delta is not None:
+        request.delta = delta
+    else:
+        request.set_on_hand = set_on_hand
+    return request
+
+
+async def test_adjustments_by_delta_and_by_count_are_recorded_in_the_ledger(stub, engine):
+    await stub.AdjustStock(adjust("a1", delta=10))
+    await stub.AdjustStock(adjust("a2", delta=-3, reason=pb.ADJUSTMENT_REASON_DAMAGE))
+    counted = await stub.AdjustStock(adjust("a3", set_on_hand=5,
+                                            reason=pb.ADJUSTMENT_REASON_CYCLE_COUNT))
+    assert counted.stock.on_hand == 5
+    assert counted.movement.on_hand_delta == -2
+    ledger = await stub.ListStockMovements(pb.ListStockMovementsRequest(
+        location_id="SH-1", sku_id="RETRO-CLOCK"))
+    assert [(m.on_hand_delta, m.reason, m.request_id) for m in ledger.movements] == [
+        (-2, pb.ADJUSTMENT_REASON_CYCLE_COUNT, "a3"), (-3, pb.ADJUSTMENT_REASON_DAMAGE, "a2"),
+        (10, pb.ADJUSTMENT_REASON_RECEIPT, "a1")]
+    assert await stock_of(engine, "SH-1", "RETRO-CLOCK") == (5, 0, 0)
+    await assert_ledger_consistent(engine)
+
+
+async def test_adjustment_below_reserved_units_is_refused_and_changes_nothing(stub, engine):
+    await stub.AdjustStock(adjust("a1", set_on_hand=5))
+    await stub.ReserveStock(pb.ReserveStockRequest(
+        request_id="r", channel=pb.CHANNEL_POS, lines=[line("SH-1", "RETRO-CLOCK", 4)]))
+    before = await table_counts(engine)
+    with pytest.raises(grpc.RpcError) as caught:
+        await stub.AdjustStock(adjust("a2", delta=-2, reason=pb.ADJUSTMENT_REASON_DAMAGE))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(caught.value).reason == "ON_HAND_BELOW_RESERVED"
+    assert await table_counts(engine) == before
+
+
+async def test_adjusting_an_unknown_sku_is_not_found(stub, engine):
+    with pytest.raises(grpc.RpcError) as caught:
+        await stub.AdjustStock(adjust("a1", delta=1, sku_id="GHOST"))
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_retried_adjustment_applies_once_and_returns_the_first_response(stub, engine):
+    first = await stub.AdjustStock(adjust("same", delta=4))
+    again = await stub.AdjustStock(adjust("same", delta=4))
+    assert again == first
+    assert await stock_of(engine, "SH-1", "RETRO-CLOCK") == (4, 0, 0)
+
+
+async def test_request_id_reused_for_another_request_is_refused(stub, engine):
+    await stub.AdjustStock(adjust("same", delta=4))
+    with pytest.raises(grpc.RpcError) as caught:
+        await stub.AdjustStock(adjust("same", delta=5))
+    assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert error_info(caught.value).reason == "REQUEST_ID_REUSED"
+    assert await stock_of(engine, "SH-1", "RETRO-CLOCK") == (4, 0, 0)
+
+
+async def test_safety_stock_is_kept_from_online_but_not_from_pos(stub):
+    await stub.AdjustStock(adjust("a", set_on_hand=5))
+    response = await stub.SetSafetyStock(pb.SetSafetyStockRequest(
+        request_id="s", location_id="SH-1", sku_id="RETRO-CLOCK", safety_stock=2))
+    assert (response.stock.available_online, response.stock.available_pos) == (3, 5)
+
+
+async def test_availability_near_a_point_lists_nearest_first_within_radius(stub):
+    await stub.AdjustStock(adjust("a", location_id="SH-2", set_on_hand=7))
+    result = await stub.GetAvailability(pb.GetAvailabilityRequest(
+        sku_ids=["RETRO-CLOCK", "LAMP"],
+        near=pb.NearPoint(latitude=31.2414, longitude=121.4737, radius_km=5)))
+    rows = [(a.stock.location_id, a.stock.sku_id, a.stock.available_online)
+            for a in result.availabilities]
+    assert rows == [("SH-2", "RETRO-CLOCK", 7), ("SH-2", "LAMP", 0),
+                    ("SH-1", "RETRO-CLOCK", 0), ("SH-1", "LAMP", 0)]
+    assert result.availabilities[0].distance_km == pytest.approx(0.111, abs=0.002)
+
+
+async def test_availability_at_given_locations_keeps_the_order_asked(stub):
+    result = await stub.GetAvailability(pb.GetAvailabilityRequest(
+        sku_ids=["LAMP"], locations=pb.LocationIds(location_ids=["HZ-1", "SH-1"])))
+    assert [a.stock.location_id for a in result.availabilities] == ["HZ-1", "SH-1"]
+
+
+async def test_ledger_pages_newest_first_without_gaps(stub):
+    for i in range(5):
+        await stub.AdjustStock(adjust(f"a{i}", delta=1))
+    ids, token = [], ""
+    while True:
+        page = await stub.ListStockMovements(pb.ListStockMovementsRequest(
+            sku_id="RETRO-CLOCK", page_size=2, page_token=token))
+        ids += [m.request_id for m in page.movements]
+        token = page.next_page_token
+        if not token:
+            break
+    assert ids == ["a4", "a3", "a2", "a1", "a0"]

@@ -1,0 +1,69 @@
+"""WatchStock: live availability, across server processes sharing one database."""
+
+import asyncio
+
+import grpc
+import pytest
+from onestock.inventory.v1 import inventory_service_pb2 as pb
+from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
+
+from services.common.server import start_server
+from tests.helpers import bad_fields, line, seed, sku, store
+
+
+@pytest.fixture
+async def stub(channel):
+    stub = pb_grpc.InventoryServiceStub(channel)
+    await seed(stub, [store("SH-1", 31.23, 121.47), store("SH-2", 31.24, 121.47)],
+               [sku("LAMP"), sku("SOFA")],
+               stock={("SH-1", "LAMP"): 5, ("SH-1", "SOFA"): 5, ("SH-2", "LAMP"): 5})
+    return stub
+
+
+async def next_change(stream, timeout=5.0):
+    return await asyncio.wait_for(stream.read(), timeout)
+
+
+async def test_watch_opens_with_current_levels_then_streams_changes_made_on_another_server(
+        stub, settings, database_url):
+    other = await start_server(settings, database_url, address="127.0.0.1:0")
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{other.port}") as channel:
+            watcher = pb_grpc.InventoryServiceStub(channel)
+            stream = watcher.WatchStock(pb.WatchStockRequest(location_ids=["SH-1"],
+                                                             sku_ids=["LAMP"]))
+            first = await next_change(stream)
+            assert (first.initial, first.stock.available_online) == (True, 5)
+            # a change elsewhere must not be sent; the reservation on SH-1/LAMP must
+            await stub.AdjustStock(pb.AdjustStockRequest(
+                request_id="a", location_id="SH-2", sku_id="LAMP", delta=1,
+                reason=pb.ADJUSTMENT_REASON_RECEIPT))
+            await stub.ReserveStock(pb.ReserveStockRequest(
+                request_id="r", channel=pb.CHANNEL_POS, lines=[line("SH-1", "LAMP", 2)]))
+            change = await next_change(stream)
+            assert change.initial is False
+            assert (change.stock.location_id, change.stock.sku_id) == ("SH-1", "LAMP")
+            assert (change.stock.reserved, change.stock.available_online) == (2, 3)
+            stream.cancel()
+    finally:
+        await other.stop(0.5)
+
+
+async def test_watch_by_sku_sees_every_location(stub):
+    stream = stub.WatchStock(pb.WatchStockRequest(sku_ids=["LAMP"]))
+    initial = [await next_change(stream), await next_change(stream)]
+    assert sorted(m.stock.location_id for m in initial) == ["SH-1", "SH-2"]
+    await stub.AdjustStock(pb.AdjustStockRequest(
+        request_id="a", location_id="SH-2", sku_id="LAMP", set_on_hand=9,
+        reason=pb.ADJUSTMENT_REASON_CYCLE_COUNT))
+    change = await next_change(stream)
+    assert (change.stock.location_id, change.stock.on_hand) == ("SH-2", 9)
+    stream.cancel()
+
+
+async def test_watch_without_a_filter_is_invalid(stub):
+    stream = stub.WatchStock(pb.WatchStockRequest())
+    with pytest.raises(grpc.RpcError) as caught:
+        await stream.read()
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_fields(caught.value) == ["location_ids"]

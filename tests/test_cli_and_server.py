@@ -1,0 +1,87 @@
+"""The `onestock` command line and the served process, as an operator runs them."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from onestock.inventory.v1 import inventory_service_pb2 as pb
+from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
+
+from services.common.database import ensure_database, with_database
+from services.inventory.catalogue import LocationKind
+from services.inventory.demo_chain import build_demo_chain
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def onestock(env, *args, **kw):
+    return subprocess.run([sys.executable, "-m", "services.common.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=120, **kw)
+
+
+def test_migrate_seed_serve_and_drain_on_sigterm(database_url):
+    name = f"onestock_cli_{uuid.uuid4().hex[:8]}"
+    ensure_database(with_database(database_url, "postgres"), name)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": with_database(database_url, name),
+           "ONESTOCK_LISTEN": f"127.0.0.1:{port}"}
+    assert onestock(env, "migrate").returncode == 0
+    seeded = onestock(env, "seed-demo")
+    assert "40 stores, 2 warehouses, 300 SKUs; stock loaded" in seeded.stdout
+    reseeded = onestock(env, "seed-demo")
+    assert "already present, kept" in reseeded.stdout
+
+    server = subprocess.Popen([sys.executable, "-m", "services.common.cli", "serve"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        grpc.channel_ready_future(channel).result(timeout=30)
+        health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(
+            service="onestock.inventory.v1.InventoryService"))
+        assert health.status == health_pb2.HealthCheckResponse.SERVING
+        listing = next(reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")])))
+        names = {s.name for s in listing.list_services_response.service}
+        assert "onestock.inventory.v1.InventoryService" in names
+        stores = pb_grpc.InventoryServiceStub(channel).ListLocations(pb.ListLocationsRequest(
+            city="Hangzhou", kind=pb.LOCATION_KIND_STORE, page_size=100))
+        assert len(stores.locations) == 16
+        channel.close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
+    assert "draining in-flight calls" in output
+
+
+def test_configuration_error_is_reported_not_a_traceback():
+    env = {**os.environ, "ONESTOCK_MAX_LINES": "lots"}
+    result = onestock(env, "migrate")
+    assert result.returncode == 2
+    assert "ONESTOCK_MAX_LINES" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_demo_chain_is_deterministic_and_realistic():
+    chain = build_demo_chain()
+    assert chain == build_demo_chain()
+    stores = [loc for loc in chain.locations if loc.kind is LocationKind.STORE]
+    warehouses = [loc for loc in chain.locations if loc.kind is LocationKind.WAREHOUSE]
+    assert (len(stores), len(warehouses), len(chain.skus)) == (40, 2, 300)
+    assert {loc.city for loc in chain.locations} == {"Shanghai", "Hangzhou"}
+    for loc in chain.locations:  # inside the two cities' bounds
+        assert 29.9 < loc.latitude < 31.6 and 119.8 < loc.longitude < 122.0
+    assert any(lv.on_hand == 0 for lv in chain.stock), "some items are sold out somewhere"
+    assert any(lv.safety_stock > 0 for lv in chain.stock), "some safety stock is kept"
+    assert any(lv.on_hand > 0 and lv.available_online == 0 < lv.available_pos
+               for lv in chain.stock), "safety stock hides some shelves from online"
+    assert build_demo_chain(seed=1) != chain

@@ -1,0 +1,53 @@
+import math
+
+import pytest
+
+from services.common.config import Settings
+from services.common.geo import bounding_box, haversine_km, valid_latitude, valid_longitude
+
+
+def test_haversine_shanghai_to_hangzhou_is_about_165_km():
+    assert haversine_km(31.2304, 121.4737, 30.2741, 120.1551) == pytest.approx(164.9, abs=1.0)
+
+
+def test_haversine_is_zero_for_the_same_point_and_symmetric():
+    assert haversine_km(31.2, 121.4, 31.2, 121.4) == 0
+    assert haversine_km(31.2, 121.4, 30.2, 120.1) == haversine_km(30.2, 120.1, 31.2, 121.4)
+
+
+@pytest.mark.parametrize("lat,lng,radius", [(31.2, 121.4, 5), (0, 179.99, 50), (89.9, 10, 30)])
+def test_bounding_box_contains_every_point_within_the_radius(lat, lng, radius):
+    min_lat, max_lat, min_lng, max_lng = bounding_box(lat, lng, radius)
+    for bearing in range(0, 360, 15):
+        # a point just inside the radius along each bearing
+        d = radius * 0.999 / 6371.0088
+        b = math.radians(bearing)
+        p1, l1 = math.radians(lat), math.radians(lng)
+        p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(b))
+        l2 = l1 + math.atan2(math.sin(b) * math.sin(d) * math.cos(p1),
+                             math.cos(d) - math.sin(p1) * math.sin(p2))
+        plat, plng = math.degrees(p2), (math.degrees(l2) + 540) % 360 - 180
+        assert haversine_km(lat, lng, plat, plng) <= radius
+        assert min_lat <= plat <= max_lat and min_lng <= plng <= max_lng
+
+
+@pytest.mark.parametrize("lat,ok", [(-90, True), (90, True), (90.0001, False), (math.nan, False)])
+def test_latitude_outside_range_is_invalid(lat, ok):
+    assert valid_latitude(lat) is ok
+
+
+def test_longitude_outside_range_is_invalid():
+    assert valid_longitude(-180) and valid_longitude(180)
+    assert not valid_longitude(180.5) and not valid_longitude(math.inf)
+
+
+def test_settings_read_from_environment_with_documented_defaults():
+    assert Settings.from_env({}).listen == "127.0.0.1:50051"
+    s = Settings.from_env({"ONESTOCK_LISTEN": "0.0.0.0:6000", "ONESTOCK_REFLECTION": "off",
+                           "ONESTOCK_MAX_LINES": "20"})
+    assert (s.listen, s.reflection, s.limits.max_lines) == ("0.0.0.0:6000", False, 20)
+
+
+def test_settings_reject_malformed_numbers_naming_the_variable():
+    with pytest.raises(ValueError, match="ONESTOCK_MAX_LINES"):
+        Settings.from_env({"ONESTOCK_MAX_LINES": "many"})
