@@ -20,8 +20,8 @@ async def stub(channel):
     return stub
 
 
-async def next_change(stream, timeout=5.0):
-    return await asyncio.wait_for(stream.read(), timeout)
+async def next_change(stream, wait_s=5.0):
+    return await asyncio.wait_for(stream.read(), wait_s)
 
 
 async def test_watch_opens_with_current_levels_then_streams_changes_made_on_another_server(
