@@ -11,10 +11,24 @@ from services.common.config import Settings
 from services.common.database import create_engine, database_url
 
 
-def _serve(settings: Settings, url: str, _args) -> None:
+def _serve(settings: Settings, url: str, args) -> None:
+    if args.processes > 1:
+        from services.common.supervisor import serve_processes
+
+        sys.exit(serve_processes(url, args.processes))
     from services.common.server import serve
 
-    asyncio.run(serve(settings, url))
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+        runner.run(serve(settings, url))
+
+
+def event_loop_factory():
+    """uvloop when installed (the default): a faster event loop for gRPC and asyncpg alike."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop does not build on every platform
+        return None
+    return uvloop.new_event_loop
 
 
 def _migrate(settings: Settings, url: str, _args) -> None:
@@ -50,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="onestock", description=__doc__)
     parser.add_argument("--log-level", default="INFO")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="serve every OneStock gRPC service on ONESTOCK_LISTEN")
+    serve = sub.add_parser("serve", help="serve every OneStock gRPC service on ONESTOCK_LISTEN")
+    serve.add_argument("--processes", type=int, default=1,
+                       help="server processes sharing the listen port (SO_REUSEPORT); "
+                            "one per core is typical")
     sub.add_parser("migrate", help="bring the database schema to the newest revision")
     seed = sub.add_parser("seed-demo", help="load the demo chain (Shanghai and Hangzhou)")
     seed.add_argument("--seed", type=int, default=20261122)

@@ -81,7 +81,10 @@ class Settings:
     # ONESTOCK_IDEMPOTENCY_RETENTION_H: how long request ids are remembered.
     idempotency_retention_h: int = 24
     # ONESTOCK_RESERVE_WORKERS: concurrent batch writers for ReserveStock.
-    reserve_workers: int = 2
+    reserve_workers: int = 1
+    # ONESTOCK_RESERVE_MAX_BATCH: most ReserveStock calls coalesced into one
+    # transaction; 1 turns coalescing off (one transaction per call).
+    reserve_max_batch: int = 500
     # ONESTOCK_GRACE_S: how long SIGTERM waits for in-flight calls.
     shutdown_grace_s: float = 10.0
     limits: Limits = field(default_factory=Limits)
@@ -107,6 +110,7 @@ class Settings:
                 env, "ONESTOCK_IDEMPOTENCY_RETENTION_H", cls.idempotency_retention_h
             ),
             reserve_workers=_int(env, "ONESTOCK_RESERVE_WORKERS", cls.reserve_workers),
+            reserve_max_batch=_int(env, "ONESTOCK_RESERVE_MAX_BATCH", cls.reserve_max_batch),
             shutdown_grace_s=_float(env, "ONESTOCK_GRACE_S", cls.shutdown_grace_s),
             limits=limits,
         )

@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
+import asyncpg
 from google.protobuf.message import Message
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -25,11 +27,17 @@ R = TypeVar("R", bound=Message)
 
 
 def request_hash(request: Message) -> bytes:
-    """Fingerprint of a request without its request_id, stable across retries."""
-    copy = type(request)()
-    copy.CopyFrom(request)
-    copy.ClearField("request_id")
-    return hashlib.sha256(copy.SerializeToString(deterministic=True)).digest()
+    """Fingerprint of a request without its request_id, stable across retries.
+
+    The id is cleared and restored in place: copying the message costs more
+    than the hash on the reservation hot path.
+    """
+    request_id = request.request_id
+    request.ClearField("request_id")
+    try:
+        return hashlib.sha256(request.SerializeToString(deterministic=True)).digest()
+    finally:
+        request.request_id = request_id
 
 
 @dataclass(frozen=True)
@@ -41,67 +49,62 @@ class Claim:
     error: AlreadyExists | None = None
 
 
+CLAIM_SQL = """
+WITH claimed AS (
+    INSERT INTO idempotency_keys (method, request_id, request_hash)
+    SELECT $1, k, h FROM unnest($2::text[], $3::bytea[]) AS t(k, h) ORDER BY k
+    ON CONFLICT DO NOTHING RETURNING request_id)
+SELECT now() AS now, ARRAY(SELECT request_id FROM claimed) AS claimed
+"""
+STORED_SQL = (
+    "SELECT request_id, request_hash, response FROM idempotency_keys "
+    "WHERE method = $1 AND request_id = ANY($2::text[])"
+)
+REMEMBER_SQL = (
+    "UPDATE idempotency_keys AS i SET response = t.r "
+    "FROM unnest($2::text[], $3::bytea[]) AS t(k, r) WHERE i.method = $1 AND i.request_id = t.k"
+)
+FORGET_SQL = "DELETE FROM idempotency_keys WHERE method = $1 AND request_id = ANY($2::text[])"
+
+
+async def driver(conn: AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under a SQLAlchemy one, inside the same transaction.
+
+    Hot paths talk to asyncpg directly (no statement compilation, no greenlet
+    hop per statement). SQLAlchemy's asyncpg adapter sends BEGIN lazily with
+    its own first statement, so a statement sent to the driver first would run
+    outside the transaction: the adapter is told to begin now. This touches
+    the adapter's private _start_transaction; SQLAlchemy is pinned below 2.2
+    and the ledger invariant tests fail loudly if it changes.
+    """
+    raw = await conn.get_raw_connection()
+    adapter = raw.dbapi_connection
+    if conn.in_transaction() and adapter._transaction is None:
+        await adapter._start_transaction()
+    return raw.driver_connection
+
+
 async def claim_many(
-    conn: AsyncConnection, method: str, keys: Sequence[tuple[str, bytes]]
-) -> dict[str, Claim]:
-    """Claim request ids in sorted order (so two batches cannot deadlock on them)."""
-    ordered = sorted(dict(keys).items())
-    ids = [k for k, _ in ordered]
-    hashes = [h for _, h in ordered]
-    claimed = set(
-        (
-            await conn.execute(
-                text(
-                    "INSERT INTO idempotency_keys (method, request_id, request_hash) "
-                    "SELECT :method, k, h FROM unnest(CAST(:ids AS text[]), CAST(:hashes AS bytea[])) "
-                    "AS t(k, h) ORDER BY k ON CONFLICT DO NOTHING RETURNING request_id"
-                ),
-                {"method": method, "ids": ids, "hashes": hashes},
-            )
-        ).scalars()
-    )
-    claims = {k: Claim(k) for k in claimed}
-    others = [k for k in ids if k not in claimed]
+    db: asyncpg.Connection, method: str, keys: Sequence[tuple[str, bytes]]
+) -> tuple[dict[str, Claim], datetime]:
+    """Claim request ids (in sorted order, so two batches cannot deadlock on them).
+
+    Returns a Claim per request id, and the transaction's clock, read in the
+    same round trip because the hot path needs both.
+    """
+    wanted = dict(keys)
+    ordered = sorted(wanted)
+    row = await db.fetchrow(CLAIM_SQL, method, ordered, [wanted[k] for k in ordered])
+    claims = {k: Claim(k) for k in row["claimed"]}
+    others = [k for k in ordered if k not in claims]
     if others:
-        rows = await conn.execute(
-            text(
-                "SELECT request_id, request_hash, response FROM idempotency_keys "
-                "WHERE method = :method AND request_id = ANY(CAST(:ids AS text[]))"
-            ),
-            {"method": method, "ids": others},
-        )
-        wanted = dict(keys)
-        for request_id, stored_hash, response in rows:
-            if bytes(stored_hash) != wanted[request_id]:
+        for stored in await db.fetch(STORED_SQL, method, others):
+            request_id = stored["request_id"]
+            if bytes(stored["request_hash"]) != wanted[request_id]:
                 claims[request_id] = Claim(request_id, error=request_id_reused(request_id))
             else:
-                claims[request_id] = Claim(request_id, response=bytes(response))
-    return claims
-
-
-async def remember_many(conn: AsyncConnection, method: str, responses: dict[str, bytes]) -> None:
-    if not responses:
-        return
-    await conn.execute(
-        text(
-            "UPDATE idempotency_keys AS i SET response = t.r "
-            "FROM unnest(CAST(:ids AS text[]), CAST(:rs AS bytea[])) AS t(k, r) "
-            "WHERE i.method = :method AND i.request_id = t.k"
-        ),
-        {"method": method, "ids": list(responses), "rs": list(responses.values())},
-    )
-
-
-async def forget_many(conn: AsyncConnection, method: str, request_ids: Sequence[str]) -> None:
-    if not request_ids:
-        return
-    await conn.execute(
-        text(
-            "DELETE FROM idempotency_keys WHERE method = :method "
-            "AND request_id = ANY(CAST(:ids AS text[]))"
-        ),
-        {"method": method, "ids": list(request_ids)},
-    )
+                claims[request_id] = Claim(request_id, response=bytes(stored["response"]))
+    return claims, row["now"]
 
 
 async def idempotent(
@@ -116,13 +119,15 @@ async def idempotent(
     fingerprint = request_hash(request)
 
     async def attempt(conn: AsyncConnection) -> R:
-        claim = (await claim_many(conn, method, [(request_id, fingerprint)]))[request_id]
+        db = await driver(conn)
+        claims, _ = await claim_many(db, method, [(request_id, fingerprint)])
+        claim = claims[request_id]
         if claim.error:
             raise claim.error
         if claim.response is not None:
             return response_type.FromString(claim.response)
         response = await work(conn)
-        await remember_many(conn, method, {request_id: response.SerializeToString()})
+        await db.execute(REMEMBER_SQL, method, [request_id], [response.SerializeToString()])
         return response
 
     return await in_transaction(engine, attempt)

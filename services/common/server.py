@@ -73,7 +73,8 @@ async def start_server(
 
     feed = StockFeed(asyncpg_dsn(url))
     await feed.start()
-    batcher = ReservationBatcher(engine, workers=settings.reserve_workers)
+    batcher = ReservationBatcher(engine, workers=settings.reserve_workers,
+                                 max_batch=settings.reserve_max_batch)
     batcher.start()
     expiry = Periodic("reservation-expiry", settings.expiry_interval_s,
                       lambda: _expire_all_due(engine))

@@ -13,6 +13,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -23,12 +24,15 @@ MAX_ATTEMPTS = 8
 
 
 def sqlstate(error: BaseException) -> str | None:
+    """SQLSTATE of a database error, raised through SQLAlchemy or straight from asyncpg."""
+    if isinstance(error, asyncpg.PostgresError):
+        return error.sqlstate
     orig = getattr(error, "orig", None)
     return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
 
 
 def is_retryable(error: BaseException) -> bool:
-    return isinstance(error, DBAPIError) and sqlstate(error) in RETRYABLE_SQLSTATES
+    return sqlstate(error) in RETRYABLE_SQLSTATES
 
 
 async def in_transaction(engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
@@ -37,7 +41,7 @@ async def in_transaction(engine: AsyncEngine, work: Callable[[AsyncConnection], 
         try:
             async with engine.begin() as conn:
                 return await work(conn)
-        except DBAPIError as error:
+        except (DBAPIError, asyncpg.PostgresError) as error:
             if not is_retryable(error) or attempt == MAX_ATTEMPTS:
                 raise
             await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))

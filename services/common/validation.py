@@ -12,13 +12,13 @@ REQUEST_ID_MAX = 128
 
 
 def check_id(errors: Collector, value: str, field: str) -> bool:
+    if ID_PATTERN.fullmatch(value):
+        return True
     if not value:
         errors.add(field, "is required")
-        return False
-    if not ID_PATTERN.fullmatch(value):
+    else:
         errors.add(field, "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
-        return False
-    return True
+    return False
 
 
 def check_request_id(errors: Collector, value: str, field: str = "request_id") -> None:
@@ -44,4 +44,7 @@ def check_point(errors: Collector, latitude: float, longitude: float, prefix: st
 
 
 def check_enum(errors: Collector, value: int, allowed, field: str) -> bool:
-    return errors.check(value in allowed, field, f"must be one of {sorted(allowed)} (got {value})")
+    if value in allowed:
+        return True
+    errors.add(field, f"must be one of {sorted(allowed)} (got {value})")
+    return False

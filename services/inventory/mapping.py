@@ -33,9 +33,9 @@ REASON_FROM_PB = {v: k for k, v in REASON_TO_PB.items()}
 def timestamp(when: datetime | None) -> Timestamp | None:
     if when is None:
         return None
-    ts = Timestamp()
-    ts.FromDatetime(when)
-    return ts
+    seconds = when.timestamp()
+    whole = int(seconds // 1)
+    return Timestamp(seconds=whole, nanos=when.microsecond * 1000)
 
 
 def location_to_pb(loc: Location) -> pb.Location:

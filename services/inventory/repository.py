@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.common.idempotency import driver
 from services.inventory.catalogue import Location, LocationKind, OpeningHours, Sku
 from services.inventory.domain import (
     Channel,
@@ -214,17 +215,21 @@ def _keys_params(keys: Iterable[StockKey]) -> dict:
     return {"locs": [k[0] for k in ordered], "skus": [k[1] for k in ordered]}
 
 
+LOCK_STOCK_SQL = (
+    "SELECT s.location_id, s.sku_id, s.on_hand, s.reserved, s.safety_stock "
+    "FROM stock_levels s JOIN unnest($1::text[], $2::text[]) AS k(l, s) "
+    "ON s.location_id = k.l AND s.sku_id = k.s ORDER BY s.location_id, s.sku_id FOR UPDATE OF s"
+)
+
+
 async def lock_stock(conn: AsyncConnection, keys: Iterable[StockKey]) -> dict[StockKey, StockLevel]:
-    """Lock the stock rows of ``keys`` in key order and return them (missing rows are absent)."""
-    rows = await conn.execute(
-        text(
-            "SELECT s.location_id, s.sku_id, s.on_hand, s.reserved, s.safety_stock "
-            "FROM stock_levels s JOIN unnest(CAST(:locs AS text[]), CAST(:skus AS text[])) "
-            "AS k(l, s) ON s.location_id = k.l AND s.sku_id = k.s "
-            "ORDER BY s.location_id, s.sku_id FOR UPDATE OF s"
-        ),
-        _keys_params(keys),
-    )
+    """Lock the stock rows of ``keys`` in key order and return them (missing rows are absent).
+
+    On asyncpg directly: this runs once per reservation batch.
+    """
+    params = _keys_params(keys)
+    db = await driver(conn)
+    rows = await db.fetch(LOCK_STOCK_SQL, params["locs"], params["skus"])
     return {(r[0], r[1]): StockLevel(*r) for r in rows}
 
 
@@ -326,27 +331,29 @@ async def append_movements(
     return sorted((row[0], row[1]) for row in result)
 
 
-async def notify_stock(conn: AsyncConnection, levels: Iterable[StockLevel]) -> None:
-    """Tell every listening server process (WatchStock) about new levels, on commit."""
-    chunk: list[list] = []
-    size = 2
+def notification_payloads(levels: Iterable[StockLevel]) -> list[str]:
+    """JSON payloads of new levels, split to stay under PostgreSQL's NOTIFY size limit."""
+    payloads, chunk, size = [], [], 2
     for lv in levels:
         item = [lv.location_id, lv.sku_id, lv.on_hand, lv.reserved, lv.safety_stock]
         item_size = len(json.dumps(item, ensure_ascii=False).encode()) + 1
         if chunk and size + item_size > NOTIFY_PAYLOAD_LIMIT:
-            await _notify(conn, chunk)
+            payloads.append(json.dumps(chunk, ensure_ascii=False))
             chunk, size = [], 2
         chunk.append(item)
         size += item_size
     if chunk:
-        await _notify(conn, chunk)
+        payloads.append(json.dumps(chunk, ensure_ascii=False))
+    return payloads
 
 
-async def _notify(conn: AsyncConnection, items: list[list]) -> None:
-    await conn.execute(
-        text("SELECT pg_notify(:channel, :payload)"),
-        {"channel": STOCK_CHANNEL, "payload": json.dumps(items, ensure_ascii=False)},
-    )
+async def notify_stock(conn: AsyncConnection, levels: Iterable[StockLevel]) -> None:
+    """Tell every listening server process (WatchStock) about new levels, on commit."""
+    payloads = notification_payloads(levels)
+    if payloads:
+        db = await driver(conn)
+        await db.execute("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
+                         STOCK_CHANNEL, payloads)
 
 
 def parse_notification(payload: str) -> list[StockLevel]:

@@ -25,16 +25,14 @@ from onestock.inventory.v1 import inventory_service_pb2 as pb
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.common.errors import NotFound, OneStockError
-from services.common.idempotency import claim_many, forget_many, remember_many
+from services.common.idempotency import FORGET_SQL, claim_many, driver
 from services.common.uow import in_transaction
 from services.inventory import repository as repo
 from services.inventory.domain import (
-    MovementKind,
     Reservation,
     ReservationLine,
     ReservationState,
     ReserveCommand,
-    StockChange,
     allocate_batch,
 )
 from services.inventory.mapping import reservation_to_pb
@@ -119,8 +117,14 @@ def _split_duplicates(batch: list[_Pending]) -> tuple[list[_Pending], list[_Pend
 
 
 async def _write_batch(conn: AsyncConnection, batch: list[_Pending]) -> list[Outcome]:
-    """Decide and write a whole batch in the caller's transaction; one outcome per request."""
-    claims = await claim_many(conn, METHOD, [(p.command.request_id, p.fingerprint) for p in batch])
+    """Decide and write a whole batch in the caller's transaction; one outcome per request.
+
+    Round trips, in the common case: claim the request ids (and read the
+    clock), lock the stock rows, write everything in one statement, commit.
+    """
+    db = await driver(conn)
+    claims, now = await claim_many(db, METHOD,
+                                   [(p.command.request_id, p.fingerprint) for p in batch])
     outcomes: list[Outcome | None] = [None] * len(batch)
     fresh: list[int] = []
     for i, pending in enumerate(batch):
@@ -139,35 +143,93 @@ async def _write_batch(conn: AsyncConnection, batch: list[_Pending]) -> list[Out
 
     commands = [batch[i].command for i in fresh]
     allocation = allocate_batch(commands, levels)
-    now = await repo.db_now(conn)
-    reservations, request_ids, changes, responses = [], [], [], {}
+    write = _BatchWrite(now)
     for j, afters in allocation.granted.items():
-        command = commands[j]
-        reservation = _new_reservation(command, now)
-        reservations.append(reservation)
-        request_ids.append(command.request_id)
-        changes += [
-            StockChange(MovementKind.RESERVE, after, reserved_delta=line.quantity,
-                        reservation_id=reservation.reservation_id, request_id=command.request_id)
-            for line, after in zip(command.lines, afters, strict=True)
-        ]
-        response = pb.ReserveStockResponse(reservation=reservation_to_pb(reservation))
-        outcomes[fresh[j]] = response
-        responses[command.request_id] = response.SerializeToString()
+        outcomes[fresh[j]] = write.add(commands[j], afters)
     for j, refusal in allocation.refused.items():
         outcomes[fresh[j]] = refusal
-
-    if reservations:
-        changed = allocation.changed_levels(levels)
-        await repo.write_levels(conn, changed)
-        await repo.insert_reservations(conn, reservations, request_ids)
-        await repo.append_movements(conn, changes)
-        await repo.notify_stock(conn, changed)
-    await remember_many(conn, METHOD, responses)
-    refused = [batch[i].command.request_id for i, o in enumerate(outcomes)
-               if isinstance(o, OneStockError) and claims[batch[i].command.request_id].error is None]
-    await forget_many(conn, METHOD, refused)
+    write.forget = [batch[i].command.request_id for i, o in enumerate(outcomes)
+                    if isinstance(o, OneStockError) and not claims[batch[i].command.request_id].error]
+    await write.execute(db, allocation.changed_levels(levels))
     return outcomes  # type: ignore[return-value]
+
+
+WRITE_BATCH_SQL = """
+WITH levels AS (
+    UPDATE stock_levels AS s SET reserved = t.r, update_time = now()
+    FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(l, k, r)
+    WHERE s.location_id = t.l AND s.sku_id = t.k RETURNING 1),
+reservation_rows AS (
+    INSERT INTO reservations (reservation_id, channel, reference, state, request_id,
+                              create_time, expire_time)
+    SELECT id, ch, ref, 'ACTIVE', req, $4, et
+    FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
+         AS t(id, ch, ref, req, et) RETURNING 1),
+line_rows AS (
+    INSERT INTO reservation_lines (reservation_id, line_no, location_id, sku_id, quantity)
+    SELECT * FROM unnest($10::text[], $11::int[], $12::text[], $13::text[], $14::bigint[])
+    RETURNING 1),
+movement_rows AS (
+    INSERT INTO stock_movements (location_id, sku_id, kind, reserved_delta, on_hand_after,
+                                 reserved_after, reservation_id, request_id)
+    SELECT l, k, 'RESERVE', d, o, r, res, req
+    FROM unnest($12::text[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[],
+                $10::text[], $17::text[]) WITH ORDINALITY AS t(l, k, d, o, r, res, req, n)
+    ORDER BY n RETURNING 1),
+remembered AS (
+    UPDATE idempotency_keys AS i SET response = t.r
+    FROM unnest($8::text[], $18::bytea[]) AS t(k, r)
+    WHERE i.method = $19 AND i.request_id = t.k RETURNING 1),
+forgotten AS (
+    DELETE FROM idempotency_keys WHERE method = $19 AND request_id = ANY($20::text[])
+    RETURNING 1)
+SELECT pg_notify($21, p) FROM unnest($22::text[]) AS p
+"""
+
+
+class _BatchWrite:
+    """Everything one batch writes, gathered as columns for WRITE_BATCH_SQL."""
+
+    def __init__(self, now):
+        self.now = now
+        self.reservations: list[Reservation] = []
+        self.request_ids: list[str] = []
+        self.responses: list[bytes] = []
+        self.lines: list[tuple[str, int, ReservationLine, object]] = []
+        self.forget: list[str] = []
+
+    def add(self, command: ReserveCommand, afters) -> pb.ReserveStockResponse:
+        reservation = _new_reservation(command, self.now)
+        response = pb.ReserveStockResponse(reservation=reservation_to_pb(reservation))
+        self.reservations.append(reservation)
+        self.request_ids.append(command.request_id)
+        self.responses.append(response.SerializeToString())
+        self.lines += [(reservation.reservation_id, n, line, after)
+                       for n, (line, after) in enumerate(zip(reservation.lines, afters, strict=True))]
+        return response
+
+    async def execute(self, db, changed) -> None:
+        if not self.reservations:
+            if self.forget:
+                await db.execute(FORGET_SQL, METHOD, self.forget)
+            return
+        res, lines = self.reservations, self.lines
+        await db.execute(
+            WRITE_BATCH_SQL,
+            [lv.location_id for lv in changed], [lv.sku_id for lv in changed],
+            [lv.reserved for lv in changed],
+            self.now,
+            [r.reservation_id for r in res], [r.channel.value for r in res],
+            [r.reference for r in res], self.request_ids, [r.expire_time for r in res],
+            [rid for rid, _, _, _ in lines], [n for _, n, _, _ in lines],
+            [ln.location_id for _, _, ln, _ in lines], [ln.sku_id for _, _, ln, _ in lines],
+            [ln.quantity for _, _, ln, _ in lines],
+            [after.on_hand for _, _, _, after in lines],
+            [after.reserved for _, _, _, after in lines],
+            [self.request_ids[i] for i, r in enumerate(res) for _ in r.lines],
+            self.responses, METHOD, self.forget,
+            repo.STOCK_CHANNEL, repo.notification_payloads(changed),
+        )
 
 
 async def _refuse_unknown(conn, batch, fresh, missing_keys, outcomes) -> None:

@@ -142,19 +142,20 @@ def set_safety_stock(request: pb.SetSafetyStockRequest, limits: Limits) -> None:
 
 
 def _lines(errors: Collector, lines, limits: Limits, *, min_quantity: int) -> list[LineRequest]:
-    errors.check(1 <= len(lines) <= limits.max_lines, "lines",
-                 f"must hold 1 to {limits.max_lines} lines")
+    if not 1 <= len(lines) <= limits.max_lines:
+        errors.add("lines", f"must hold 1 to {limits.max_lines} lines")
     seen: set[tuple[str, str]] = set()
     result = []
     for i, line in enumerate(lines[: limits.max_lines]):
         ok = check_id(errors, line.location_id, f"lines[{i}].location_id")
         ok = check_id(errors, line.sku_id, f"lines[{i}].sku_id") and ok
-        ok = errors.check(min_quantity <= line.quantity <= limits.max_quantity,
-                          f"lines[{i}].quantity",
-                          f"must be {min_quantity} to {limits.max_quantity}") and ok
+        if not min_quantity <= line.quantity <= limits.max_quantity:
+            errors.add(f"lines[{i}].quantity", f"must be {min_quantity} to {limits.max_quantity}")
+            ok = False
         key = (line.location_id, line.sku_id)
-        ok = errors.check(key not in seen, f"lines[{i}]",
-                          f"duplicates the line for {key[0]}/{key[1]}") and ok
+        if key in seen:
+            errors.add(f"lines[{i}]", f"duplicates the line for {key[0]}/{key[1]}")
+            ok = False
         seen.add(key)
         if ok:
             result.append(LineRequest(line.location_id, line.sku_id, line.quantity))
@@ -167,8 +168,8 @@ def reserve_stock(request: pb.ReserveStockRequest, limits: Limits) -> ReserveCom
     check_enum(errors, request.channel, mapping.CHANNEL_FROM_PB, "channel")
     check_text(errors, request.reference, "reference", MAX_REFERENCE)
     lines = _lines(errors, request.lines, limits, min_quantity=1)
-    errors.check(0 <= request.ttl_seconds <= limits.max_ttl_s, "ttl_seconds",
-                 f"must be 1 to {limits.max_ttl_s}, or 0 for the default")
+    if not 0 <= request.ttl_seconds <= limits.max_ttl_s:
+        errors.add("ttl_seconds", f"must be 1 to {limits.max_ttl_s}, or 0 for the default")
     errors.raise_if_any()
     return ReserveCommand(
         request_id=request.request_id,

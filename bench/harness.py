@@ -1,0 +1,203 @@
+"""What every benchmark needs: a database, a migrated schema, a server in its own process,
+and a closed-loop load generator that reports throughput and latency percentiles.
+
+Figures are only compared within one run (the ratio to the health-check
+ceiling), because these machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from services.common.database import (
+    ensure_database,
+    start_embedded_postgres,
+    to_asyncpg_url,
+    with_database,
+)
+from services.common.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+
+@dataclass
+class Stats:
+    name: str
+    calls: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    server_cpu_s: float = 0.0
+
+    @property
+    def server_cpu_us_per_call(self) -> float:
+        return self.server_cpu_s / max(1, self.calls) * 1e6
+
+    @property
+    def per_s(self) -> float:
+        return self.calls / self.seconds
+
+    def line(self) -> str:
+        return (f"{self.name:<28} {self.per_s:9.0f}/s  p50 {self.p50_ms:6.2f} ms  "
+                f"p99 {self.p99_ms:6.2f} ms  server CPU {self.server_cpu_us_per_call:5.0f} us/call  "
+                f"({self.calls} calls, {self.errors} errors)")
+
+
+@contextlib.contextmanager
+def database() -> Iterator[str]:
+    """A fresh, migrated database: on DATABASE_URL's server, else an embedded one."""
+    name = f"onestock_bench_{uuid.uuid4().hex[:8]}"
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        ensure_database(external, name)
+        url = to_asyncpg_url(with_database(external, name))
+        upgrade(url)
+        yield url
+        return
+    with tempfile.TemporaryDirectory(prefix="onestock-bench-") as tmp:
+        server = start_embedded_postgres(Path(tmp), cleanup_mode="delete")
+        ensure_database(server.get_uri(), name)
+        url = to_asyncpg_url(with_database(server.get_uri(), name))
+        upgrade(url)
+        try:
+            yield url
+        finally:
+            server.cleanup()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class ServerProcesses:
+    address: str
+    pids: list[int]
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server processes have used so far (from /proc)."""
+        total = 0
+        for pid in self.pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+        return total / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def server_process(url: str, processes: int = 1, **env) -> Iterator[ServerProcesses]:
+    """`onestock serve --processes N`, out of the load generator's process, as in production."""
+    address = f"127.0.0.1:{free_port()}"
+    environ = {**os.environ, "DATABASE_URL": url, "ONESTOCK_LISTEN": address,
+               **{k: str(v) for k, v in env.items()}}
+    proc = subprocess.Popen([sys.executable, "-m", "services.common.cli", "--log-level", "WARNING",
+                             "serve", "--processes", str(processes)], env=environ, cwd=ROOT)
+    try:
+        channel = grpc.insecure_channel(address)
+        grpc.channel_ready_future(channel).result(timeout=60)
+        channel.close()
+        time.sleep(1.0 if processes > 1 else 0)  # let every process bind
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        yield ServerProcesses(address, [proc.pid, *map(int, children)])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+async def open_loop(
+    name: str,
+    call: Callable[[int], Awaitable[object]],
+    *,
+    rate_per_s: float,
+    duration_s: float,
+    server: ServerProcesses | None = None,
+) -> Stats:
+    """Calls started at a fixed rate whatever the answers (an open loop): the latency a
+    customer sees at that load, free of the closed loop's concurrency / throughput bound."""
+    latencies: list[float] = []
+    errors = 0
+    tasks = []
+
+    async def one(n: int) -> None:
+        nonlocal errors
+        began = time.perf_counter()
+        try:
+            await call(n)
+        except grpc.RpcError:
+            errors += 1
+        latencies.append(time.perf_counter() - began)
+
+    cpu_before = server.cpu_seconds() if server else 0.0
+    start = time.perf_counter()
+    total = int(rate_per_s * duration_s)
+    for n in range(total):
+        delay = start + n / rate_per_s - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(n)))
+    await asyncio.gather(*tasks)
+    cpu = (server.cpu_seconds() - cpu_before) if server else 0.0
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100, method="inclusive")
+    return Stats(name, len(latencies), errors, duration_s, q[49] * 1000, q[98] * 1000, cpu)
+
+
+async def closed_loop(
+    name: str,
+    call: Callable[[int], Awaitable[object]],
+    *,
+    concurrency: int,
+    duration_s: float,
+    warmup_s: float = 1.0,
+    server: ServerProcesses | None = None,
+) -> Stats:
+    """``concurrency`` callers each issuing ``call(n)`` back to back for ``duration_s``."""
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(10**12))
+    start = time.perf_counter()
+    measure_from = start + warmup_s
+    stop_at = measure_from + duration_s
+
+    async def caller() -> None:
+        nonlocal errors
+        while (now := time.perf_counter()) < stop_at:
+            try:
+                await call(next(counter))
+                ok = True
+            except grpc.RpcError:
+                ok = False
+            done = time.perf_counter()
+            if now >= measure_from:
+                latencies.append(done - now)
+                errors += not ok
+
+    async def cpu_meter() -> float:
+        await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+        before = server.cpu_seconds()
+        await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
+        return server.cpu_seconds() - before
+
+    meter = asyncio.create_task(cpu_meter()) if server else None
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
+    cpu = await meter if meter else 0.0
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100, method="inclusive")
+    return Stats(name, len(latencies), errors, duration_s, q[49] * 1000, q[98] * 1000, cpu)
