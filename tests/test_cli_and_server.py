@@ -5,7 +5,9 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -85,3 +87,33 @@ def test_demo_chain_is_deterministic_and_realistic():
     assert any(lv.on_hand > 0 and lv.available_online == 0 < lv.available_pos
                for lv in chain.stock), "safety stock hides some shelves from online"
     assert build_demo_chain(seed=1) != chain
+
+
+def test_several_server_processes_share_one_port_and_stop_together(database_url):
+    name = f"onestock_cli_{uuid.uuid4().hex[:8]}"
+    ensure_database(with_database(database_url, "postgres"), name)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": with_database(database_url, name),
+           "ONESTOCK_LISTEN": f"127.0.0.1:{port}"}
+    assert onestock(env, "migrate").returncode == 0
+    server = subprocess.Popen([sys.executable, "-m", "services.common.cli", "serve",
+                               "--processes", "2"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # both children up
+            children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+            if len(children) == 2:
+                break
+            time.sleep(0.2)
+        assert len(children) == 2
+        for _ in range(4):  # new connections land on either process; all are served
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+                grpc.channel_ready_future(channel).result(timeout=30)
+                reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
+                assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+    assert server.returncode == 0, output
+    assert output.count("draining in-flight calls") == 2
