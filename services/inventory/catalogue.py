@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -63,6 +63,27 @@ class Location:
         minute = local.hour * 60 + local.minute
         weekday = local.isoweekday()
         return any(h.covers(weekday, minute) for h in self.opening_hours)
+
+    def opens_at(self, when_utc: datetime) -> datetime:
+        """The first instant at or after ``when_utc`` (UTC) when the location is open.
+
+        An order that arrives at night is prepared from the next opening on.
+        """
+        if self.is_open_at(when_utc):
+            return when_utc
+        tz = zone(self.time_zone)
+        local = when_utc.astimezone(tz)
+        for days_ahead in range(8):
+            day = local.date() + timedelta(days=days_ahead)
+            starts = sorted(
+                datetime.combine(day, time(h.open_minute // 60, h.open_minute % 60), tz)
+                for h in self.opening_hours
+                if not h.iso_weekdays or day.isoweekday() in h.iso_weekdays
+            )
+            for start in starts:
+                if start >= local:
+                    return start.astimezone(UTC)
+        raise ValueError(f"location {self.location_id} never opens")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,100 @@
+"""The chain's locations as routing sees them: fast lookups by id and by distance.
+
+Built once per catalogue version (``Chain(locations)``) and shared by every
+routing decision: finding the stores near a customer is a KD-tree query on
+unit-sphere coordinates, not a scan of every location, and each destination's
+nearest transfer sources are computed once and cached.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from services.common.geo import EARTH_RADIUS_KM, haversine_km
+from services.inventory.catalogue import Location
+
+SOURCES_CACHED = 64  # nearest transfer sources kept per destination
+
+
+def _unit_vectors(points: Sequence[tuple[float, float]]) -> np.ndarray:
+    lat = np.radians([p[0] for p in points])
+    lng = np.radians([p[1] for p in points])
+    return np.column_stack((np.cos(lat) * np.cos(lng), np.cos(lat) * np.sin(lng), np.sin(lat)))
+
+
+def _chord(distance_km: float) -> float:
+    """Straight-line distance through the sphere for a great-circle distance."""
+    return 2.0 * math.sin(min(distance_km / EARTH_RADIUS_KM, math.pi) / 2.0)
+
+
+class SpatialIndex:
+    """Locations near a point, exact haversine distance, nearest first (ties by id)."""
+
+    def __init__(self, locations: Sequence[Location]):
+        self.locations = list(locations)
+        points = [(loc.latitude, loc.longitude) for loc in self.locations]
+        self._tree = cKDTree(_unit_vectors(points)) if points else None
+
+    def within(self, latitude: float, longitude: float, radius_km: float
+               ) -> list[tuple[float, Location]]:
+        if self._tree is None:
+            return []
+        centre = _unit_vectors([(latitude, longitude)])[0]
+        # a hair wider than the chord, so rounding never drops a point on the edge
+        hits = self._tree.query_ball_point(centre, _chord(radius_km) * (1 + 1e-9) + 1e-12)
+        found = []
+        for i in hits:
+            loc = self.locations[i]
+            distance = haversine_km(latitude, longitude, loc.latitude, loc.longitude)
+            if distance <= radius_km:
+                found.append((distance, loc))
+        found.sort(key=lambda pair: (pair[0], pair[1].location_id))
+        return found
+
+    def nearest(self, latitude: float, longitude: float, count: int) -> list[tuple[float, Location]]:
+        if self._tree is None or count <= 0:
+            return []
+        count = min(count, len(self.locations))
+        centre = _unit_vectors([(latitude, longitude)])[0]
+        _, indices = self._tree.query(centre, k=count)
+        indices = np.atleast_1d(indices)
+        found = [(haversine_km(latitude, longitude, self.locations[i].latitude,
+                               self.locations[i].longitude), self.locations[i]) for i in indices]
+        found.sort(key=lambda pair: (pair[0], pair[1].location_id))
+        return found
+
+
+class Chain:
+    """Every location of a chain, indexed for routing. Immutable: rebuild on change."""
+
+    def __init__(self, locations: Sequence[Location]):
+        self.by_id = {loc.location_id: loc for loc in locations}
+        self.index = SpatialIndex(locations)
+        self.sources = SpatialIndex([loc for loc in locations if loc.can_transfer])
+        self.max_delivery_radius_km = max(
+            (loc.delivery_radius_km for loc in locations if loc.can_deliver), default=0.0)
+        self._sources_by_city: dict[str, list[Location]] = {}
+        for loc in self.sources.locations:
+            self._sources_by_city.setdefault(loc.city, []).append(loc)
+        self._sources_near: dict[str, list[tuple[float, Location]]] = {}
+
+    def transfer_sources(self, destination: Location) -> list[tuple[float, Location]]:
+        """Transfer sources for a destination: its own city's first, then other cities';
+        nearest first within each, ties by id; the destination itself excluded."""
+        cached = self._sources_near.get(destination.location_id)
+        if cached is None:
+            here = destination.latitude, destination.longitude
+            same_city = sorted(
+                ((haversine_km(*here, s.latitude, s.longitude), s)
+                 for s in self._sources_by_city.get(destination.city, ())),
+                key=lambda p: (p[0], p[1].location_id))[:SOURCES_CACHED]
+            elsewhere = [p for p in self.sources.nearest(*here, SOURCES_CACHED + len(same_city))
+                         if p[1].city != destination.city][:SOURCES_CACHED]
+            cached = [p for p in same_city + elsewhere
+                      if p[1].location_id != destination.location_id]
+            self._sources_near[destination.location_id] = cached
+        return cached

@@ -1,0 +1,420 @@
+"""The routing core: which location serves an online order, and how.
+
+Pure (no gRPC, no database, no asyncio): the server reads live stock and calls
+``route``/``quote``, the tests call them on hand-built chains, and the
+simulator replays whole days through them. Same input, same plan: every
+ordering breaks ties by distance, then location id.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from services.common.geo import haversine_km
+from services.inventory.catalogue import Location
+from services.routing.chain import Chain
+from services.routing.model import (
+    Considered,
+    Mode,
+    OrderLine,
+    Plan,
+    Quote,
+    Reason,
+    RouteRequest,
+    Shipment,
+    StockView,
+    Transfer,
+)
+from services.routing.policy import RoutingPolicy
+
+EMPTY: Mapping[str, int] = {}
+SPLIT_CANDIDATES = 12  # nearest partial stores examined for a split delivery
+PICKUP, DELIVERY, SOURCE = "pickup", "delivery", "transfer_source"
+ROLE_ORDER = {PICKUP: 0, DELIVERY: 1, SOURCE: 2}
+
+
+class _Trace:
+    """Observations about each candidate, turned into the plan's trace once a plan is chosen."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str], list] = {}
+
+    def note(self, role: str, loc: Location, distance: float, reason: Reason | None = None,
+             short: tuple[str, ...] = (), opens_at: datetime | None = None) -> None:
+        entry = self._seen.get((role, loc.location_id))
+        if entry is None:
+            entry = self._seen[(role, loc.location_id)] = [distance, [], (), None]
+        if reason is not None and reason not in entry[1]:
+            entry[1].append(reason)
+        if short:
+            entry[2] = short
+        if opens_at is not None:
+            entry[3] = opens_at
+
+    def finish(self, plan_shipments: tuple[Shipment, ...]) -> tuple[Considered, ...]:
+        chosen = {(PICKUP if s.mode is Mode.PICKUP else DELIVERY, s.location_id)
+                  for s in plan_shipments}
+        chosen |= {(SOURCE, t.source_id) for s in plan_shipments for t in s.transfers}
+        out = []
+        for (role, loc_id), (distance, reasons, short, opens) in self._seen.items():
+            is_chosen = (role, loc_id) in chosen
+            if not is_chosen and all(r is Reason.CLOSED for r in reasons):
+                reasons = [*reasons, Reason.FARTHER]
+            out.append(Considered(loc_id, role, round(distance, 3), is_chosen, tuple(reasons),
+                                  short, opens))
+        out.sort(key=lambda c: (ROLE_ORDER[c.role], c.distance_km, c.location_id))
+        return tuple(out)
+
+
+@dataclass
+class _Context:
+    chain: Chain
+    request: RouteRequest
+    stock: StockView
+    policy: RoutingPolicy
+    needs: dict[str, int]
+    trace: _Trace = field(default_factory=_Trace)
+    nearby: list[tuple[float, Location]] | None = None
+
+    def near_customer(self) -> list[tuple[float, Location]]:
+        """Every location within reach of the customer for either mode (one index query)."""
+        if self.nearby is None:
+            radius = max(self.policy.pickup_radius_km,
+                         min(self.chain.max_delivery_radius_km,
+                             self.policy.delivery_bands[-1].max_km))
+            self.nearby = self.chain.index.within(self.request.latitude, self.request.longitude,
+                                                  radius)
+        return self.nearby
+
+    def short_at(self, loc: Location) -> tuple[str, ...]:
+        have = self.stock.get(loc.location_id, EMPTY)
+        return tuple(sku for sku, qty in self.needs.items() if have.get(sku, 0) < qty)
+
+
+def _needs(request: RouteRequest) -> dict[str, int]:
+    needs: dict[str, int] = {}
+    for line in request.lines:
+        needs[line.sku_id] = needs.get(line.sku_id, 0) + line.quantity
+    return needs
+
+
+def _lines(units: Mapping[str, int]) -> tuple[OrderLine, ...]:
+    return tuple(OrderLine(sku, qty) for sku, qty in units.items() if qty > 0)
+
+
+def score(shipments: tuple[Shipment, ...], placed_at: datetime, policy: RoutingPolicy) -> float:
+    """Lower is better: fees, transfer costs, extra shipments, waiting, the customer's trip."""
+    w = policy.weights
+    fee = sum(s.fee_minor for s in shipments) / 100
+    transfer = sum(t.cost_minor for s in shipments for t in s.transfers) / 100
+    hours = (max(s.ready_at for s in shipments) - placed_at).total_seconds() / 3600
+    trip = sum(s.distance_km for s in shipments if s.mode is Mode.PICKUP)
+    return (w.fee_per_yuan * fee + w.transfer_cost_per_yuan * transfer
+            + w.per_extra_shipment * (len(shipments) - 1) + w.per_hour_eta * hours
+            + w.per_km_customer_trip * trip)
+
+
+def _plan(ctx: _Context, mode: Mode, shipments: list[Shipment], label: str) -> Plan:
+    shipments_t = tuple(shipments)
+    return Plan(mode, shipments_t, score(shipments_t, ctx.request.placed_at, ctx.policy),
+                label=label)
+
+
+def _rank(plan: Plan) -> tuple:
+    first = plan.shipments[0]
+    return (round(plan.score, 9), first.distance_km, tuple(s.location_id for s in plan.shipments))
+
+
+def _shipment(ctx: _Context, loc: Location, distance: float, mode: Mode, lines, start_after,
+              transfers: tuple[Transfer, ...] = ()) -> Shipment | None:
+    """When a store can hand over: prep starts when it is open, after any transfer arrives."""
+    prep_start = loc.opens_at(start_after)
+    ready = prep_start + timedelta(minutes=ctx.policy.prep_minutes)
+    fee = 0
+    if mode is Mode.SAME_CITY_DELIVERY:
+        band = ctx.policy.delivery_band(distance)
+        if band is None:
+            return None
+        ready += timedelta(minutes=band.courier_minutes)
+        fee = band.fee_minor
+    return Shipment(mode, loc.location_id, lines, round(distance, 3), fee, prep_start, ready,
+                    transfers)
+
+
+# --- transfers (门店调拨) ------------------------------------------------------
+
+
+def _source_transfers(ctx: _Context, dest: Location, missing: dict[str, int]
+                      ) -> tuple[Transfer, ...] | None:
+    """Cover ``missing`` from transfer sources: one source if any can, else several;
+    same city before other cities; nearest first."""
+    offers = []
+    for distance, src in ctx.chain.transfer_sources(dest)[: ctx.policy.transfer_sources_examined]:
+        same_city = src.city == dest.city
+        hours = ctx.policy.transfer_hours(distance, same_city)
+        if hours is None:
+            ctx.trace.note(SOURCE, src, distance, Reason.TOO_FAR_FOR_TRANSFER)
+            continue
+        have = ctx.stock.get(src.location_id, EMPTY)
+        give = {sku: min(qty, have.get(sku, 0)) for sku, qty in missing.items()}
+        short = tuple(sku for sku, qty in missing.items() if give[sku] < qty)
+        if short:
+            ctx.trace.note(SOURCE, src, distance, Reason.INSUFFICIENT_STOCK, short)
+        else:
+            ctx.trace.note(SOURCE, src, distance)
+        if any(give.values()):
+            offers.append((distance, src, same_city, hours, give))
+    for offer in offers:  # one source for everything, if there is one
+        if all(offer[4][sku] >= qty for sku, qty in missing.items()):
+            return (_transfer(ctx, dest, offer, missing),)
+    remaining, transfers = dict(missing), []
+    for offer in offers:
+        take = {sku: min(qty, offer[4][sku]) for sku, qty in remaining.items()}
+        if any(take.values()):
+            transfers.append(_transfer(ctx, dest, offer, take))
+            remaining = {sku: qty - take[sku] for sku, qty in remaining.items() if qty > take[sku]}
+        if not remaining:
+            return tuple(transfers)
+    return None
+
+
+def _transfer(ctx: _Context, dest: Location, offer, units: Mapping[str, int]) -> Transfer:
+    distance, src, same_city, hours, _ = offer
+    return Transfer(src.location_id, dest.location_id, _lines(units), round(distance, 3),
+                    same_city, ctx.policy.transfer_cost_minor(distance),
+                    ctx.request.placed_at + timedelta(hours=hours))
+
+
+def _after_transfer(ctx: _Context, dest: Location, distance: float, mode: Mode) -> Plan | None:
+    """The destination serves what it has; transfers bring the rest first."""
+    have = ctx.stock.get(dest.location_id, EMPTY)
+    missing = {sku: qty - have.get(sku, 0) for sku, qty in ctx.needs.items()
+               if have.get(sku, 0) < qty}
+    transfers = _source_transfers(ctx, dest, missing)
+    if transfers is None:
+        return None
+    arrival = max(t.arrive_at for t in transfers)
+    shipment = _shipment(ctx, dest, distance, mode, _lines(ctx.needs), arrival, transfers)
+    if shipment is None:
+        return None
+    label = "pickup after transfer" if mode is Mode.PICKUP else "delivery after transfer"
+    return _plan(ctx, mode, [shipment], label)
+
+
+# --- pickup (门店自提) ----------------------------------------------------------
+
+
+def _pickup_candidates(ctx: _Context) -> list[tuple[float, Location]]:
+    req = ctx.request
+    if req.pickup_location_id:
+        loc = ctx.chain.by_id[req.pickup_location_id]
+        distance = haversine_km(req.latitude, req.longitude, loc.latitude, loc.longitude)
+        if not loc.can_pickup:
+            ctx.trace.note(PICKUP, loc, distance, Reason.NO_CAPABILITY)
+            return []
+        return [(distance, loc)]
+    found = []
+    for distance, loc in ctx.near_customer():
+        if not loc.can_pickup:
+            ctx.trace.note(PICKUP, loc, distance, Reason.NO_CAPABILITY)
+        elif distance > ctx.policy.pickup_radius_km:
+            ctx.trace.note(PICKUP, loc, distance, Reason.OUT_OF_RADIUS)
+        else:
+            found.append((distance, loc))
+    return found
+
+
+def _pickup_options(ctx: _Context) -> tuple[list[Plan], Plan | None]:
+    """Pickup at every store that has it all (nearest first), and a transfer into the
+    chosen (or nearest) store when that store lacks something."""
+    candidates = _pickup_candidates(ctx)
+    complete = []
+    for distance, loc in candidates:
+        _note_hours(ctx, PICKUP, loc, distance)
+        short = ctx.short_at(loc)
+        if short:
+            ctx.trace.note(PICKUP, loc, distance, Reason.INSUFFICIENT_STOCK, short)
+        else:
+            shipment = _shipment(ctx, loc, distance, Mode.PICKUP, _lines(ctx.needs),
+                                 ctx.request.placed_at)
+            complete.append(_plan(ctx, Mode.PICKUP, [shipment], "pickup"))
+    transfer = None
+    if candidates and (ctx.request.pickup_location_id or not complete):
+        distance, target = candidates[0]
+        if ctx.short_at(target):
+            transfer = _after_transfer(ctx, target, distance, Mode.PICKUP)
+    return complete, transfer
+
+
+def _note_hours(ctx: _Context, role: str, loc: Location, distance: float) -> None:
+    opens = loc.opens_at(ctx.request.placed_at)
+    if opens > ctx.request.placed_at:
+        ctx.trace.note(role, loc, distance, Reason.CLOSED, opens_at=opens)
+    else:
+        ctx.trace.note(role, loc, distance)
+
+
+# --- same-city delivery (同城配送) ----------------------------------------------
+
+
+def reaches(policy: RoutingPolicy, loc: Location, distance_km: float) -> bool:
+    """A store delivers within its own radius and the policy's last distance band."""
+    return distance_km <= loc.delivery_radius_km and policy.delivery_band(distance_km) is not None
+
+
+def _delivery_candidates(ctx: _Context) -> list[tuple[float, Location]]:
+    found = []
+    for distance, loc in ctx.near_customer():
+        if not loc.can_deliver:
+            ctx.trace.note(DELIVERY, loc, distance, Reason.NO_CAPABILITY)
+        elif loc.city != ctx.request.city:
+            ctx.trace.note(DELIVERY, loc, distance, Reason.NOT_IN_CITY)
+        elif not reaches(ctx.policy, loc, distance):
+            ctx.trace.note(DELIVERY, loc, distance, Reason.OUT_OF_RADIUS)
+        else:
+            found.append((distance, loc))
+    return found
+
+
+def _delivery_options(ctx: _Context) -> tuple[list[Plan], list[Plan]]:
+    """(single-store deliveries, fallbacks): the fallbacks, a split across stores and a
+    transfer into the nearest delivering store, are planned only when no store has it all."""
+    candidates = _delivery_candidates(ctx)
+    singles, partial = [], []
+    for distance, loc in candidates:
+        _note_hours(ctx, DELIVERY, loc, distance)
+        short = ctx.short_at(loc)
+        if short:
+            ctx.trace.note(DELIVERY, loc, distance, Reason.INSUFFICIENT_STOCK, short)
+            if _has_any(ctx, loc):
+                partial.append((distance, loc))
+        else:
+            shipment = _shipment(ctx, loc, distance, Mode.SAME_CITY_DELIVERY, _lines(ctx.needs),
+                                 ctx.request.placed_at)
+            singles.append(_plan(ctx, Mode.SAME_CITY_DELIVERY, [shipment], "delivery"))
+    if singles or not candidates:
+        return singles, []
+    fallbacks = [p for p in (_split(ctx, partial), _after_transfer(
+        ctx, candidates[0][1], candidates[0][0], Mode.SAME_CITY_DELIVERY)) if p is not None]
+    return singles, fallbacks
+
+
+def _has_any(ctx: _Context, loc: Location) -> bool:
+    have = ctx.stock.get(loc.location_id, EMPTY)
+    return any(have.get(sku, 0) > 0 for sku in ctx.needs)
+
+
+def _split(ctx: _Context, partial: list[tuple[float, Location]]) -> Plan | None:
+    """The best way to share the order among at most max_split stores, each serving
+    from its own stock (nearest store of a combination first)."""
+    best = None
+    stores = partial[:SPLIT_CANDIDATES]
+    for size in range(2, min(ctx.policy.max_split, len(stores)) + 1):
+        for combo in itertools.combinations(stores, size):
+            shipments = _share(ctx, combo)
+            if shipments is not None:
+                plan = _plan(ctx, Mode.SAME_CITY_DELIVERY, shipments, "split delivery")
+                if best is None or _rank(plan) < _rank(best):
+                    best = plan
+    return best
+
+
+def _share(ctx: _Context, combo) -> list[Shipment] | None:
+    remaining = dict(ctx.needs)
+    shipments = []
+    for distance, loc in combo:
+        have = ctx.stock.get(loc.location_id, EMPTY)
+        take = {sku: min(qty, have.get(sku, 0)) for sku, qty in remaining.items()}
+        if not any(take.values()):
+            return None  # a store that adds nothing is not part of a good split
+        shipments.append(_shipment(ctx, loc, distance, Mode.SAME_CITY_DELIVERY, _lines(take),
+                                   ctx.request.placed_at))
+        remaining = {sku: qty - take[sku] for sku, qty in remaining.items() if qty > take[sku]}
+    return shipments if not remaining else None
+
+
+# --- entry points ---------------------------------------------------------------
+
+
+def _unfillable(ctx: _Context, mode: Mode, why: list[str]) -> Plan:
+    return Plan(mode, (), math.inf, ctx.trace.finish(()), tuple(why), label="unfillable")
+
+
+def _best(plans: list[Plan]) -> Plan | None:
+    return min(plans, key=_rank) if plans else None
+
+
+def _why_no_pickup(ctx: _Context) -> str:
+    if ctx.request.pickup_location_id:
+        return f"pickup store {ctx.request.pickup_location_id} can neither serve nor be supplied"
+    return (f"no pickup store within {ctx.policy.pickup_radius_km:g} km can serve the order "
+            "or be supplied by a transfer")
+
+
+def _why_no_delivery(ctx: _Context) -> str:
+    return (f"no store in {ctx.request.city or 'the customer city'} that delivers to this point "
+            "can serve the order, alone, split, or after a transfer")
+
+
+def route(chain: Chain, request: RouteRequest, stock: StockView, policy: RoutingPolicy) -> Plan:
+    """The single best plan for ``request``, with the trace of every location considered."""
+    ctx = _Context(chain, request, stock, policy, _needs(request))
+    plans: list[Plan] = []
+    why: list[str] = []
+    if request.mode in (Mode.PICKUP, Mode.AUTO):
+        complete, transfer = _pickup_options(ctx)
+        if request.mode is Mode.PICKUP:
+            # the nearest store that has it all, else the transfer into the chosen/nearest one
+            best = complete[0] if complete else transfer
+            plans += [best] if best else []
+        else:
+            plans += complete + ([transfer] if transfer else [])
+        if not plans:
+            why.append(_why_no_pickup(ctx))
+    if request.mode in (Mode.SAME_CITY_DELIVERY, Mode.AUTO):
+        singles, fallbacks = _delivery_options(ctx)
+        delivery = singles or fallbacks
+        plans += delivery
+        if not delivery:
+            why.append(_why_no_delivery(ctx))
+    best = _best(plans)
+    if best is None:
+        return _unfillable(ctx, request.mode, why)
+    return Plan(best.mode, best.shipments, best.score, ctx.trace.finish(best.shipments),
+                label=best.label)
+
+
+def quote(chain: Chain, request: RouteRequest, stock: StockView, policy: RoutingPolicy) -> Quote:
+    """Every feasible option per mode, best first within each, for the customer to choose."""
+    ctx = _Context(chain, request, stock, policy, _needs(request))
+    complete, pickup_transfer = _pickup_options(ctx)
+    singles, fallbacks = _delivery_options(ctx)
+    split = [p for p in fallbacks if p.label == "split delivery"]
+    transfers = [p for p in (pickup_transfer, *fallbacks) if p and "transfer" in p.label]
+    return Quote(pickup=complete, delivery=sorted(singles or split, key=_rank),
+                 transfer=sorted(transfers, key=_rank))
+
+
+def relevant_locations(chain: Chain, request: RouteRequest, policy: RoutingPolicy) -> set[str]:
+    """Locations whose stock a decision may look at: read these, and only these, before routing."""
+    ids: set[str] = set()
+    destinations: list[Location] = []
+    ctx = _Context(chain, request, {}, policy, {})
+    nearby = ctx.near_customer()
+    ids.update(loc.location_id for _, loc in nearby)
+    if request.pickup_location_id:
+        destinations.append(chain.by_id[request.pickup_location_id])
+        ids.add(request.pickup_location_id)
+    else:
+        destinations += [loc for d, loc in nearby
+                         if loc.can_pickup and d <= policy.pickup_radius_km][:1]
+    destinations += [loc for d, loc in nearby if loc.can_deliver and loc.city == request.city
+                     and reaches(policy, loc, d)][:1]
+    for dest in destinations:
+        ids.update(src.location_id for _, src in
+                   chain.transfer_sources(dest)[: policy.transfer_sources_examined])
+    return ids

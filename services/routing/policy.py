@@ -1,0 +1,184 @@
+"""The routing policy: radii, distance bands, fees, lead times and scoring weights.
+
+A policy is plain data with documented defaults. Ops keep policies as TOML
+files (docs/policies/default.toml lists every key) and compare them in the
+simulator; a request may override keys with the same names. Loading refuses
+unknown keys and bad values, naming the file and the key, so a typo can never
+silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+class PolicyError(ValueError):
+    """A policy that cannot be used; ``where`` names the file (or request) and key."""
+
+    def __init__(self, where: str, key: str, problem: str):
+        super().__init__(f"{where}: {key}: {problem}")
+        self.where, self.key, self.problem = where, key, problem
+
+
+@dataclass(frozen=True)
+class DeliveryBand:
+    """Up to ``max_km`` from the store, a courier charges ``fee_minor`` and rides ``courier_minutes``."""
+
+    max_km: float
+    fee_minor: int
+    courier_minutes: int
+
+
+@dataclass(frozen=True)
+class LeadTimeBand:
+    """A transfer over at most ``max_km`` arrives ``hours`` after it leaves."""
+
+    max_km: float
+    hours: float
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Score = sum of weight x term; lower is better. Money terms are in yuan."""
+
+    fee_per_yuan: float = 1.0  # what the customer pays for delivery
+    transfer_cost_per_yuan: float = 1.0  # what moving stock between locations costs the chain
+    per_extra_shipment: float = 8.0  # each shipment beyond the first (split orders)
+    per_hour_eta: float = 2.0  # until the customer has the goods, or can collect them
+    per_km_customer_trip: float = 1.5  # the customer's own trip to a pickup store
+
+
+@dataclass(frozen=True)
+class RoutingPolicy:
+    # PICKUP: stores farther than this from the customer are not offered.
+    pickup_radius_km: float = 10.0
+    # Minutes a store needs to pick and pack an order before pickup or dispatch.
+    prep_minutes: int = 30
+    # SAME_CITY_DELIVERY: at most this many stores share one order.
+    max_split: int = 2
+    # Courier fee and ride time by distance from store to customer (nearest band first).
+    delivery_bands: tuple[DeliveryBand, ...] = (
+        DeliveryBand(3.0, 600, 30),
+        DeliveryBand(5.0, 900, 45),
+        DeliveryBand(10.0, 1500, 70),
+    )
+    # Transfers within one city arrive after this many hours.
+    same_city_transfer_hours: float = 4.0
+    # Transfers between cities, by distance (nearest band first); beyond the last: not offered.
+    intercity_transfer_bands: tuple[LeadTimeBand, ...] = (
+        LeadTimeBand(300.0, 24.0),
+        LeadTimeBand(1500.0, 48.0),
+    )
+    # What a transfer costs the chain: a fixed part per shipment, and per kilometre.
+    transfer_base_minor: int = 1500
+    transfer_per_km_minor: int = 20
+    # How many transfer sources, nearest first, are examined for one destination.
+    transfer_sources_examined: int = 24
+    weights: Weights = field(default_factory=Weights)
+
+    def delivery_band(self, distance_km: float) -> DeliveryBand | None:
+        for band in self.delivery_bands:
+            if distance_km <= band.max_km:
+                return band
+        return None
+
+    def transfer_hours(self, distance_km: float, same_city: bool) -> float | None:
+        if same_city:
+            return self.same_city_transfer_hours
+        for band in self.intercity_transfer_bands:
+            if distance_km <= band.max_km:
+                return band.hours
+        return None
+
+    def transfer_cost_minor(self, distance_km: float) -> int:
+        return self.transfer_base_minor + round(self.transfer_per_km_minor * distance_km)
+
+
+DEFAULT_POLICY = RoutingPolicy()
+
+
+def _number(where: str, key: str, value: Any, *, minimum: float, integer: bool = False,
+            maximum: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise PolicyError(where, key, f"must be a number, got {value!r}")
+    if integer and value != int(value):
+        raise PolicyError(where, key, f"must be a whole number, got {value!r}")
+    if not minimum <= value <= maximum:
+        raise PolicyError(where, key, f"must be between {minimum:g} and {maximum:g}, got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def _bands(where: str, key: str, value: Any, build) -> tuple:
+    if not isinstance(value, list) or not value:
+        raise PolicyError(where, key, "must be a non-empty list of tables")
+    bands = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise PolicyError(where, f"{key}[{i}]", "must be a table")
+        bands.append(build(f"{key}[{i}]", item))
+    if any(b.max_km <= a.max_km for a, b in zip(bands, bands[1:], strict=False)):
+        raise PolicyError(where, key, "max_km must increase from band to band")
+    return tuple(bands)
+
+
+def _check_keys(where: str, prefix: str, table: dict, allowed) -> None:
+    for key in table:
+        if key not in allowed:
+            raise PolicyError(where, f"{prefix}{key}",
+                              f"unknown key (known: {', '.join(sorted(allowed))})")
+
+
+def policy_from_dict(data: dict, where: str = "policy", base: RoutingPolicy = DEFAULT_POLICY
+                     ) -> RoutingPolicy:
+    """``base`` with the keys in ``data`` replaced, every one checked."""
+    top = {f.name for f in fields(RoutingPolicy)}
+    _check_keys(where, "", data, top)
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "weights":
+            if not isinstance(value, dict):
+                raise PolicyError(where, key, "must be a table")
+            names = {f.name for f in fields(Weights)}
+            _check_keys(where, "weights.", value, names)
+            changes[key] = replace(base.weights, **{
+                k: _number(where, f"weights.{k}", v, minimum=0) for k, v in value.items()})
+        elif key == "delivery_bands":
+            def delivery(at, item):
+                _check_keys(where, f"{at}.", item, {"max_km", "fee_minor", "courier_minutes"})
+                return DeliveryBand(
+                    _number(where, f"{at}.max_km", item.get("max_km"), minimum=0.1, maximum=100),
+                    _number(where, f"{at}.fee_minor", item.get("fee_minor"), minimum=0,
+                            integer=True),
+                    _number(where, f"{at}.courier_minutes", item.get("courier_minutes"), minimum=0,
+                            integer=True, maximum=24 * 60))
+            changes[key] = _bands(where, key, value, delivery)
+        elif key == "intercity_transfer_bands":
+            def lead(at, item):
+                _check_keys(where, f"{at}.", item, {"max_km", "hours"})
+                return LeadTimeBand(
+                    _number(where, f"{at}.max_km", item.get("max_km"), minimum=1),
+                    _number(where, f"{at}.hours", item.get("hours"), minimum=0, maximum=24 * 30))
+            changes[key] = _bands(where, key, value, lead)
+        elif key in ("max_split", "prep_minutes", "transfer_base_minor", "transfer_per_km_minor",
+                     "transfer_sources_examined"):
+            minimum = 1 if key in ("max_split", "transfer_sources_examined") else 0
+            changes[key] = _number(where, key, value, minimum=minimum, integer=True,
+                                   maximum=5 if key == "max_split" else math.inf)
+        else:
+            changes[key] = _number(where, key, value, minimum=0.1 if "radius" in key else 0)
+    return replace(base, **changes)
+
+
+def load_policy(path: str | Path) -> RoutingPolicy:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise PolicyError(str(path), "-", f"cannot be read: {error.strerror}") from error
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyError(str(path), "-", f"is not valid TOML: {error}") from error
+    return policy_from_dict(data, str(path))
