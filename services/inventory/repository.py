@@ -30,6 +30,7 @@ from services.inventory.domain import (
 )
 
 STOCK_CHANNEL = "onestock_stock"
+LOCATIONS_CHANNEL = "onestock_locations"  # payload: nothing; locations changed
 NOTIFY_PAYLOAD_LIMIT = 7000  # bytes; PostgreSQL refuses payloads of 8000 or more
 
 
@@ -108,6 +109,28 @@ async def upsert_locations(conn: AsyncConnection, locations: Sequence[Location])
             for loc in locations
         ],
     )
+    await conn.execute(text("SELECT pg_notify(:c, '')"), {"c": LOCATIONS_CHANNEL})
+
+
+async def all_locations(conn: AsyncConnection) -> list[Location]:
+    rows = await conn.execute(text(f"SELECT {_LOCATION_COLUMNS} FROM locations"))
+    return [_location(row) for row in rows]
+
+
+async def online_availability(
+    conn: AsyncConnection, location_ids: Iterable[str], sku_ids: Iterable[str]
+) -> dict[str, dict[str, int]]:
+    """location -> SKU -> units an online order may take (safety stock kept back)."""
+    db = await driver(conn)
+    rows = await db.fetch(
+        "SELECT location_id, sku_id, greatest(on_hand - reserved - safety_stock, 0) "
+        "FROM stock_levels WHERE location_id = ANY($1::text[]) AND sku_id = ANY($2::text[]) "
+        "AND on_hand - reserved - safety_stock > 0",
+        list(location_ids), list(sku_ids))
+    stock: dict[str, dict[str, int]] = {}
+    for location_id, sku_id, units in rows:
+        stock.setdefault(location_id, {})[sku_id] = units
+    return stock
 
 
 async def get_locations(conn: AsyncConnection, location_ids: Iterable[str]) -> dict[str, Location]:

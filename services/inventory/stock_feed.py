@@ -1,9 +1,9 @@
 """Live stock changes for WatchStock, shared by every server process through PostgreSQL.
 
 Every transaction that changes stock calls pg_notify (see repository.notify_stock),
-which PostgreSQL delivers on commit to every connection LISTENing on the
-channel, whichever process made the change. Each server process keeps one
-such connection and fans notifications out to its subscribers' queues.
+which PostgreSQL delivers on commit to the process's Listener
+(services.common.notifications), whichever process made the change; this
+fans them out to the subscribers' queues.
 A subscriber that falls too far behind is dropped rather than allowed to
 grow memory without bound; its stream ends with RESOURCE_EXHAUSTED.
 """
@@ -14,8 +14,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-import asyncpg
-
+from services.common.notifications import Listener
 from services.inventory.domain import StockLevel
 from services.inventory.repository import STOCK_CHANNEL, parse_notification
 
@@ -59,45 +58,11 @@ class Subscription:
 
 
 class StockFeed:
-    """One LISTEN connection per process, fanned out to WatchStock streams."""
+    """WatchStock's fan-out of the process's stock notifications to its streams."""
 
-    def __init__(self, dsn: str):
-        self._dsn = dsn
-        self._conn: asyncpg.Connection | None = None
+    def __init__(self, listener: Listener):
         self._subscribers: set[Subscription] = set()
-
-    async def start(self) -> None:
-        self._stopping = False
-        await self._connect()
-
-    async def _connect(self) -> None:
-        self._conn = await asyncpg.connect(self._dsn)
-        self._conn.add_termination_listener(self._on_lost)
-        await self._conn.add_listener(STOCK_CHANNEL, self._on_notify)
-
-    def _on_lost(self, _conn) -> None:
-        """The LISTEN connection died: reconnect in the background until it works."""
-        if not self._stopping:
-            self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
-
-    async def _reconnect(self) -> None:
-        delay = 0.1
-        while not self._stopping:
-            try:
-                await self._connect()
-                log.warning("stock feed reconnected; changes made while it was down were missed")
-                return
-            except (OSError, asyncpg.PostgresError):
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-
-    async def stop(self) -> None:
-        self._stopping = True
-        for sub in list(self._subscribers):
-            self.unsubscribe(sub)
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+        listener.subscribe(STOCK_CHANNEL, self._on_notify)
 
     def subscribe(self, location_ids: Iterable[str], sku_ids: Iterable[str]) -> Subscription:
         sub = Subscription(self, location_ids, sku_ids)
@@ -109,7 +74,11 @@ class StockFeed:
             self._subscribers.discard(sub)
             sub.queue.put_nowait(None)  # ends the reader's stream
 
-    def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
+    async def stop(self) -> None:
+        for sub in list(self._subscribers):
+            self.unsubscribe(sub)
+
+    def _on_notify(self, payload: str) -> None:
         if not self._subscribers:
             return
         try:

@@ -1,0 +1,78 @@
+"""One LISTEN connection per server process, dispatching PostgreSQL notifications by channel.
+
+NOTIFY is transactional: a notification is delivered on commit, to every
+listening connection, whichever process sent it. That is how WatchStock
+streams and cached routing indexes stay in step across server processes.
+If the connection drops, it is re-established in the background and every
+subscriber's ``on_reconnect`` runs, since notifications sent meanwhile are lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+
+class Listener:
+    def __init__(self, dsn: str):
+        self._dsn = dsn
+        self._conn: asyncpg.Connection | None = None
+        self._handlers: dict[str, list[Callable[[str], None]]] = {}
+        self._on_reconnect: list[Callable[[], None]] = []
+        self._stopping = False
+        self._reconnect_task: asyncio.Task | None = None
+
+    def subscribe(self, channel: str, handler: Callable[[str], None],
+                  on_reconnect: Callable[[], None] | None = None) -> None:
+        """Call ``handler(payload)`` for each notification on ``channel`` (register before start)."""
+        self._handlers.setdefault(channel, []).append(handler)
+        if on_reconnect is not None:
+            self._on_reconnect.append(on_reconnect)
+
+    async def start(self) -> None:
+        self._stopping = False
+        await self._connect()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._reconnect_task is not None:
+            self._reconnect_task.cancel()
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def _connect(self) -> None:
+        self._conn = await asyncpg.connect(self._dsn)
+        self._conn.add_termination_listener(self._lost)
+        for channel in self._handlers:
+            await self._conn.add_listener(channel, self._dispatch)
+
+    def _dispatch(self, _conn, _pid, channel: str, payload: str) -> None:
+        for handler in self._handlers.get(channel, ()):
+            try:
+                handler(payload)
+            except Exception:  # noqa: BLE001 - one bad handler must not starve the others
+                log.exception("notification handler for %s failed", channel)
+
+    def _lost(self, _conn) -> None:
+        if not self._stopping:
+            self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        delay = 0.1
+        while not self._stopping:
+            try:
+                await self._connect()
+            except (OSError, asyncpg.PostgresError):
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            log.warning("LISTEN connection re-established; notifications sent meanwhile were missed")
+            for callback in self._on_reconnect:
+                callback()
+            return

@@ -1,0 +1,51 @@
+"""The routing core's plans on the wire (onestock.routing.v1)."""
+
+from __future__ import annotations
+
+from onestock.routing.v1 import routing_service_pb2 as pb
+
+from services.inventory.mapping import timestamp
+from services.routing.model import Considered, Mode, OrderLine, Plan, Reason, Shipment, Transfer
+
+MODE_TO_PB = {Mode.PICKUP: pb.FULFILMENT_MODE_PICKUP,
+              Mode.SAME_CITY_DELIVERY: pb.FULFILMENT_MODE_SAME_CITY_DELIVERY,
+              Mode.AUTO: pb.FULFILMENT_MODE_AUTO}
+REASON_TO_PB = {r: pb.CandidateReason.Value(f"CANDIDATE_REASON_{r.value}") for r in Reason}
+ROLE_TO_PB = {"pickup": pb.CANDIDATE_ROLE_PICKUP, "delivery": pb.CANDIDATE_ROLE_DELIVERY,
+              "transfer_source": pb.CANDIDATE_ROLE_TRANSFER_SOURCE}
+
+
+def _lines(lines: tuple[OrderLine, ...]) -> list[pb.OrderLine]:
+    return [pb.OrderLine(sku_id=ln.sku_id, quantity=ln.quantity) for ln in lines]
+
+
+def _transfer(t: Transfer) -> pb.Transfer:
+    return pb.Transfer(source_location_id=t.source_id, destination_location_id=t.destination_id,
+                       lines=_lines(t.lines), distance_km=t.distance_km, same_city=t.same_city,
+                       cost_minor=t.cost_minor, arrive_time=timestamp(t.arrive_at))
+
+
+def _shipment(s: Shipment) -> pb.Shipment:
+    return pb.Shipment(mode=MODE_TO_PB[s.mode], location_id=s.location_id, lines=_lines(s.lines),
+                       distance_km=s.distance_km, fee_minor=s.fee_minor,
+                       prep_start_time=timestamp(s.prep_start), ready_time=timestamp(s.ready_at),
+                       transfers=[_transfer(t) for t in s.transfers])
+
+
+def _candidate(c: Considered) -> pb.Candidate:
+    return pb.Candidate(location_id=c.location_id, role=ROLE_TO_PB[c.role],
+                        distance_km=c.distance_km, chosen=c.chosen,
+                        reasons=[REASON_TO_PB[r] for r in c.reasons],
+                        short_sku_ids=c.short_skus, opens_time=timestamp(c.opens_at))
+
+
+def plan_to_pb(plan: Plan, *, with_trace: bool = True) -> pb.Plan:
+    return pb.Plan(
+        feasible=plan.feasible, mode=MODE_TO_PB[plan.mode], label=plan.label,
+        shipments=[_shipment(s) for s in plan.shipments],
+        delivery_fee_minor=plan.delivery_fee_minor, transfer_cost_minor=plan.transfer_cost_minor,
+        ready_time=timestamp(plan.ready_at),
+        score=plan.score if plan.feasible else 0.0,
+        trace=[_candidate(c) for c in plan.trace] if with_trace else [],
+        unfillable_reasons=plan.unfillable,
+    )

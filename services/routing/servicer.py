@@ -1,0 +1,60 @@
+"""gRPC RoutingService: validate, read live availability, let the core decide, map the plan."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from onestock.routing.v1 import routing_service_pb2 as pb
+from onestock.routing.v1 import routing_service_pb2_grpc as pb_grpc
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common.config import Limits
+from services.common.errors import NotFound
+from services.inventory import repository as inventory_repo
+from services.routing import validation
+from services.routing.chain_cache import ChainCache
+from services.routing.mapping import plan_to_pb
+from services.routing.model import Mode, RouteRequest
+from services.routing.planner import quote, relevant_locations, route
+from services.routing.policy import RoutingPolicy
+
+
+class RoutingServicer(pb_grpc.RoutingServiceServicer):
+    def __init__(self, engine: AsyncEngine, chains: ChainCache, policy: RoutingPolicy,
+                 limits: Limits):
+        self.engine = engine
+        self.chains = chains
+        self.policy = policy
+        self.limits = limits
+
+    async def _inputs(self, msg: pb.RouteRequest, *, require_mode: bool):
+        request = validation.route_request(msg, self.limits, require_mode=require_mode)
+        policy = validation.policy_for(msg, self.policy)
+        chain = await self.chains.get()
+        if request.pickup_location_id and request.pickup_location_id not in chain.by_id:
+            raise NotFound("location", request.pickup_location_id,
+                           field="order.pickup_location_id")
+        skus = [line.sku_id for line in request.lines]
+        ids = relevant_locations(chain, request, policy)
+        async with self.engine.connect() as conn:
+            _, unknown_skus = await inventory_repo.unknown_ids(conn, (), skus)
+            if unknown_skus:
+                raise NotFound("sku", unknown_skus, field="order.lines.sku_id")
+            stock = await inventory_repo.online_availability(conn, ids, skus)
+        return chain, request, stock, policy
+
+    async def RouteOrder(self, request, context):
+        chain, order, stock, policy = await self._inputs(request.order, require_mode=True)
+        return pb.RouteOrderResponse(plan=plan_to_pb(route(chain, order, stock, policy)))
+
+    async def QuoteFulfilment(self, request, context):
+        chain, order, stock, policy = await self._inputs(request.order, require_mode=False)
+        options = quote(chain, _any_mode(order), stock, policy)
+        return pb.QuoteFulfilmentResponse(
+            pickup_options=[plan_to_pb(p, with_trace=False) for p in options.pickup],
+            delivery_options=[plan_to_pb(p, with_trace=False) for p in options.delivery],
+            transfer_options=[plan_to_pb(p, with_trace=False) for p in options.transfer])
+
+
+def _any_mode(order: RouteRequest) -> RouteRequest:
+    return replace(order, mode=Mode.AUTO)

@@ -1,0 +1,72 @@
+"""Turn routing requests into the core's RouteRequest, naming every bad field at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf import json_format
+from onestock.routing.v1 import routing_service_pb2 as pb
+
+from services.common.config import Limits
+from services.common.errors import Collector
+from services.common.validation import check_id, check_point, check_text
+from services.routing.model import Mode, OrderLine, RouteRequest
+from services.routing.policy import PolicyError, RoutingPolicy, policy_from_dict
+
+MODE_FROM_PB = {pb.FULFILMENT_MODE_PICKUP: Mode.PICKUP,
+                pb.FULFILMENT_MODE_SAME_CITY_DELIVERY: Mode.SAME_CITY_DELIVERY,
+                pb.FULFILMENT_MODE_AUTO: Mode.AUTO}
+
+
+def route_request(msg: pb.RouteRequest, limits: Limits, *, prefix: str = "order.",
+                  require_mode: bool = True, now: datetime | None = None) -> RouteRequest:
+    errors = Collector()
+    if not 1 <= len(msg.lines) <= limits.max_lines:
+        errors.add(f"{prefix}lines", f"must hold 1 to {limits.max_lines} lines")
+    seen: set[str] = set()
+    for i, line in enumerate(msg.lines[: limits.max_lines]):
+        at = f"{prefix}lines[{i}]"
+        if check_id(errors, line.sku_id, f"{at}.sku_id") and line.sku_id in seen:
+            errors.add(f"{at}.sku_id", "is listed twice")
+        seen.add(line.sku_id)
+        if not 1 <= line.quantity <= limits.max_quantity:
+            errors.add(f"{at}.quantity", f"must be 1 to {limits.max_quantity}")
+    check_point(errors, msg.latitude, msg.longitude, prefix)
+    check_text(errors, msg.city, f"{prefix}city", 200)
+    mode = MODE_FROM_PB.get(msg.mode)
+    if mode is None and require_mode:
+        errors.add(f"{prefix}mode", "must be PICKUP, SAME_CITY_DELIVERY or AUTO")
+    delivery_possible = mode in (Mode.SAME_CITY_DELIVERY, Mode.AUTO) or not require_mode
+    if delivery_possible and not msg.city.strip():
+        errors.add(f"{prefix}city", "is required for same-city delivery")
+    if msg.pickup_location_id:
+        check_id(errors, msg.pickup_location_id, f"{prefix}pickup_location_id")
+        if mode not in (Mode.PICKUP, None):
+            errors.add(f"{prefix}pickup_location_id", "is only for PICKUP orders")
+    placed_at = now or datetime.now(UTC)
+    if msg.HasField("order_time"):
+        try:
+            placed_at = msg.order_time.ToDatetime(tzinfo=UTC)
+        except (ValueError, OverflowError):
+            errors.add(f"{prefix}order_time", "is not a valid timestamp")
+    errors.raise_if_any()
+    return RouteRequest(
+        lines=tuple(OrderLine(ln.sku_id, ln.quantity) for ln in msg.lines),
+        latitude=msg.latitude, longitude=msg.longitude, city=msg.city.strip(),
+        mode=mode or Mode.AUTO, placed_at=placed_at,
+        pickup_location_id=msg.pickup_location_id or None,
+    )
+
+
+def policy_for(msg: pb.RouteRequest, base: RoutingPolicy, prefix: str = "order.") -> RoutingPolicy:
+    """The server's policy with this request's overrides, each key checked like a policy file."""
+    if not msg.HasField("policy_overrides"):
+        return base
+    where = f"{prefix}policy_overrides"
+    try:
+        return policy_from_dict(json_format.MessageToDict(msg.policy_overrides), where, base)
+    except PolicyError as error:
+        errors = Collector()
+        errors.add(f"{where}.{error.key}", error.problem)
+        errors.raise_if_any()
+        raise
