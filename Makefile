@@ -47,6 +47,8 @@ lint: $(STAMP) $(BUF)
 ## Benchmarks: each prints its figures and ratios measured in the same run.
 bench: $(STAMP)
 	$(BIN)/python -m bench.reserve_hot
+	$(BIN)/python -m bench.route_core
+	$(BIN)/python -m bench.route_rpc
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -31,6 +31,7 @@ from services.inventory.domain import (
 
 STOCK_CHANNEL = "onestock_stock"
 LOCATIONS_CHANNEL = "onestock_locations"  # payload: nothing; locations changed
+SKUS_CHANNEL = "onestock_skus"  # payload: nothing; SKUs changed
 NOTIFY_PAYLOAD_LIMIT = 7000  # bytes; PostgreSQL refuses payloads of 8000 or more
 
 
@@ -188,6 +189,11 @@ async def upsert_skus(conn: AsyncConnection, skus: Sequence[Sku]) -> None:
             for s in skus
         ],
     )
+    await conn.execute(text("SELECT pg_notify(:c, '')"), {"c": SKUS_CHANNEL})
+
+
+async def all_sku_ids(conn: AsyncConnection) -> list[str]:
+    return list((await conn.execute(text("SELECT sku_id FROM skus"))).scalars())
 
 
 async def get_skus(conn: AsyncConnection, sku_ids: Iterable[str]) -> dict[str, Sku]:

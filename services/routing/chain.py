@@ -18,6 +18,7 @@ from services.common.geo import EARTH_RADIUS_KM, haversine_km
 from services.inventory.catalogue import Location
 
 SOURCES_CACHED = 64  # nearest transfer sources kept per destination
+RECENT_QUERIES = 512  # "near a point" answers kept
 
 
 def _unit_vectors(points: Sequence[tuple[float, float]]) -> np.ndarray:
@@ -31,6 +32,14 @@ def _chord(distance_km: float) -> float:
     return 2.0 * math.sin(min(distance_km / EARTH_RADIUS_KM, math.pi) / 2.0)
 
 
+def haversine_many(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
+    """haversine_km from one point to many (radians arrays), vectorized."""
+    phi1 = math.radians(lat)
+    a = (np.sin((lats - phi1) / 2) ** 2
+         + math.cos(phi1) * np.cos(lats) * np.sin((lngs - math.radians(lng)) / 2) ** 2)
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+
+
 class SpatialIndex:
     """Locations near a point, exact haversine distance, nearest first (ties by id)."""
 
@@ -38,6 +47,8 @@ class SpatialIndex:
         self.locations = list(locations)
         points = [(loc.latitude, loc.longitude) for loc in self.locations]
         self._tree = cKDTree(_unit_vectors(points)) if points else None
+        self._lats = np.radians([p[0] for p in points])
+        self._lngs = np.radians([p[1] for p in points])
 
     def within(self, latitude: float, longitude: float, radius_km: float
                ) -> list[tuple[float, Location]]:
@@ -45,13 +56,15 @@ class SpatialIndex:
             return []
         centre = _unit_vectors([(latitude, longitude)])[0]
         # a hair wider than the chord, so rounding never drops a point on the edge
-        hits = self._tree.query_ball_point(centre, _chord(radius_km) * (1 + 1e-9) + 1e-12)
-        found = []
-        for i in hits:
-            loc = self.locations[i]
-            distance = haversine_km(latitude, longitude, loc.latitude, loc.longitude)
-            if distance <= radius_km:
-                found.append((distance, loc))
+        hits = np.asarray(
+            self._tree.query_ball_point(centre, _chord(radius_km) * (1 + 1e-9) + 1e-12),
+            dtype=np.intp)
+        if hits.size == 0:
+            return []
+        distances = haversine_many(latitude, longitude, self._lats[hits], self._lngs[hits])
+        locations = self.locations
+        found = [(d, locations[i]) for d, i in zip(distances.tolist(), hits.tolist(), strict=True)
+                 if d <= radius_km]
         found.sort(key=lambda pair: (pair[0], pair[1].location_id))
         return found
 
@@ -81,6 +94,19 @@ class Chain:
         for loc in self.sources.locations:
             self._sources_by_city.setdefault(loc.city, []).append(loc)
         self._sources_near: dict[str, list[tuple[float, Location]]] = {}
+        self._recent: dict[tuple[float, float, float], list[tuple[float, Location]]] = {}
+
+    def near(self, latitude: float, longitude: float, radius_km: float
+             ) -> list[tuple[float, Location]]:
+        """Locations within radius_km, nearest first; the last few hundred queries are kept,
+        since the server asks once to read stock and once more to route."""
+        key = (latitude, longitude, radius_km)
+        found = self._recent.get(key)
+        if found is None:
+            if len(self._recent) >= RECENT_QUERIES:
+                self._recent.pop(next(iter(self._recent)))
+            found = self._recent[key] = self.index.within(latitude, longitude, radius_km)
+        return found
 
     def transfer_sources(self, destination: Location) -> list[tuple[float, Location]]:
         """Transfer sources for a destination: its own city's first, then other cities';

@@ -21,20 +21,21 @@ def _lines(lines: tuple[OrderLine, ...]) -> list[pb.OrderLine]:
 
 def _transfer(t: Transfer) -> pb.Transfer:
     return pb.Transfer(source_location_id=t.source_id, destination_location_id=t.destination_id,
-                       lines=_lines(t.lines), distance_km=t.distance_km, same_city=t.same_city,
+                       lines=_lines(t.lines), distance_km=round(t.distance_km, 3),
+                       same_city=t.same_city,
                        cost_minor=t.cost_minor, arrive_time=timestamp(t.arrive_at))
 
 
 def _shipment(s: Shipment) -> pb.Shipment:
     return pb.Shipment(mode=MODE_TO_PB[s.mode], location_id=s.location_id, lines=_lines(s.lines),
-                       distance_km=s.distance_km, fee_minor=s.fee_minor,
+                       distance_km=round(s.distance_km, 3), fee_minor=s.fee_minor,
                        prep_start_time=timestamp(s.prep_start), ready_time=timestamp(s.ready_at),
                        transfers=[_transfer(t) for t in s.transfers])
 
 
 def _candidate(c: Considered) -> pb.Candidate:
     return pb.Candidate(location_id=c.location_id, role=ROLE_TO_PB[c.role],
-                        distance_km=c.distance_km, chosen=c.chosen,
+                        distance_km=round(c.distance_km, 3), chosen=c.chosen,
                         reasons=[REASON_TO_PB[r] for r in c.reasons],
                         short_sku_ids=c.short_skus, opens_time=timestamp(c.opens_at))
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 
 class Mode(enum.StrEnum):
@@ -87,14 +88,29 @@ class Considered:
     opens_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Plan:
     mode: Mode  # PICKUP or SAME_CITY_DELIVERY; the requested mode when nothing is feasible
     shipments: tuple[Shipment, ...]
     score: float
-    trace: tuple[Considered, ...] = ()
     unfillable: tuple[str, ...] = ()  # why nothing could be planned, when it could not
     label: str = ""  # e.g. "pickup", "pickup after transfer", "split delivery"
+    # Builds the trace on first read: the simulator routes millions of orders and reads
+    # none of them, the server reads every one.
+    trace_builder: Callable[[], tuple[Considered, ...]] | None = field(default=None, repr=False)
+
+    @cached_property
+    def trace(self) -> tuple[Considered, ...]:
+        """Every location considered, its role, and the verdict on it."""
+        return self.trace_builder() if self.trace_builder else ()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Plan):
+            return NotImplemented
+        return (self.mode, self.shipments, self.score, self.unfillable, self.label, self.trace) == (
+            other.mode, other.shipments, other.score, other.unfillable, other.label, other.trace)
+
+    __hash__ = None  # type: ignore[assignment]
 
     @property
     def feasible(self) -> bool:

@@ -38,34 +38,49 @@ ROLE_ORDER = {PICKUP: 0, DELIVERY: 1, SOURCE: 2}
 
 
 class _Trace:
-    """Observations about each candidate, turned into the plan's trace once a plan is chosen."""
+    """Observations about each candidate, turned into the plan's trace only when read.
+
+    Noting is a tuple append: the simulator never reads a trace, so it must cost
+    next to nothing; ``finish`` merges the notes per location and role.
+    """
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[str, str], list] = {}
+        self._notes: list[tuple] = []
+        self._unexamined: list[tuple[str, list[tuple[float, Location]]]] = []
 
     def note(self, role: str, loc: Location, distance: float, reason: Reason | None = None,
              short: tuple[str, ...] = (), opens_at: datetime | None = None) -> None:
-        entry = self._seen.get((role, loc.location_id))
-        if entry is None:
-            entry = self._seen[(role, loc.location_id)] = [distance, [], (), None]
-        if reason is not None and reason not in entry[1]:
-            entry[1].append(reason)
-        if short:
-            entry[2] = short
-        if opens_at is not None:
-            entry[3] = opens_at
+        self._notes.append((role, loc.location_id, distance, reason, short, opens_at))
+
+    def farther(self, role: str, rest: list[tuple[float, Location]]) -> None:
+        """Candidates not examined because a nearer one already wins."""
+        if rest:
+            self._unexamined.append((role, rest))
 
     def finish(self, plan_shipments: tuple[Shipment, ...]) -> tuple[Considered, ...]:
+        seen: dict[tuple[str, str], list] = {}
+        notes = list(self._notes)
+        for role, rest in self._unexamined:
+            notes += [(role, loc.location_id, distance, None, (), None) for distance, loc in rest]
+        for role, loc_id, distance, reason, short, opens in notes:
+            entry = seen.get((role, loc_id))
+            if entry is None:
+                entry = seen[(role, loc_id)] = [distance, [], (), None]
+            if reason is not None and reason not in entry[1]:
+                entry[1].append(reason)
+            if short:
+                entry[2] = short
+            if opens is not None:
+                entry[3] = opens
         chosen = {(PICKUP if s.mode is Mode.PICKUP else DELIVERY, s.location_id)
                   for s in plan_shipments}
         chosen |= {(SOURCE, t.source_id) for s in plan_shipments for t in s.transfers}
         out = []
-        for (role, loc_id), (distance, reasons, short, opens) in self._seen.items():
+        for (role, loc_id), (distance, reasons, short, opens) in seen.items():
             is_chosen = (role, loc_id) in chosen
             if not is_chosen and all(r is Reason.CLOSED for r in reasons):
                 reasons = [*reasons, Reason.FARTHER]
-            out.append(Considered(loc_id, role, round(distance, 3), is_chosen, tuple(reasons),
-                                  short, opens))
+            out.append(Considered(loc_id, role, distance, is_chosen, tuple(reasons), short, opens))
         out.sort(key=lambda c: (ROLE_ORDER[c.role], c.distance_km, c.location_id))
         return tuple(out)
 
@@ -79,6 +94,21 @@ class _Context:
     needs: dict[str, int]
     trace: _Trace = field(default_factory=_Trace)
     nearby: list[tuple[float, Location]] | None = None
+    # per-request memos: every candidate is looked at for several roles
+    _opens: dict[tuple, datetime] = field(default_factory=dict)
+    _short: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _all_skus: tuple[str, ...] | None = None
+
+    def opens(self, loc: Location) -> datetime:
+        """When ``loc`` can start on this order: now if open, else its next opening.
+        Memoized by (time zone, hours): most stores of a chain keep the same hours."""
+        if not loc.opening_hours:
+            return self.request.placed_at
+        key = (loc.time_zone, loc.opening_hours)
+        when = self._opens.get(key)
+        if when is None:
+            when = self._opens[key] = loc.opens_at(self.request.placed_at)
+        return when
 
     def near_customer(self) -> list[tuple[float, Location]]:
         """Every location within reach of the customer for either mode (one index query)."""
@@ -86,13 +116,25 @@ class _Context:
             radius = max(self.policy.pickup_radius_km,
                          min(self.chain.max_delivery_radius_km,
                              self.policy.delivery_bands[-1].max_km))
-            self.nearby = self.chain.index.within(self.request.latitude, self.request.longitude,
-                                                  radius)
+            self.nearby = self.chain.near(self.request.latitude, self.request.longitude, radius)
         return self.nearby
 
     def short_at(self, loc: Location) -> tuple[str, ...]:
-        have = self.stock.get(loc.location_id, EMPTY)
-        return tuple(sku for sku, qty in self.needs.items() if have.get(sku, 0) < qty)
+        """SKUs the location lacks for this order (most candidates hold none of them)."""
+        have = self.stock.get(loc.location_id)
+        if have is None:
+            return self.all_skus
+        short = self._short.get(loc.location_id)
+        if short is None:
+            short = tuple(sku for sku, qty in self.needs.items() if have.get(sku, 0) < qty)
+            self._short[loc.location_id] = short
+        return short
+
+    @property
+    def all_skus(self) -> tuple[str, ...]:
+        if self._all_skus is None:
+            self._all_skus = tuple(self.needs)
+        return self._all_skus
 
 
 def _needs(request: RouteRequest) -> dict[str, int]:
@@ -132,7 +174,7 @@ def _rank(plan: Plan) -> tuple:
 def _shipment(ctx: _Context, loc: Location, distance: float, mode: Mode, lines, start_after,
               transfers: tuple[Transfer, ...] = ()) -> Shipment | None:
     """When a store can hand over: prep starts when it is open, after any transfer arrives."""
-    prep_start = loc.opens_at(start_after)
+    prep_start = ctx.opens(loc) if start_after == ctx.request.placed_at else loc.opens_at(start_after)
     ready = prep_start + timedelta(minutes=ctx.policy.prep_minutes)
     fee = 0
     if mode is Mode.SAME_CITY_DELIVERY:
@@ -141,8 +183,7 @@ def _shipment(ctx: _Context, loc: Location, distance: float, mode: Mode, lines, 
             return None
         ready += timedelta(minutes=band.courier_minutes)
         fee = band.fee_minor
-    return Shipment(mode, loc.location_id, lines, round(distance, 3), fee, prep_start, ready,
-                    transfers)
+    return Shipment(mode, loc.location_id, lines, distance, fee, prep_start, ready, transfers)
 
 
 # --- transfers (门店调拨) ------------------------------------------------------
@@ -159,7 +200,10 @@ def _source_transfers(ctx: _Context, dest: Location, missing: dict[str, int]
         if hours is None:
             ctx.trace.note(SOURCE, src, distance, Reason.TOO_FAR_FOR_TRANSFER)
             continue
-        have = ctx.stock.get(src.location_id, EMPTY)
+        have = ctx.stock.get(src.location_id)
+        if have is None:
+            ctx.trace.note(SOURCE, src, distance, Reason.INSUFFICIENT_STOCK, tuple(missing))
+            continue
         give = {sku: min(qty, have.get(sku, 0)) for sku, qty in missing.items()}
         short = tuple(sku for sku, qty in missing.items() if give[sku] < qty)
         if short:
@@ -184,8 +228,7 @@ def _source_transfers(ctx: _Context, dest: Location, missing: dict[str, int]
 
 def _transfer(ctx: _Context, dest: Location, offer, units: Mapping[str, int]) -> Transfer:
     distance, src, same_city, hours, _ = offer
-    return Transfer(src.location_id, dest.location_id, _lines(units), round(distance, 3),
-                    same_city, ctx.policy.transfer_cost_minor(distance),
+    return Transfer(src.location_id, dest.location_id, _lines(units), distance, same_city, ctx.policy.transfer_cost_minor(distance),
                     ctx.request.placed_at + timedelta(hours=hours))
 
 
@@ -228,34 +271,56 @@ def _pickup_candidates(ctx: _Context) -> list[tuple[float, Location]]:
     return found
 
 
-def _pickup_options(ctx: _Context) -> tuple[list[Plan], Plan | None]:
-    """Pickup at every store that has it all (nearest first), and a transfer into the
-    chosen (or nearest) store when that store lacks something."""
+def _pickup_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Plan], Plan | None]:
+    """Pickup at stores that have it all, nearest first, and a transfer into the chosen
+    (or nearest) store when that store lacks something.
+
+    Unless ``exhaustive``, the scan stops once no farther store can win: for PICKUP at
+    the first complete store, for AUTO when the score's lower bound passes the best so far.
+    """
     candidates = _pickup_candidates(ctx)
-    complete = []
-    for distance, loc in candidates:
-        _note_hours(ctx, PICKUP, loc, distance)
-        short = ctx.short_at(loc)
-        if short:
-            ctx.trace.note(PICKUP, loc, distance, Reason.INSUFFICIENT_STOCK, short)
-        else:
+    complete: list[Plan] = []
+    best = math.inf
+    for i, (distance, loc) in enumerate(candidates):
+        if complete and not exhaustive and (
+                ctx.request.mode is Mode.PICKUP or _pickup_floor(ctx, distance) >= best):
+            ctx.trace.farther(PICKUP, candidates[i:])
+            break
+        short = _examine(ctx, PICKUP, loc, distance)
+        if not short:
             shipment = _shipment(ctx, loc, distance, Mode.PICKUP, _lines(ctx.needs),
                                  ctx.request.placed_at)
             complete.append(_plan(ctx, Mode.PICKUP, [shipment], "pickup"))
+            best = min(best, complete[-1].score)
     transfer = None
     if candidates and (ctx.request.pickup_location_id or not complete):
         distance, target = candidates[0]
         if ctx.short_at(target):
             transfer = _after_transfer(ctx, target, distance, Mode.PICKUP)
+    complete.sort(key=_rank)
     return complete, transfer
 
 
-def _note_hours(ctx: _Context, role: str, loc: Location, distance: float) -> None:
-    opens = loc.opens_at(ctx.request.placed_at)
-    if opens > ctx.request.placed_at:
-        ctx.trace.note(role, loc, distance, Reason.CLOSED, opens_at=opens)
+def _pickup_floor(ctx: _Context, distance: float) -> float:
+    """No pickup plan from this far can score lower than this."""
+    w = ctx.policy.weights
+    return w.per_km_customer_trip * distance + w.per_hour_eta * ctx.policy.prep_minutes / 60
+
+
+def _examine(ctx: _Context, role: str, loc: Location, distance: float) -> tuple[str, ...]:
+    """Note a candidate's hours and stock in the trace (one note); return what it lacks."""
+    opens = ctx.opens(loc)
+    short = ctx.short_at(loc)
+    closed = opens > ctx.request.placed_at
+    if short:
+        ctx.trace.note(role, loc, distance, Reason.INSUFFICIENT_STOCK, short,
+                       opens if closed else None)
+        if closed:
+            ctx.trace.note(role, loc, distance, Reason.CLOSED)
     else:
-        ctx.trace.note(role, loc, distance)
+        ctx.trace.note(role, loc, distance, Reason.CLOSED if closed else None, (),
+                       opens if closed else None)
+    return short
 
 
 # --- same-city delivery (同城配送) ----------------------------------------------
@@ -280,22 +345,28 @@ def _delivery_candidates(ctx: _Context) -> list[tuple[float, Location]]:
     return found
 
 
-def _delivery_options(ctx: _Context) -> tuple[list[Plan], list[Plan]]:
+def _delivery_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Plan], list[Plan]]:
     """(single-store deliveries, fallbacks): the fallbacks, a split across stores and a
-    transfer into the nearest delivering store, are planned only when no store has it all."""
+    transfer into the nearest delivering store, are planned only when no store has it all.
+    Unless ``exhaustive``, the scan stops once the score's lower bound passes the best."""
     candidates = _delivery_candidates(ctx)
-    singles, partial = [], []
-    for distance, loc in candidates:
-        _note_hours(ctx, DELIVERY, loc, distance)
-        short = ctx.short_at(loc)
+    singles: list[Plan] = []
+    partial = []
+    best = math.inf
+    for i, (distance, loc) in enumerate(candidates):
+        if singles and not exhaustive and _delivery_floor(ctx, distance) >= best:
+            ctx.trace.farther(DELIVERY, candidates[i:])
+            break
+        short = _examine(ctx, DELIVERY, loc, distance)
         if short:
-            ctx.trace.note(DELIVERY, loc, distance, Reason.INSUFFICIENT_STOCK, short)
             if _has_any(ctx, loc):
                 partial.append((distance, loc))
         else:
             shipment = _shipment(ctx, loc, distance, Mode.SAME_CITY_DELIVERY, _lines(ctx.needs),
                                  ctx.request.placed_at)
             singles.append(_plan(ctx, Mode.SAME_CITY_DELIVERY, [shipment], "delivery"))
+            best = min(best, singles[-1].score)
+    singles.sort(key=_rank)
     if singles or not candidates:
         return singles, []
     fallbacks = [p for p in (_split(ctx, partial), _after_transfer(
@@ -303,19 +374,40 @@ def _delivery_options(ctx: _Context) -> tuple[list[Plan], list[Plan]]:
     return singles, fallbacks
 
 
+def _delivery_floor(ctx: _Context, distance: float) -> float:
+    """No delivery from this far can score lower than this (bands grow with distance)."""
+    band = ctx.policy.delivery_band(distance)
+    if band is None:
+        return math.inf
+    w = ctx.policy.weights
+    return (w.fee_per_yuan * band.fee_minor / 100
+            + w.per_hour_eta * (ctx.policy.prep_minutes + band.courier_minutes) / 60)
+
+
 def _has_any(ctx: _Context, loc: Location) -> bool:
-    have = ctx.stock.get(loc.location_id, EMPTY)
-    return any(have.get(sku, 0) > 0 for sku in ctx.needs)
+    """Whether the location holds at least one unit this order needs."""
+    have = ctx.stock.get(loc.location_id)
+    return have is not None and any(have.get(sku, 0) > 0 for sku in ctx.needs)
 
 
 def _split(ctx: _Context, partial: list[tuple[float, Location]]) -> Plan | None:
     """The best way to share the order among at most max_split stores, each serving
-    from its own stock (nearest store of a combination first)."""
-    best = None
+    from its own stock (nearest store of a combination first).
+
+    Stores taking turns, nearest first, cover the order exactly when their units
+    add up to it, so combinations are screened on per-SKU sums before any
+    shipment is built."""
     stores = partial[:SPLIT_CANDIDATES]
+    skus = tuple(ctx.needs)
+    wanted = tuple(ctx.needs[sku] for sku in skus)
+    held = [tuple(min(q, ctx.stock[loc.location_id].get(sku, 0)) for sku, q in zip(
+        skus, wanted, strict=True)) for _, loc in stores]
+    best = None
     for size in range(2, min(ctx.policy.max_split, len(stores)) + 1):
-        for combo in itertools.combinations(stores, size):
-            shipments = _share(ctx, combo)
+        for combo in itertools.combinations(range(len(stores)), size):
+            if not all(sum(held[i][k] for i in combo) >= wanted[k] for k in range(len(skus))):
+                continue
+            shipments = _share(ctx, [stores[i] for i in combo])
             if shipments is not None:
                 plan = _plan(ctx, Mode.SAME_CITY_DELIVERY, shipments, "split delivery")
                 if best is None or _rank(plan) < _rank(best):
@@ -324,24 +416,26 @@ def _split(ctx: _Context, partial: list[tuple[float, Location]]) -> Plan | None:
 
 
 def _share(ctx: _Context, combo) -> list[Shipment] | None:
+    """Each store of the combination, nearest first, serves what it can of what is left."""
     remaining = dict(ctx.needs)
     shipments = []
     for distance, loc in combo:
-        have = ctx.stock.get(loc.location_id, EMPTY)
+        have = ctx.stock[loc.location_id]
         take = {sku: min(qty, have.get(sku, 0)) for sku, qty in remaining.items()}
         if not any(take.values()):
             return None  # a store that adds nothing is not part of a good split
         shipments.append(_shipment(ctx, loc, distance, Mode.SAME_CITY_DELIVERY, _lines(take),
                                    ctx.request.placed_at))
         remaining = {sku: qty - take[sku] for sku, qty in remaining.items() if qty > take[sku]}
-    return shipments if not remaining else None
+    return shipments
 
 
 # --- entry points ---------------------------------------------------------------
 
 
 def _unfillable(ctx: _Context, mode: Mode, why: list[str]) -> Plan:
-    return Plan(mode, (), math.inf, ctx.trace.finish(()), tuple(why), label="unfillable")
+    return Plan(mode, (), math.inf, tuple(why), label="unfillable",
+                trace_builder=lambda: ctx.trace.finish(()))
 
 
 def _best(plans: list[Plan]) -> Plan | None:
@@ -384,15 +478,15 @@ def route(chain: Chain, request: RouteRequest, stock: StockView, policy: Routing
     best = _best(plans)
     if best is None:
         return _unfillable(ctx, request.mode, why)
-    return Plan(best.mode, best.shipments, best.score, ctx.trace.finish(best.shipments),
-                label=best.label)
+    return Plan(best.mode, best.shipments, best.score, label=best.label,
+                trace_builder=lambda: ctx.trace.finish(best.shipments))
 
 
 def quote(chain: Chain, request: RouteRequest, stock: StockView, policy: RoutingPolicy) -> Quote:
     """Every feasible option per mode, best first within each, for the customer to choose."""
     ctx = _Context(chain, request, stock, policy, _needs(request))
-    complete, pickup_transfer = _pickup_options(ctx)
-    singles, fallbacks = _delivery_options(ctx)
+    complete, pickup_transfer = _pickup_options(ctx, exhaustive=True)
+    singles, fallbacks = _delivery_options(ctx, exhaustive=True)
     split = [p for p in fallbacks if p.label == "split delivery"]
     transfers = [p for p in (pickup_transfer, *fallbacks) if p and "transfer" in p.label]
     return Quote(pickup=complete, delivery=sorted(singles or split, key=_rank),

@@ -30,16 +30,16 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
     async def _inputs(self, msg: pb.RouteRequest, *, require_mode: bool):
         request = validation.route_request(msg, self.limits, require_mode=require_mode)
         policy = validation.policy_for(msg, self.policy)
-        chain = await self.chains.get()
+        chain, known_skus = await self.chains.get()
         if request.pickup_location_id and request.pickup_location_id not in chain.by_id:
             raise NotFound("location", request.pickup_location_id,
                            field="order.pickup_location_id")
         skus = [line.sku_id for line in request.lines]
+        unknown_skus = [sku for sku in skus if sku not in known_skus]
+        if unknown_skus:
+            raise NotFound("sku", unknown_skus, field="order.lines.sku_id")
         ids = relevant_locations(chain, request, policy)
         async with self.engine.connect() as conn:
-            _, unknown_skus = await inventory_repo.unknown_ids(conn, (), skus)
-            if unknown_skus:
-                raise NotFound("sku", unknown_skus, field="order.lines.sku_id")
             stock = await inventory_repo.online_availability(conn, ids, skus)
         return chain, request, stock, policy
 

@@ -180,3 +180,15 @@ async def test_unknown_sku_or_pickup_store_is_not_found(routing):
         with pytest.raises(grpc.RpcError) as caught:
             await routing.RouteOrder(pb.RouteOrderRequest(order=order))
         assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_new_sku_is_routable_as_soon_as_it_is_upserted(routing, inventory):
+    with pytest.raises(grpc.RpcError):  # unknown, and the catalogue is now cached
+        await routing.RouteOrder(pb.RouteOrderRequest(order=request(("NEW-SKU", 1))))
+    await inventory.UpsertSkus(inv.UpsertSkusRequest(request_id="sku", skus=[
+        inv.Sku(sku_id="NEW-SKU", name="New", price_minor=100)]))
+    await inventory.AdjustStock(inv.AdjustStockRequest(
+        request_id="a", location_id="SH-W01", sku_id="NEW-SKU", delta=5,
+        reason=inv.ADJUSTMENT_REASON_RECEIPT))
+    plan = (await routing.RouteOrder(pb.RouteOrderRequest(order=request(("NEW-SKU", 1))))).plan
+    assert plan.feasible and plan.shipments[0].transfers[0].source_location_id == "SH-W01"
