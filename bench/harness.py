@@ -14,22 +14,14 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 
-from services.common.database import (
-    ensure_database,
-    start_embedded_postgres,
-    to_asyncpg_url,
-    with_database,
-)
-from services.common.migrate import upgrade
+from services.common.database import fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -59,26 +51,9 @@ class Stats:
                 f"({self.calls} calls, {self.errors} errors)")
 
 
-@contextlib.contextmanager
-def database() -> Iterator[str]:
+def database():
     """A fresh, migrated database: on DATABASE_URL's server, else an embedded one."""
-    name = f"onestock_bench_{uuid.uuid4().hex[:8]}"
-    external = os.environ.get("DATABASE_URL")
-    if external:
-        ensure_database(external, name)
-        url = to_asyncpg_url(with_database(external, name))
-        upgrade(url)
-        yield url
-        return
-    with tempfile.TemporaryDirectory(prefix="onestock-bench-") as tmp:
-        server = start_embedded_postgres(Path(tmp), cleanup_mode="delete")
-        ensure_database(server.get_uri(), name)
-        url = to_asyncpg_url(with_database(server.get_uri(), name))
-        upgrade(url)
-        try:
-            yield url
-        finally:
-            server.cleanup()
+    return fresh_database("onestock_bench")
 
 
 def free_port() -> int:

@@ -8,25 +8,14 @@ empty tables.
 
 from __future__ import annotations
 
-import os
-import tempfile
-import uuid
 from dataclasses import replace
-from pathlib import Path
 
 import grpc
 import pytest
 from sqlalchemy import text
 
 from services.common.config import Settings
-from services.common.database import (
-    create_engine,
-    ensure_database,
-    start_embedded_postgres,
-    to_asyncpg_url,
-    with_database,
-)
-from services.common.migrate import upgrade
+from services.common.database import create_engine, fresh_database
 from services.common.server import start_server
 
 TABLES = (
@@ -38,21 +27,8 @@ TABLES = (
 @pytest.fixture(scope="session")
 def database_url() -> str:
     """URL (asyncpg) of a freshly migrated database used by the whole session."""
-    name = f"onestock_test_{uuid.uuid4().hex[:8]}"
-    external = os.environ.get("DATABASE_URL")
-    if external:
-        ensure_database(external, name)
-        url = to_asyncpg_url(with_database(external, name))
-        upgrade(url)
+    with fresh_database("onestock_test") as url:
         yield url
-        return
-    with tempfile.TemporaryDirectory(prefix="onestock-pg-") as tmp:
-        server = start_embedded_postgres(Path(tmp), cleanup_mode="delete")
-        ensure_database(server.get_uri(), name)
-        url = to_asyncpg_url(with_database(server.get_uri(), name))
-        upgrade(url)
-        yield url
-        server.cleanup()
 
 
 @pytest.fixture

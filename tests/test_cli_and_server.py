@@ -26,17 +26,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def own_database_env(database_url) -> dict[str, str]:
+    """Environment for a `onestock` process on its own new database and a free port."""
+    name = f"onestock_cli_{uuid.uuid4().hex[:8]}"
+    ensure_database(with_database(database_url, "postgres"), name)
+    return {**os.environ, "DATABASE_URL": with_database(database_url, name),
+            "ONESTOCK_LISTEN": f"127.0.0.1:{free_port()}"}
+
+
 def onestock(env, *args, **kw):
     return subprocess.run([sys.executable, "-m", "services.common.cli", *args], env=env,
                           capture_output=True, text=True, timeout=120, **kw)
 
 
 def test_migrate_seed_serve_and_drain_on_sigterm(database_url):
-    name = f"onestock_cli_{uuid.uuid4().hex[:8]}"
-    ensure_database(with_database(database_url, "postgres"), name)
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": with_database(database_url, name),
-           "ONESTOCK_LISTEN": f"127.0.0.1:{port}"}
+    env = own_database_env(database_url)
+    port = env["ONESTOCK_LISTEN"].rsplit(":", 1)[1]
     assert onestock(env, "migrate").returncode == 0
     seeded = onestock(env, "seed-demo")
     assert "40 stores, 2 warehouses, 300 SKUs; stock loaded" in seeded.stdout
@@ -90,11 +95,8 @@ def test_demo_chain_is_deterministic_and_realistic():
 
 
 def test_several_server_processes_share_one_port_and_stop_together(database_url):
-    name = f"onestock_cli_{uuid.uuid4().hex[:8]}"
-    ensure_database(with_database(database_url, "postgres"), name)
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": with_database(database_url, name),
-           "ONESTOCK_LISTEN": f"127.0.0.1:{port}"}
+    env = own_database_env(database_url)
+    port = env["ONESTOCK_LISTEN"].rsplit(":", 1)[1]
     assert onestock(env, "migrate").returncode == 0
     server = subprocess.Popen([sys.executable, "-m", "services.common.cli", "serve",
                                "--processes", "2"], env=env, stdout=subprocess.PIPE,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -89,6 +90,38 @@ SERVER_SETTINGS = {
     # 23 ms (bench/reserve_hot.py). Planning afresh costs well under 1 ms.
     "plan_cache_mode": "force_custom_plan",
 }
+
+
+@contextlib.contextmanager
+def fresh_database(prefix: str) -> Iterator[str]:
+    """A new, migrated database for tests and benchmarks; yields its asyncpg URL.
+
+    On DATABASE_URL's server when it is set (a new database named after
+    ``prefix``), else on an embedded PostgreSQL in a temporary directory that is
+    deleted afterwards.
+    """
+    import tempfile
+    import uuid
+
+    from services.common.migrate import upgrade
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        ensure_database(external, name)
+        url = to_asyncpg_url(with_database(external, name))
+        upgrade(url)
+        yield url
+        return
+    with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as tmp:
+        server = start_embedded_postgres(Path(tmp), cleanup_mode="delete")
+        try:
+            ensure_database(server.get_uri(), name)
+            url = to_asyncpg_url(with_database(server.get_uri(), name))
+            upgrade(url)
+            yield url
+        finally:
+            server.cleanup()
 
 
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:

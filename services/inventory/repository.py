@@ -421,42 +421,6 @@ async def list_movements(
 # --- reservations --------------------------------------------------------
 
 
-async def insert_reservations(conn: AsyncConnection, reservations: Sequence[Reservation],
-                              request_ids: Sequence[str]) -> None:
-    await conn.execute(
-        text(
-            "INSERT INTO reservations (reservation_id, channel, reference, state, request_id, "
-            "create_time, expire_time) SELECT id, ch, ref, 'ACTIVE', req, ct, et FROM "
-            "unnest(CAST(:ids AS text[]), CAST(:chs AS text[]), CAST(:refs AS text[]), "
-            "CAST(:reqs AS text[]), CAST(:cts AS timestamptz[]), CAST(:ets AS timestamptz[])) "
-            "AS t(id, ch, ref, req, ct, et)"
-        ),
-        {
-            "ids": [r.reservation_id for r in reservations],
-            "chs": [r.channel.value for r in reservations],
-            "refs": [r.reference for r in reservations],
-            "reqs": list(request_ids),
-            "cts": [r.create_time for r in reservations],
-            "ets": [r.expire_time for r in reservations],
-        },
-    )
-    lines = [(r.reservation_id, n, line) for r in reservations for n, line in enumerate(r.lines)]
-    await conn.execute(
-        text(
-            "INSERT INTO reservation_lines (reservation_id, line_no, location_id, sku_id, quantity) "
-            "SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:nos AS int[]), CAST(:locs AS text[]), "
-            "CAST(:skus AS text[]), CAST(:qs AS bigint[]))"
-        ),
-        {
-            "ids": [rid for rid, _, _ in lines],
-            "nos": [n for _, n, _ in lines],
-            "locs": [line.location_id for _, _, line in lines],
-            "skus": [line.sku_id for _, _, line in lines],
-            "qs": [line.quantity for _, _, line in lines],
-        },
-    )
-
-
 async def load_reservation(
     conn: AsyncConnection, reservation_id: str, *, lock: bool = False
 ) -> Reservation | None:

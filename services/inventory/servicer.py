@@ -60,8 +60,9 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
 
     async def ListLocations(self, request, context):
         errors = Collector()
-        errors.check(request.kind in (0, *mapping.LOCATION_KIND_FROM_PB), "kind", "unknown kind")
-        kind = mapping.LOCATION_KIND_FROM_PB[request.kind].value if request.kind in mapping.LOCATION_KIND_FROM_PB else ""
+        known_kind = mapping.LOCATION_KIND_FROM_PB.get(request.kind)
+        errors.check(request.kind == 0 or known_kind is not None, "kind", "unknown kind")
+        kind = known_kind.value if known_kind else ""  # "" = any kind
         filters = {"city": request.city, "kind": kind}
         size = page_size(request.page_size, self.limits, errors)
         after = decode_token(request.page_token, filters, errors)

@@ -68,6 +68,7 @@ BAD_REQUESTS = [
     ("ListStockMovements", pb.ListStockMovementsRequest(page_size=5000), "page_size"),
     ("ListStockMovements", pb.ListStockMovementsRequest(page_token="garbage"), "page_token"),
     ("ListSkus", pb.ListSkusRequest(page_size=-1), "page_size"),
+    ("ListLocations", pb.ListLocationsRequest(kind=9), "kind"),
     ("UpsertSkus", pb.UpsertSkusRequest(request_id="u", skus=[pb.Sku(
         sku_id="X", name="x", price_minor=-1)]), "skus[0].price_minor"),
     ("UpsertSkus", pb.UpsertSkusRequest(request_id="u", skus=[pb.Sku(
