@@ -1,0 +1,103 @@
+"""Member points, growth value and tiers (会员积分 / 成长值 / 会员等级), with no I/O.
+
+On completion an order earns growth (1 per whole yuan paid) and points (whole
+yuan paid times the rate of the member's tier before the award). A return
+takes back, pro rata to the money refunded, what the order earned, and never
+more than is left of it. A tier follows growth both ways: a return can lower it.
+Everything is integers: money in fen, points and growth in whole units, rates
+in hundredths (1.2 points per yuan = 120).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Tier(enum.StrEnum):
+    STANDARD = "STANDARD"  # 普卡
+    SILVER = "SILVER"  # 银卡
+    GOLD = "GOLD"  # 金卡
+    DIAMOND = "DIAMOND"  # 钻卡
+
+
+@dataclass(frozen=True)
+class TierRule:
+    tier: Tier
+    min_growth: int  # growth value at which the tier starts
+    rate_per_100_yuan: int  # points per 100 yuan paid (120 = 1.2 points per yuan)
+
+
+DEFAULT_TIERS: tuple[TierRule, ...] = (
+    TierRule(Tier.STANDARD, 0, 100),
+    TierRule(Tier.SILVER, 1_000, 120),
+    TierRule(Tier.GOLD, 5_000, 150),
+    TierRule(Tier.DIAMOND, 20_000, 200),
+)
+
+
+def tier_for(growth: int, tiers: tuple[TierRule, ...] = DEFAULT_TIERS) -> TierRule:
+    """The highest tier whose threshold the growth value reaches."""
+    best = tiers[0]
+    for rule in tiers:
+        if growth >= rule.min_growth:
+            best = rule
+    return best
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A member's balances."""
+
+    points: int
+    growth: int
+
+
+@dataclass(frozen=True)
+class Award:
+    """What one completed order earned; reversals are measured against it."""
+
+    paid_minor: int
+    points: int
+    growth: int
+    tier_before: Tier
+    tier_after: Tier
+
+
+def award_for(standing: Standing, paid_minor: int, tiers: tuple[TierRule, ...] = DEFAULT_TIERS
+              ) -> Award:
+    """Points and growth for an order paid ``paid_minor`` fen, at the member's current tier."""
+    if paid_minor < 0:
+        raise ValueError("paid_minor must not be negative")
+    yuan = paid_minor // 100
+    before = tier_for(standing.growth, tiers)
+    points = yuan * before.rate_per_100_yuan // 100
+    after = tier_for(standing.growth + yuan, tiers)
+    return Award(paid_minor, points, yuan, before.tier, after.tier)
+
+
+@dataclass(frozen=True)
+class Reversal:
+    points: int
+    growth: int
+    tier_after: Tier
+
+
+def reversal_for(award: Award, already_refunded_minor: int, refund_minor: int,
+                 current_growth: int, tiers: tuple[TierRule, ...] = DEFAULT_TIERS
+                 ) -> Reversal:
+    """What a refund of ``refund_minor`` takes back from ``award``.
+
+    Computed as the share of the award earned by everything refunded so far,
+    minus what earlier refunds already took back, so rounding never lets the
+    sum of reversals pass the award, and a full refund takes back exactly all.
+    """
+    if refund_minor < 0 or already_refunded_minor < 0:
+        raise ValueError("refunds must not be negative")
+    total = min(award.paid_minor, already_refunded_minor + refund_minor)
+    earlier = min(award.paid_minor, already_refunded_minor)
+    if award.paid_minor == 0:
+        return Reversal(0, 0, tier_for(current_growth, tiers).tier)
+    points = (award.points * total // award.paid_minor) - (award.points * earlier // award.paid_minor)
+    growth = (award.growth * total // award.paid_minor) - (award.growth * earlier // award.paid_minor)
+    return Reversal(points, growth, tier_for(current_growth - growth, tiers).tier)
