@@ -81,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
             from services.common.server import routing_policy
 
             routing_policy(settings)  # refuse a bad policy file before anything starts
+            from services.members.outbox_relay import sink_from_setting
+
+            sink_from_setting(settings.crm_sink)  # and a CRM sink it cannot use
     except ValueError as error:  # PolicyError is a ValueError
         print(f"onestock: configuration error: {error}", file=sys.stderr)
         return 2

@@ -88,6 +88,11 @@ class Settings:
     # ONESTOCK_ROUTING_POLICY: TOML policy file for routing; unset: built-in defaults
     # (docs/policies/default.toml lists them).
     routing_policy_path: Path | None = None
+    # ONESTOCK_CRM_SINK: where member events go: "log" (one JSON line each on the
+    # onestock.crm logger) or "grpc://host:port" (the CRM's MemberSyncService).
+    crm_sink: str = "log"
+    # ONESTOCK_OUTBOX_INTERVAL_S: how often the relay looks for events to deliver.
+    outbox_interval_s: float = 0.5
     # ONESTOCK_GRACE_S: how long SIGTERM waits for in-flight calls.
     shutdown_grace_s: float = 10.0
     limits: Limits = field(default_factory=Limits)
@@ -115,6 +120,8 @@ class Settings:
             reserve_workers=_int(env, "ONESTOCK_RESERVE_WORKERS", cls.reserve_workers),
             reserve_max_batch=_int(env, "ONESTOCK_RESERVE_MAX_BATCH", cls.reserve_max_batch),
             shutdown_grace_s=_float(env, "ONESTOCK_GRACE_S", cls.shutdown_grace_s),
+            crm_sink=env.get("ONESTOCK_CRM_SINK") or cls.crm_sink,
+            outbox_interval_s=_float(env, "ONESTOCK_OUTBOX_INTERVAL_S", cls.outbox_interval_s),
             routing_policy_path=Path(env["ONESTOCK_ROUTING_POLICY"])
             if env.get("ONESTOCK_ROUTING_POLICY") else None,
             limits=limits,

@@ -16,6 +16,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from onestock.inventory.v1 import inventory_service_pb2 as inventory_pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
+from onestock.members.v1 import member_service_pb2 as members_pb
+from onestock.members.v1 import member_service_pb2_grpc as members_grpc
 from onestock.routing.v1 import routing_service_pb2 as routing_pb
 from onestock.routing.v1 import routing_service_pb2_grpc as routing_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,6 +33,8 @@ from services.inventory import handlers as inventory_handlers
 from services.inventory.reserve_batcher import ReservationBatcher
 from services.inventory.servicer import InventoryServicer
 from services.inventory.stock_feed import StockFeed
+from services.members.outbox_relay import OutboxRelay, sink_from_setting
+from services.members.servicer import MemberServicer
 from services.routing.chain_cache import ChainCache
 from services.routing.policy import DEFAULT_POLICY, RoutingPolicy, load_policy
 from services.routing.servicer import RoutingServicer
@@ -40,6 +44,7 @@ log = logging.getLogger(__name__)
 SERVICE_NAMES = (
     inventory_pb.DESCRIPTOR.services_by_name["InventoryService"].full_name,
     routing_pb.DESCRIPTOR.services_by_name["RoutingService"].full_name,
+    members_pb.DESCRIPTOR.services_by_name["MemberService"].full_name,
 )
 IDEMPOTENCY_PURGE_INTERVAL_S = 600.0
 
@@ -95,11 +100,15 @@ async def start_server(
                      lambda: in_transaction(engine, lambda c: idempotency.purge_older_than(
                          c, settings.idempotency_retention_h)))
     purge.start()
+    relay = OutboxRelay(engine, sink_from_setting(settings.crm_sink))
+    relaying = Periodic("outbox-relay", settings.outbox_interval_s, relay.deliver_due)
+    relaying.start()
 
     inventory_grpc.add_InventoryServiceServicer_to_server(
         InventoryServicer(engine, settings.limits, batcher, feed), server)
     routing_grpc.add_RoutingServiceServicer_to_server(
         RoutingServicer(engine, chains, policy, settings.limits), server)
+    members_grpc.add_MemberServiceServicer_to_server(MemberServicer(engine, settings.limits), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in (*SERVICE_NAMES, ""):
@@ -111,7 +120,7 @@ async def start_server(
     port = server.add_insecure_port(address or settings.listen)
     await server.start()
     running = RunningServer(server, port, engine, settings, owns_engine, health_servicer,
-                            parts=[listener, feed, batcher, expiry, purge])
+                            parts=[listener, feed, batcher, expiry, purge, relay, relaying])
     log.info("OneStock serving on port %d", port)
     return running
 

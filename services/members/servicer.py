@@ -1,0 +1,88 @@
+"""gRPC MemberService: balances, the points ledger, and the CRM sync backlog."""
+
+from __future__ import annotations
+
+from onestock.members.v1 import member_service_pb2 as pb
+from onestock.members.v1 import member_service_pb2_grpc as pb_grpc
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common.config import Limits
+from services.common.errors import Collector, NotFound
+from services.common.idempotency import driver, idempotent
+from services.common.pagination import decode_token, encode_token, page_size
+from services.common.validation import check_id, check_request_id
+from services.inventory.mapping import timestamp
+from services.members import ledger
+from services.members.outbox_relay import backlog
+from services.members.rules import Tier
+
+KIND_TO_PB = {"AWARD": pb.LEDGER_ENTRY_KIND_AWARD, "REVERSAL": pb.LEDGER_ENTRY_KIND_REVERSAL,
+              "TIER_CHANGE": pb.LEDGER_ENTRY_KIND_TIER_CHANGE}
+
+
+def member_to_pb(row) -> pb.Member:
+    return pb.Member(member_id=row["member_id"], points=row["points"], growth=row["growth"],
+                     tier=ledger.TIER_TO_PB[Tier(row["tier"])],
+                     create_time=timestamp(row["create_time"]))
+
+
+class MemberServicer(pb_grpc.MemberServiceServicer):
+    def __init__(self, engine: AsyncEngine, limits: Limits):
+        self.engine = engine
+        self.limits = limits
+
+    async def UpsertMember(self, request, context):
+        errors = Collector()
+        check_request_id(errors, request.request_id)
+        check_id(errors, request.member_id, "member_id")
+        errors.raise_if_any()
+
+        async def work(conn):
+            await ledger.ensure_member(conn, request.member_id)
+            return pb.UpsertMemberResponse(
+                member=member_to_pb(await ledger.get_member(conn, request.member_id)))
+
+        return await idempotent(self.engine, "UpsertMember", request, pb.UpsertMemberResponse,
+                                work)
+
+    async def GetMember(self, request, context):
+        errors = Collector()
+        check_id(errors, request.member_id, "member_id")
+        errors.raise_if_any()
+        async with self.engine.connect() as conn:
+            row = await ledger.get_member(conn, request.member_id)
+        if row is None:
+            raise NotFound("member", request.member_id)
+        return pb.GetMemberResponse(member=member_to_pb(row))
+
+    async def ListPointsLedger(self, request, context):
+        errors = Collector()
+        check_id(errors, request.member_id, "member_id")
+        size = page_size(request.page_size, self.limits, errors)
+        before = decode_token(request.page_token, {"m": request.member_id}, errors)
+        errors.raise_if_any()
+        async with self.engine.connect() as conn:
+            db = await driver(conn)
+            if await ledger.get_member(conn, request.member_id) is None:
+                raise NotFound("member", request.member_id)
+            rows = await db.fetch(
+                "SELECT * FROM points_ledger WHERE member_id = $1 "
+                "AND ($2::bigint IS NULL OR entry_id < $2) ORDER BY entry_id DESC LIMIT $3",
+                request.member_id, before[0] if before else None, size + 1)
+        token = (encode_token([rows[size - 1]["entry_id"]], {"m": request.member_id})
+                 if len(rows) > size else "")
+        return pb.ListPointsLedgerResponse(entries=[_entry(r) for r in rows[:size]],
+                                           next_page_token=token)
+
+    async def GetSyncBacklog(self, request, context):
+        return await backlog(self.engine)
+
+
+def _entry(row) -> pb.LedgerEntry:
+    return pb.LedgerEntry(
+        entry_id=row["entry_id"], kind=KIND_TO_PB[row["kind"]], order_id=row["order_id"],
+        return_line=row["return_line"] or "", points_delta=row["points_delta"],
+        growth_delta=row["growth_delta"], points_after=row["points_after"],
+        growth_after=row["growth_after"], tier_before=ledger.TIER_TO_PB[Tier(row["tier_before"])],
+        tier_after=ledger.TIER_TO_PB[Tier(row["tier_after"])], amount_minor=row["amount_minor"],
+        actor=row["actor"], create_time=timestamp(row["create_time"]))

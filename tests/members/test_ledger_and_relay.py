@@ -1,0 +1,162 @@
+"""Points ledger and CRM outbox against the real database, with a real gRPC CRM."""
+
+import asyncio
+
+import grpc
+import pytest
+from onestock.members.v1 import member_service_pb2 as pb
+from onestock.members.v1 import member_service_pb2_grpc as pb_grpc
+from sqlalchemy import text
+
+from services.common.uow import in_transaction
+from services.members.ledger import award_order, reverse_return_line
+from services.members.outbox_relay import GrpcSink, OutboxRelay
+
+
+async def award(engine, member, order, paid):
+    return await in_transaction(engine, lambda c: award_order(c, member, order, paid))
+
+
+async def ledger_of(engine, member):
+    async with engine.connect() as conn:
+        return (await conn.execute(text(
+            "SELECT kind, order_id, points_delta, growth_delta, tier_before, tier_after "
+            "FROM points_ledger WHERE member_id = :m ORDER BY entry_id"), {"m": member})).all()
+
+
+async def balance(engine, member):
+    async with engine.connect() as conn:
+        return tuple((await conn.execute(text(
+            "SELECT points, growth, tier FROM members WHERE member_id = :m"), {"m": member})).one())
+
+
+async def test_racing_completions_of_one_order_award_once(engine):
+    results = await asyncio.gather(*(award(engine, "M-1", "O-1", 12_345) for _ in range(20)))
+    assert set(results) == {123}
+    assert await ledger_of(engine, "M-1") == [
+        ("AWARD", "O-1", 123, 123, "STANDARD", "STANDARD")]
+    assert await balance(engine, "M-1") == (123, 123, "STANDARD")
+
+
+async def test_crossing_a_threshold_records_the_tier_change(engine):
+    await award(engine, "M-1", "O-1", 99_000)  # 990 yuan
+    await award(engine, "M-1", "O-2", 2_000)  # 20 yuan: growth 1,010, silver
+    kinds = [(k, o, tb, ta) for k, o, _, _, tb, ta in await ledger_of(engine, "M-1")]
+    assert kinds[-2:] == [("AWARD", "O-2", "STANDARD", "SILVER"),
+                          ("TIER_CHANGE", "O-2", "STANDARD", "SILVER")]
+    await award(engine, "M-1", "O-3", 10_000)  # 100 yuan at the silver rate
+    assert (await balance(engine, "M-1"))[0] == 990 + 20 + 120
+
+
+async def test_return_lines_take_back_their_share_once_each(engine):
+    await award(engine, "M-1", "O-1", 10_000)  # 100 points
+
+    def reverse(line, refund):
+        return in_transaction(engine, lambda c: reverse_return_line(c, "M-1", "O-1", line, refund))
+
+    assert await reverse("R1:0", 3_000) == 30
+    assert await reverse("R1:0", 3_000) == 30  # a retry changes nothing
+    assert await reverse("R2:0", 7_000) == 70
+    assert await reverse("R3:0", 5_000) == 0  # nothing left to take back
+    assert await balance(engine, "M-1") == (0, 0, "STANDARD")
+
+
+class Crm(pb_grpc.MemberSyncServiceServicer):
+    """A test CRM: refuses while ``down``, records what it acknowledges."""
+
+    def __init__(self):
+        self.down = False
+        self.acked: list[pb.MemberEvent] = []
+        self.refused = 0
+
+    async def DeliverMemberEvent(self, request, context):
+        if self.down:
+            self.refused += 1
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "CRM is down")
+        self.acked.append(request.event)
+        return pb.DeliverMemberEventResponse()
+
+
+@pytest.fixture
+async def crm():
+    server = grpc.aio.server()
+    crm = Crm()
+    pb_grpc.add_MemberSyncServiceServicer_to_server(crm, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    yield crm, f"127.0.0.1:{port}"
+    await server.stop(0)
+
+
+async def drain(relay, rounds=50):
+    for _ in range(rounds):
+        await relay.deliver_due()
+        await asyncio.sleep(0.05)
+
+
+async def test_events_wait_while_the_crm_is_down_then_drain_in_order_per_member(engine, crm):
+    crm, address = crm
+    relay = OutboxRelay(engine, GrpcSink(address), base_backoff_s=0.05, max_backoff_s=0.2)
+    crm.down = True
+    for i in range(3):
+        await award(engine, "M-A", f"A{i}", 10_000)
+        await award(engine, "M-B", f"B{i}", 10_000)
+    await drain(relay, rounds=5)
+    assert crm.acked == [] and crm.refused > 0
+    async with engine.connect() as conn:
+        pending = await conn.scalar(text("SELECT count(*) FROM outbox WHERE delivered_time IS NULL"))
+    assert pending == 6
+
+    crm.down = False
+    await drain(relay)
+    await relay.stop()
+    assert len(crm.acked) == 6
+    assert len({e.event_id for e in crm.acked}) == 6  # each acknowledged event sent once
+    for member, prefix in (("M-A", "A"), ("M-B", "B")):
+        mine = [e for e in crm.acked if e.member_id == member]
+        assert [e.order_id for e in mine] == [f"{prefix}0", f"{prefix}1", f"{prefix}2"]
+        assert [e.member_sequence for e in mine] == sorted(e.member_sequence for e in mine)
+        assert [e.points_after for e in mine] == [100, 200, 300]
+
+
+async def test_one_members_failing_event_does_not_hold_up_another_member(engine, crm):
+    crm, address = crm
+
+    class Picky(GrpcSink):
+        async def deliver(self, event):
+            if event.member_id == "M-STUCK":
+                raise RuntimeError("CRM rejects this member")
+            await super().deliver(event)
+
+    relay = OutboxRelay(engine, Picky(address), base_backoff_s=0.05, max_backoff_s=0.1)
+    await award(engine, "M-STUCK", "S1", 10_000)
+    await award(engine, "M-OK", "K1", 10_000)
+    await drain(relay, rounds=5)
+    await relay.stop()
+    assert [e.member_id for e in crm.acked] == ["M-OK"]
+    async with engine.connect() as conn:
+        attempts, error = (await conn.execute(text(
+            "SELECT attempts, last_error FROM outbox WHERE member_id = 'M-STUCK'"))).one()
+    assert attempts >= 2 and "rejects this member" in error
+
+
+async def test_member_rpcs_show_balances_ledger_and_backlog(engine, channel):
+    stub = pb_grpc.MemberServiceStub(channel)
+    made = await stub.UpsertMember(pb.UpsertMemberRequest(request_id="u", member_id="M-1"))
+    assert (made.member.points, made.member.tier) == (0, pb.TIER_STANDARD)
+    await award(engine, "M-1", "O-1", 100_000)  # 1,000 yuan: silver
+    got = (await stub.GetMember(pb.GetMemberRequest(member_id="M-1"))).member
+    assert (got.points, got.growth, got.tier) == (1_000, 1_000, pb.TIER_SILVER)
+    page = await stub.ListPointsLedger(pb.ListPointsLedgerRequest(member_id="M-1", page_size=1))
+    assert [e.kind for e in page.entries] == [pb.LEDGER_ENTRY_KIND_TIER_CHANGE]
+    rest = await stub.ListPointsLedger(pb.ListPointsLedgerRequest(
+        member_id="M-1", page_token=page.next_page_token))
+    assert [e.kind for e in rest.entries] == [pb.LEDGER_ENTRY_KIND_AWARD]
+    backlog = await stub.GetSyncBacklog(pb.GetSyncBacklogRequest())
+    assert backlog.pending_events in (0, 2)  # the server's log-sink relay may have sent them
+    with pytest.raises(grpc.RpcError) as caught:
+        await stub.GetMember(pb.GetMemberRequest(member_id="NOBODY"))
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.RpcError) as caught:
+        await stub.GetMember(pb.GetMemberRequest(member_id="bad id;"))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
