@@ -93,6 +93,10 @@ class Settings:
     crm_sink: str = "log"
     # ONESTOCK_OUTBOX_INTERVAL_S: how often the relay looks for events to deliver.
     outbox_interval_s: float = 0.5
+    # ONESTOCK_ORDER_PAYMENT_TTL_S: how long an unpaid online order holds its stock.
+    order_payment_ttl_s: int = 900
+    # ONESTOCK_ORDER_HOLD_S: how long a paid order's stock stays held for fulfilment.
+    order_hold_s: int = 7 * 24 * 3600
     # ONESTOCK_GRACE_S: how long SIGTERM waits for in-flight calls.
     shutdown_grace_s: float = 10.0
     limits: Limits = field(default_factory=Limits)
@@ -121,6 +125,8 @@ class Settings:
             reserve_max_batch=_int(env, "ONESTOCK_RESERVE_MAX_BATCH", cls.reserve_max_batch),
             shutdown_grace_s=_float(env, "ONESTOCK_GRACE_S", cls.shutdown_grace_s),
             crm_sink=env.get("ONESTOCK_CRM_SINK") or cls.crm_sink,
+            order_payment_ttl_s=_int(env, "ONESTOCK_ORDER_PAYMENT_TTL_S", cls.order_payment_ttl_s),
+            order_hold_s=_int(env, "ONESTOCK_ORDER_HOLD_S", cls.order_hold_s),
             outbox_interval_s=_float(env, "ONESTOCK_OUTBOX_INTERVAL_S", cls.outbox_interval_s),
             routing_policy_path=Path(env["ONESTOCK_ROUTING_POLICY"])
             if env.get("ONESTOCK_ROUTING_POLICY") else None,

@@ -18,6 +18,8 @@ from onestock.inventory.v1 import inventory_service_pb2 as inventory_pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as inventory_grpc
 from onestock.members.v1 import member_service_pb2 as members_pb
 from onestock.members.v1 import member_service_pb2_grpc as members_grpc
+from onestock.orders.v1 import order_service_pb2 as orders_pb
+from onestock.orders.v1 import order_service_pb2_grpc as orders_grpc
 from onestock.routing.v1 import routing_service_pb2 as routing_pb
 from onestock.routing.v1 import routing_service_pb2_grpc as routing_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,6 +37,8 @@ from services.inventory.servicer import InventoryServicer
 from services.inventory.stock_feed import StockFeed
 from services.members.outbox_relay import OutboxRelay, sink_from_setting
 from services.members.servicer import MemberServicer
+from services.orders import handlers as order_handlers
+from services.orders.servicer import OrderServicer
 from services.routing.chain_cache import ChainCache
 from services.routing.policy import DEFAULT_POLICY, RoutingPolicy, load_policy
 from services.routing.servicer import RoutingServicer
@@ -45,6 +49,7 @@ SERVICE_NAMES = (
     inventory_pb.DESCRIPTOR.services_by_name["InventoryService"].full_name,
     routing_pb.DESCRIPTOR.services_by_name["RoutingService"].full_name,
     members_pb.DESCRIPTOR.services_by_name["MemberService"].full_name,
+    orders_pb.DESCRIPTOR.services_by_name["OrderService"].full_name,
 )
 IDEMPOTENCY_PURGE_INTERVAL_S = 600.0
 
@@ -93,8 +98,7 @@ async def start_server(
     batcher = ReservationBatcher(engine, workers=settings.reserve_workers,
                                  max_batch=settings.reserve_max_batch)
     batcher.start()
-    expiry = Periodic("reservation-expiry", settings.expiry_interval_s,
-                      lambda: _expire_all_due(engine))
+    expiry = Periodic("expiry", settings.expiry_interval_s, lambda: _expire_all_due(engine))
     expiry.start()
     purge = Periodic("idempotency-purge", IDEMPOTENCY_PURGE_INTERVAL_S,
                      lambda: in_transaction(engine, lambda c: idempotency.purge_older_than(
@@ -109,6 +113,8 @@ async def start_server(
     routing_grpc.add_RoutingServiceServicer_to_server(
         RoutingServicer(engine, chains, policy, settings.limits), server)
     members_grpc.add_MemberServiceServicer_to_server(MemberServicer(engine, settings.limits), server)
+    orders_grpc.add_OrderServiceServicer_to_server(
+        OrderServicer(engine, chains, policy, settings), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in (*SERVICE_NAMES, ""):
@@ -130,6 +136,9 @@ def routing_policy(settings: Settings) -> RoutingPolicy:
 
 
 async def _expire_all_due(engine: AsyncEngine) -> None:
+    """Cancel unpaid orders past their time, then expire reservations past theirs."""
+    while await in_transaction(engine, order_handlers.expire_unpaid) > 0:
+        pass
     while await in_transaction(engine, inventory_handlers.expire_due) > 0:
         pass
 

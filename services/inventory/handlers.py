@@ -44,7 +44,7 @@ async def _lock_one(conn: AsyncConnection, location_id: str, sku_id: str) -> Sto
     return (await repo.lock_stock(conn, [key]))[key]
 
 
-async def _record(conn: AsyncConnection, changes: list[StockChange]):
+async def record_changes(conn: AsyncConnection, changes: list[StockChange]):
     """Write levels, append ledger entries and notify watchers for a list of changes."""
     final = {c.after.key: c.after for c in changes}
     await repo.write_levels(conn, final.values())
@@ -60,7 +60,7 @@ async def adjust_stock(conn: AsyncConnection, cmd: AdjustCommand) -> tuple[Stock
         MovementKind.ADJUSTMENT, after, on_hand_delta=after.on_hand - level.on_hand,
         reason=cmd.reason, request_id=cmd.request_id, note=cmd.note,
     )
-    [(movement_id, created)] = await _record(conn, [change])
+    [(movement_id, created)] = await record_changes(conn, [change])
     return change, movement_id, created
 
 
@@ -71,7 +71,7 @@ async def set_safety_stock(
     if level.safety_stock == units:
         return level
     after = replace(level, safety_stock=units)
-    await _record(conn, [StockChange(MovementKind.SAFETY_STOCK, after,
+    await record_changes(conn, [StockChange(MovementKind.SAFETY_STOCK, after,
                                      safety_stock_delta=units - level.safety_stock,
                                      request_id=request_id)])
     return after
@@ -95,7 +95,7 @@ async def _close(
     levels = await repo.lock_stock(conn, [line.key for line in reservation.lines])
     kind = MovementKind.EXPIRE if state is ReservationState.EXPIRED else MovementKind.RELEASE
     changes = close_changes(reservation, sold, levels, kind, request_id)
-    await _record(conn, changes)
+    await record_changes(conn, changes)
     await repo.close_reservation(conn, reservation, state, sold)
 
 
@@ -117,6 +117,13 @@ async def release_reservation(conn: AsyncConnection, request_id: str, reservatio
     await _close(conn, reservation, ReservationState.RELEASED, [0] * len(reservation.lines),
                  request_id)
     return reservation
+
+
+async def release_locked(conn: AsyncConnection, reservation: Reservation, request_id: str) -> None:
+    """Give back every unit of a locked ACTIVE reservation, expired or not (a cancelled
+    order releases what it holds even if the expiry sweeper has not been by yet)."""
+    await _close(conn, reservation, ReservationState.RELEASED, [0] * len(reservation.lines),
+                 request_id)
 
 
 async def extend_reservation(conn: AsyncConnection, reservation_id: str, ttl_s: int) -> Reservation:

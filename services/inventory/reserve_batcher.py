@@ -179,7 +179,7 @@ movement_rows AS (
 remembered AS (
     UPDATE idempotency_keys AS i SET response = t.r
     FROM unnest($8::text[], $18::bytea[]) AS t(k, r)
-    WHERE i.method = $19 AND i.request_id = t.k RETURNING 1),
+    WHERE i.method = $19 AND i.request_id = t.k AND t.r IS NOT NULL RETURNING 1),
 forgotten AS (
     DELETE FROM idempotency_keys WHERE method = $19 AND request_id = ANY($20::text[])
     RETURNING 1)
@@ -198,14 +198,19 @@ class _BatchWrite:
         self.lines: list[tuple[str, int, ReservationLine, object]] = []
         self.forget: list[str] = []
 
-    def add(self, command: ReserveCommand, afters) -> pb.ReserveStockResponse:
+    def add(self, command: ReserveCommand, afters, *, remember: bool = True
+            ) -> pb.ReserveStockResponse | Reservation:
+        """Queue a granted reservation; with ``remember`` its response is stored for its
+        request_id (ReserveStock), without it the caller keeps its own record (orders)."""
         reservation = _new_reservation(command, self.now)
-        response = pb.ReserveStockResponse(reservation=reservation_to_pb(reservation))
         self.reservations.append(reservation)
         self.request_ids.append(command.request_id)
-        self.responses.append(response.SerializeToString())
         self.lines += [(reservation.reservation_id, n, line, after)
                        for n, (line, after) in enumerate(zip(reservation.lines, afters, strict=True))]
+        if not remember:
+            return reservation
+        response = pb.ReserveStockResponse(reservation=reservation_to_pb(reservation))
+        self.responses.append(response.SerializeToString())
         return response
 
     async def execute(self, db, changed) -> None:
@@ -250,6 +255,23 @@ async def _refuse_unknown(conn, batch, fresh, missing_keys, outcomes) -> None:
             outcomes[i] = NotFound("location", bad_locations)
         elif bad_skus:
             outcomes[i] = NotFound("sku", bad_skus)
+
+
+async def reserve_locked(
+    conn: AsyncConnection, commands: list[ReserveCommand], levels: dict
+) -> list[Reservation]:
+    """Hold stock for ``commands`` inside the caller's transaction, against stock rows
+    the caller has locked (``levels``, updated in place); all or nothing."""
+    allocation = allocate_batch(commands, levels)
+    if allocation.refused:
+        raise next(iter(allocation.refused.values()))
+    now = await repo.db_now(conn)
+    write = _BatchWrite(now)
+    reservations = [write.add(commands[j], afters, remember=False)
+                    for j, afters in allocation.granted.items()]
+    await write.execute(await driver(conn), allocation.changed_levels(levels))
+    levels.update(allocation.levels)
+    return reservations
 
 
 def _new_reservation(command: ReserveCommand, now) -> Reservation:

@@ -1,0 +1,336 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Channel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CHANNEL_UNSPECIFIED: _ClassVar[Channel]
+    CHANNEL_MINI_PROGRAM: _ClassVar[Channel]
+    CHANNEL_POS: _ClassVar[Channel]
+
+class FulfilmentMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FULFILMENT_METHOD_UNSPECIFIED: _ClassVar[FulfilmentMethod]
+    FULFILMENT_METHOD_PICKUP: _ClassVar[FulfilmentMethod]
+    FULFILMENT_METHOD_SAME_CITY_DELIVERY: _ClassVar[FulfilmentMethod]
+    FULFILMENT_METHOD_AUTO: _ClassVar[FulfilmentMethod]
+    FULFILMENT_METHOD_IN_STORE: _ClassVar[FulfilmentMethod]
+
+class OrderState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ORDER_STATE_UNSPECIFIED: _ClassVar[OrderState]
+    ORDER_STATE_PENDING_PAYMENT: _ClassVar[OrderState]
+    ORDER_STATE_PAID: _ClassVar[OrderState]
+    ORDER_STATE_COMPLETED: _ClassVar[OrderState]
+    ORDER_STATE_CANCELLED: _ClassVar[OrderState]
+
+class GroupState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GROUP_STATE_UNSPECIFIED: _ClassVar[GroupState]
+    GROUP_STATE_AWAITING_TRANSFER: _ClassVar[GroupState]
+    GROUP_STATE_IN_TRANSIT: _ClassVar[GroupState]
+    GROUP_STATE_PREPARING: _ClassVar[GroupState]
+    GROUP_STATE_READY_FOR_PICKUP: _ClassVar[GroupState]
+    GROUP_STATE_OUT_FOR_DELIVERY: _ClassVar[GroupState]
+    GROUP_STATE_HANDED_OVER: _ClassVar[GroupState]
+    GROUP_STATE_CANCELLED: _ClassVar[GroupState]
+
+class GroupKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    GROUP_KIND_UNSPECIFIED: _ClassVar[GroupKind]
+    GROUP_KIND_PICKUP: _ClassVar[GroupKind]
+    GROUP_KIND_DELIVERY: _ClassVar[GroupKind]
+    GROUP_KIND_IN_STORE: _ClassVar[GroupKind]
+CHANNEL_UNSPECIFIED: Channel
+CHANNEL_MINI_PROGRAM: Channel
+CHANNEL_POS: Channel
+FULFILMENT_METHOD_UNSPECIFIED: FulfilmentMethod
+FULFILMENT_METHOD_PICKUP: FulfilmentMethod
+FULFILMENT_METHOD_SAME_CITY_DELIVERY: FulfilmentMethod
+FULFILMENT_METHOD_AUTO: FulfilmentMethod
+FULFILMENT_METHOD_IN_STORE: FulfilmentMethod
+ORDER_STATE_UNSPECIFIED: OrderState
+ORDER_STATE_PENDING_PAYMENT: OrderState
+ORDER_STATE_PAID: OrderState
+ORDER_STATE_COMPLETED: OrderState
+ORDER_STATE_CANCELLED: OrderState
+GROUP_STATE_UNSPECIFIED: GroupState
+GROUP_STATE_AWAITING_TRANSFER: GroupState
+GROUP_STATE_IN_TRANSIT: GroupState
+GROUP_STATE_PREPARING: GroupState
+GROUP_STATE_READY_FOR_PICKUP: GroupState
+GROUP_STATE_OUT_FOR_DELIVERY: GroupState
+GROUP_STATE_HANDED_OVER: GroupState
+GROUP_STATE_CANCELLED: GroupState
+GROUP_KIND_UNSPECIFIED: GroupKind
+GROUP_KIND_PICKUP: GroupKind
+GROUP_KIND_DELIVERY: GroupKind
+GROUP_KIND_IN_STORE: GroupKind
+
+class OrderLineInput(_message.Message):
+    __slots__ = ("sku_id", "quantity", "unit_price_minor")
+    SKU_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_PRICE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    sku_id: str
+    quantity: int
+    unit_price_minor: int
+    def __init__(self, sku_id: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_price_minor: _Optional[int] = ...) -> None: ...
+
+class FulfilmentRequest(_message.Message):
+    __slots__ = ("method", "location_id", "latitude", "longitude", "city", "reservation_id")
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    LATITUDE_FIELD_NUMBER: _ClassVar[int]
+    LONGITUDE_FIELD_NUMBER: _ClassVar[int]
+    CITY_FIELD_NUMBER: _ClassVar[int]
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    method: FulfilmentMethod
+    location_id: str
+    latitude: float
+    longitude: float
+    city: str
+    reservation_id: str
+    def __init__(self, method: _Optional[_Union[FulfilmentMethod, str]] = ..., location_id: _Optional[str] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., city: _Optional[str] = ..., reservation_id: _Optional[str] = ...) -> None: ...
+
+class OrderLine(_message.Message):
+    __slots__ = ("sku_id", "quantity", "unit_price_minor")
+    SKU_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_PRICE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    sku_id: str
+    quantity: int
+    unit_price_minor: int
+    def __init__(self, sku_id: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_price_minor: _Optional[int] = ...) -> None: ...
+
+class GroupTransfer(_message.Message):
+    __slots__ = ("source_location_id", "lines", "shipped", "received")
+    SOURCE_LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    SHIPPED_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_FIELD_NUMBER: _ClassVar[int]
+    source_location_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[OrderLine]
+    shipped: bool
+    received: bool
+    def __init__(self, source_location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., shipped: _Optional[bool] = ..., received: _Optional[bool] = ...) -> None: ...
+
+class FulfilmentGroup(_message.Message):
+    __slots__ = ("group_id", "kind", "state", "location_id", "dealer_id", "lines", "transfers", "delivery_fee_minor", "planned_ready_time", "pickup_code", "courier_reference")
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    DEALER_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    TRANSFERS_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_FEE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    PLANNED_READY_TIME_FIELD_NUMBER: _ClassVar[int]
+    PICKUP_CODE_FIELD_NUMBER: _ClassVar[int]
+    COURIER_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    group_id: str
+    kind: GroupKind
+    state: GroupState
+    location_id: str
+    dealer_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[OrderLine]
+    transfers: _containers.RepeatedCompositeFieldContainer[GroupTransfer]
+    delivery_fee_minor: int
+    planned_ready_time: _timestamp_pb2.Timestamp
+    pickup_code: str
+    courier_reference: str
+    def __init__(self, group_id: _Optional[str] = ..., kind: _Optional[_Union[GroupKind, str]] = ..., state: _Optional[_Union[GroupState, str]] = ..., location_id: _Optional[str] = ..., dealer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., transfers: _Optional[_Iterable[_Union[GroupTransfer, _Mapping]]] = ..., delivery_fee_minor: _Optional[int] = ..., planned_ready_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pickup_code: _Optional[str] = ..., courier_reference: _Optional[str] = ...) -> None: ...
+
+class Order(_message.Message):
+    __slots__ = ("order_id", "channel", "member_id", "state", "lines", "total_minor", "currency", "groups", "create_time", "expire_time", "pay_time", "complete_time", "cancel_time", "cancel_reason", "points_awarded")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_MINOR_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PAY_TIME_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_TIME_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_REASON_FIELD_NUMBER: _ClassVar[int]
+    POINTS_AWARDED_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    channel: Channel
+    member_id: str
+    state: OrderState
+    lines: _containers.RepeatedCompositeFieldContainer[OrderLine]
+    total_minor: int
+    currency: str
+    groups: _containers.RepeatedCompositeFieldContainer[FulfilmentGroup]
+    create_time: _timestamp_pb2.Timestamp
+    expire_time: _timestamp_pb2.Timestamp
+    pay_time: _timestamp_pb2.Timestamp
+    complete_time: _timestamp_pb2.Timestamp
+    cancel_time: _timestamp_pb2.Timestamp
+    cancel_reason: str
+    points_awarded: int
+    def __init__(self, order_id: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., member_id: _Optional[str] = ..., state: _Optional[_Union[OrderState, str]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., total_minor: _Optional[int] = ..., currency: _Optional[str] = ..., groups: _Optional[_Iterable[_Union[FulfilmentGroup, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pay_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., complete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason: _Optional[str] = ..., points_awarded: _Optional[int] = ...) -> None: ...
+
+class CreateOrderRequest(_message.Message):
+    __slots__ = ("request_id", "channel", "member_id", "lines", "fulfilment")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    FULFILMENT_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    channel: Channel
+    member_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[OrderLineInput]
+    fulfilment: FulfilmentRequest
+    def __init__(self, request_id: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., member_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., fulfilment: _Optional[_Union[FulfilmentRequest, _Mapping]] = ...) -> None: ...
+
+class CreateOrderResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class ConfirmPaymentRequest(_message.Message):
+    __slots__ = ("request_id", "order_id", "amount_minor")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    order_id: str
+    amount_minor: int
+    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., amount_minor: _Optional[int] = ...) -> None: ...
+
+class ConfirmPaymentResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class CancelOrderRequest(_message.Message):
+    __slots__ = ("request_id", "order_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    order_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., order_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CancelOrderResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class GetOrderRequest(_message.Message):
+    __slots__ = ("order_id",)
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    def __init__(self, order_id: _Optional[str] = ...) -> None: ...
+
+class GetOrderResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class ShipTransferRequest(_message.Message):
+    __slots__ = ("request_id", "group_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    group_id: str
+    def __init__(self, request_id: _Optional[str] = ..., group_id: _Optional[str] = ...) -> None: ...
+
+class ShipTransferResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class ReceiveTransferRequest(_message.Message):
+    __slots__ = ("request_id", "group_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    group_id: str
+    def __init__(self, request_id: _Optional[str] = ..., group_id: _Optional[str] = ...) -> None: ...
+
+class ReceiveTransferResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class MarkReadyForPickupRequest(_message.Message):
+    __slots__ = ("request_id", "group_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    group_id: str
+    def __init__(self, request_id: _Optional[str] = ..., group_id: _Optional[str] = ...) -> None: ...
+
+class MarkReadyForPickupResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class ConfirmPickupRequest(_message.Message):
+    __slots__ = ("request_id", "group_id", "pickup_code")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    PICKUP_CODE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    group_id: str
+    pickup_code: str
+    def __init__(self, request_id: _Optional[str] = ..., group_id: _Optional[str] = ..., pickup_code: _Optional[str] = ...) -> None: ...
+
+class ConfirmPickupResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class DispatchDeliveryRequest(_message.Message):
+    __slots__ = ("request_id", "group_id", "courier_reference")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    COURIER_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    group_id: str
+    courier_reference: str
+    def __init__(self, request_id: _Optional[str] = ..., group_id: _Optional[str] = ..., courier_reference: _Optional[str] = ...) -> None: ...
+
+class DispatchDeliveryResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class ConfirmDeliveryRequest(_message.Message):
+    __slots__ = ("request_id", "group_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    group_id: str
+    def __init__(self, request_id: _Optional[str] = ..., group_id: _Optional[str] = ...) -> None: ...
+
+class ConfirmDeliveryResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,309 @@
+"""Order use cases, each inside the caller's transaction: route and hold stock, take payment,
+fulfil group by group, complete with the member's points, cancel, expire.
+
+Lock order everywhere: the order row, then reservations, then stock rows (in
+key order), so these never deadlock with each other or with ReserveStock.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass, replace
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from services.inventory import handlers as inventory
+from services.inventory import repository as stock_repo
+from services.inventory.domain import (
+    AdjustmentReason,
+    Channel,
+    LineRequest,
+    MovementKind,
+    ReservationState,
+    ReserveCommand,
+    StockChange,
+)
+from services.inventory.reserve_batcher import reserve_locked
+from services.members import ledger
+from services.orders import repository as repo
+from services.orders.repository import Group, Order, Transfer
+from services.orders.state_machine import (
+    GroupEvent,
+    GroupKind,
+    GroupState,
+    OrderEvent,
+    OrderState,
+    can_cancel_paid_order,
+    first_group_state,
+    invalid_transition,
+    next_group_state,
+    next_order_state,
+    order_is_complete,
+)
+from services.routing.chain import Chain
+from services.routing.model import Mode, Plan, RouteRequest
+from services.routing.planner import relevant_locations, route
+from services.routing.policy import RoutingPolicy
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    request_id: str
+    channel: str  # MINI_PROGRAM or POS
+    member_id: str | None
+    lines: tuple[tuple[str, int, int], ...]  # (sku_id, quantity, unit_price_minor)
+    route: RouteRequest | None  # online orders
+    till_location_id: str | None = None  # POS sales
+    till_reservation_id: str | None = None
+
+
+def _goods_minor(lines) -> int:
+    return sum(qty * price for _, qty, price in lines)
+
+
+# --- creating -------------------------------------------------------------------
+
+
+async def create_online_order(conn: AsyncConnection, cmd: NewOrder, chain: Chain,
+                              policy: RoutingPolicy, payment_ttl_s: int) -> str:
+    """Route against locked live stock and hold the plan's units: the order exists with its
+    stock held, or neither exists."""
+    skus = [sku for sku, _, _ in cmd.lines]
+    ids = relevant_locations(chain, cmd.route, policy)
+    levels = await stock_repo.lock_stock(conn, [(loc, sku) for loc in ids for sku in skus])
+    view: dict[str, dict[str, int]] = {}
+    for (loc, sku), level in levels.items():
+        if level.available_online > 0:
+            view.setdefault(loc, {})[sku] = level.available_online
+    plan = route(chain, cmd.route, view, policy)
+    if not plan.feasible:
+        raise FailedPrecondition(
+            "the order cannot be fulfilled: " + "; ".join(plan.unfillable),
+            reason="INSUFFICIENT_STOCK", metadata={"why": " | ".join(plan.unfillable)})
+    order_id = str(uuid.uuid4())
+    groups = await _hold_plan(conn, order_id, plan, chain, levels, payment_ttl_s)
+    now = await stock_repo.db_now(conn)
+    goods = _goods_minor(cmd.lines)
+    order = Order(order_id, cmd.request_id, cmd.channel, cmd.member_id,
+                  OrderState.PENDING_PAYMENT, goods,
+                  goods + sum(g.delivery_fee_minor for g in groups), list(cmd.lines), groups,
+                  expire_time=stock_repo.expire_time(now, payment_ttl_s))
+    await repo.insert_order(conn, order)
+    return order_id
+
+
+async def _hold_plan(conn, order_id: str, plan: Plan, chain: Chain, levels, ttl_s: int
+                     ) -> list[Group]:
+    """One reservation per group at its store (what it has), one per transfer source."""
+    groups, commands, owners = [], [], []
+    for n, shipment in enumerate(plan.shipments):
+        group_id = f"{order_id}-{n + 1}"
+        arriving: dict[str, int] = {}
+        transfers = []
+        for t in shipment.transfers:
+            lines = [(ln.sku_id, ln.quantity) for ln in t.lines]
+            for sku, qty in lines:
+                arriving[sku] = arriving.get(sku, 0) + qty
+            commands.append(_reserve(order_id, f"{group_id}:{t.source_id}", t.source_id, lines,
+                                     ttl_s))
+            transfers.append(Transfer(t.source_id, lines, ""))
+            owners.append((len(groups), len(transfers) - 1))
+        own = [(ln.sku_id, ln.quantity - arriving.get(ln.sku_id, 0)) for ln in shipment.lines]
+        own = [(sku, qty) for sku, qty in own if qty > 0]
+        if own:
+            commands.append(_reserve(order_id, f"{group_id}:own", shipment.location_id, own, ttl_s))
+            owners.append((len(groups), None))
+        kind = GroupKind.PICKUP if shipment.mode is Mode.PICKUP else GroupKind.DELIVERY
+        groups.append(Group(
+            group_id, n + 1, kind, first_group_state(kind, bool(transfers)),
+            shipment.location_id, chain.by_id[shipment.location_id].dealer_id,
+            [(ln.sku_id, ln.quantity) for ln in shipment.lines], transfers, [],
+            shipment.fee_minor, shipment.ready_at))
+    reservations = await reserve_locked(conn, commands, levels)
+    for (g, t), reservation in zip(owners, reservations, strict=True):
+        if t is None:
+            groups[g].held.append(reservation.reservation_id)
+        else:
+            groups[g].transfers[t].reservation_id = reservation.reservation_id
+    return groups
+
+
+def _reserve(order_id: str, key: str, location_id: str, lines, ttl_s: int,
+             channel: Channel = Channel.MINI_PROGRAM) -> ReserveCommand:
+    return ReserveCommand(f"order:{key}", channel, order_id,
+                          tuple(LineRequest(location_id, sku, qty) for sku, qty in lines), ttl_s)
+
+
+async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str) -> str:
+    """A sale at the till: held and sold in one step (or the till's own reservation
+    consumed), completed at once, points awarded like any other order."""
+    order_id = str(uuid.uuid4())
+    loc = cmd.till_location_id
+    if cmd.till_reservation_id:
+        reservation_id = await _consume_till_reservation(conn, cmd)
+    else:
+        levels = await stock_repo.lock_stock(conn, [(loc, sku) for sku, _, _ in cmd.lines])
+        [held] = await reserve_locked(conn, [_reserve(order_id, f"{order_id}-1:own", loc,
+                                                      [(s, q) for s, q, _ in cmd.lines], 300,
+                                                      Channel.POS)], levels)
+        reservation_id = held.reservation_id
+    await inventory.commit_reservation(conn, f"order:{order_id}:sale", reservation_id, [])
+    goods = _goods_minor(cmd.lines)
+    group = Group(f"{order_id}-1", 1, GroupKind.IN_STORE, GroupState.HANDED_OVER, loc, dealer_id,
+                  [(s, q) for s, q, _ in cmd.lines], [], [reservation_id])
+    order = Order(order_id, cmd.request_id, cmd.channel, cmd.member_id, OrderState.PAID, goods,
+                  goods, list(cmd.lines), [group])
+    await repo.insert_order(conn, order)
+    order.pay_time = await stock_repo.db_now(conn)
+    await _complete(conn, order)
+    await repo.save_order(conn, order)
+    return order_id
+
+
+async def _consume_till_reservation(conn: AsyncConnection, cmd: NewOrder) -> str:
+    reservation = await inventory.load_reservation(conn, cmd.till_reservation_id, lock=True)
+    wanted = {(cmd.till_location_id, sku): qty for sku, qty, _ in cmd.lines}
+    held = {line.key: line.quantity for line in reservation.lines}
+    if held != wanted:
+        raise InvalidArgument([FieldViolation(
+            "fulfilment.reservation_id",
+            "the reservation's lines differ from the order's lines at the till's location")])
+    return reservation.reservation_id
+
+
+# --- paying, cancelling, expiring -------------------------------------------------
+
+
+async def _order(conn: AsyncConnection, order_id: str) -> Order:
+    order = await repo.load_order(conn, order_id, lock=True)
+    if order is None:
+        raise NotFound("order", order_id)
+    return order
+
+
+async def confirm_payment(conn: AsyncConnection, order_id: str, amount_minor: int,
+                          hold_s: int) -> None:
+    order = await _order(conn, order_id)
+    target = next_order_state(order_id, order.state, OrderEvent.CONFIRM_PAYMENT)
+    now = await stock_repo.db_now(conn)
+    if order.expire_time is not None and order.expire_time <= now:
+        raise FailedPrecondition(f"order {order_id} was not paid in time",
+                                 reason="ORDER_EXPIRED", metadata={"order_id": order_id})
+    if amount_minor != order.total_minor:
+        raise FailedPrecondition(
+            f"amount_minor {amount_minor} differs from the order total {order.total_minor}",
+            reason="PAYMENT_AMOUNT_MISMATCH",
+            metadata={"amount_minor": amount_minor, "total_minor": order.total_minor})
+    for reservation_id in _reservations(order):  # hold the stock through fulfilment
+        await inventory.extend_reservation(conn, reservation_id, hold_s)
+    order.state, order.pay_time = target, now
+    await repo.save_order(conn, order)
+
+
+def _reservations(order: Order) -> list[str]:
+    held = [r for g in order.groups for r in g.held]
+    return held + [t.reservation_id for g in order.groups for t in g.transfers if not t.shipped]
+
+
+async def cancel_order(conn: AsyncConnection, order_id: str, reason: str,
+                       event: OrderEvent = OrderEvent.CANCEL) -> None:
+    order = await _order(conn, order_id)
+    target = next_order_state(order_id, order.state, event)
+    if order.state is OrderState.PAID and not can_cancel_paid_order(g.state for g in order.groups):
+        raise invalid_transition(f"order {order_id}", "PAID (goods already on their way)",
+                                 event.value)
+    for reservation_id in _reservations(order):
+        reservation = await inventory.load_reservation(conn, reservation_id, lock=True)
+        if reservation.state is ReservationState.ACTIVE:
+            await inventory.release_locked(conn, reservation, f"order:{order_id}:cancel")
+    for group in order.groups:
+        group.state = GroupState.CANCELLED
+    order.state, order.cancel_reason = target, reason
+    order.cancel_time = await stock_repo.db_now(conn)
+    await repo.save_order(conn, order)
+
+
+async def expire_unpaid(conn: AsyncConnection, limit: int = 100) -> int:
+    """Cancel unpaid orders past their time and release their stock; returns how many."""
+    ids = await repo.lock_unpaid_past_expiry(conn, limit)
+    for order_id in ids:
+        await cancel_order(conn, order_id, "PAYMENT_TIMEOUT", OrderEvent.EXPIRE)
+    return len(ids)
+
+
+# --- fulfilment steps ------------------------------------------------------------
+
+
+async def group_step(conn: AsyncConnection, group_id: str, event: GroupEvent, *,
+                     pickup_code: str = "", courier_reference: str = "") -> str:
+    """Move one group a step; returns its order id. Completes the order with the last group."""
+    order_id = await repo.order_of_group(conn, group_id)
+    if order_id is None:
+        raise NotFound("fulfilment group", group_id, field="group_id")
+    order = await _order(conn, order_id)
+    if order.state is not OrderState.PAID:
+        raise invalid_transition(f"order {order_id}", order.state.value, event.value)
+    group = order.group(group_id)
+    target = next_group_state(group_id, group.kind, group.state, event)
+    if event is GroupEvent.SHIP_TRANSFER:
+        for transfer in group.transfers:  # the units leave their source
+            await inventory.commit_reservation(conn, f"order:{group_id}:ship",
+                                               transfer.reservation_id, [])
+            transfer.shipped = True
+    elif event is GroupEvent.RECEIVE_TRANSFER:
+        await _receive(conn, order, group)
+    elif event is GroupEvent.MARK_READY_FOR_PICKUP:
+        group.pickup_code = f"{secrets.randbelow(10**6):06d}"
+    elif event is GroupEvent.CONFIRM_PICKUP and not secrets.compare_digest(
+            pickup_code, group.pickup_code):
+        raise FailedPrecondition("the pickup code does not match", reason="WRONG_PICKUP_CODE",
+                                 metadata={"group_id": group_id})
+    elif event is GroupEvent.DISPATCH_DELIVERY:
+        group.courier_reference = courier_reference
+    if target is GroupState.HANDED_OVER:
+        for reservation_id in group.held:  # sold: the units leave the shelf
+            await inventory.commit_reservation(conn, f"order:{group_id}:sold", reservation_id, [])
+    group.state = target
+    if order_is_complete(g.state for g in order.groups):
+        await _complete(conn, order)
+    await repo.save_order(conn, order)
+    return order_id
+
+
+async def _receive(conn: AsyncConnection, order: Order, group: Group) -> None:
+    """Transferred units arrive at the serving store and are held there for this order."""
+    arriving: dict[str, int] = {}
+    for transfer in group.transfers:
+        for sku, qty in transfer.lines:
+            arriving[sku] = arriving.get(sku, 0) + qty
+        transfer.received = True
+    keys = [(group.location_id, sku) for sku in arriving]
+    await inventory.require_known(conn, [group.location_id], list(arriving))
+    await stock_repo.create_stock_rows(conn, keys)
+    levels = await stock_repo.lock_stock(conn, keys)
+    changes = []
+    for key, qty in sorted((k, arriving[k[1]]) for k in keys):
+        after = replace(levels[key], on_hand=levels[key].on_hand + qty)
+        changes.append(StockChange(MovementKind.ADJUSTMENT, after, on_hand_delta=qty,
+                                   reason=AdjustmentReason.RECEIPT,
+                                   request_id=f"order:{group.group_id}:receive",
+                                   note=f"transfer for order {order.order_id}"))
+        levels[key] = after
+    await inventory.record_changes(conn, changes)
+    [held] = await reserve_locked(conn, [_reserve(
+        order.order_id, f"{group.group_id}:received", group.location_id, list(arriving.items()),
+        7 * 24 * 3600, Channel.OPS)], levels)
+    group.held.append(held.reservation_id)
+
+
+async def _complete(conn: AsyncConnection, order: Order) -> None:
+    """The order completes in the same transaction as its last hand-over, and the member
+    earns points on the goods paid for, exactly once."""
+    order.state = next_order_state(order.order_id, order.state, OrderEvent.COMPLETE)
+    order.complete_time = await stock_repo.db_now(conn)
+    if order.member_id:
+        order.points_awarded = await ledger.award_order(conn, order.member_id, order.order_id,
+                                                        order.goods_minor)
+

@@ -1,0 +1,45 @@
+"""Orders on the wire (onestock.orders.v1)."""
+
+from __future__ import annotations
+
+from onestock.orders.v1 import order_service_pb2 as pb
+
+from services.inventory.mapping import timestamp
+from services.orders.repository import Group, Order
+
+STATE_TO_PB = {s: pb.OrderState.Value(f"ORDER_STATE_{s}") for s in
+               ("PENDING_PAYMENT", "PAID", "COMPLETED", "CANCELLED")}
+GROUP_STATE_TO_PB = {s: pb.GroupState.Value(f"GROUP_STATE_{s}") for s in (
+    "AWAITING_TRANSFER", "IN_TRANSIT", "PREPARING", "READY_FOR_PICKUP", "OUT_FOR_DELIVERY",
+    "HANDED_OVER", "CANCELLED")}
+KIND_TO_PB = {k: pb.GroupKind.Value(f"GROUP_KIND_{k}") for k in ("PICKUP", "DELIVERY", "IN_STORE")}
+CHANNEL_TO_PB = {"MINI_PROGRAM": pb.CHANNEL_MINI_PROGRAM, "POS": pb.CHANNEL_POS}
+
+
+def _group(group: Group, prices: dict[str, int]) -> pb.FulfilmentGroup:
+    return pb.FulfilmentGroup(
+        group_id=group.group_id, kind=KIND_TO_PB[group.kind.value],
+        state=GROUP_STATE_TO_PB[group.state.value], location_id=group.location_id,
+        dealer_id=group.dealer_id,
+        lines=[pb.OrderLine(sku_id=s, quantity=q, unit_price_minor=prices[s]) for s, q in group.lines],
+        transfers=[pb.GroupTransfer(
+            source_location_id=t.source_id, shipped=t.shipped, received=t.received,
+            lines=[pb.OrderLine(sku_id=s, quantity=q, unit_price_minor=prices[s])
+                   for s, q in t.lines]) for t in group.transfers],
+        delivery_fee_minor=group.delivery_fee_minor,
+        planned_ready_time=timestamp(group.planned_ready_time), pickup_code=group.pickup_code,
+        courier_reference=group.courier_reference)
+
+
+def order_to_pb(order: Order) -> pb.Order:
+    prices = {sku: price for sku, _, price in order.lines}
+    return pb.Order(
+        order_id=order.order_id, channel=CHANNEL_TO_PB[order.channel],
+        member_id=order.member_id or "", state=STATE_TO_PB[order.state.value],
+        lines=[pb.OrderLine(sku_id=s, quantity=q, unit_price_minor=p) for s, q, p in order.lines],
+        total_minor=order.total_minor, currency=order.currency,
+        groups=[_group(g, prices) for g in order.groups],
+        create_time=timestamp(order.create_time), expire_time=timestamp(order.expire_time),
+        pay_time=timestamp(order.pay_time), complete_time=timestamp(order.complete_time),
+        cancel_time=timestamp(order.cancel_time), cancel_reason=order.cancel_reason,
+        points_awarded=order.points_awarded)

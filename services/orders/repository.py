@@ -1,0 +1,150 @@
+"""Reads and writes of orders, their lines and fulfilment groups (asyncpg, caller's transaction)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.common.idempotency import driver
+from services.orders.state_machine import GroupKind, GroupState, OrderState
+
+
+@dataclass
+class Transfer:
+    source_id: str
+    lines: list[tuple[str, int]]
+    reservation_id: str
+    shipped: bool = False
+    received: bool = False
+
+
+@dataclass
+class Group:
+    group_id: str
+    group_no: int
+    kind: GroupKind
+    state: GroupState
+    location_id: str
+    dealer_id: str
+    lines: list[tuple[str, int]]
+    transfers: list[Transfer]
+    held: list[str]  # reservations at the serving store, committed at hand-over
+    delivery_fee_minor: int = 0
+    planned_ready_time: datetime | None = None
+    pickup_code: str = ""
+    courier_reference: str = ""
+
+
+@dataclass
+class Order:
+    order_id: str
+    request_id: str
+    channel: str
+    member_id: str | None
+    state: OrderState
+    goods_minor: int
+    total_minor: int
+    lines: list[tuple[str, int, int]]  # (sku_id, quantity, unit_price_minor)
+    groups: list[Group] = field(default_factory=list)
+    currency: str = "CNY"
+    create_time: datetime | None = None
+    expire_time: datetime | None = None
+    pay_time: datetime | None = None
+    complete_time: datetime | None = None
+    cancel_time: datetime | None = None
+    cancel_reason: str = ""
+    points_awarded: int = 0
+
+    def group(self, group_id: str) -> Group:
+        return next(g for g in self.groups if g.group_id == group_id)
+
+
+def _transfers_json(group: Group) -> str:
+    return json.dumps([{"source": t.source_id, "lines": t.lines, "reservation": t.reservation_id,
+                        "shipped": t.shipped, "received": t.received} for t in group.transfers])
+
+
+async def insert_order(conn: AsyncConnection, order: Order) -> None:
+    db = await driver(conn)
+    row = await db.fetchrow(
+        "INSERT INTO orders (order_id, request_id, channel, member_id, state, goods_minor, "
+        "total_minor, currency, expire_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        "RETURNING create_time", order.order_id, order.request_id, order.channel, order.member_id,
+        order.state.value, order.goods_minor, order.total_minor, order.currency, order.expire_time)
+    order.create_time = row["create_time"]
+    await db.executemany(
+        "INSERT INTO order_lines (order_id, line_no, sku_id, quantity, unit_price_minor) "
+        "VALUES ($1, $2, $3, $4, $5)",
+        [(order.order_id, n, sku, qty, price) for n, (sku, qty, price) in enumerate(order.lines)])
+    await db.executemany(
+        "INSERT INTO fulfilment_groups (group_id, order_id, group_no, kind, state, location_id, "
+        "dealer_id, lines, transfers, held_reservations, delivery_fee_minor, planned_ready_time) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12)",
+        [(g.group_id, order.order_id, g.group_no, g.kind.value, g.state.value, g.location_id,
+          g.dealer_id, json.dumps(g.lines), _transfers_json(g), g.held, g.delivery_fee_minor,
+          g.planned_ready_time) for g in order.groups])
+
+
+async def load_order(conn: AsyncConnection, order_id: str, *, lock: bool = False) -> Order | None:
+    db = await driver(conn)
+    row = await db.fetchrow("SELECT * FROM orders WHERE order_id = $1" + (" FOR UPDATE" if lock
+                                                                             else ""), order_id)
+    if row is None:
+        return None
+    lines = await db.fetch("SELECT sku_id, quantity, unit_price_minor FROM order_lines "
+                           "WHERE order_id = $1 ORDER BY line_no", order_id)
+    groups = await db.fetch("SELECT * FROM fulfilment_groups WHERE order_id = $1 ORDER BY group_no",
+                            order_id)
+    return Order(
+        order_id=row["order_id"], request_id=row["request_id"], channel=row["channel"],
+        member_id=row["member_id"], state=OrderState(row["state"]),
+        goods_minor=row["goods_minor"], total_minor=row["total_minor"],
+        lines=[(r[0], r[1], r[2]) for r in lines], currency=row["currency"],
+        create_time=row["create_time"], expire_time=row["expire_time"], pay_time=row["pay_time"],
+        complete_time=row["complete_time"], cancel_time=row["cancel_time"],
+        cancel_reason=row["cancel_reason"], points_awarded=row["points_awarded"],
+        groups=[_group(g) for g in groups])
+
+
+def _group(row) -> Group:
+    transfers = json.loads(row["transfers"]) if isinstance(row["transfers"], str) else row["transfers"]
+    lines = json.loads(row["lines"]) if isinstance(row["lines"], str) else row["lines"]
+    return Group(
+        group_id=row["group_id"], group_no=row["group_no"], kind=GroupKind(row["kind"]),
+        state=GroupState(row["state"]), location_id=row["location_id"],
+        dealer_id=row["dealer_id"], lines=[tuple(x) for x in lines],
+        transfers=[Transfer(t["source"], [tuple(x) for x in t["lines"]], t["reservation"],
+                            t["shipped"], t["received"]) for t in transfers],
+        held=list(row["held_reservations"]), delivery_fee_minor=row["delivery_fee_minor"],
+        planned_ready_time=row["planned_ready_time"], pickup_code=row["pickup_code"],
+        courier_reference=row["courier_reference"])
+
+
+async def order_of_group(conn: AsyncConnection, group_id: str) -> str | None:
+    return await (await driver(conn)).fetchval(
+        "SELECT order_id FROM fulfilment_groups WHERE group_id = $1", group_id)
+
+
+async def save_order(conn: AsyncConnection, order: Order) -> None:
+    """Write the order's state, times and every group back (the order row is locked)."""
+    db = await driver(conn)
+    await db.execute(
+        "UPDATE orders SET state = $2, pay_time = $3, complete_time = $4, cancel_time = $5, "
+        "cancel_reason = $6, points_awarded = $7 WHERE order_id = $1", order.order_id,
+        order.state.value, order.pay_time, order.complete_time, order.cancel_time,
+        order.cancel_reason, order.points_awarded)
+    await db.executemany(
+        "UPDATE fulfilment_groups SET state = $2, transfers = $3::jsonb, held_reservations = $4, "
+        "pickup_code = $5, courier_reference = $6, update_time = now() WHERE group_id = $1",
+        [(g.group_id, g.state.value, _transfers_json(g), g.held, g.pickup_code,
+          g.courier_reference) for g in order.groups])
+
+
+async def lock_unpaid_past_expiry(conn: AsyncConnection, limit: int) -> list[str]:
+    rows = await (await driver(conn)).fetch(
+        "SELECT order_id FROM orders WHERE state = 'PENDING_PAYMENT' AND expire_time <= now() "
+        "ORDER BY expire_time LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
+    return [r[0] for r in rows]

@@ -1,0 +1,129 @@
+"""gRPC OrderService: validate, run a handler in one transaction (with its request id), map."""
+
+from __future__ import annotations
+
+from onestock.orders.v1 import order_service_pb2 as pb
+from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common.config import Settings
+from services.common.errors import Collector, NotFound
+from services.common.idempotency import idempotent
+from services.orders import handlers, validation
+from services.orders import repository as repo
+from services.orders.mapping import order_to_pb
+from services.orders.state_machine import GroupEvent
+from services.routing.chain_cache import ChainCache
+from services.routing.policy import RoutingPolicy
+
+STEPS = {  # RPC name -> (event, response type)
+    "ShipTransfer": (GroupEvent.SHIP_TRANSFER, pb.ShipTransferResponse),
+    "ReceiveTransfer": (GroupEvent.RECEIVE_TRANSFER, pb.ReceiveTransferResponse),
+    "MarkReadyForPickup": (GroupEvent.MARK_READY_FOR_PICKUP, pb.MarkReadyForPickupResponse),
+    "ConfirmPickup": (GroupEvent.CONFIRM_PICKUP, pb.ConfirmPickupResponse),
+    "DispatchDelivery": (GroupEvent.DISPATCH_DELIVERY, pb.DispatchDeliveryResponse),
+    "ConfirmDelivery": (GroupEvent.CONFIRM_DELIVERY, pb.ConfirmDeliveryResponse),
+}
+
+
+class OrderServicer(pb_grpc.OrderServiceServicer):
+    def __init__(self, engine: AsyncEngine, chains: ChainCache, policy: RoutingPolicy,
+                 settings: Settings):
+        self.engine = engine
+        self.chains = chains
+        self.policy = policy
+        self.settings = settings
+
+    async def _respond(self, conn, order_id: str, response_type):
+        return response_type(order=order_to_pb(await repo.load_order(conn, order_id)))
+
+    async def CreateOrder(self, request, context):
+        cmd = validation.create_order(request, self.settings.limits)
+        chain, known_skus = await self.chains.get()
+        unknown = [sku for sku, _, _ in cmd.lines if sku not in known_skus]
+        if unknown:
+            raise NotFound("sku", unknown, field="lines.sku_id")
+        store = cmd.till_location_id or (cmd.route.pickup_location_id if cmd.route else None)
+        if store and store not in chain.by_id:
+            raise NotFound("location", store, field="fulfilment.location_id")
+
+        async def work(conn):
+            if cmd.route is None:
+                order_id = await handlers.create_pos_sale(conn, cmd, chain.by_id[store].dealer_id)
+            else:
+                order_id = await handlers.create_online_order(
+                    conn, cmd, chain, self.policy, self.settings.order_payment_ttl_s)
+            return await self._respond(conn, order_id, pb.CreateOrderResponse)
+
+        return await idempotent(self.engine, "CreateOrder", request, pb.CreateOrderResponse, work)
+
+    async def ConfirmPayment(self, request, context):
+        validation.order_ref(request)
+        errors = Collector()
+        errors.check(request.amount_minor > 0, "amount_minor", "must be more than 0")
+        errors.raise_if_any()
+
+        async def work(conn):
+            await handlers.confirm_payment(conn, request.order_id, request.amount_minor,
+                                           self.settings.order_hold_s)
+            return await self._respond(conn, request.order_id, pb.ConfirmPaymentResponse)
+
+        return await idempotent(self.engine, "ConfirmPayment", request,
+                                pb.ConfirmPaymentResponse, work)
+
+    async def CancelOrder(self, request, context):
+        validation.order_ref(request)
+        errors = Collector()
+        errors.check(len(request.reason) <= 200, "reason", "must be at most 200 characters")
+        errors.raise_if_any()
+
+        async def work(conn):
+            await handlers.cancel_order(conn, request.order_id, request.reason or "CUSTOMER")
+            return await self._respond(conn, request.order_id, pb.CancelOrderResponse)
+
+        return await idempotent(self.engine, "CancelOrder", request, pb.CancelOrderResponse, work)
+
+    async def GetOrder(self, request, context):
+        validation.order_ref(request, needs_request_id=False)
+        async with self.engine.connect() as conn:
+            order = await repo.load_order(conn, request.order_id)
+        if order is None:
+            raise NotFound("order", request.order_id)
+        return pb.GetOrderResponse(order=order_to_pb(order))
+
+    async def _step(self, name: str, request):
+        validation.order_ref(request, field="group_id")
+        event, response_type = STEPS[name]
+        if event is GroupEvent.DISPATCH_DELIVERY:
+            errors = Collector()
+            errors.check(0 < len(request.courier_reference) <= 128, "courier_reference",
+                         "must be 1 to 128 characters")
+            errors.raise_if_any()
+
+        async def work(conn):
+            order_id = await handlers.group_step(
+                conn, request.group_id, event,
+                pickup_code=getattr(request, "pickup_code", ""),
+                courier_reference=getattr(request, "courier_reference", ""))
+            return await self._respond(conn, order_id, response_type)
+
+        return await idempotent(self.engine, name, request, response_type, work)
+
+    async def ShipTransfer(self, request, context):
+        return await self._step("ShipTransfer", request)
+
+    async def ReceiveTransfer(self, request, context):
+        return await self._step("ReceiveTransfer", request)
+
+    async def MarkReadyForPickup(self, request, context):
+        return await self._step("MarkReadyForPickup", request)
+
+    async def ConfirmPickup(self, request, context):
+        return await self._step("ConfirmPickup", request)
+
+    async def DispatchDelivery(self, request, context):
+        return await self._step("DispatchDelivery", request)
+
+    async def ConfirmDelivery(self, request, context):
+        return await self._step("ConfirmDelivery", request)
+

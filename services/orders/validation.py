@@ -1,0 +1,94 @@
+"""Turn order requests into commands, naming every bad field at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from onestock.orders.v1 import order_service_pb2 as pb
+
+from services.common.config import Limits
+from services.common.errors import Collector
+from services.common.validation import check_id, check_point, check_request_id, check_text
+from services.orders.handlers import NewOrder
+from services.routing.model import Mode, OrderLine, RouteRequest
+
+MAX_UNIT_PRICE_MINOR = 10**10
+ONLINE_MODES = {pb.FULFILMENT_METHOD_PICKUP: Mode.PICKUP,
+                pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY: Mode.SAME_CITY_DELIVERY,
+                pb.FULFILMENT_METHOD_AUTO: Mode.AUTO}
+CHANNELS = {pb.CHANNEL_MINI_PROGRAM: "MINI_PROGRAM", pb.CHANNEL_POS: "POS"}
+
+
+def create_order(request: pb.CreateOrderRequest, limits: Limits) -> NewOrder:
+    errors = Collector()
+    check_request_id(errors, request.request_id)
+    channel = CHANNELS.get(request.channel)
+    if channel is None:
+        errors.add("channel", "must be MINI_PROGRAM or POS")
+    if request.member_id:
+        check_id(errors, request.member_id, "member_id")
+    lines = _lines(errors, request.lines, limits)
+    f = request.fulfilment
+    method = f.method
+    route = None
+    if method == pb.FULFILMENT_METHOD_IN_STORE:
+        if channel != "POS":
+            errors.add("fulfilment.method", "IN_STORE is for POS sales")
+        check_id(errors, f.location_id, "fulfilment.location_id")
+        if f.reservation_id:
+            check_text(errors, f.reservation_id, "fulfilment.reservation_id", 64)
+    elif method in ONLINE_MODES:
+        if channel == "POS":
+            errors.add("fulfilment.method", "a POS sale is IN_STORE")
+        mode = ONLINE_MODES[method]
+        if f.location_id:
+            if mode is not Mode.PICKUP:
+                errors.add("fulfilment.location_id", "is only for PICKUP or IN_STORE")
+            check_id(errors, f.location_id, "fulfilment.location_id")
+        check_point(errors, f.latitude, f.longitude, "fulfilment.")
+        check_text(errors, f.city, "fulfilment.city", 200, required=mode is not Mode.PICKUP)
+        if f.reservation_id:
+            errors.add("fulfilment.reservation_id", "is only for IN_STORE sales")
+        route = RouteRequest(tuple(OrderLine(s, q) for s, q, _ in lines), f.latitude, f.longitude,
+                             f.city.strip(), mode, datetime.now(UTC), f.location_id or None)
+    else:
+        errors.add("fulfilment.method", "must be PICKUP, SAME_CITY_DELIVERY, AUTO or IN_STORE")
+    errors.raise_if_any()
+    in_store = method == pb.FULFILMENT_METHOD_IN_STORE
+    return NewOrder(request.request_id, channel, request.member_id or None, tuple(lines), route,
+                    till_location_id=f.location_id if in_store else None,
+                    till_reservation_id=(f.reservation_id or None) if in_store else None)
+
+
+def _lines(errors: Collector, lines, limits: Limits) -> list[tuple[str, int, int]]:
+    if not 1 <= len(lines) <= limits.max_lines:
+        errors.add("lines", f"must hold 1 to {limits.max_lines} lines")
+    seen: set[str] = set()
+    out = []
+    for i, line in enumerate(lines[: limits.max_lines]):
+        ok = check_id(errors, line.sku_id, f"lines[{i}].sku_id")
+        if line.sku_id in seen:
+            errors.add(f"lines[{i}].sku_id", "is listed twice")
+            ok = False
+        seen.add(line.sku_id)
+        if not 1 <= line.quantity <= limits.max_quantity:
+            errors.add(f"lines[{i}].quantity", f"must be 1 to {limits.max_quantity}")
+            ok = False
+        if not 0 <= line.unit_price_minor <= MAX_UNIT_PRICE_MINOR:
+            errors.add(f"lines[{i}].unit_price_minor", f"must be 0 to {MAX_UNIT_PRICE_MINOR}")
+            ok = False
+        if ok:
+            out.append((line.sku_id, line.quantity, line.unit_price_minor))
+    return out
+
+
+def order_ref(request, *, field: str = "order_id", needs_request_id: bool = True) -> None:
+    errors = Collector()
+    if needs_request_id:
+        check_request_id(errors, request.request_id)
+    value = getattr(request, field)
+    if not value:
+        errors.add(field, "is required")
+    elif len(value) > 80 or not value.isprintable():
+        errors.add(field, f"is not a valid {field.removesuffix('_id')} id")
+    errors.raise_if_any()
