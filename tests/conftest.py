@@ -20,7 +20,7 @@ from services.common.server import start_server
 
 TABLES = (
     "idempotency_keys, stock_movements, reservation_lines, reservations, stock_levels, "
-    "skus, locations, outbox, points_ledger, members, fulfilment_groups, order_lines, orders"
+    "skus, locations, outbox, points_ledger, members, order_returns, fulfilment_groups, order_lines, orders"
 )
 
 

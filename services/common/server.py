@@ -38,6 +38,7 @@ from services.inventory.stock_feed import StockFeed
 from services.members.outbox_relay import OutboxRelay, sink_from_setting
 from services.members.servicer import MemberServicer
 from services.orders import handlers as order_handlers
+from services.orders.order_feed import OrderFeed
 from services.orders.servicer import OrderServicer
 from services.routing.chain_cache import ChainCache
 from services.routing.policy import DEFAULT_POLICY, RoutingPolicy, load_policy
@@ -94,6 +95,7 @@ async def start_server(
     listener = Listener(asyncpg_dsn(url))
     feed = StockFeed(listener)
     chains = ChainCache(engine, listener)
+    order_feed = OrderFeed(listener)
     await listener.start()
     batcher = ReservationBatcher(engine, workers=settings.reserve_workers,
                                  max_batch=settings.reserve_max_batch)
@@ -114,7 +116,7 @@ async def start_server(
         RoutingServicer(engine, chains, policy, settings.limits), server)
     members_grpc.add_MemberServiceServicer_to_server(MemberServicer(engine, settings.limits), server)
     orders_grpc.add_OrderServiceServicer_to_server(
-        OrderServicer(engine, chains, policy, settings), server)
+        OrderServicer(engine, chains, policy, settings, order_feed), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in (*SERVICE_NAMES, ""):
@@ -126,7 +128,8 @@ async def start_server(
     port = server.add_insecure_port(address or settings.listen)
     await server.start()
     running = RunningServer(server, port, engine, settings, owns_engine, health_servicer,
-                            parts=[listener, feed, batcher, expiry, purge, relay, relaying])
+                            parts=[listener, feed, order_feed, batcher, expiry, purge, relay,
+                                   relaying])
     log.info("OneStock serving on port %d", port)
     return running
 

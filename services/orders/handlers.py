@@ -298,6 +298,44 @@ async def _receive(conn: AsyncConnection, order: Order, group: Group) -> None:
     group.held.append(held.reservation_id)
 
 
+async def return_lines(conn: AsyncConnection, order_id: str, location_id: str,
+                       lines: list[tuple[str, int]], request_id: str) -> None:
+    """Goods come back at a location: on_hand rises through the ledger, the order shows
+    what was returned, and the member loses what those lines earned (pro rata, once)."""
+    order = await _order(conn, order_id)
+    if order.state is not OrderState.COMPLETED:
+        raise invalid_transition(f"order {order_id}", order.state.value, "RETURN")
+    bought = {sku: (qty, price) for sku, qty, price in order.lines}
+    violations = []
+    for i, (sku, qty) in enumerate(lines):
+        if sku not in bought:
+            violations.append(FieldViolation(f"lines[{i}].sku_id", f"{sku} is not on the order"))
+        elif qty > bought[sku][0] - order.returned.get(sku, 0):
+            violations.append(FieldViolation(
+                f"lines[{i}].quantity", f"{qty} exceeds the "
+                f"{bought[sku][0] - order.returned.get(sku, 0)} units bought and not yet returned"))
+    if violations:
+        raise InvalidArgument(violations)
+    await inventory.require_known(conn, [location_id], [sku for sku, _ in lines])
+    keys = [(location_id, sku) for sku, _ in lines]
+    await stock_repo.create_stock_rows(conn, keys)
+    levels = await stock_repo.lock_stock(conn, keys)
+    await inventory.record_changes(conn, [
+        StockChange(MovementKind.ADJUSTMENT,
+                    replace(levels[(location_id, sku)], on_hand=levels[(location_id, sku)].on_hand + qty),
+                    on_hand_delta=qty, reason=AdjustmentReason.RETURN, request_id=request_id,
+                    note=f"return of order {order_id}")
+        for sku, qty in lines])
+    return_id = str(uuid.uuid4())
+    reversed_points = 0
+    if order.member_id:
+        for n, (sku, qty) in enumerate(lines):
+            reversed_points += await ledger.reverse_return_line(
+                conn, order.member_id, order_id, f"{return_id}:{n}", qty * bought[sku][1])
+    await repo.record_return(conn, order_id, return_id, location_id,
+                             [(sku, qty, bought[sku][1]) for sku, qty in lines], reversed_points)
+
+
 async def _complete(conn: AsyncConnection, order: Order) -> None:
     """The order completes in the same transaction as its last hand-over, and the member
     earns points on the goods paid for, exactly once."""

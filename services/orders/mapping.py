@@ -36,10 +36,16 @@ def order_to_pb(order: Order) -> pb.Order:
     return pb.Order(
         order_id=order.order_id, channel=CHANNEL_TO_PB[order.channel],
         member_id=order.member_id or "", state=STATE_TO_PB[order.state.value],
-        lines=[pb.OrderLine(sku_id=s, quantity=q, unit_price_minor=p) for s, q, p in order.lines],
+        lines=[pb.OrderLine(sku_id=s, quantity=q, unit_price_minor=p,
+                            returned_quantity=order.returned.get(s, 0)) for s, q, p in order.lines],
         total_minor=order.total_minor, currency=order.currency,
         groups=[_group(g, prices) for g in order.groups],
         create_time=timestamp(order.create_time), expire_time=timestamp(order.expire_time),
         pay_time=timestamp(order.pay_time), complete_time=timestamp(order.complete_time),
         cancel_time=timestamp(order.cancel_time), cancel_reason=order.cancel_reason,
-        points_awarded=order.points_awarded)
+        points_awarded=order.points_awarded,
+        returns=[pb.OrderReturn(
+            return_id=r["return_id"], location_id=r["location_id"],
+            lines=[pb.OrderLine(sku_id=s, quantity=q, unit_price_minor=p) for s, q, p in r["lines"]],
+            refund_minor=r["refund_minor"], points_reversed=r["points_reversed"],
+            create_time=timestamp(r["create_time"])) for r in order.returns])

@@ -57,6 +57,8 @@ class Order:
     cancel_time: datetime | None = None
     cancel_reason: str = ""
     points_awarded: int = 0
+    returned: dict[str, int] = field(default_factory=dict)  # sku_id -> units returned
+    returns: list[dict] = field(default_factory=list)
 
     def group(self, group_id: str) -> Group:
         return next(g for g in self.groups if g.group_id == group_id)
@@ -86,6 +88,7 @@ async def insert_order(conn: AsyncConnection, order: Order) -> None:
         [(g.group_id, order.order_id, g.group_no, g.kind.value, g.state.value, g.location_id,
           g.dealer_id, json.dumps(g.lines), _transfers_json(g), g.held, g.delivery_fee_minor,
           g.planned_ready_time) for g in order.groups])
+    await notify_order(db, order.order_id)
 
 
 async def load_order(conn: AsyncConnection, order_id: str, *, lock: bool = False) -> Order | None:
@@ -94,8 +97,11 @@ async def load_order(conn: AsyncConnection, order_id: str, *, lock: bool = False
                                                                              else ""), order_id)
     if row is None:
         return None
-    lines = await db.fetch("SELECT sku_id, quantity, unit_price_minor FROM order_lines "
-                           "WHERE order_id = $1 ORDER BY line_no", order_id)
+    lines = await db.fetch("SELECT sku_id, quantity, unit_price_minor, returned_quantity "
+                           "FROM order_lines WHERE order_id = $1 ORDER BY line_no", order_id)
+    returns = await db.fetch("SELECT return_id, location_id, lines, refund_minor, points_reversed, "
+                             "create_time FROM order_returns WHERE order_id = $1 "
+                             "ORDER BY create_time, return_id", order_id)
     groups = await db.fetch("SELECT * FROM fulfilment_groups WHERE order_id = $1 ORDER BY group_no",
                             order_id)
     return Order(
@@ -106,7 +112,10 @@ async def load_order(conn: AsyncConnection, order_id: str, *, lock: bool = False
         create_time=row["create_time"], expire_time=row["expire_time"], pay_time=row["pay_time"],
         complete_time=row["complete_time"], cancel_time=row["cancel_time"],
         cancel_reason=row["cancel_reason"], points_awarded=row["points_awarded"],
-        groups=[_group(g) for g in groups])
+        groups=[_group(g) for g in groups],
+        returned={r[0]: r[3] for r in lines if r[3]},
+        returns=[{**dict(r), "lines": json.loads(r["lines"]) if isinstance(r["lines"], str)
+                  else r["lines"]} for r in returns])
 
 
 def _group(row) -> Group:
@@ -141,6 +150,42 @@ async def save_order(conn: AsyncConnection, order: Order) -> None:
         "pickup_code = $5, courier_reference = $6, update_time = now() WHERE group_id = $1",
         [(g.group_id, g.state.value, _transfers_json(g), g.held, g.pickup_code,
           g.courier_reference) for g in order.groups])
+    await notify_order(db, order.order_id)
+
+
+ORDERS_CHANNEL = "onestock_orders"  # payload: the order id that changed
+
+
+async def notify_order(db, order_id: str) -> None:
+    """WatchOrder streams in every server process hear of the change on commit."""
+    await db.execute("SELECT pg_notify($1, $2)", ORDERS_CHANNEL, order_id)
+
+
+async def record_return(conn: AsyncConnection, order_id: str, return_id: str, location_id: str,
+                        lines: list[tuple[str, int, int]], points_reversed: int) -> None:
+    db = await driver(conn)
+    await db.execute(
+        "INSERT INTO order_returns (return_id, order_id, location_id, lines, refund_minor, "
+        "points_reversed) VALUES ($1, $2, $3, $4::jsonb, $5, $6)", return_id, order_id,
+        location_id, json.dumps(lines), sum(q * p for _, q, p in lines), points_reversed)
+    await db.executemany(
+        "UPDATE order_lines SET returned_quantity = returned_quantity + $3 "
+        "WHERE order_id = $1 AND sku_id = $2", [(order_id, sku, qty) for sku, qty, _ in lines])
+    await notify_order(db, order_id)
+
+
+async def list_order_ids(conn: AsyncConnection, *, member_id: str, location_id: str, state: str,
+                         after: tuple[str, str] | None, limit: int) -> list[tuple[datetime, str]]:
+    """(create_time, order_id) of matching orders, newest first, after a page boundary."""
+    rows = await (await driver(conn)).fetch(
+        "SELECT o.create_time, o.order_id FROM orders o WHERE ($1 = '' OR o.member_id = $1) "
+        "AND ($2 = '' OR EXISTS (SELECT 1 FROM fulfilment_groups g WHERE g.order_id = o.order_id "
+        "AND g.location_id = $2)) AND ($3 = '' OR o.state = $3) "
+        "AND ($4::timestamptz IS NULL OR (o.create_time, o.order_id) < ($4, $5)) "
+        "ORDER BY o.create_time DESC, o.order_id DESC LIMIT $6",
+        member_id, location_id, state, datetime.fromisoformat(after[0]) if after else None,
+        after[1] if after else "", limit)
+    return [(r[0], r[1]) for r in rows]
 
 
 async def lock_unpaid_past_expiry(conn: AsyncConnection, limit: int) -> list[str]:

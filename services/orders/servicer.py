@@ -9,13 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.common.config import Settings
 from services.common.errors import Collector, NotFound
 from services.common.idempotency import idempotent
+from services.common.pagination import decode_token, encode_token, page_size
+from services.common.validation import check_id
 from services.orders import handlers, validation
 from services.orders import repository as repo
-from services.orders.mapping import order_to_pb
+from services.orders.mapping import STATE_TO_PB, order_to_pb
+from services.orders.order_feed import OrderFeed
 from services.orders.state_machine import GroupEvent
 from services.routing.chain_cache import ChainCache
 from services.routing.policy import RoutingPolicy
 
+STATE_FROM_PB = {v: k for k, v in STATE_TO_PB.items()}
 STEPS = {  # RPC name -> (event, response type)
     "ShipTransfer": (GroupEvent.SHIP_TRANSFER, pb.ShipTransferResponse),
     "ReceiveTransfer": (GroupEvent.RECEIVE_TRANSFER, pb.ReceiveTransferResponse),
@@ -28,8 +32,9 @@ STEPS = {  # RPC name -> (event, response type)
 
 class OrderServicer(pb_grpc.OrderServiceServicer):
     def __init__(self, engine: AsyncEngine, chains: ChainCache, policy: RoutingPolicy,
-                 settings: Settings):
+                 settings: Settings, feed: OrderFeed):
         self.engine = engine
+        self.feed = feed
         self.chains = chains
         self.policy = policy
         self.settings = settings
@@ -108,6 +113,60 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
             return await self._respond(conn, order_id, response_type)
 
         return await idempotent(self.engine, name, request, response_type, work)
+
+    async def ReturnOrderLines(self, request, context):
+        lines = validation.return_lines(request, self.settings.limits)
+
+        async def work(conn):
+            await handlers.return_lines(conn, request.order_id, request.location_id, lines,
+                                        request.request_id)
+            return await self._respond(conn, request.order_id, pb.ReturnOrderLinesResponse)
+
+        return await idempotent(self.engine, "ReturnOrderLines", request,
+                                pb.ReturnOrderLinesResponse, work)
+
+    async def ListOrders(self, request, context):
+        errors = Collector()
+        for field in ("member_id", "location_id"):
+            if getattr(request, field):
+                check_id(errors, getattr(request, field), field)
+        if not request.member_id and not request.location_id:
+            errors.add("member_id", "member_id or location_id is required")
+        state = STATE_FROM_PB.get(request.state, "") if request.state else ""
+        errors.check(request.state == 0 or bool(state), "state", "unknown state")
+        filters = {"m": request.member_id, "l": request.location_id, "s": state}
+        size = page_size(request.page_size, self.settings.limits, errors)
+        after = decode_token(request.page_token, filters, errors)
+        errors.raise_if_any()
+        async with self.engine.connect() as conn:
+            keys = await repo.list_order_ids(
+                conn, member_id=request.member_id, location_id=request.location_id, state=state,
+                after=tuple(after) if after else None, limit=size + 1)
+            orders = [await repo.load_order(conn, order_id) for _, order_id in keys[:size]]
+        token = (encode_token([keys[size - 1][0].isoformat(), keys[size - 1][1]], filters)
+                 if len(keys) > size else "")
+        return pb.ListOrdersResponse(orders=[order_to_pb(o) for o in orders],
+                                     next_page_token=token)
+
+    async def WatchOrder(self, request, context):
+        validation.order_ref(request, needs_request_id=False)
+        changes = self.feed.watch(request.order_id)  # before the first read: no change missed
+        try:
+            last = None
+            while True:
+                async with self.engine.connect() as conn:
+                    order = await repo.load_order(conn, request.order_id)
+                if order is None:
+                    raise NotFound("order", request.order_id)
+                message = order_to_pb(order)
+                if message != last:
+                    yield pb.WatchOrderResponse(order=message)
+                    last = message
+                if order.state.value in ("COMPLETED", "CANCELLED"):
+                    return  # final: nothing more to follow
+                await changes.get()
+        finally:
+            self.feed.unwatch(request.order_id, changes)
 
     async def ShipTransfer(self, request, context):
         return await self._step("ShipTransfer", request)

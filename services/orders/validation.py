@@ -92,3 +92,22 @@ def order_ref(request, *, field: str = "order_id", needs_request_id: bool = True
     elif len(value) > 80 or not value.isprintable():
         errors.add(field, f"is not a valid {field.removesuffix('_id')} id")
     errors.raise_if_any()
+
+
+def return_lines(request: pb.ReturnOrderLinesRequest, limits: Limits) -> list[tuple[str, int]]:
+    errors = Collector()
+    check_request_id(errors, request.request_id)
+    if not request.order_id or len(request.order_id) > 80:
+        errors.add("order_id", "is required")
+    check_id(errors, request.location_id, "location_id")
+    if not 1 <= len(request.lines) <= limits.max_lines:
+        errors.add("lines", f"must hold 1 to {limits.max_lines} lines")
+    seen: set[str] = set()
+    for i, line in enumerate(request.lines[: limits.max_lines]):
+        if check_id(errors, line.sku_id, f"lines[{i}].sku_id") and line.sku_id in seen:
+            errors.add(f"lines[{i}].sku_id", "is listed twice")
+        seen.add(line.sku_id)
+        if not 1 <= line.quantity <= limits.max_quantity:
+            errors.add(f"lines[{i}].quantity", f"must be 1 to {limits.max_quantity}")
+    errors.raise_if_any()
+    return [(line.sku_id, line.quantity) for line in request.lines]

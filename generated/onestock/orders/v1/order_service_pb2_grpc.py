@@ -90,6 +90,21 @@ class OrderServiceStub:
                 request_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ConfirmDeliveryRequest.SerializeToString,
                 response_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ConfirmDeliveryResponse.FromString,
                 _registered_method=True)
+        self.ReturnOrderLines = channel.unary_unary(
+                '/onestock.orders.v1.OrderService/ReturnOrderLines',
+                request_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ReturnOrderLinesRequest.SerializeToString,
+                response_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ReturnOrderLinesResponse.FromString,
+                _registered_method=True)
+        self.ListOrders = channel.unary_unary(
+                '/onestock.orders.v1.OrderService/ListOrders',
+                request_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ListOrdersRequest.SerializeToString,
+                response_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ListOrdersResponse.FromString,
+                _registered_method=True)
+        self.WatchOrder = channel.unary_stream(
+                '/onestock.orders.v1.OrderService/WatchOrder',
+                request_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderRequest.SerializeToString,
+                response_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderResponse.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
@@ -171,6 +186,28 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReturnOrderLines(self, request, context):
+        """Takes goods back at a location: stock returns through the ledger and the
+        points the lines earned are taken back.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOrders(self, request, context):
+        """Lists orders by member, by serving location and/or by state, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchOrder(self, request, context):
+        """Streams the order now and after every change, until it completes or is cancelled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -223,6 +260,21 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.ConfirmDelivery,
                     request_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ConfirmDeliveryRequest.FromString,
                     response_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ConfirmDeliveryResponse.SerializeToString,
+            ),
+            'ReturnOrderLines': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReturnOrderLines,
+                    request_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ReturnOrderLinesRequest.FromString,
+                    response_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ReturnOrderLinesResponse.SerializeToString,
+            ),
+            'ListOrders': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOrders,
+                    request_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ListOrdersRequest.FromString,
+                    response_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ListOrdersResponse.SerializeToString,
+            ),
+            'WatchOrder': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchOrder,
+                    request_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderRequest.FromString,
+                    response_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -501,6 +553,87 @@ class OrderService:
             '/onestock.orders.v1.OrderService/ConfirmDelivery',
             onestock_dot_orders_dot_v1_dot_order__service__pb2.ConfirmDeliveryRequest.SerializeToString,
             onestock_dot_orders_dot_v1_dot_order__service__pb2.ConfirmDeliveryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReturnOrderLines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.orders.v1.OrderService/ReturnOrderLines',
+            onestock_dot_orders_dot_v1_dot_order__service__pb2.ReturnOrderLinesRequest.SerializeToString,
+            onestock_dot_orders_dot_v1_dot_order__service__pb2.ReturnOrderLinesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOrders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.orders.v1.OrderService/ListOrders',
+            onestock_dot_orders_dot_v1_dot_order__service__pb2.ListOrdersRequest.SerializeToString,
+            onestock_dot_orders_dot_v1_dot_order__service__pb2.ListOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/onestock.orders.v1.OrderService/WatchOrder',
+            onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderRequest.SerializeToString,
+            onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderResponse.FromString,
             options,
             channel_credentials,
             insecure,

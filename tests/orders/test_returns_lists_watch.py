@@ -1,0 +1,135 @@
+"""Returns through the ledger and the points ledger; ListOrders; WatchOrder; payment vs expiry."""
+
+import asyncio
+
+import grpc
+import pytest
+from onestock.members.v1 import member_service_pb2 as mem
+from onestock.orders.v1 import order_service_pb2 as pb
+from sqlalchemy import text
+
+from tests.helpers import assert_ledger_consistent, bad_fields, error_info, stock_of, table_counts
+from tests.orders.conftest import order, pay, points_of
+
+
+async def completed_pos_sale(orders, request_id="pos", member="M-1", qty=4, price=2_500):
+    return (await orders.CreateOrder(order(request_id, ("LAMP", qty, price), member=member,
+                                           location="A", method=pb.FULFILMENT_METHOD_IN_STORE,
+                                           channel=pb.CHANNEL_POS))).order
+
+
+def give_back(order_id, request_id, qty, location="B"):
+    return pb.ReturnOrderLinesRequest(request_id=request_id, order_id=order_id, location_id=location,
+                                      lines=[pb.ReturnLineInput(sku_id="LAMP", quantity=qty)])
+
+
+async def test_returns_restock_the_taking_location_and_take_back_points_pro_rata(stubs, engine):
+    _, orders, members = stubs
+    sale = await completed_pos_sale(orders)  # 4 x 25 yuan: 100 points
+    assert await points_of(members, "M-1") == 100
+    first = (await orders.ReturnOrderLines(give_back(sale.order_id, "r1", 1))).order
+    assert first.lines[0].returned_quantity == 1
+    assert [(r.location_id, r.refund_minor, r.points_reversed) for r in first.returns] == [
+        ("B", 2_500, 25)]
+    assert await stock_of(engine, "B", "LAMP") == (1, 0, 0)  # back on B's shelf
+    assert await points_of(members, "M-1") == 75
+    again = (await orders.ReturnOrderLines(give_back(sale.order_id, "r1", 1))).order
+    assert len(again.returns) == 1  # a retry changes nothing
+    await orders.ReturnOrderLines(give_back(sale.order_id, "r2", 3))
+    assert await points_of(members, "M-1") == 0
+    ledger = await members.ListPointsLedger(mem.ListPointsLedgerRequest(member_id="M-1"))
+    assert [e.kind for e in ledger.entries].count(mem.LEDGER_ENTRY_KIND_REVERSAL) == 2
+    await assert_ledger_consistent(engine)
+
+
+async def test_more_than_was_bought_cannot_come_back(stubs, engine):
+    _, orders, _ = stubs
+    sale = await completed_pos_sale(orders, qty=2)
+    await orders.ReturnOrderLines(give_back(sale.order_id, "r1", 1))
+    before = await table_counts(engine)
+    with pytest.raises(grpc.RpcError) as caught:
+        await orders.ReturnOrderLines(give_back(sale.order_id, "r2", 2))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_fields(caught.value) == ["lines[0].quantity"]
+    assert await table_counts(engine) == before
+
+
+async def test_an_order_not_completed_cannot_be_returned(stubs):
+    _, orders, _ = stubs
+    made = (await orders.CreateOrder(order("o1", ("LAMP", 1, 10_000)))).order
+    with pytest.raises(grpc.RpcError) as caught:
+        await orders.ReturnOrderLines(give_back(made.order_id, "r", 1))
+    assert error_info(caught.value).reason == "INVALID_STATE_TRANSITION"
+
+
+async def test_list_orders_by_member_location_and_state_pages_newest_first(stubs):
+    _, orders, _ = stubs
+    ids = [(await completed_pos_sale(orders, f"s{i}", qty=1)).order_id for i in range(3)]
+    online = (await orders.CreateOrder(order("o1", ("LAMP", 1, 10_000)))).order
+    seen, token = [], ""
+    while True:
+        page = await orders.ListOrders(pb.ListOrdersRequest(member_id="M-1", page_size=2,
+                                                            page_token=token))
+        seen += [o.order_id for o in page.orders]
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == [online.order_id, *reversed(ids)]
+    done = await orders.ListOrders(pb.ListOrdersRequest(location_id="A",
+                                                        state=pb.ORDER_STATE_COMPLETED))
+    assert sorted(o.order_id for o in done.orders) == sorted(ids)
+    with pytest.raises(grpc.RpcError) as caught:
+        await orders.ListOrders(pb.ListOrdersRequest())
+    assert bad_fields(caught.value) == ["member_id"]
+
+
+async def test_watch_order_follows_it_to_completion(stubs):
+    _, orders, _ = stubs
+    made = (await orders.CreateOrder(order("o1", ("LAMP", 1, 10_000),
+                                           method=pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY))).order
+    stream = orders.WatchOrder(pb.WatchOrderRequest(order_id=made.order_id))
+    states = [(await stream.read()).order.state]
+
+    async def fulfil():
+        paid = await pay(orders, made)
+        group_id = paid.groups[0].group_id
+        await orders.DispatchDelivery(pb.DispatchDeliveryRequest(
+            request_id="d", group_id=group_id, courier_reference="SF"))
+        await orders.ConfirmDelivery(pb.ConfirmDeliveryRequest(request_id="c", group_id=group_id))
+
+    work = asyncio.create_task(fulfil())
+    while (message := await asyncio.wait_for(stream.read(), 10)) is not grpc.aio.EOF:
+        states.append(message.order.state)
+    await work
+    assert states[0] == pb.ORDER_STATE_PENDING_PAYMENT
+    assert states[-1] == pb.ORDER_STATE_COMPLETED and pb.ORDER_STATE_PAID in states
+
+
+async def test_payment_racing_expiry_ends_in_exactly_one_of_the_two(stubs, engine):
+    _, orders, _ = stubs
+    made = [(await orders.CreateOrder(order(f"o{i}", ("LAMP", 1, 10_000), member=f"M-{i}"))).order
+            for i in range(5)]
+    async with engine.begin() as conn:  # every order expires in ~0.5 s
+        await conn.execute(text("UPDATE orders SET expire_time = now() + interval '0.5 second'"))
+        await conn.execute(text(
+            "UPDATE reservations SET expire_time = now() + interval '0.5 second'"))
+    await asyncio.sleep(0.45)
+
+    async def try_pay(o):
+        try:
+            return (await pay(orders, o)).state
+        except grpc.RpcError as error:
+            return error_info(error).reason
+
+    outcomes = await asyncio.gather(*(try_pay(o) for o in made))
+    await asyncio.sleep(1.2)  # the sweeper cancels every order left unpaid
+    final = [(await orders.GetOrder(pb.GetOrderRequest(order_id=o.order_id))).order for o in made]
+    for outcome, order_now in zip(outcomes, final, strict=True):
+        if outcome == pb.ORDER_STATE_PAID:
+            assert order_now.state == pb.ORDER_STATE_PAID
+        else:
+            assert outcome in ("ORDER_EXPIRED", "INVALID_STATE_TRANSITION")
+            assert order_now.state == pb.ORDER_STATE_CANCELLED
+    paid = sum(o.state == pb.ORDER_STATE_PAID for o in final)
+    assert await stock_of(engine, "A", "LAMP") == (5, paid, 0)
+    await assert_ledger_consistent(engine)
