@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
+
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
@@ -107,3 +111,19 @@ async def table_counts(engine) -> dict[str, int]:
         counts["stock_sum"] = await conn.scalar(text(
             "SELECT COALESCE(SUM(on_hand * 3 + reserved * 5 + safety_stock * 7), 0) FROM stock_levels"))
         return counts
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def own_database_env(database_url: str) -> dict[str, str]:
+    """Environment for a `onestock` process on its own new database and a free port."""
+    from services.common.database import ensure_database, with_database
+
+    name = f"onestock_proc_{uuid.uuid4().hex[:8]}"
+    ensure_database(with_database(database_url, "postgres"), name)
+    return {**os.environ, "DATABASE_URL": with_database(database_url, name),
+            "ONESTOCK_LISTEN": f"127.0.0.1:{free_port()}"}

@@ -2,11 +2,9 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import grpc
@@ -15,23 +13,9 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 
-from services.common.database import ensure_database, with_database
 from services.inventory.catalogue import LocationKind
 from services.inventory.demo_chain import build_demo_chain
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def own_database_env(database_url) -> dict[str, str]:
-    """Environment for a `onestock` process on its own new database and a free port."""
-    name = f"onestock_cli_{uuid.uuid4().hex[:8]}"
-    ensure_database(with_database(database_url, "postgres"), name)
-    return {**os.environ, "DATABASE_URL": with_database(database_url, name),
-            "ONESTOCK_LISTEN": f"127.0.0.1:{free_port()}"}
+from tests.helpers import own_database_env
 
 
 def onestock(env, *args, **kw):

@@ -1,0 +1,93 @@
+"""The server SIGKILLed between completing an order and delivering its CRM event: after a
+restart the event reaches the CRM once, and the points ledger shows one award."""
+
+import asyncio
+import signal
+import subprocess
+import sys
+
+import grpc
+from onestock.inventory.v1 import inventory_service_pb2 as inv
+from onestock.inventory.v1 import inventory_service_pb2_grpc as inv_grpc
+from onestock.members.v1 import member_service_pb2 as mem
+from onestock.members.v1 import member_service_pb2_grpc as mem_grpc
+from onestock.orders.v1 import order_service_pb2 as pb
+from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
+from sqlalchemy import text
+
+from services.common.database import create_engine, to_asyncpg_url
+from tests.helpers import own_database_env, sku, store
+from tests.members.test_ledger_and_relay import Crm
+
+
+def serve(env: dict, relay_interval_s: float) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.common.cli", "--log-level", "WARNING", "serve"],
+        env={**env, "ONESTOCK_OUTBOX_INTERVAL_S": str(relay_interval_s)})
+
+
+async def ready(address: str) -> grpc.aio.Channel:
+    channel = grpc.aio.insecure_channel(address)
+    await asyncio.wait_for(channel.channel_ready(), 60)
+    return channel
+
+
+async def test_event_is_delivered_once_after_a_kill_between_completion_and_delivery(database_url):
+    crm_server, crm = grpc.aio.server(), Crm()
+    mem_grpc.add_MemberSyncServiceServicer_to_server(crm, crm_server)
+    crm_port = crm_server.add_insecure_port("127.0.0.1:0")
+    await crm_server.start()
+    env = {**await asyncio.to_thread(own_database_env, database_url),
+           "ONESTOCK_CRM_SINK": f"grpc://127.0.0.1:{crm_port}"}
+    migrate = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.common.cli", "migrate", env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    assert await migrate.wait() == 0
+    address = env["ONESTOCK_LISTEN"]
+
+    first = serve(env, relay_interval_s=3600)  # its relay runs once at start, then sleeps
+    try:
+        channel = await ready(address)
+        inventory = inv_grpc.InventoryServiceStub(channel)
+        await inventory.UpsertLocations(inv.UpsertLocationsRequest(
+            request_id="l", locations=[store("TILL", 31.23, 121.47)]))
+        await inventory.UpsertSkus(inv.UpsertSkusRequest(request_id="s", skus=[sku("LAMP")]))
+        await inventory.AdjustStock(inv.AdjustStockRequest(
+            request_id="a", location_id="TILL", sku_id="LAMP", delta=5,
+            reason=inv.ADJUSTMENT_REASON_RECEIPT))
+        sale = (await pb_grpc.OrderServiceStub(channel).CreateOrder(pb.CreateOrderRequest(
+            request_id="sale", channel=pb.CHANNEL_POS, member_id="M-1",
+            lines=[pb.OrderLineInput(sku_id="LAMP", quantity=2, unit_price_minor=5_000)],
+            fulfilment=pb.FulfilmentRequest(method=pb.FULFILMENT_METHOD_IN_STORE,
+                                            location_id="TILL")))).order
+        assert sale.state == pb.ORDER_STATE_COMPLETED and sale.points_awarded == 100
+        await channel.close()
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(30)
+    assert crm.acked == []  # killed before its relay looked again
+
+    second = serve(env, relay_interval_s=0.1)
+    try:
+        channel = await ready(address)
+        for _ in range(100):
+            if crm.acked:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # room for a duplicate to show up, were there one
+        backlog = await mem_grpc.MemberServiceStub(channel).GetSyncBacklog(
+            mem.GetSyncBacklogRequest())
+        await channel.close()
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(30)
+        await crm_server.stop(0)
+    awarded = [e for e in crm.acked if e.kind == "POINTS_AWARDED"]
+    assert [(e.order_id, e.points_delta) for e in awarded] == [(sale.order_id, 100)]
+    assert len({e.event_id for e in crm.acked}) == len(crm.acked)
+    assert backlog.pending_events == 0
+    engine = create_engine(to_asyncpg_url(env["DATABASE_URL"]), pool_size=1)
+    async with engine.connect() as conn:
+        awards = await conn.scalar(text("SELECT count(*) FROM points_ledger WHERE kind = 'AWARD'"))
+    await engine.dispose()
+    assert awards == 1
