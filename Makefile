@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.reserve_hot
 	$(BIN)/python -m bench.route_core
 	$(BIN)/python -m bench.route_rpc
+	$(BIN)/python -m bench.create_order
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -1,0 +1,107 @@
+"""CreateOrder (route + reserve + write the order) for single-line orders on the demo chain,
+100 concurrent clients, against the health check on the same server in the same run.
+Target (issue 4): at least 0.5 of the no-op ceiling.
+
+    .venv/bin/python -m bench.create_order [--rounds 3 --seconds 5 --concurrency 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import random
+import statistics
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from onestock.orders.v1 import order_service_pb2 as pb
+from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
+
+from bench.harness import RESULTS, closed_loop, database, server_process
+from bench.route_rpc import seed
+from services.common.cli import event_loop_factory
+from services.inventory.catalogue import LocationKind
+from services.inventory.demo_chain import build_demo_chain
+
+
+def order_requests(count: int, seed_: int = 3) -> list[pb.CreateOrderRequest]:
+    chain = build_demo_chain()
+    rng = random.Random(seed_)
+    stores = [loc for loc in chain.locations if loc.kind is LocationKind.STORE]
+    prices = {s.sku_id: s.price_minor for s in chain.skus}
+    out = []
+    for n in range(count):
+        near = rng.choice(stores)
+        sku_id = rng.choice(chain.skus).sku_id
+        out.append(pb.CreateOrderRequest(
+            request_id=f"bench-{n}", channel=pb.CHANNEL_MINI_PROGRAM, member_id=f"M-{n % 500}",
+            lines=[pb.OrderLineInput(sku_id=sku_id, quantity=1, unit_price_minor=prices[sku_id])],
+            fulfilment=pb.FulfilmentRequest(
+                method=pb.FULFILMENT_METHOD_PICKUP, latitude=near.latitude + rng.gauss(0, 0.01),
+                longitude=near.longitude + rng.gauss(0, 0.01), city=near.city)))
+    return out
+
+
+async def run(args, server) -> dict:
+    channels = [grpc.aio.insecure_channel(server.address) for _ in range(args.connections)]
+    orders = [pb_grpc.OrderServiceStub(c) for c in channels]
+    health = [health_pb2_grpc.HealthStub(c) for c in channels]
+    requests = order_requests(200_000)
+    check = health_pb2.HealthCheckRequest()
+    next_request = iter(requests)
+
+    async def noop(n):
+        return await health[n % len(health)].Check(check)
+
+    async def create(n):
+        await orders[n % len(orders)].CreateOrder(next(next_request))
+
+    loop = dict(concurrency=args.concurrency, duration_s=args.seconds, server=server)
+    rounds = []
+    for _ in range(args.rounds):
+        ceiling = await closed_loop("health Check (ceiling)", noop, **loop)
+        created = await closed_loop("CreateOrder (1 line, pickup)", create, **loop)
+        print(ceiling.line(), flush=True)
+        print(created.line(), flush=True)
+        rounds.append((ceiling, created))
+    for channel in channels:
+        await channel.close()
+    ratios = [c2.per_s / c1.per_s for c1, c2 in rounds]
+    return {
+        "concurrency": args.concurrency, "rounds": args.rounds, "seconds_per_phase": args.seconds,
+        "ceiling_per_s": [round(c.per_s) for c, _ in rounds],
+        "create_per_s": [round(c.per_s) for _, c in rounds],
+        "create_p50_ms": [round(c.p50_ms, 2) for _, c in rounds],
+        "create_p99_ms": [round(c.p99_ms, 2) for _, c in rounds],
+        "create_cpu_us_per_call": [round(c.server_cpu_us_per_call) for _, c in rounds],
+        "create_refused": sum(c.errors for _, c in rounds),
+        "ratio_to_ceiling": [round(x, 3) for x in ratios],
+        "median_ratio_to_ceiling": round(statistics.median(ratios), 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(database())
+        asyncio.run(seed(url))
+        server = stack.enter_context(server_process(url))
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            result = runner.run(run(args, server))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "create_order.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+    print(f"median ratio {result['median_ratio_to_ceiling']:.2f} of the no-op ceiling; "
+          f"target >= 0.5 met: {result['median_ratio_to_ceiling'] >= 0.5}")
+
+
+if __name__ == "__main__":
+    main()
