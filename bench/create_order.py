@@ -10,16 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import random
-import statistics
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from onestock.orders.v1 import order_service_pb2 as pb
 from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
 
-from bench.harness import RESULTS, closed_loop, database, server_process
+from bench.harness import database, server_process, summarize, versus_ceiling, write_result
 from bench.route_rpc import seed
 from services.common.cli import event_loop_factory
 from services.inventory.catalogue import LocationKind
@@ -58,28 +56,13 @@ async def run(args, server) -> dict:
     async def create(n):
         await orders[n % len(orders)].CreateOrder(next(next_request))
 
-    loop = dict(concurrency=args.concurrency, duration_s=args.seconds, server=server)
-    rounds = []
-    for _ in range(args.rounds):
-        ceiling = await closed_loop("health Check (ceiling)", noop, **loop)
-        created = await closed_loop("CreateOrder (1 line, pickup)", create, **loop)
-        print(ceiling.line(), flush=True)
-        print(created.line(), flush=True)
-        rounds.append((ceiling, created))
+    rounds = await versus_ceiling("CreateOrder (1 line, pickup)", create, noop,
+                                  rounds=args.rounds, concurrency=args.concurrency,
+                                  seconds=args.seconds, server=server)
     for channel in channels:
         await channel.close()
-    ratios = [c2.per_s / c1.per_s for c1, c2 in rounds]
-    return {
-        "concurrency": args.concurrency, "rounds": args.rounds, "seconds_per_phase": args.seconds,
-        "ceiling_per_s": [round(c.per_s) for c, _ in rounds],
-        "create_per_s": [round(c.per_s) for _, c in rounds],
-        "create_p50_ms": [round(c.p50_ms, 2) for _, c in rounds],
-        "create_p99_ms": [round(c.p99_ms, 2) for _, c in rounds],
-        "create_cpu_us_per_call": [round(c.server_cpu_us_per_call) for _, c in rounds],
-        "create_refused": sum(c.errors for _, c in rounds),
-        "ratio_to_ceiling": [round(x, 3) for x in ratios],
-        "median_ratio_to_ceiling": round(statistics.median(ratios), 3),
-    }
+    return {"concurrency": args.concurrency, "rounds": args.rounds,
+            "seconds_per_phase": args.seconds, **summarize("create", rounds)}
 
 
 def main() -> None:
@@ -96,9 +79,7 @@ def main() -> None:
         server = stack.enter_context(server_process(url))
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             result = runner.run(run(args, server))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "create_order.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
+    write_result('create_order', result)
     print(f"median ratio {result['median_ratio_to_ceiling']:.2f} of the no-op ceiling; "
           f"target >= 0.5 met: {result['median_ratio_to_ceiling'] >= 0.5}")
 

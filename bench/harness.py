@@ -176,3 +176,42 @@ async def closed_loop(
     latencies.sort()
     q = statistics.quantiles(latencies, n=100, method="inclusive")
     return Stats(name, len(latencies), errors, duration_s, q[49] * 1000, q[98] * 1000, cpu)
+
+
+async def versus_ceiling(name: str, call, noop, *, rounds: int, concurrency: int,
+                         seconds: float, server: ServerProcesses) -> list[tuple[Stats, Stats]]:
+    """Interleave the no-op ceiling and ``call`` for ``rounds`` rounds, so drift on a
+    shared machine hits both alike; prints each phase as it ends."""
+    loop = dict(concurrency=concurrency, duration_s=seconds, server=server)
+    results = []
+    for _ in range(rounds):
+        ceiling = await closed_loop("health Check (ceiling)", noop, **loop)
+        measured = await closed_loop(name, call, **loop)
+        print(ceiling.line(), flush=True)
+        print(measured.line(), flush=True)
+        results.append((ceiling, measured))
+    return results
+
+
+def summarize(key: str, rounds: list[tuple[Stats, Stats]]) -> dict:
+    """The figures every "against the ceiling" benchmark reports, per round."""
+    ratios = [m.per_s / c.per_s for c, m in rounds]
+    return {
+        "ceiling_per_s": [round(c.per_s) for c, _ in rounds],
+        "ceiling_cpu_us_per_call": [round(c.server_cpu_us_per_call) for c, _ in rounds],
+        f"{key}_per_s": [round(m.per_s) for _, m in rounds],
+        f"{key}_p50_ms": [round(m.p50_ms, 2) for _, m in rounds],
+        f"{key}_p99_ms": [round(m.p99_ms, 2) for _, m in rounds],
+        f"{key}_cpu_us_per_call": [round(m.server_cpu_us_per_call) for _, m in rounds],
+        f"{key}_errors": sum(m.errors for _, m in rounds),
+        "ratio_to_ceiling": [round(x, 3) for x in ratios],
+        "median_ratio_to_ceiling": round(statistics.median(ratios), 3),
+    }
+
+
+def write_result(name: str, result: dict) -> None:
+    import json
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))

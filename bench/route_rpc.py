@@ -13,16 +13,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import random
-import statistics
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from onestock.routing.v1 import routing_service_pb2 as pb
 from onestock.routing.v1 import routing_service_pb2_grpc as pb_grpc
 
-from bench.harness import RESULTS, closed_loop, database, server_process
+from bench.harness import database, server_process, summarize, versus_ceiling, write_result
 from services.common.cli import event_loop_factory
 from services.common.database import create_engine
 from services.common.uow import in_transaction
@@ -67,29 +65,13 @@ async def run(args, server) -> dict:
         response = await routing[n % len(routing)].RouteOrder(requests[n % len(requests)])
         assert response.plan.trace
 
-    loop = dict(concurrency=args.concurrency, duration_s=args.seconds, server=server)
-    rounds = []
-    for _ in range(args.rounds):
-        ceiling = await closed_loop("health Check (ceiling)", noop, **loop)
-        routed = await closed_loop("RouteOrder (AUTO, trace)", route, **loop)
-        print(ceiling.line(), flush=True)
-        print(routed.line(), flush=True)
-        rounds.append((ceiling, routed))
+    rounds = await versus_ceiling("RouteOrder (AUTO, trace)", route, noop,
+                                  rounds=args.rounds, concurrency=args.concurrency,
+                                  seconds=args.seconds, server=server)
     for channel in channels:
         await channel.close()
-    ratios = [r.per_s / c.per_s for c, r in rounds]
-    return {
-        "concurrency": args.concurrency, "rounds": args.rounds, "seconds_per_phase": args.seconds,
-        "ceiling_per_s": [round(c.per_s) for c, _ in rounds],
-        "ceiling_cpu_us_per_call": [round(c.server_cpu_us_per_call) for c, _ in rounds],
-        "route_per_s": [round(r.per_s) for _, r in rounds],
-        "route_p50_ms": [round(r.p50_ms, 2) for _, r in rounds],
-        "route_p99_ms": [round(r.p99_ms, 2) for _, r in rounds],
-        "route_cpu_us_per_call": [round(r.server_cpu_us_per_call) for _, r in rounds],
-        "route_errors": sum(r.errors for _, r in rounds),
-        "ratio_to_ceiling": [round(x, 3) for x in ratios],
-        "median_ratio_to_ceiling": round(statistics.median(ratios), 3),
-    }
+    return {"concurrency": args.concurrency, "rounds": args.rounds,
+            "seconds_per_phase": args.seconds, **summarize("route", rounds)}
 
 
 def main() -> None:
@@ -106,9 +88,7 @@ def main() -> None:
         server = stack.enter_context(server_process(url))
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             result = runner.run(run(args, server))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "route_rpc.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
+    write_result('route_rpc', result)
     print(f"median ratio {result['median_ratio_to_ceiling']:.2f} of the no-op ceiling; "
           f"target >= 0.7 met: {result['median_ratio_to_ceiling'] >= 0.7}")
 

@@ -7,19 +7,13 @@ Revision ID: 0001
 Revises:
 """
 
-from alembic import op
+from migrations.sql import execute_script
 
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
-
-def execute_script(script: str) -> None:
-    """asyncpg runs one statement per call; the scripts keep no ';' inside a statement."""
-    for statement in script.split(";"):
-        if statement.strip():
-            op.execute(statement)
 
 
 def upgrade() -> None:

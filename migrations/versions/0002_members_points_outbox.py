@@ -8,18 +8,13 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from alembic import op
+from migrations.sql import execute_script
 
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-
-def execute_script(script: str) -> None:
-    for statement in script.split(";"):
-        if statement.strip():
-            op.execute(statement)
 
 
 def upgrade() -> None:

@@ -9,18 +9,13 @@ Revision ID: 0003
 Revises: 0002
 """
 
-from alembic import op
+from migrations.sql import execute_script
 
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-
-def execute_script(script: str) -> None:
-    for statement in script.split(";"):
-        if statement.strip():
-            op.execute(statement)
 
 
 def upgrade() -> None:

@@ -4,18 +4,13 @@ Revision ID: 0004
 Revises: 0003
 """
 
-from alembic import op
+from migrations.sql import execute_script
 
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-
-def execute_script(script: str) -> None:
-    for statement in script.split(";"):
-        if statement.strip():
-            op.execute(statement)
 
 
 def upgrade() -> None:

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.common.errors import AlreadyExists, request_id_reused
-from services.common.uow import in_transaction
+from services.common.uow import CLOCK, in_transaction
 
 R = TypeVar("R", bound=Message)
 
@@ -120,7 +120,8 @@ async def idempotent(
 
     async def attempt(conn: AsyncConnection) -> R:
         db = await driver(conn)
-        claims, _ = await claim_many(db, method, [(request_id, fingerprint)])
+        claims, now = await claim_many(db, method, [(request_id, fingerprint)])
+        conn.info[CLOCK] = now  # the transaction's clock, read once (see repository.db_now)
         claim = claims[request_id]
         if claim.error:
             raise claim.error

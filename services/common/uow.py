@@ -19,6 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 T = TypeVar("T")
 
+# Keys in a connection's info dict, valid only inside one in_transaction() call: the info
+# dict belongs to the pooled connection and outlives the transaction, so both are cleared.
+CLOCK_SCOPE = "onestock.clock_scope"
+CLOCK = "onestock.clock"
+
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 MAX_ATTEMPTS = 8
 
@@ -40,7 +45,12 @@ async def in_transaction(engine: AsyncEngine, work: Callable[[AsyncConnection], 
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             async with engine.begin() as conn:
-                return await work(conn)
+                conn.info[CLOCK_SCOPE] = True
+                try:
+                    return await work(conn)
+                finally:
+                    conn.info.pop(CLOCK_SCOPE, None)
+                    conn.info.pop(CLOCK, None)
         except (DBAPIError, asyncpg.PostgresError) as error:
             if not is_retryable(error) or attempt == MAX_ATTEMPTS:
                 raise

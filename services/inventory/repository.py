@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.idempotency import driver
+from services.common.uow import CLOCK, CLOCK_SCOPE
 from services.inventory.catalogue import Location, LocationKind, OpeningHours, Sku
 from services.inventory.domain import (
     Channel,
@@ -36,8 +37,14 @@ NOTIFY_PAYLOAD_LIMIT = 7000  # bytes; PostgreSQL refuses payloads of 8000 or mor
 
 
 async def db_now(conn: AsyncConnection) -> datetime:
-    """The transaction's clock: one time source for every server process."""
-    return await conn.scalar(text("SELECT now()"))
+    """The transaction's clock (PostgreSQL now(): fixed for the whole transaction), one time
+    source for every server process; read once per transaction and kept on the connection."""
+    now = conn.info.get(CLOCK)
+    if now is None:
+        now = await conn.scalar(text("SELECT now()"))
+        if conn.info.get(CLOCK_SCOPE):
+            conn.info[CLOCK] = now
+    return now
 
 
 # --- catalogue -----------------------------------------------------------

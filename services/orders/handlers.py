@@ -67,7 +67,7 @@ def _goods_minor(lines) -> int:
 
 
 async def create_online_order(conn: AsyncConnection, cmd: NewOrder, chain: Chain,
-                              policy: RoutingPolicy, payment_ttl_s: int) -> str:
+                              policy: RoutingPolicy, payment_ttl_s: int) -> Order:
     """Route against locked live stock and hold the plan's units: the order exists with its
     stock held, or neither exists."""
     skus = [sku for sku, _, _ in cmd.lines]
@@ -91,7 +91,7 @@ async def create_online_order(conn: AsyncConnection, cmd: NewOrder, chain: Chain
                   goods + sum(g.delivery_fee_minor for g in groups), list(cmd.lines), groups,
                   expire_time=stock_repo.expire_time(now, payment_ttl_s))
     await repo.insert_order(conn, order)
-    return order_id
+    return order
 
 
 async def _hold_plan(conn, order_id: str, plan: Plan, chain: Chain, levels, ttl_s: int
@@ -136,7 +136,7 @@ def _reserve(order_id: str, key: str, location_id: str, lines, ttl_s: int,
                           tuple(LineRequest(location_id, sku, qty) for sku, qty in lines), ttl_s)
 
 
-async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str) -> str:
+async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str) -> Order:
     """A sale at the till: held and sold in one step (or the till's own reservation
     consumed), completed at once, points awarded like any other order."""
     order_id = str(uuid.uuid4())
@@ -159,7 +159,7 @@ async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str) 
     order.pay_time = await stock_repo.db_now(conn)
     await _complete(conn, order)
     await repo.save_order(conn, order)
-    return order_id
+    return order
 
 
 async def _consume_till_reservation(conn: AsyncConnection, cmd: NewOrder) -> str:
@@ -184,7 +184,7 @@ async def _order(conn: AsyncConnection, order_id: str) -> Order:
 
 
 async def confirm_payment(conn: AsyncConnection, order_id: str, amount_minor: int,
-                          hold_s: int) -> None:
+                          hold_s: int) -> Order:
     order = await _order(conn, order_id)
     target = next_order_state(order_id, order.state, OrderEvent.CONFIRM_PAYMENT)
     now = await stock_repo.db_now(conn)
@@ -200,6 +200,7 @@ async def confirm_payment(conn: AsyncConnection, order_id: str, amount_minor: in
         await inventory.extend_reservation(conn, reservation_id, hold_s)
     order.state, order.pay_time = target, now
     await repo.save_order(conn, order)
+    return order
 
 
 def _reservations(order: Order) -> list[str]:
@@ -208,7 +209,7 @@ def _reservations(order: Order) -> list[str]:
 
 
 async def cancel_order(conn: AsyncConnection, order_id: str, reason: str,
-                       event: OrderEvent = OrderEvent.CANCEL) -> None:
+                       event: OrderEvent = OrderEvent.CANCEL) -> Order:
     order = await _order(conn, order_id)
     target = next_order_state(order_id, order.state, event)
     if order.state is OrderState.PAID and not can_cancel_paid_order(g.state for g in order.groups):
@@ -223,6 +224,7 @@ async def cancel_order(conn: AsyncConnection, order_id: str, reason: str,
     order.state, order.cancel_reason = target, reason
     order.cancel_time = await stock_repo.db_now(conn)
     await repo.save_order(conn, order)
+    return order
 
 
 async def expire_unpaid(conn: AsyncConnection, limit: int = 100) -> int:
@@ -237,8 +239,8 @@ async def expire_unpaid(conn: AsyncConnection, limit: int = 100) -> int:
 
 
 async def group_step(conn: AsyncConnection, group_id: str, event: GroupEvent, *,
-                     pickup_code: str = "", courier_reference: str = "") -> str:
-    """Move one group a step; returns its order id. Completes the order with the last group."""
+                     pickup_code: str = "", courier_reference: str = "") -> Order:
+    """Move one group a step; completes the order with its last group. Returns the order."""
     order_id = await repo.order_of_group(conn, group_id)
     if order_id is None:
         raise NotFound("fulfilment group", group_id, field="group_id")
@@ -269,7 +271,7 @@ async def group_step(conn: AsyncConnection, group_id: str, event: GroupEvent, *,
     if order_is_complete(g.state for g in order.groups):
         await _complete(conn, order)
     await repo.save_order(conn, order)
-    return order_id
+    return order
 
 
 async def _receive(conn: AsyncConnection, order: Order, group: Group) -> None:

@@ -39,7 +39,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         self.policy = policy
         self.settings = settings
 
-    async def _respond(self, conn, order_id: str, response_type):
+    async def _reload(self, conn, order_id: str, response_type):
         return response_type(order=order_to_pb(await repo.load_order(conn, order_id)))
 
     async def CreateOrder(self, request, context):
@@ -54,11 +54,11 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
 
         async def work(conn):
             if cmd.route is None:
-                order_id = await handlers.create_pos_sale(conn, cmd, chain.by_id[store].dealer_id)
+                order = await handlers.create_pos_sale(conn, cmd, chain.by_id[store].dealer_id)
             else:
-                order_id = await handlers.create_online_order(
+                order = await handlers.create_online_order(
                     conn, cmd, chain, self.policy, self.settings.order_payment_ttl_s)
-            return await self._respond(conn, order_id, pb.CreateOrderResponse)
+            return pb.CreateOrderResponse(order=order_to_pb(order))
 
         return await idempotent(self.engine, "CreateOrder", request, pb.CreateOrderResponse, work)
 
@@ -69,9 +69,9 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         errors.raise_if_any()
 
         async def work(conn):
-            await handlers.confirm_payment(conn, request.order_id, request.amount_minor,
-                                           self.settings.order_hold_s)
-            return await self._respond(conn, request.order_id, pb.ConfirmPaymentResponse)
+            order = await handlers.confirm_payment(conn, request.order_id, request.amount_minor,
+                                                   self.settings.order_hold_s)
+            return pb.ConfirmPaymentResponse(order=order_to_pb(order))
 
         return await idempotent(self.engine, "ConfirmPayment", request,
                                 pb.ConfirmPaymentResponse, work)
@@ -83,8 +83,9 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         errors.raise_if_any()
 
         async def work(conn):
-            await handlers.cancel_order(conn, request.order_id, request.reason or "CUSTOMER")
-            return await self._respond(conn, request.order_id, pb.CancelOrderResponse)
+            order = await handlers.cancel_order(conn, request.order_id,
+                                                request.reason or "CUSTOMER")
+            return pb.CancelOrderResponse(order=order_to_pb(order))
 
         return await idempotent(self.engine, "CancelOrder", request, pb.CancelOrderResponse, work)
 
@@ -106,11 +107,11 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
             errors.raise_if_any()
 
         async def work(conn):
-            order_id = await handlers.group_step(
+            order = await handlers.group_step(
                 conn, request.group_id, event,
                 pickup_code=getattr(request, "pickup_code", ""),
                 courier_reference=getattr(request, "courier_reference", ""))
-            return await self._respond(conn, order_id, response_type)
+            return response_type(order=order_to_pb(order))
 
         return await idempotent(self.engine, name, request, response_type, work)
 
@@ -120,7 +121,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         async def work(conn):
             await handlers.return_lines(conn, request.order_id, request.location_id, lines,
                                         request.request_id)
-            return await self._respond(conn, request.order_id, pb.ReturnOrderLinesResponse)
+            return await self._reload(conn, request.order_id, pb.ReturnOrderLinesResponse)
 
         return await idempotent(self.engine, "ReturnOrderLines", request,
                                 pb.ReturnOrderLinesResponse, work)
