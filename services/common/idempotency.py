@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.common.errors import AlreadyExists, request_id_reused
-from services.common.uow import CLOCK, in_transaction
+from services.common.uow import in_transaction, transaction_clock
 
 R = TypeVar("R", bound=Message)
 
@@ -121,7 +121,9 @@ async def idempotent(
     async def attempt(conn: AsyncConnection) -> R:
         db = await driver(conn)
         claims, now = await claim_many(db, method, [(request_id, fingerprint)])
-        conn.info[CLOCK] = now  # the transaction's clock, read once (see repository.db_now)
+        clock = transaction_clock.get()
+        if clock is not None:
+            clock["now"] = now  # the transaction's clock, read once (see repository.db_now)
         claim = claims[request_id]
         if claim.error:
             raise claim.error

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import TypeVar
 
 import asyncpg
@@ -19,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 T = TypeVar("T")
 
-# Keys in a connection's info dict, valid only inside one in_transaction() call: the info
-# dict belongs to the pooled connection and outlives the transaction, so both are cleared.
-CLOCK_SCOPE = "onestock.clock_scope"
-CLOCK = "onestock.clock"
+# The transaction's clock (PostgreSQL now() is fixed for a whole transaction), kept for the
+# task running the transaction so it is read at most once: a dict while in_transaction()
+# runs, None outside. Not kept on the connection, which is pooled and outlives it.
+transaction_clock: ContextVar[dict | None] = ContextVar("transaction_clock", default=None)
 
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 MAX_ATTEMPTS = 8
@@ -44,13 +45,12 @@ async def in_transaction(engine: AsyncEngine, work: Callable[[AsyncConnection], 
     """Run ``work`` in one transaction, retrying it whole on deadlock or serialization failure."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            async with engine.begin() as conn:
-                conn.info[CLOCK_SCOPE] = True
-                try:
+            token = transaction_clock.set({})
+            try:
+                async with engine.begin() as conn:
                     return await work(conn)
-                finally:
-                    conn.info.pop(CLOCK_SCOPE, None)
-                    conn.info.pop(CLOCK, None)
+            finally:
+                transaction_clock.reset(token)
         except (DBAPIError, asyncpg.PostgresError) as error:
             if not is_retryable(error) or attempt == MAX_ATTEMPTS:
                 raise

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.idempotency import driver
-from services.common.uow import CLOCK, CLOCK_SCOPE
+from services.common.uow import transaction_clock
 from services.inventory.catalogue import Location, LocationKind, OpeningHours, Sku
 from services.inventory.domain import (
     Channel,
@@ -39,11 +39,12 @@ NOTIFY_PAYLOAD_LIMIT = 7000  # bytes; PostgreSQL refuses payloads of 8000 or mor
 async def db_now(conn: AsyncConnection) -> datetime:
     """The transaction's clock (PostgreSQL now(): fixed for the whole transaction), one time
     source for every server process; read once per transaction and kept on the connection."""
-    now = conn.info.get(CLOCK)
+    clock = transaction_clock.get()
+    now = clock.get("now") if clock is not None else None
     if now is None:
         now = await conn.scalar(text("SELECT now()"))
-        if conn.info.get(CLOCK_SCOPE):
-            conn.info[CLOCK] = now
+        if clock is not None:
+            clock["now"] = now
     return now
 
 

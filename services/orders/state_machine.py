@@ -75,10 +75,12 @@ GROUP_TRANSITIONS: dict[tuple[GroupKind, GroupState, GroupEvent], GroupState] = 
     # same-city delivery (同城配送)
     (_DELIVERY, GroupState.PREPARING, GroupEvent.DISPATCH_DELIVERY): GroupState.OUT_FOR_DELIVERY,
     (_DELIVERY, GroupState.OUT_FOR_DELIVERY, GroupEvent.CONFIRM_DELIVERY): GroupState.HANDED_OVER,
-    # cancelling: only while nothing has left a store for the customer
+    # cancelling: only while the goods sit still in one place. Not in transit (they must
+    # arrive, through ReceiveTransfer, to be back in the ledger), not with a courier or the
+    # customer (they come back through a return).
     **{(kind, state, GroupEvent.CANCEL): GroupState.CANCELLED
        for kind in (_PICKUP, _DELIVERY)
-       for state in (GroupState.AWAITING_TRANSFER, GroupState.IN_TRANSIT, GroupState.PREPARING,
+       for state in (GroupState.AWAITING_TRANSFER, GroupState.PREPARING,
                      GroupState.READY_FOR_PICKUP)},
 }
 

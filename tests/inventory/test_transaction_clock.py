@@ -2,7 +2,7 @@
 
 import asyncio
 
-from services.common.uow import CLOCK, in_transaction
+from services.common.uow import in_transaction, transaction_clock
 from services.inventory.repository import db_now
 
 
@@ -15,7 +15,7 @@ async def test_each_transaction_reads_its_own_clock_once(engine):
     await asyncio.sleep(0.05)
     later, _ = await in_transaction(engine, twice)
     assert later > first  # the pooled connection did not carry the old clock over
+    assert transaction_clock.get() is None  # nothing outlives the transaction
     async with engine.connect() as conn:
-        assert CLOCK not in conn.info
         outside = await db_now(conn)
     assert outside > first

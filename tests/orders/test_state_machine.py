@@ -67,6 +67,7 @@ def test_a_pos_sale_is_handed_over_at_once():
     (GroupKind.DELIVERY, GroupState.AWAITING_TRANSFER, GroupEvent.DISPATCH_DELIVERY),
     (GroupKind.PICKUP, GroupState.HANDED_OVER, GroupEvent.CANCEL),  # the customer has it
     (GroupKind.DELIVERY, GroupState.OUT_FOR_DELIVERY, GroupEvent.CANCEL),  # with the courier
+    (GroupKind.PICKUP, GroupState.IN_TRANSIT, GroupEvent.CANCEL),  # on the road
     (GroupKind.IN_STORE, GroupState.HANDED_OVER, GroupEvent.CONFIRM_PICKUP),
 ])
 def test_steps_out_of_order_are_refused(kind, state, event):
@@ -100,7 +101,8 @@ def test_order_completes_when_its_last_live_group_is_handed_over():
     assert not order_is_complete([GroupState.CANCELLED])
 
 
-def test_a_paid_order_cannot_be_cancelled_once_goods_reached_the_customer_or_a_courier():
-    assert can_cancel_paid_order([GroupState.PREPARING, GroupState.IN_TRANSIT])
+def test_a_paid_order_cannot_be_cancelled_while_goods_move_or_have_reached_the_customer():
+    assert can_cancel_paid_order([GroupState.PREPARING, GroupState.AWAITING_TRANSFER])
+    assert not can_cancel_paid_order([GroupState.PREPARING, GroupState.IN_TRANSIT])
     assert not can_cancel_paid_order([GroupState.PREPARING, GroupState.OUT_FOR_DELIVERY])
     assert not can_cancel_paid_order([GroupState.HANDED_OVER])
