@@ -69,26 +69,45 @@ def _transfers_json(group: Group) -> str:
                         "shipped": t.shipped, "received": t.received} for t in group.transfers])
 
 
+INSERT_ORDER_SQL = """
+WITH new_order AS (
+    INSERT INTO orders (order_id, request_id, channel, member_id, state, goods_minor,
+                        total_minor, currency, expire_time)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING create_time),
+new_lines AS (
+    INSERT INTO order_lines (order_id, line_no, sku_id, quantity, unit_price_minor)
+    SELECT $1, n - 1, s, q, p
+    FROM unnest($10::text[], $11::bigint[], $12::bigint[]) WITH ORDINALITY AS t(s, q, p, n)),
+new_groups AS (
+    INSERT INTO fulfilment_groups (group_id, order_id, group_no, kind, state, location_id,
+                                   dealer_id, lines, transfers, held_reservations,
+                                   delivery_fee_minor, planned_ready_time)
+    SELECT gid, $1, gno, k, st, loc, d, ln::jsonb, tr::jsonb,
+           COALESCE(string_to_array(NULLIF(h, ''), ','), '{}'), fee, rt
+    FROM unnest($13::text[], $14::int[], $15::text[], $16::text[], $17::text[], $18::text[],
+                $19::text[], $20::text[], $21::text[], $22::bigint[], $23::timestamptz[])
+         AS t(gid, gno, k, st, loc, d, ln, tr, h, fee, rt))
+SELECT create_time, pg_notify($24, $1) FROM new_order
+"""
+
+
 async def insert_order(conn: AsyncConnection, order: Order) -> None:
-    db = await driver(conn)
-    row = await db.fetchrow(
-        "INSERT INTO orders (order_id, request_id, channel, member_id, state, goods_minor, "
-        "total_minor, currency, expire_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-        "RETURNING create_time", order.order_id, order.request_id, order.channel, order.member_id,
-        order.state.value, order.goods_minor, order.total_minor, order.currency, order.expire_time)
+    """The order, its lines and its groups in one statement (foreign keys are checked at
+    its end), and the change notice for WatchOrder."""
+    groups = order.groups
+    row = await (await driver(conn)).fetchrow(
+        INSERT_ORDER_SQL, order.order_id, order.request_id, order.channel, order.member_id,
+        order.state.value, order.goods_minor, order.total_minor, order.currency,
+        order.expire_time,
+        [sku for sku, _, _ in order.lines], [q for _, q, _ in order.lines],
+        [p for _, _, p in order.lines],
+        [g.group_id for g in groups], [g.group_no for g in groups],
+        [g.kind.value for g in groups], [g.state.value for g in groups],
+        [g.location_id for g in groups], [g.dealer_id for g in groups],
+        [json.dumps(g.lines) for g in groups], [_transfers_json(g) for g in groups],
+        [",".join(g.held) for g in groups], [g.delivery_fee_minor for g in groups],
+        [g.planned_ready_time for g in groups], ORDERS_CHANNEL)
     order.create_time = row["create_time"]
-    await db.executemany(
-        "INSERT INTO order_lines (order_id, line_no, sku_id, quantity, unit_price_minor) "
-        "VALUES ($1, $2, $3, $4, $5)",
-        [(order.order_id, n, sku, qty, price) for n, (sku, qty, price) in enumerate(order.lines)])
-    await db.executemany(
-        "INSERT INTO fulfilment_groups (group_id, order_id, group_no, kind, state, location_id, "
-        "dealer_id, lines, transfers, held_reservations, delivery_fee_minor, planned_ready_time) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12)",
-        [(g.group_id, order.order_id, g.group_no, g.kind.value, g.state.value, g.location_id,
-          g.dealer_id, json.dumps(g.lines), _transfers_json(g), g.held, g.delivery_fee_minor,
-          g.planned_ready_time) for g in order.groups])
-    await notify_order(db, order.order_id)
 
 
 async def load_order(conn: AsyncConnection, order_id: str, *, lock: bool = False) -> Order | None:
