@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from services.common.geo import haversine_km
 from services.inventory.catalogue import Location
 from services.routing.chain import Chain
@@ -47,6 +49,9 @@ class _Trace:
     def __init__(self) -> None:
         self._notes: list[tuple] = []
         self._unexamined: list[tuple[str, list[tuple[float, Location]]]] = []
+        self._examined: list[tuple[str, list[tuple[float, Location]]]] = []
+        self._sources: list[tuple[list[tuple[float, Location]], dict[str, int]]] = []
+        self._filtered: list[tuple] = []
 
     def note(self, role: str, loc: Location, distance: float, reason: Reason | None = None,
              short: tuple[str, ...] = (), opens_at: datetime | None = None) -> None:
@@ -57,9 +62,39 @@ class _Trace:
         if rest:
             self._unexamined.append((role, rest))
 
-    def finish(self, plan_shipments: tuple[Shipment, ...]) -> tuple[Considered, ...]:
+    def filtered(self, role: str, nearby: list[tuple[float, Location]], rejection) -> None:
+        """Locations screened for a role; those ``rejection`` refuses are explained when read."""
+        self._filtered.append((role, nearby, rejection))
+
+    def sources_examined(self, sources: list[tuple[float, Location]],
+                         missing: dict[str, int]) -> None:
+        """Transfer sources looked at for ``missing``; explained when the trace is read."""
+        if sources:
+            self._sources.append((sources, missing))
+
+    def examined(self, role: str, candidates: list[tuple[float, Location]]) -> None:
+        """Candidates whose hours and stock were looked at; explained when the trace is read."""
+        if candidates:
+            self._examined.append((role, candidates))
+
+    def finish(self, plan_shipments: tuple[Shipment, ...], ctx: _Context
+               ) -> tuple[Considered, ...]:
         seen: dict[tuple[str, str], list] = {}
         notes = list(self._notes)
+        for role, nearby, rejection in self._filtered:
+            for distance, loc in nearby:
+                reason = rejection(ctx, loc, distance)
+                if reason is not None:
+                    notes.append((role, loc.location_id, distance, reason, (), None))
+        for role, candidates in self._examined:
+            for distance, loc in candidates:
+                notes += _explain(ctx, role, loc, distance)
+        for sources, missing in self._sources:
+            for distance, src in sources:
+                have = ctx.stock.get(src.location_id, EMPTY)
+                short = tuple(sku for sku, qty in missing.items() if have.get(sku, 0) < qty)
+                notes.append((SOURCE, src.location_id, distance,
+                              Reason.INSUFFICIENT_STOCK if short else None, short, None))
         for role, rest in self._unexamined:
             notes += [(role, loc.location_id, distance, None, (), None) for distance, loc in rest]
         for role, loc_id, distance, reason, short, opens in notes:
@@ -97,6 +132,7 @@ class _Context:
     # per-request memos: every candidate is looked at for several roles
     _opens: dict[tuple, datetime] = field(default_factory=dict)
     _short: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _complete: dict[str, bool] = field(default_factory=dict)
     _all_skus: tuple[str, ...] | None = None
 
     def opens(self, loc: Location) -> datetime:
@@ -193,31 +229,25 @@ def _source_transfers(ctx: _Context, dest: Location, missing: dict[str, int]
                       ) -> tuple[Transfer, ...] | None:
     """Cover ``missing`` from transfer sources: one source if any can, else several;
     same city before other cities; nearest first."""
-    offers = []
+    usable = []
     for distance, src in ctx.chain.transfer_sources(dest)[: ctx.policy.transfer_sources_examined]:
         same_city = src.city == dest.city
         hours = ctx.policy.transfer_hours(distance, same_city)
         if hours is None:
             ctx.trace.note(SOURCE, src, distance, Reason.TOO_FAR_FOR_TRANSFER)
-            continue
-        have = ctx.stock.get(src.location_id)
-        if have is None:
-            ctx.trace.note(SOURCE, src, distance, Reason.INSUFFICIENT_STOCK, tuple(missing))
-            continue
-        give = {sku: min(qty, have.get(sku, 0)) for sku, qty in missing.items()}
-        short = tuple(sku for sku, qty in missing.items() if give[sku] < qty)
-        if short:
-            ctx.trace.note(SOURCE, src, distance, Reason.INSUFFICIENT_STOCK, short)
         else:
-            ctx.trace.note(SOURCE, src, distance)
-        if any(give.values()):
-            offers.append((distance, src, same_city, hours, give))
-    for offer in offers:  # one source for everything, if there is one
-        if all(offer[4][sku] >= qty for sku, qty in missing.items()):
+            usable.append((distance, src, same_city, hours))
+    ctx.trace.sources_examined([(o[0], o[1]) for o in usable], missing)
+    for offer in usable:  # one source for everything, if there is one
+        have = ctx.stock.get(offer[1].location_id)
+        if have is not None and all(have.get(sku, 0) >= qty for sku, qty in missing.items()):
             return (_transfer(ctx, dest, offer, missing),)
     remaining, transfers = dict(missing), []
-    for offer in offers:
-        take = {sku: min(qty, offer[4][sku]) for sku, qty in remaining.items()}
+    for offer in usable:
+        have = ctx.stock.get(offer[1].location_id)
+        if have is None:
+            continue
+        take = {sku: min(qty, have.get(sku, 0)) for sku, qty in remaining.items()}
         if any(take.values()):
             transfers.append(_transfer(ctx, dest, offer, take))
             remaining = {sku: qty - take[sku] for sku, qty in remaining.items() if qty > take[sku]}
@@ -227,7 +257,7 @@ def _source_transfers(ctx: _Context, dest: Location, missing: dict[str, int]
 
 
 def _transfer(ctx: _Context, dest: Location, offer, units: Mapping[str, int]) -> Transfer:
-    distance, src, same_city, hours, _ = offer
+    distance, src, same_city, hours = offer
     return Transfer(src.location_id, dest.location_id, _lines(units), distance, same_city, ctx.policy.transfer_cost_minor(distance),
                     ctx.request.placed_at + timedelta(hours=hours))
 
@@ -251,6 +281,14 @@ def _after_transfer(ctx: _Context, dest: Location, distance: float, mode: Mode) 
 # --- pickup (门店自提) ----------------------------------------------------------
 
 
+def _pickup_rejection(ctx: _Context, loc: Location, distance: float) -> Reason | None:
+    if not loc.can_pickup:
+        return Reason.NO_CAPABILITY
+    if distance > ctx.policy.pickup_radius_km:
+        return Reason.OUT_OF_RADIUS
+    return None
+
+
 def _pickup_candidates(ctx: _Context) -> list[tuple[float, Location]]:
     req = ctx.request
     if req.pickup_location_id:
@@ -260,15 +298,10 @@ def _pickup_candidates(ctx: _Context) -> list[tuple[float, Location]]:
             ctx.trace.note(PICKUP, loc, distance, Reason.NO_CAPABILITY)
             return []
         return [(distance, loc)]
-    found = []
-    for distance, loc in ctx.near_customer():
-        if not loc.can_pickup:
-            ctx.trace.note(PICKUP, loc, distance, Reason.NO_CAPABILITY)
-        elif distance > ctx.policy.pickup_radius_km:
-            ctx.trace.note(PICKUP, loc, distance, Reason.OUT_OF_RADIUS)
-        else:
-            found.append((distance, loc))
-    return found
+    nearby = ctx.near_customer()
+    ctx.trace.filtered(PICKUP, nearby, _pickup_rejection)
+    radius = ctx.policy.pickup_radius_km
+    return [(d, loc) for d, loc in nearby if loc.can_pickup and d <= radius]
 
 
 def _pickup_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Plan], Plan | None]:
@@ -281,17 +314,19 @@ def _pickup_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Plan]
     candidates = _pickup_candidates(ctx)
     complete: list[Plan] = []
     best = math.inf
+    examined = len(candidates)
     for i, (distance, loc) in enumerate(candidates):
         if complete and not exhaustive and (
                 ctx.request.mode is Mode.PICKUP or _pickup_floor(ctx, distance) >= best):
             ctx.trace.farther(PICKUP, candidates[i:])
+            examined = i
             break
-        short = _examine(ctx, PICKUP, loc, distance)
-        if not short:
+        if _has_all(ctx, loc):
             shipment = _shipment(ctx, loc, distance, Mode.PICKUP, _lines(ctx.needs),
                                  ctx.request.placed_at)
             complete.append(_plan(ctx, Mode.PICKUP, [shipment], "pickup"))
             best = min(best, complete[-1].score)
+    ctx.trace.examined(PICKUP, candidates[:examined])
     transfer = None
     if candidates and (ctx.request.pickup_location_id or not complete):
         distance, target = candidates[0]
@@ -307,20 +342,34 @@ def _pickup_floor(ctx: _Context, distance: float) -> float:
     return w.per_km_customer_trip * distance + w.per_hour_eta * ctx.policy.prep_minutes / 60
 
 
-def _examine(ctx: _Context, role: str, loc: Location, distance: float) -> tuple[str, ...]:
-    """Note a candidate's hours and stock in the trace (one note); return what it lacks."""
+def _explain(ctx: _Context, role: str, loc: Location, distance: float) -> list[tuple]:
+    """Trace notes for an examined candidate: what it lacks, and whether it was closed."""
     opens = ctx.opens(loc)
     short = ctx.short_at(loc)
     closed = opens > ctx.request.placed_at
+    notes = []
     if short:
-        ctx.trace.note(role, loc, distance, Reason.INSUFFICIENT_STOCK, short,
-                       opens if closed else None)
-        if closed:
-            ctx.trace.note(role, loc, distance, Reason.CLOSED)
-    else:
-        ctx.trace.note(role, loc, distance, Reason.CLOSED if closed else None, (),
-                       opens if closed else None)
-    return short
+        notes.append((role, loc.location_id, distance, Reason.INSUFFICIENT_STOCK, short,
+                       opens if closed else None))
+    if closed or not short:
+        notes.append((role, loc.location_id, distance, Reason.CLOSED if closed else None, (),
+                       opens if closed else None))
+    return notes
+
+
+def _has_all(ctx: _Context, loc: Location) -> bool:
+    """Whether the location has every line (memoized: pickup and delivery ask alike)."""
+    known = ctx._complete.get(loc.location_id)
+    if known is None:
+        have = ctx.stock.get(loc.location_id)
+        known = have is not None
+        if known:
+            for sku, qty in ctx.needs.items():
+                if have.get(sku, 0) < qty:
+                    known = False
+                    break
+        ctx._complete[loc.location_id] = known
+    return known
 
 
 # --- same-city delivery (同城配送) ----------------------------------------------
@@ -331,18 +380,23 @@ def reaches(policy: RoutingPolicy, loc: Location, distance_km: float) -> bool:
     return distance_km <= loc.delivery_radius_km and policy.delivery_band(distance_km) is not None
 
 
+def _delivery_rejection(ctx: _Context, loc: Location, distance: float) -> Reason | None:
+    if not loc.can_deliver:
+        return Reason.NO_CAPABILITY
+    if loc.city != ctx.request.city:
+        return Reason.NOT_IN_CITY
+    if not reaches(ctx.policy, loc, distance):
+        return Reason.OUT_OF_RADIUS
+    return None
+
+
 def _delivery_candidates(ctx: _Context) -> list[tuple[float, Location]]:
-    found = []
-    for distance, loc in ctx.near_customer():
-        if not loc.can_deliver:
-            ctx.trace.note(DELIVERY, loc, distance, Reason.NO_CAPABILITY)
-        elif loc.city != ctx.request.city:
-            ctx.trace.note(DELIVERY, loc, distance, Reason.NOT_IN_CITY)
-        elif not reaches(ctx.policy, loc, distance):
-            ctx.trace.note(DELIVERY, loc, distance, Reason.OUT_OF_RADIUS)
-        else:
-            found.append((distance, loc))
-    return found
+    nearby = ctx.near_customer()
+    ctx.trace.filtered(DELIVERY, nearby, _delivery_rejection)
+    city, farthest = ctx.request.city, ctx.policy.delivery_bands[-1].max_km
+    # the same rule as _delivery_rejection, inlined: this runs for every order
+    return [(d, loc) for d, loc in nearby if loc.can_deliver and loc.city == city
+            and d <= loc.delivery_radius_km and d <= farthest]
 
 
 def _delivery_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Plan], list[Plan]]:
@@ -351,24 +405,23 @@ def _delivery_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Pla
     Unless ``exhaustive``, the scan stops once the score's lower bound passes the best."""
     candidates = _delivery_candidates(ctx)
     singles: list[Plan] = []
-    partial = []
     best = math.inf
+    examined = len(candidates)
     for i, (distance, loc) in enumerate(candidates):
         if singles and not exhaustive and _delivery_floor(ctx, distance) >= best:
             ctx.trace.farther(DELIVERY, candidates[i:])
+            examined = i
             break
-        short = _examine(ctx, DELIVERY, loc, distance)
-        if short:
-            if _has_any(ctx, loc):
-                partial.append((distance, loc))
-        else:
+        if _has_all(ctx, loc):
             shipment = _shipment(ctx, loc, distance, Mode.SAME_CITY_DELIVERY, _lines(ctx.needs),
                                  ctx.request.placed_at)
             singles.append(_plan(ctx, Mode.SAME_CITY_DELIVERY, [shipment], "delivery"))
             best = min(best, singles[-1].score)
+    ctx.trace.examined(DELIVERY, candidates[:examined])
     singles.sort(key=_rank)
     if singles or not candidates:
         return singles, []
+    partial = [(d, loc) for d, loc in candidates if _has_any(ctx, loc)]
     fallbacks = [p for p in (_split(ctx, partial), _after_transfer(
         ctx, candidates[0][1], candidates[0][0], Mode.SAME_CITY_DELIVERY)) if p is not None]
     return singles, fallbacks
@@ -403,16 +456,28 @@ def _split(ctx: _Context, partial: list[tuple[float, Location]]) -> Plan | None:
     held = [tuple(min(q, ctx.stock[loc.location_id].get(sku, 0)) for sku, q in zip(
         skus, wanted, strict=True)) for _, loc in stores]
     best = None
-    for size in range(2, min(ctx.policy.max_split, len(stores)) + 1):
-        for combo in itertools.combinations(range(len(stores)), size):
-            if not all(sum(held[i][k] for i in combo) >= wanted[k] for k in range(len(skus))):
-                continue
-            shipments = _share(ctx, [stores[i] for i in combo])
-            if shipments is not None:
-                plan = _plan(ctx, Mode.SAME_CITY_DELIVERY, shipments, "split delivery")
-                if best is None or _rank(plan) < _rank(best):
-                    best = plan
+    for combo in _covering_combinations(held, wanted, ctx.policy.max_split):
+        shipments = _share(ctx, [stores[i] for i in combo])
+        if shipments is not None:
+            plan = _plan(ctx, Mode.SAME_CITY_DELIVERY, shipments, "split delivery")
+            if best is None or _rank(plan) < _rank(best):
+                best = plan
     return best
+
+
+def _covering_combinations(held: list[tuple[int, ...]], wanted: tuple[int, ...], max_split: int):
+    """Index combinations (2 to max_split stores, lexicographic order) whose units add up to
+    the order; pairs, the common case, are screened all at once with numpy."""
+    n = len(held)
+    if n >= 2 and max_split >= 2:
+        units = np.array(held)
+        first, second = np.triu_indices(n, 1)
+        covers = ((units[first] + units[second]) >= np.array(wanted)).all(axis=1)
+        yield from zip(first[covers].tolist(), second[covers].tolist(), strict=True)
+    for size in range(3, min(max_split, n) + 1):
+        for combo in itertools.combinations(range(n), size):
+            if all(sum(held[i][k] for i in combo) >= wanted[k] for k in range(len(wanted))):
+                yield combo
 
 
 def _share(ctx: _Context, combo) -> list[Shipment] | None:
@@ -435,7 +500,7 @@ def _share(ctx: _Context, combo) -> list[Shipment] | None:
 
 def _unfillable(ctx: _Context, mode: Mode, why: list[str]) -> Plan:
     return Plan(mode, (), math.inf, tuple(why), label="unfillable",
-                trace_builder=lambda: ctx.trace.finish(()))
+                trace_builder=lambda: ctx.trace.finish((), ctx))
 
 
 def _best(plans: list[Plan]) -> Plan | None:
@@ -479,7 +544,7 @@ def route(chain: Chain, request: RouteRequest, stock: StockView, policy: Routing
     if best is None:
         return _unfillable(ctx, request.mode, why)
     return Plan(best.mode, best.shipments, best.score, label=best.label,
-                trace_builder=lambda: ctx.trace.finish(best.shipments))
+                trace_builder=lambda: ctx.trace.finish(best.shipments, ctx))
 
 
 def quote(chain: Chain, request: RouteRequest, stock: StockView, policy: RoutingPolicy) -> Quote:
