@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import NamedTuple
 
 
 class Mode(enum.StrEnum):
@@ -75,9 +76,9 @@ class Shipment:
     transfers: tuple[Transfer, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Considered:
-    """One line of a plan's trace: a location, its role, and the verdict on it."""
+class Considered(NamedTuple):
+    """One line of a plan's trace: a location, its role, and the verdict on it.
+    (A NamedTuple: a plan's trace has hundreds of them, built when the trace is read.)"""
 
     location_id: str
     role: str  # "pickup", "delivery" or "transfer_source"

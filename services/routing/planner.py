@@ -79,24 +79,49 @@ class _Trace:
 
     def finish(self, plan_shipments: tuple[Shipment, ...], ctx: _Context
                ) -> tuple[Considered, ...]:
-        seen: dict[tuple[str, str], list] = {}
-        notes = list(self._notes)
+        """The trace: one entry per location and role considered, nearest first per role.
+
+        Filter rejections, examined candidates and unexamined ones each appear once per
+        role and are built directly; transfer sources (looked at for both modes) and the
+        few explicit notes are merged per location."""
+        chosen = {(PICKUP if s.mode is Mode.PICKUP else DELIVERY, s.location_id)
+                  for s in plan_shipments}
+        chosen |= {(SOURCE, t.source_id) for s in plan_shipments for t in s.transfers}
+        out: list[Considered] = []
         for role, nearby, rejection in self._filtered:
             for distance, loc in nearby:
                 reason = rejection(ctx, loc, distance)
                 if reason is not None:
-                    notes.append((role, loc.location_id, distance, reason, (), None))
+                    out.append(Considered(loc.location_id, role, distance, False, (reason,)))
+        placed = ctx.request.placed_at
         for role, candidates in self._examined:
             for distance, loc in candidates:
-                notes += _explain(ctx, role, loc, distance)
+                opens = ctx.opens(loc)
+                closed = opens > placed
+                short = ctx.short_at(loc)
+                reasons = ((Reason.INSUFFICIENT_STOCK,) if short else ()) + (
+                    (Reason.CLOSED,) if closed else ())
+                is_chosen = (role, loc.location_id) in chosen
+                if not is_chosen and not short:
+                    reasons += (Reason.FARTHER,)
+                out.append(Considered(loc.location_id, role, distance, is_chosen, reasons, short,
+                                      opens if closed else None))
+        for role, rest in self._unexamined:
+            out += [Considered(loc.location_id, role, distance, False, (Reason.FARTHER,))
+                    for distance, loc in rest]
+        out += self._merged(chosen, ctx)
+        out.sort(key=lambda c: (ROLE_ORDER[c.role], c.distance_km, c.location_id))
+        return tuple(out)
+
+    def _merged(self, chosen, ctx: _Context) -> list[Considered]:
+        notes = list(self._notes)
         for sources, missing in self._sources:
             for distance, src in sources:
                 have = ctx.stock.get(src.location_id, EMPTY)
                 short = tuple(sku for sku, qty in missing.items() if have.get(sku, 0) < qty)
                 notes.append((SOURCE, src.location_id, distance,
                               Reason.INSUFFICIENT_STOCK if short else None, short, None))
-        for role, rest in self._unexamined:
-            notes += [(role, loc.location_id, distance, None, (), None) for distance, loc in rest]
+        seen: dict[tuple[str, str], list] = {}
         for role, loc_id, distance, reason, short, opens in notes:
             entry = seen.get((role, loc_id))
             if entry is None:
@@ -107,17 +132,14 @@ class _Trace:
                 entry[2] = short
             if opens is not None:
                 entry[3] = opens
-        chosen = {(PICKUP if s.mode is Mode.PICKUP else DELIVERY, s.location_id)
-                  for s in plan_shipments}
-        chosen |= {(SOURCE, t.source_id) for s in plan_shipments for t in s.transfers}
-        out = []
+        merged = []
         for (role, loc_id), (distance, reasons, short, opens) in seen.items():
             is_chosen = (role, loc_id) in chosen
             if not is_chosen and all(r is Reason.CLOSED for r in reasons):
                 reasons = [*reasons, Reason.FARTHER]
-            out.append(Considered(loc_id, role, distance, is_chosen, tuple(reasons), short, opens))
-        out.sort(key=lambda c: (ROLE_ORDER[c.role], c.distance_km, c.location_id))
-        return tuple(out)
+            merged.append(Considered(loc_id, role, distance, is_chosen, tuple(reasons), short,
+                                     opens))
+        return merged
 
 
 @dataclass
@@ -340,21 +362,6 @@ def _pickup_floor(ctx: _Context, distance: float) -> float:
     """No pickup plan from this far can score lower than this."""
     w = ctx.policy.weights
     return w.per_km_customer_trip * distance + w.per_hour_eta * ctx.policy.prep_minutes / 60
-
-
-def _explain(ctx: _Context, role: str, loc: Location, distance: float) -> list[tuple]:
-    """Trace notes for an examined candidate: what it lacks, and whether it was closed."""
-    opens = ctx.opens(loc)
-    short = ctx.short_at(loc)
-    closed = opens > ctx.request.placed_at
-    notes = []
-    if short:
-        notes.append((role, loc.location_id, distance, Reason.INSUFFICIENT_STOCK, short,
-                       opens if closed else None))
-    if closed or not short:
-        notes.append((role, loc.location_id, distance, Reason.CLOSED if closed else None, (),
-                       opens if closed else None))
-    return notes
 
 
 def _has_all(ctx: _Context, loc: Location) -> bool:
