@@ -7,9 +7,6 @@ Target (issue 4): at least 0.5 of the no-op ceiling.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import contextlib
 import random
 
 import grpc
@@ -17,9 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from onestock.orders.v1 import order_service_pb2 as pb
 from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
 
-from bench.harness import database, server_process, summarize, versus_ceiling, write_result
-from bench.route_rpc import seed
-from services.common.cli import event_loop_factory
+from bench.harness import run_on_demo_chain, summarize, versus_ceiling
 from services.inventory.catalogue import LocationKind
 from services.inventory.demo_chain import build_demo_chain
 
@@ -66,22 +61,7 @@ async def run(args, server) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--concurrency", type=int, default=100)
-    parser.add_argument("--connections", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(database())
-        asyncio.run(seed(url))
-        server = stack.enter_context(server_process(url))
-        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            result = runner.run(run(args, server))
-    write_result('create_order', result)
-    print(f"median ratio {result['median_ratio_to_ceiling']:.2f} of the no-op ceiling; "
-          f"target >= 0.5 met: {result['median_ratio_to_ceiling'] >= 0.5}")
+    run_on_demo_chain(__doc__, "create_order", run, target_ratio=0.5)
 
 
 if __name__ == "__main__":

@@ -215,3 +215,42 @@ def write_result(name: str, result: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
+
+
+async def seed_demo(url: str) -> None:
+    """Load the demo chain into a benchmark's database."""
+    from services.common.database import create_engine
+    from services.common.uow import in_transaction
+    from services.inventory.demo_chain import build_demo_chain, seed_demo_chain
+
+    engine = create_engine(url, pool_size=1)
+    chain = build_demo_chain()
+    await in_transaction(engine, lambda conn: seed_demo_chain(conn, chain))
+    await engine.dispose()
+
+
+def run_on_demo_chain(doc: str, name: str, run, target_ratio: float) -> None:
+    """Command line, database, demo chain and server for a benchmark against the ceiling;
+    ``run(args, server)`` returns the result, written to bench/results/<name>.json."""
+    import argparse
+    import contextlib
+
+    from services.common.cli import event_loop_factory
+
+    parser = argparse.ArgumentParser(description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(database())
+        asyncio.run(seed_demo(url))
+        server = stack.enter_context(server_process(url))
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            result = runner.run(run(args, server))
+    write_result(name, result)
+    ratio = result["median_ratio_to_ceiling"]
+    print(f"median ratio {ratio:.2f} of the no-op ceiling; target >= {target_ratio} met: "
+          f"{ratio >= target_ratio}")

@@ -10,9 +10,6 @@ returns the plan with its full trace.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import contextlib
 import random
 
 import grpc
@@ -20,12 +17,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from onestock.routing.v1 import routing_service_pb2 as pb
 from onestock.routing.v1 import routing_service_pb2_grpc as pb_grpc
 
-from bench.harness import database, server_process, summarize, versus_ceiling, write_result
-from services.common.cli import event_loop_factory
-from services.common.database import create_engine
-from services.common.uow import in_transaction
+from bench.harness import run_on_demo_chain, summarize, versus_ceiling
 from services.inventory.catalogue import LocationKind
-from services.inventory.demo_chain import build_demo_chain, seed_demo_chain
+from services.inventory.demo_chain import build_demo_chain
 
 
 def demo_orders(count: int, seed: int = 5) -> list[pb.RouteOrderRequest]:
@@ -42,13 +36,6 @@ def demo_orders(count: int, seed: int = 5) -> list[pb.RouteOrderRequest]:
             latitude=near.latitude + rng.gauss(0, 0.01), longitude=near.longitude + rng.gauss(0, 0.01),
             city=near.city, mode=pb.FULFILMENT_MODE_AUTO)))
     return out
-
-
-async def seed(url: str) -> None:
-    engine = create_engine(url, pool_size=1)
-    chain = build_demo_chain()
-    await in_transaction(engine, lambda conn: seed_demo_chain(conn, chain))
-    await engine.dispose()
 
 
 async def run(args, server) -> dict:
@@ -75,22 +62,7 @@ async def run(args, server) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--concurrency", type=int, default=100)
-    parser.add_argument("--connections", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(database())
-        asyncio.run(seed(url))
-        server = stack.enter_context(server_process(url))
-        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            result = runner.run(run(args, server))
-    write_result('route_rpc', result)
-    print(f"median ratio {result['median_ratio_to_ceiling']:.2f} of the no-op ceiling; "
-          f"target >= 0.7 met: {result['median_ratio_to_ceiling'] >= 0.7}")
+    run_on_demo_chain(__doc__, "route_rpc", run, target_ratio=0.7)
 
 
 if __name__ == "__main__":

@@ -334,21 +334,10 @@ def _pickup_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Plan]
     the first complete store, for AUTO when the score's lower bound passes the best so far.
     """
     candidates = _pickup_candidates(ctx)
-    complete: list[Plan] = []
-    best = math.inf
-    examined = len(candidates)
-    for i, (distance, loc) in enumerate(candidates):
-        if complete and not exhaustive and (
-                ctx.request.mode is Mode.PICKUP or _pickup_floor(ctx, distance) >= best):
-            ctx.trace.farther(PICKUP, candidates[i:])
-            examined = i
-            break
-        if _has_all(ctx, loc):
-            shipment = _shipment(ctx, loc, distance, Mode.PICKUP, _lines(ctx.needs),
-                                 ctx.request.placed_at)
-            complete.append(_plan(ctx, Mode.PICKUP, [shipment], "pickup"))
-            best = min(best, complete[-1].score)
-    ctx.trace.examined(PICKUP, candidates[:examined])
+    complete = _single_store_plans(
+        ctx, PICKUP, Mode.PICKUP, "pickup", candidates,
+        stop=lambda distance, best: not exhaustive and (
+            ctx.request.mode is Mode.PICKUP or _pickup_floor(ctx, distance) >= best))
     transfer = None
     if candidates and (ctx.request.pickup_location_id or not complete):
         distance, target = candidates[0]
@@ -356,6 +345,27 @@ def _pickup_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Plan]
             transfer = _after_transfer(ctx, target, distance, Mode.PICKUP)
     complete.sort(key=_rank)
     return complete, transfer
+
+
+def _single_store_plans(ctx: _Context, role: str, mode: Mode, label: str,
+                        candidates: list[tuple[float, Location]], stop) -> list[Plan]:
+    """Plans from each candidate that has every line, scanning nearest first until
+    ``stop(distance, best score so far)`` says no farther candidate can win."""
+    plans: list[Plan] = []
+    best = math.inf
+    examined = len(candidates)
+    for i, (distance, loc) in enumerate(candidates):
+        if plans and stop(distance, best):
+            ctx.trace.farther(role, candidates[i:])
+            examined = i
+            break
+        if _has_all(ctx, loc):
+            shipment = _shipment(ctx, loc, distance, mode, _lines(ctx.needs),
+                                 ctx.request.placed_at)
+            plans.append(_plan(ctx, mode, [shipment], label))
+            best = min(best, plans[-1].score)
+    ctx.trace.examined(role, candidates[:examined])
+    return plans
 
 
 def _pickup_floor(ctx: _Context, distance: float) -> float:
@@ -411,20 +421,9 @@ def _delivery_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Pla
     transfer into the nearest delivering store, are planned only when no store has it all.
     Unless ``exhaustive``, the scan stops once the score's lower bound passes the best."""
     candidates = _delivery_candidates(ctx)
-    singles: list[Plan] = []
-    best = math.inf
-    examined = len(candidates)
-    for i, (distance, loc) in enumerate(candidates):
-        if singles and not exhaustive and _delivery_floor(ctx, distance) >= best:
-            ctx.trace.farther(DELIVERY, candidates[i:])
-            examined = i
-            break
-        if _has_all(ctx, loc):
-            shipment = _shipment(ctx, loc, distance, Mode.SAME_CITY_DELIVERY, _lines(ctx.needs),
-                                 ctx.request.placed_at)
-            singles.append(_plan(ctx, Mode.SAME_CITY_DELIVERY, [shipment], "delivery"))
-            best = min(best, singles[-1].score)
-    ctx.trace.examined(DELIVERY, candidates[:examined])
+    singles = _single_store_plans(
+        ctx, DELIVERY, Mode.SAME_CITY_DELIVERY, "delivery", candidates,
+        stop=lambda distance, best: not exhaustive and _delivery_floor(ctx, distance) >= best)
     singles.sort(key=_rank)
     if singles or not candidates:
         return singles, []
