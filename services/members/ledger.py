@@ -139,8 +139,7 @@ async def _event(db, member_id, kind, order_id, points_delta, growth_delta, poin
                  growth_after, tier: Tier) -> None:
     """Write a CRM event to the outbox, in this transaction: it exists iff the change does."""
     event_id = str(uuid.uuid4())
-    seq = await db.fetchval("SELECT nextval('outbox_seq_seq')")
-    now = await db.fetchval("SELECT now()")
+    seq, now = await db.fetchrow("SELECT nextval('outbox_seq_seq'), now()")
     event = pb.MemberEvent(
         event_id=event_id, member_id=member_id, kind=kind, order_id=order_id,
         points_delta=points_delta, growth_delta=growth_delta, points_after=points_after,

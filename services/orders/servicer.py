@@ -10,7 +10,7 @@ from services.common.config import Settings
 from services.common.errors import Collector, NotFound
 from services.common.idempotency import idempotent
 from services.common.pagination import decode_token, encode_token, page_size
-from services.common.validation import check_id
+from services.common.validation import check_id, check_text
 from services.orders import handlers, validation
 from services.orders import repository as repo
 from services.orders.mapping import STATE_TO_PB, order_to_pb
@@ -63,8 +63,8 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         return await idempotent(self.engine, "CreateOrder", request, pb.CreateOrderResponse, work)
 
     async def ConfirmPayment(self, request, context):
-        validation.order_ref(request)
         errors = Collector()
+        validation.order_ref(request, errors=errors)
         errors.check(request.amount_minor > 0, "amount_minor", "must be more than 0")
         errors.raise_if_any()
 
@@ -77,9 +77,9 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
                                 pb.ConfirmPaymentResponse, work)
 
     async def CancelOrder(self, request, context):
-        validation.order_ref(request)
         errors = Collector()
-        errors.check(len(request.reason) <= 200, "reason", "must be at most 200 characters")
+        validation.order_ref(request, errors=errors)
+        check_text(errors, request.reason, "reason", 200)
         errors.raise_if_any()
 
         async def work(conn):
@@ -98,13 +98,13 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         return pb.GetOrderResponse(order=order_to_pb(order))
 
     async def _step(self, name: str, request):
-        validation.order_ref(request, field="group_id")
         event, response_type = STEPS[name]
+        errors = Collector()
+        validation.order_ref(request, field="group_id", errors=errors)
         if event is GroupEvent.DISPATCH_DELIVERY:
-            errors = Collector()
             errors.check(0 < len(request.courier_reference) <= 128, "courier_reference",
                          "must be 1 to 128 characters")
-            errors.raise_if_any()
+        errors.raise_if_any()
 
         async def work(conn):
             order = await handlers.group_step(

@@ -82,8 +82,12 @@ def _lines(errors: Collector, lines, limits: Limits) -> list[tuple[str, int, int
     return out
 
 
-def order_ref(request, *, field: str = "order_id", needs_request_id: bool = True) -> None:
-    errors = Collector()
+def order_ref(request, *, field: str = "order_id", needs_request_id: bool = True,
+              errors: Collector | None = None) -> None:
+    """Check the request id and the order (or group) id. With ``errors`` the findings join
+    the caller's, so one BadRequest names every bad field; without, they are raised here."""
+    own = errors is None
+    errors = errors or Collector()
     if needs_request_id:
         check_request_id(errors, request.request_id)
     value = getattr(request, field)
@@ -91,7 +95,8 @@ def order_ref(request, *, field: str = "order_id", needs_request_id: bool = True
         errors.add(field, "is required")
     elif len(value) > 80 or not value.isprintable():
         errors.add(field, f"is not a valid {field.removesuffix('_id')} id")
-    errors.raise_if_any()
+    if own:
+        errors.raise_if_any()
 
 
 def return_lines(request: pb.ReturnOrderLinesRequest, limits: Limits) -> list[tuple[str, int]]:

@@ -253,3 +253,12 @@ async def test_unknown_sku_store_or_order_is_not_found(stubs):
         with pytest.raises(grpc.RpcError) as caught:
             await call
         assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_bad_payment_names_every_bad_field_at_once(stubs):
+    _, orders, _ = stubs
+    with pytest.raises(grpc.RpcError) as caught:
+        await orders.ConfirmPayment(pb.ConfirmPaymentRequest(request_id="", order_id="",
+                                                             amount_minor=0))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(bad_fields(caught.value)) == {"request_id", "order_id", "amount_minor"}
