@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import grpc
 import pytest
 from sqlalchemy import text
 
+from services.access import client, keys
+from services.access.principals import Kind
 from services.common.config import Settings
 from services.common.database import create_engine, fresh_database
 from services.common.server import start_server
+from services.common.uow import in_transaction
 
 TABLES = (
     "idempotency_keys, stock_movements, reservation_lines, reservations, stock_levels, "
-    "skus, locations, outbox, points_ledger, members, order_returns, fulfilment_groups, order_lines, orders"
+    "skus, locations, outbox, points_ledger, members, order_returns, fulfilment_groups, order_lines, "
+    "orders, order_events, api_keys"
 )
 
 
@@ -33,7 +36,8 @@ def database_url() -> str:
 
 @pytest.fixture
 def settings() -> Settings:
-    return replace(Settings(), expiry_interval_s=0.2, db_pool_size=20, shutdown_grace_s=1.0)
+    return replace(Settings(), expiry_interval_s=0.2, db_pool_size=20, shutdown_grace_s=1.0,
+                   metrics_listen="127.0.0.1:0")
 
 
 @pytest.fixture
@@ -53,6 +57,24 @@ async def server(settings, database_url, engine):
 
 
 @pytest.fixture
-async def channel(server):
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+def issue_key(engine):
+    """issue_key(kind, location_id=None) -> a fresh API key of that kind."""
+
+    async def issue(kind: Kind | str, location_id: str | None = None, **kw) -> str:
+        key, _ = await in_transaction(engine, lambda conn: keys.issue(
+            conn, Kind(kind), location_id=location_id, **kw))
+        return key
+
+    return issue
+
+
+@pytest.fixture
+async def ops_key(issue_key) -> str:
+    return await issue_key(Kind.OPS, name="tests")
+
+
+@pytest.fixture
+async def channel(server, ops_key):
+    """A channel to the test server whose calls are made as OPS (head office)."""
+    async with client.channel(f"127.0.0.1:{server.port}", ops_key) as channel:
         yield channel

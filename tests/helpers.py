@@ -126,4 +126,16 @@ def own_database_env(database_url: str) -> dict[str, str]:
     name = f"onestock_proc_{uuid.uuid4().hex[:8]}"
     ensure_database(with_database(database_url, "postgres"), name)
     return {**os.environ, "DATABASE_URL": with_database(database_url, name),
-            "ONESTOCK_LISTEN": f"127.0.0.1:{free_port()}"}
+            "ONESTOCK_LISTEN": f"127.0.0.1:{free_port()}",
+            "ONESTOCK_METRICS_LISTEN": "127.0.0.1:0"}
+
+
+def cli_key(env: dict[str, str], kind: str = "OPS", *extra: str) -> str:
+    """An API key made the way an operator makes one: `onestock keys create`."""
+    import subprocess
+    import sys
+
+    made = subprocess.run([sys.executable, "-m", "services.common.cli", "keys", "create",
+                           "--kind", kind, "--name", "tests", *extra], env=env,
+                          capture_output=True, text=True, timeout=120, check=True)
+    return made.stdout.strip()

@@ -13,9 +13,10 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 
+from services.access.client import credentials_metadata
 from services.inventory.catalogue import LocationKind
 from services.inventory.demo_chain import build_demo_chain
-from tests.helpers import own_database_env
+from tests.helpers import cli_key, own_database_env
 
 
 def onestock(env, *args, **kw):
@@ -31,6 +32,7 @@ def test_migrate_seed_serve_and_drain_on_sigterm(database_url):
     assert "40 stores, 2 warehouses, 300 SKUs; stock loaded" in seeded.stdout
     reseeded = onestock(env, "seed-demo")
     assert "already present, kept" in reseeded.stdout
+    auth = credentials_metadata(cli_key(env))
 
     server = subprocess.Popen([sys.executable, "-m", "services.common.cli", "serve"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -41,11 +43,11 @@ def test_migrate_seed_serve_and_drain_on_sigterm(database_url):
             service="onestock.inventory.v1.InventoryService"))
         assert health.status == health_pb2.HealthCheckResponse.SERVING
         listing = next(reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
-            iter([reflection_pb2.ServerReflectionRequest(list_services="")])))
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")]), metadata=auth))
         names = {s.name for s in listing.list_services_response.service}
         assert "onestock.inventory.v1.InventoryService" in names
         stores = pb_grpc.InventoryServiceStub(channel).ListLocations(pb.ListLocationsRequest(
-            city="Hangzhou", kind=pb.LOCATION_KIND_STORE, page_size=100))
+            city="Hangzhou", kind=pb.LOCATION_KIND_STORE, page_size=100), metadata=auth)
         assert len(stores.locations) == 16
         channel.close()
     finally:

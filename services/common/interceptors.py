@@ -1,52 +1,132 @@
-"""Server interceptors: one place where domain errors become gRPC statuses.
+"""The one server interceptor every call passes through.
 
-Servicers raise OneStockError subclasses; this turns each into a
-google.rpc.Status with ErrorInfo / BadRequest details. Anything unexpected is
-logged with its traceback and answered with INTERNAL, and the server keeps
-serving.
+In order: a call whose deadline has already passed is refused before any
+work; the guard authenticates the caller and checks the authorization table;
+the call's access and log fields are set for the servicer; domain errors
+become google.rpc.Status (ErrorInfo, BadRequest) and anything unexpected is
+logged with its traceback and answered INTERNAL, the server serving on; and
+every call is counted and timed in the metrics and logged as one JSON line.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import time
 
 import grpc
 from grpc_status import rpc_status
 
+from services.access.context import current_access
+from services.access.guard import Guard
+from services.common import metrics
 from services.common.errors import OneStockError, internal_status, to_rpc_status
+from services.common.logs import call_fields
 
 log = logging.getLogger(__name__)
+calls_log = logging.getLogger("onestock.calls")
 
 
-async def _abort(context: grpc.aio.ServicerContext, error: Exception, method: str):
-    if isinstance(error, OneStockError):
-        await context.abort_with_status(rpc_status.to_status(to_rpc_status(error)))
-    log.exception("unexpected error in %s", method, exc_info=error)
-    await context.abort_with_status(rpc_status.to_status(internal_status()))
+class _Call:
+    """What the interceptor knows about one call while serving it."""
+
+    def __init__(self, guard: Guard, method: str, context, request):
+        self.guard, self.method, self.context = guard, method, context
+        self.label = method.rsplit(".", 1)[-1]  # "InventoryService/ReserveStock"
+        self.request_id = str(getattr(request, "request_id", "") or "")
+        self.code = "OK"
+        self.start = time.perf_counter()
+        self._tokens: list = []
+
+    async def enter(self) -> None:
+        remaining = self.context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            self.code = "DEADLINE_EXCEEDED"
+            await self.context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline already passed")
+        fields = {"method": self.label, "request_id": self.request_id}
+        self._tokens.append((call_fields, call_fields.set(fields)))
+        access = await self.guard.admit(self.method, self.context)
+        fields["principal"] = access.principal.principal_id
+        self._tokens.append((current_access, current_access.set(access)))
+
+    async def fail(self, error: BaseException) -> None:
+        if isinstance(error, grpc.aio.AbortError):
+            self.code = _code_name(self.context.code(), self.code)
+            raise error
+        if isinstance(error, OneStockError):
+            self.code = error.code.name
+            await self.context.abort_with_status(rpc_status.to_status(to_rpc_status(error)))
+        self.code = "INTERNAL"
+        log.error("unexpected error in %s", self.method, exc_info=error)
+        await self.context.abort_with_status(rpc_status.to_status(internal_status()))
+
+    def exit(self, cancelled: bool) -> None:
+        if cancelled:
+            self.code = "CANCELLED"
+        elapsed = time.perf_counter() - self.start
+        metrics.CALLS.labels(self.label, self.code).inc()
+        metrics.LATENCY.labels(self.label).observe(elapsed)
+        calls_log.info("call", extra={"code": self.code, "duration_ms": round(elapsed * 1e3, 3)})
+        for var, token in reversed(self._tokens):
+            var.reset(token)
 
 
-def _wrap_unary(behavior, method: str):
+def _code_name(code, default: str) -> str:
+    if isinstance(code, grpc.StatusCode):
+        return code.name
+    return default if code is None else str(code)
+
+
+def _unary(behavior, guard: Guard, method: str):
     async def handle(request, context):
+        call = _Call(guard, method, context, request)
+        cancelled = True
         try:
-            return await behavior(request, context)
-        except grpc.aio.AbortError:
-            raise
-        except Exception as error:  # noqa: BLE001 - mapped, never propagated
-            await _abort(context, error, method)
+            await call.enter()
+            response = await behavior(request, context)
+            cancelled = False
+            return response
+        except Exception as error:  # noqa: BLE001 - mapped to a status, never propagated raw
+            cancelled = False
+            await call.fail(error)
+        finally:
+            call.exit(cancelled)
 
     return handle
 
 
-def _wrap_stream(behavior, method: str):
+def _server_stream(behavior, guard: Guard, method: str):
     async def handle(request, context):
+        call = _Call(guard, method, context, request)
+        cancelled = True
         try:
+            await call.enter()
             async for response in behavior(request, context):
                 yield response
-        except grpc.aio.AbortError:
-            raise
-        except Exception as error:  # noqa: BLE001 - mapped, never propagated
-            await _abort(context, error, method)
+            cancelled = False
+        except Exception as error:  # noqa: BLE001 - mapped to a status, never propagated raw
+            cancelled = False
+            await call.fail(error)
+        finally:
+            call.exit(cancelled)
+
+    return handle
+
+
+def _bidi_stream(behavior, guard: Guard, method: str):
+    async def handle(request_iterator, context):
+        call = _Call(guard, method, context, None)
+        cancelled = True
+        try:
+            await call.enter()
+            async for response in behavior(request_iterator, context):
+                yield response
+            cancelled = False
+        except Exception as error:  # noqa: BLE001 - mapped to a status, never propagated raw
+            cancelled = False
+            await call.fail(error)
+        finally:
+            call.exit(cancelled)
 
     return handle
 
@@ -55,30 +135,34 @@ def _is_async(behavior) -> bool:
     return inspect.iscoroutinefunction(behavior) or inspect.isasyncgenfunction(behavior)
 
 
-class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self) -> None:
-        self._cache: dict[str, grpc.RpcMethodHandler] = {}
+class CallInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, guard: Guard) -> None:
+        self._guard = guard
+        self._cache: dict[str, grpc.RpcMethodHandler | None] = {}
 
     async def intercept_service(self, continuation, handler_call_details):
         method = handler_call_details.method
-        cached = self._cache.get(method)
-        if cached is not None:
-            return cached
+        if method in self._cache:
+            return self._cache[method]
         handler = await continuation(handler_call_details)
-        behavior = handler and (handler.unary_stream or handler.unary_unary)
-        if handler is None or handler.request_streaming or not _is_async(behavior):
-            return handler  # unknown method, a streaming request, or a sync handler: untouched
-        if handler.response_streaming:
-            wrapped = grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, method),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        else:
-            wrapped = grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, method),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
+        wrapped = self._wrap(handler, method) if handler is not None else None
         self._cache[method] = wrapped
         return wrapped
+
+    def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        serializers = {"request_deserializer": handler.request_deserializer,
+                       "response_serializer": handler.response_serializer}
+        if handler.request_streaming and handler.response_streaming:
+            behavior, make, wrap = (handler.stream_stream, grpc.stream_stream_rpc_method_handler,
+                                    _bidi_stream)
+        elif handler.response_streaming and not handler.request_streaming:
+            behavior, make, wrap = (handler.unary_stream, grpc.unary_stream_rpc_method_handler,
+                                    _server_stream)
+        elif not handler.request_streaming:
+            behavior, make, wrap = (handler.unary_unary, grpc.unary_unary_rpc_method_handler,
+                                    _unary)
+        else:
+            raise RuntimeError(f"{method}: client-streaming RPCs are not guarded; add a wrapper")
+        if not _is_async(behavior):
+            raise RuntimeError(f"{method}: a synchronous handler on the asyncio server")
+        return make(wrap(behavior, self._guard, method), **serializers)

@@ -24,11 +24,12 @@ from onestock.routing.v1 import routing_service_pb2 as routing_pb
 from onestock.routing.v1 import routing_service_pb2_grpc as routing_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common import idempotency
+from services.access.guard import Guard
+from services.common import idempotency, metrics, tracing
 from services.common.background import Periodic
 from services.common.config import Settings
 from services.common.database import create_engine
-from services.common.interceptors import ErrorMappingInterceptor
+from services.common.interceptors import CallInterceptor
 from services.common.notifications import Listener
 from services.common.uow import in_transaction
 from services.inventory import handlers as inventory_handlers
@@ -53,6 +54,7 @@ SERVICE_NAMES = (
     orders_pb.DESCRIPTOR.services_by_name["OrderService"].full_name,
 )
 IDEMPOTENCY_PURGE_INTERVAL_S = 600.0
+METRICS_REFRESH_S = 5.0
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
@@ -68,6 +70,8 @@ class RunningServer:
     owns_engine: bool
     health: health.aio.HealthServicer
     parts: list = field(default_factory=list)  # started components, stopped in reverse
+    metrics_port: int | None = None
+    metrics_server: object | None = None
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Say NOT_SERVING, finish in-flight calls (up to the grace), then stop the parts."""
@@ -75,6 +79,9 @@ class RunningServer:
         await self.server.stop(self.settings.shutdown_grace_s if grace_s is None else grace_s)
         for part in reversed(self.parts):
             await part.stop()
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
         if self.owns_engine:
             await self.engine.dispose()
 
@@ -89,16 +96,26 @@ async def start_server(
         ("grpc.max_receive_message_length", settings.max_message_bytes),
         ("grpc.max_send_message_length", settings.max_message_bytes),
     ]
-    server = grpc.aio.server(interceptors=[ErrorMappingInterceptor()], options=options)
+    if not settings.auth_enabled:
+        log.warning("AUTHENTICATION IS DISABLED (ONESTOCK_AUTH=disabled): every caller is "
+                    "treated as OPS. Use this for local experiments only.")
+    guard = Guard(engine, enabled=settings.auth_enabled, cache_s=settings.auth_cache_s,
+                  pos_requires_client_cert=settings.pos_requires_client_cert)
+    interceptors = [CallInterceptor(guard)]
+    if settings.otel_exporter:
+        interceptors.insert(0, tracing.start(settings.otel_exporter))
+    server = grpc.aio.server(interceptors=interceptors, options=options)
 
     policy = routing_policy(settings)  # a bad policy file stops the start, naming file and key
     listener = Listener(asyncpg_dsn(url))
+    guard.listen(listener)
     feed = StockFeed(listener)
     chains = ChainCache(engine, listener)
     order_feed = OrderFeed(listener)
     await listener.start()
     batcher = ReservationBatcher(engine, workers=settings.reserve_workers,
-                                 max_batch=settings.reserve_max_batch)
+                                 max_batch=settings.reserve_max_batch,
+                                 hold_limit=settings.limits.member_sku_hold_limit)
     batcher.start()
     expiry = Periodic("expiry", settings.expiry_interval_s, lambda: _expire_all_due(engine))
     expiry.start()
@@ -109,6 +126,9 @@ async def start_server(
     relay = OutboxRelay(engine, sink_from_setting(settings.crm_sink))
     relaying = Periodic("outbox-relay", settings.outbox_interval_s, relay.deliver_due)
     relaying.start()
+    gauges = Periodic("metrics-gauges", METRICS_REFRESH_S,
+                      lambda: metrics.refresh_database_gauges(engine))
+    gauges.start()
 
     inventory_grpc.add_InventoryServiceServicer_to_server(
         InventoryServicer(engine, settings.limits, batcher, feed), server)
@@ -125,13 +145,27 @@ async def start_server(
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
 
-    port = server.add_insecure_port(address or settings.listen)
+    port = _add_port(server, address or settings.listen, settings)
     await server.start()
     running = RunningServer(server, port, engine, settings, owns_engine, health_servicer,
                             parts=[listener, feed, order_feed, batcher, expiry, purge, relay,
-                                   relaying])
-    log.info("OneStock serving on port %d", port)
+                                   relaying, gauges])
+    if settings.metrics_enabled:
+        running.metrics_server, running.metrics_port = metrics.serve_metrics(
+            settings.metrics_listen)
+    log.info("OneStock serving on port %d (%s)", port, "TLS" if settings.tls_cert else "plaintext")
     return running
+
+
+def _add_port(server: grpc.aio.Server, address: str, settings: Settings) -> int:
+    """Plaintext, TLS, or mutual TLS, as configured (Settings.checked() vetted the files)."""
+    if settings.tls_cert is None:
+        return server.add_insecure_port(address)
+    credentials = grpc.ssl_server_credentials(
+        [(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())],
+        root_certificates=settings.tls_client_ca.read_bytes() if settings.tls_client_ca else None,
+        require_client_auth=settings.tls_client_ca is not None)
+    return server.add_secure_port(address, credentials)
 
 
 def routing_policy(settings: Settings) -> RoutingPolicy:

@@ -15,6 +15,15 @@ import subprocess
 import sys
 
 
+def _metrics_port(index: int) -> dict[str, str]:
+    """Each process serves its own /metrics: on ONESTOCK_METRICS_LISTEN's port plus its index."""
+    listen = os.environ.get("ONESTOCK_METRICS_LISTEN", "127.0.0.1:9464")
+    host, _, port = listen.rpartition(":")
+    if not port.isdigit() or int(port) == 0:
+        return {}  # "off", or port 0: every process picks a free port itself
+    return {"ONESTOCK_METRICS_LISTEN": f"{host}:{int(port) + index}"}
+
+
 def serve_processes(url: str, processes: int) -> int:
     """Start ``processes`` servers on ONESTOCK_LISTEN; forward SIGTERM/SIGINT; wait for all."""
     listen = os.environ.get("ONESTOCK_LISTEN", "127.0.0.1:50051")
@@ -23,8 +32,9 @@ def serve_processes(url: str, processes: int) -> int:
         return 2
     env = {**os.environ, "DATABASE_URL": url}  # children share this server's database
     children = [
-        subprocess.Popen([sys.executable, "-m", "services.common.cli", "serve"], env=env)
-        for _ in range(processes)
+        subprocess.Popen([sys.executable, "-m", "services.common.cli", "serve"],
+                         env={**env, **_metrics_port(i)})
+        for i in range(processes)
     ]
 
     def forward(signum, _frame):

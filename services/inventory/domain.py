@@ -17,6 +17,7 @@ from services.common.errors import (
     FieldViolation,
     InsufficientStock,
     InvalidArgument,
+    ResourceExhausted,
     Shortfall,
 )
 
@@ -117,6 +118,8 @@ class ReserveCommand:
     reference: str
     lines: tuple[LineRequest, ...]
     ttl_s: int
+    member_id: str = ""  # the member the units are held for; the hold limit applies
+    actor: str = ""  # principal id recorded on the reservation and its ledger entries
 
 
 @dataclass(slots=True)
@@ -141,6 +144,7 @@ class Reservation:
     create_time: datetime
     expire_time: datetime
     close_time: datetime | None = None
+    member_id: str = ""
 
     def is_expired(self, now: datetime) -> bool:
         return self.state is ReservationState.ACTIVE and self.expire_time <= now
@@ -198,6 +202,49 @@ def allocate_batch(
             afters.append(level)
         result.granted[index] = afters
     return result
+
+
+MemberSku = tuple[str, str]  # (member_id, sku_id)
+
+
+class HoldLimitExceeded(ResourceExhausted):
+    """One member would hold more units of a SKU than a flash sale allows anyone to."""
+
+    def __init__(self, member_id: str, over: list[tuple[str, int]], limit: int):
+        self.over = over
+        skus = ", ".join(f"{sku} ({units} units)" for sku, units in over)
+        super().__init__(
+            f"member {member_id} may hold at most {limit} units of one SKU at once: {skus} "
+            "(member_id)", reason="MEMBER_HOLD_LIMIT",
+            metadata={"member_id": member_id, "limit": limit, "skus": ",".join(s for s, _ in over)})
+
+
+def refuse_over_hold_limit(commands: Sequence[ReserveCommand], held: Mapping[MemberSku, int],
+                           limit: int) -> dict[int, HoldLimitExceeded]:
+    """Which commands would take their member past ``limit`` units of one SKU, in order.
+
+    ``held`` is what each member already holds in ACTIVE reservations. A command
+    let through here counts against later ones even if it then finds no stock:
+    the limit is never exceeded, at worst met early within one batch.
+    """
+    if limit <= 0:
+        return {}
+    running = dict(held)
+    refused: dict[int, HoldLimitExceeded] = {}
+    for index, command in enumerate(commands):
+        if not command.member_id:
+            continue
+        wanted: dict[str, int] = {}
+        for line in command.lines:
+            wanted[line.sku_id] = wanted.get(line.sku_id, 0) + line.quantity
+        totals = {sku: running.get((command.member_id, sku), 0) + q for sku, q in wanted.items()}
+        over = sorted((sku, total) for sku, total in totals.items() if total > limit)
+        if over:
+            refused[index] = HoldLimitExceeded(command.member_id, over, limit)
+            continue
+        for sku, total in totals.items():
+            running[(command.member_id, sku)] = total
+    return refused
 
 
 # --- what may change -----------------------------------------------------

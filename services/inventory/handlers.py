@@ -10,6 +10,8 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.access.context import SYSTEM_ACCESS, Access
+from services.common import metrics
 from services.common.errors import NotFound
 from services.common.geo import bounding_box, haversine_km
 from services.inventory import repository as repo
@@ -77,10 +79,13 @@ async def set_safety_stock(
     return after
 
 
-async def load_reservation(conn: AsyncConnection, reservation_id: str, *, lock: bool) -> Reservation:
+async def load_reservation(conn: AsyncConnection, reservation_id: str, *, lock: bool,
+                           access: Access = SYSTEM_ACCESS) -> Reservation:
+    """The reservation, if the caller may touch it: a till only its own store's."""
     reservation = await repo.load_reservation(conn, reservation_id, lock=lock)
     if reservation is None:
         raise NotFound("reservation", reservation_id)
+    access.require_location({line.location_id for line in reservation.lines}, "reservation_id")
     return reservation
 
 
@@ -100,19 +105,21 @@ async def _close(
 
 
 async def commit_reservation(
-    conn: AsyncConnection, request_id: str, reservation_id: str, lines: list[LineRequest]
+    conn: AsyncConnection, request_id: str, reservation_id: str, lines: list[LineRequest],
+    access: Access = SYSTEM_ACCESS,
 ) -> Reservation:
     """Sell reserved units. The row lock and the database clock make a commit racing
     the expiry sweeper end in exactly one of the two."""
-    reservation = await load_reservation(conn, reservation_id, lock=True)
+    reservation = await load_reservation(conn, reservation_id, lock=True, access=access)
     ensure_active(reservation, await repo.db_now(conn))
     sold = commit_quantities(reservation, lines)
     await _close(conn, reservation, ReservationState.COMMITTED, sold, request_id)
     return reservation
 
 
-async def release_reservation(conn: AsyncConnection, request_id: str, reservation_id: str) -> Reservation:
-    reservation = await load_reservation(conn, reservation_id, lock=True)
+async def release_reservation(conn: AsyncConnection, request_id: str, reservation_id: str,
+                              access: Access = SYSTEM_ACCESS) -> Reservation:
+    reservation = await load_reservation(conn, reservation_id, lock=True, access=access)
     ensure_active(reservation, await repo.db_now(conn))
     await _close(conn, reservation, ReservationState.RELEASED, [0] * len(reservation.lines),
                  request_id)
@@ -126,8 +133,9 @@ async def release_locked(conn: AsyncConnection, reservation: Reservation, reques
                  request_id)
 
 
-async def extend_reservation(conn: AsyncConnection, reservation_id: str, ttl_s: int) -> Reservation:
-    reservation = await load_reservation(conn, reservation_id, lock=True)
+async def extend_reservation(conn: AsyncConnection, reservation_id: str, ttl_s: int,
+                             access: Access = SYSTEM_ACCESS) -> Reservation:
+    reservation = await load_reservation(conn, reservation_id, lock=True, access=access)
     ensure_active(reservation, await repo.db_now(conn))
     await repo.extend_reservation(conn, reservation, ttl_s)
     return reservation
@@ -140,6 +148,7 @@ async def expire_due(conn: AsyncConnection, limit: int = 200) -> int:
         reservation = await load_reservation(conn, reservation_id, lock=False)
         await _close(conn, reservation, ReservationState.EXPIRED,
                      [0] * len(reservation.lines), None)
+    metrics.RESERVATIONS.labels("expired").inc(len(ids))
     return len(ids)
 
 

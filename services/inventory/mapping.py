@@ -139,6 +139,7 @@ def movement_row_to_pb(row) -> pb.StockMovement:
         request_id=row.request_id or "",
         note=row.note,
         create_time=timestamp(row.create_time),
+        actor=row.actor,
     )
 
 
@@ -156,4 +157,5 @@ def reservation_to_pb(res: Reservation) -> pb.Reservation:
         create_time=timestamp(res.create_time),
         expire_time=timestamp(res.expire_time),
         close_time=timestamp(res.close_time),
+        member_id=res.member_id,
     )

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.access.context import actor
 from services.common.idempotency import driver
 from services.common.uow import transaction_clock
 from services.inventory.catalogue import Location, LocationKind, OpeningHours, Sku
@@ -200,8 +201,10 @@ async def upsert_skus(conn: AsyncConnection, skus: Sequence[Sku]) -> None:
     await conn.execute(text("SELECT pg_notify(:c, '')"), {"c": SKUS_CHANNEL})
 
 
-async def all_sku_ids(conn: AsyncConnection) -> list[str]:
-    return list((await conn.execute(text("SELECT sku_id FROM skus"))).scalars())
+async def sku_prices(conn: AsyncConnection) -> dict[str, int]:
+    """Every SKU's catalogue price in minor units, by id."""
+    rows = await conn.execute(text("SELECT sku_id, price_minor FROM skus"))
+    return {sku_id: price for sku_id, price in rows}
 
 
 async def get_skus(conn: AsyncConnection, sku_ids: Iterable[str]) -> dict[str, Sku]:
@@ -342,7 +345,8 @@ async def append_movements(
         text(
             "INSERT INTO stock_movements (location_id, sku_id, kind, reason, on_hand_delta, "
             "reserved_delta, safety_stock_delta, on_hand_after, reserved_after, reservation_id, "
-            "request_id, note) SELECT l, k, kd, rs, od, rd, sd, oa, ra, res, req, nt FROM "
+            "request_id, note, actor) SELECT l, k, kd, rs, od, rd, sd, oa, ra, res, req, nt, "
+            "CAST(:actor AS text) FROM "
             "unnest(CAST(:locs AS text[]), CAST(:skus AS text[]), CAST(:kinds AS text[]), "
             "CAST(:reasons AS text[]), CAST(:od AS bigint[]), CAST(:rd AS bigint[]), "
             "CAST(:sd AS bigint[]), CAST(:oa AS bigint[]), CAST(:ra AS bigint[]), "
@@ -363,6 +367,7 @@ async def append_movements(
             "res": [c.reservation_id for c in changes],
             "req": [c.request_id for c in changes],
             "notes": [c.note for c in changes],
+            "actor": actor(),
         },
     )
     return sorted((row[0], row[1]) for row in result)
@@ -414,7 +419,7 @@ async def list_movements(
             text(
                 "SELECT movement_id, location_id, sku_id, kind, reason, on_hand_delta, "
                 "reserved_delta, safety_stock_delta, on_hand_after, reserved_after, "
-                "reservation_id, request_id, note, create_time FROM stock_movements "
+                "reservation_id, request_id, note, create_time, actor FROM stock_movements "
                 "WHERE (:loc = '' OR location_id = :loc) AND (:sku = '' OR sku_id = :sku) "
                 "AND (:res = '' OR reservation_id = :res) "
                 "AND (CAST(:before AS bigint) IS NULL OR movement_id < :before) "
@@ -436,7 +441,7 @@ async def load_reservation(
         await conn.execute(
             text(
                 "SELECT reservation_id, channel, reference, state, create_time, expire_time, "
-                "close_time FROM reservations WHERE reservation_id = :id"
+                "close_time, member_id FROM reservations WHERE reservation_id = :id"
                 + (" FOR UPDATE" if lock else "")
             ),
             {"id": reservation_id},
@@ -460,6 +465,7 @@ async def load_reservation(
         create_time=row.create_time,
         expire_time=row.expire_time,
         close_time=row.close_time,
+        member_id=row.member_id or "",
     )
 
 
@@ -514,3 +520,28 @@ async def lock_expired_reservations(conn: AsyncConnection, limit: int) -> list[s
 
 def expire_time(now: datetime, ttl_s: int) -> datetime:
     return now + timedelta(seconds=ttl_s)
+
+
+LOCK_MEMBERS_SQL = (
+    "SELECT pg_advisory_xact_lock(hashtextextended('onestock-member:' || m, 0)) "
+    "FROM unnest($1::text[]) AS m ORDER BY m")
+MEMBER_HOLDS_SQL = (
+    "SELECT r.member_id, l.sku_id, sum(l.quantity)::bigint "
+    "FROM reservations r JOIN reservation_lines l USING (reservation_id) "
+    "WHERE r.state = 'ACTIVE' AND r.member_id = ANY($1::text[]) AND l.sku_id = ANY($2::text[]) "
+    "GROUP BY r.member_id, l.sku_id")
+
+
+async def member_holdings(db, member_ids: Iterable[str], sku_ids: Iterable[str]
+                          ) -> dict[tuple[str, str], int]:
+    """Units each member holds of each SKU in ACTIVE reservations, under a per-member lock.
+
+    The advisory lock (taken in member order, before any stock row lock) keeps
+    two transactions for one member from both passing the hold limit.
+    """
+    members = sorted(set(member_ids) - {""})
+    if not members:
+        return {}
+    await db.execute(LOCK_MEMBERS_SQL, members)
+    rows = await db.fetch(MEMBER_HOLDS_SQL, members, sorted(set(sku_ids)))
+    return {(r[0], r[1]): r[2] for r in rows}

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.common.errors import NotFound, OneStockError
+from services.common import metrics
+from services.common.errors import InsufficientStock, NotFound, OneStockError
 from services.common.idempotency import FORGET_SQL, claim_many, driver
 from services.common.uow import in_transaction
 from services.inventory import repository as repo
@@ -34,6 +35,7 @@ from services.inventory.domain import (
     ReservationState,
     ReserveCommand,
     allocate_batch,
+    refuse_over_hold_limit,
 )
 from services.inventory.mapping import reservation_to_pb
 
@@ -53,8 +55,10 @@ Outcome = pb.ReserveStockResponse | OneStockError
 
 
 class ReservationBatcher:
-    def __init__(self, engine: AsyncEngine, workers: int = 2, max_batch: int = 500):
+    def __init__(self, engine: AsyncEngine, workers: int = 2, max_batch: int = 500,
+                 hold_limit: int = 0):
         self._engine = engine
+        self._hold_limit = hold_limit
         self._workers = workers
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -87,17 +91,22 @@ class ReservationBatcher:
             await self._serve(batch)
 
     async def _serve(self, batch: list[_Pending]) -> None:
+        batch = [p for p in batch if not p.future.done()]  # callers gone (deadline): no work
         batch, later = _split_duplicates(batch)
         for pending in later:
             self._queue.put_nowait(pending)
+        if not batch:
+            return
         try:
-            outcomes = await in_transaction(self._engine, lambda conn: _write_batch(conn, batch))
+            outcomes = await in_transaction(
+                self._engine, lambda conn: _write_batch(conn, batch, self._hold_limit))
         except Exception as error:  # noqa: BLE001 - every waiter must hear of it
             log.exception("reservation batch of %d failed", len(batch))
             for pending in batch:
                 if not pending.future.done():
                     pending.future.set_exception(error)
             return
+        _count(outcomes)
         for pending, outcome in zip(batch, outcomes, strict=True):
             if pending.future.done():  # the caller went away (cancelled)
                 continue
@@ -105,6 +114,15 @@ class ReservationBatcher:
                 pending.future.set_exception(outcome)
             else:
                 pending.future.set_result(outcome)
+
+
+def _count(outcomes: list[Outcome]) -> None:
+    made = sum(1 for o in outcomes if isinstance(o, pb.ReserveStockResponse))
+    short = sum(1 for o in outcomes if isinstance(o, InsufficientStock))
+    limited = sum(1 for o in outcomes if getattr(o, "reason", "") == "MEMBER_HOLD_LIMIT")
+    metrics.RESERVATIONS.labels("made").inc(made)
+    metrics.RESERVATIONS.labels("rejected_stock").inc(short)
+    metrics.RESERVATIONS.labels("rejected_limit").inc(limited)
 
 
 def _split_duplicates(batch: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
@@ -116,11 +134,13 @@ def _split_duplicates(batch: list[_Pending]) -> tuple[list[_Pending], list[_Pend
     return now, later
 
 
-async def _write_batch(conn: AsyncConnection, batch: list[_Pending]) -> list[Outcome]:
+async def _write_batch(conn: AsyncConnection, batch: list[_Pending], hold_limit: int
+                       ) -> list[Outcome]:
     """Decide and write a whole batch in the caller's transaction; one outcome per request.
 
     Round trips, in the common case: claim the request ids (and read the
     clock), lock the stock rows, write everything in one statement, commit.
+    Requests for a member first lock that member and read what it holds.
     """
     db = await driver(conn)
     claims, now = await claim_many(db, METHOD,
@@ -136,6 +156,7 @@ async def _write_batch(conn: AsyncConnection, batch: list[_Pending]) -> list[Out
         else:
             fresh.append(i)
 
+    fresh = await _refuse_over_hold_limit(db, batch, fresh, outcomes, hold_limit)
     keys = {line.key for i in fresh for line in batch[i].command.lines}
     levels = await repo.lock_stock(conn, keys)
     await _refuse_unknown(conn, batch, fresh, keys - levels.keys(), outcomes)
@@ -161,20 +182,22 @@ WITH levels AS (
     WHERE s.location_id = t.l AND s.sku_id = t.k RETURNING 1),
 reservation_rows AS (
     INSERT INTO reservations (reservation_id, channel, reference, state, request_id,
-                              create_time, expire_time)
-    SELECT id, ch, ref, 'ACTIVE', req, $4, et
-    FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
-         AS t(id, ch, ref, req, et) RETURNING 1),
+                              create_time, expire_time, actor, member_id)
+    SELECT id, ch, ref, 'ACTIVE', req, $4, et, act, nullif(mem, '')
+    FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
+                $23::text[], $24::text[])
+         AS t(id, ch, ref, req, et, act, mem) RETURNING 1),
 line_rows AS (
     INSERT INTO reservation_lines (reservation_id, line_no, location_id, sku_id, quantity)
     SELECT * FROM unnest($10::text[], $11::int[], $12::text[], $13::text[], $14::bigint[])
     RETURNING 1),
 movement_rows AS (
     INSERT INTO stock_movements (location_id, sku_id, kind, reserved_delta, on_hand_after,
-                                 reserved_after, reservation_id, request_id)
-    SELECT l, k, 'RESERVE', d, o, r, res, req
+                                 reserved_after, reservation_id, request_id, actor)
+    SELECT l, k, 'RESERVE', d, o, r, res, req, act
     FROM unnest($12::text[], $13::text[], $14::bigint[], $15::bigint[], $16::bigint[],
-                $10::text[], $17::text[]) WITH ORDINALITY AS t(l, k, d, o, r, res, req, n)
+                $10::text[], $17::text[], $25::text[])
+         WITH ORDINALITY AS t(l, k, d, o, r, res, req, act, n)
     ORDER BY n RETURNING 1),
 remembered AS (
     UPDATE idempotency_keys AS i SET response = t.r
@@ -194,6 +217,8 @@ class _BatchWrite:
         self.now = now
         self.reservations: list[Reservation] = []
         self.request_ids: list[str] = []
+        self.actors: list[str] = []
+        self.members: list[str] = []
         self.responses: list[bytes] = []
         self.lines: list[tuple[str, int, ReservationLine, object]] = []
         self.forget: list[str] = []
@@ -205,6 +230,8 @@ class _BatchWrite:
         reservation = _new_reservation(command, self.now)
         self.reservations.append(reservation)
         self.request_ids.append(command.request_id)
+        self.actors.append(command.actor)
+        self.members.append(command.member_id)
         self.lines += [(reservation.reservation_id, n, line, after)
                        for n, (line, after) in enumerate(zip(reservation.lines, afters, strict=True))]
         if not remember:
@@ -234,7 +261,22 @@ class _BatchWrite:
             [self.request_ids[i] for i, r in enumerate(res) for _ in r.lines],
             self.responses, METHOD, self.forget,
             repo.STOCK_CHANNEL, repo.notification_payloads(changed),
+            self.actors, self.members,
+            [self.actors[i] for i, r in enumerate(res) for _ in r.lines],
         )
+
+
+async def _refuse_over_hold_limit(db, batch, fresh: list[int], outcomes, hold_limit: int
+                                  ) -> list[int]:
+    members = {batch[i].command.member_id for i in fresh} - {""}
+    if hold_limit <= 0 or not members:
+        return fresh
+    commands = [batch[i].command for i in fresh]
+    held = await repo.member_holdings(db, members, {ln.sku_id for c in commands for ln in c.lines})
+    refused = refuse_over_hold_limit(commands, held, hold_limit)
+    for j, error in refused.items():
+        outcomes[fresh[j]] = error
+    return [i for j, i in enumerate(fresh) if j not in refused]
 
 
 async def _refuse_unknown(conn, batch, fresh, missing_keys, outcomes) -> None:
@@ -258,10 +300,16 @@ async def _refuse_unknown(conn, batch, fresh, missing_keys, outcomes) -> None:
 
 
 async def reserve_locked(
-    conn: AsyncConnection, commands: list[ReserveCommand], levels: dict
+    conn: AsyncConnection, commands: list[ReserveCommand], levels: dict, *,
+    held: dict | None = None, hold_limit: int = 0,
 ) -> list[Reservation]:
     """Hold stock for ``commands`` inside the caller's transaction, against stock rows
-    the caller has locked (``levels``, updated in place); all or nothing."""
+    the caller has locked (``levels``, updated in place); all or nothing. ``held`` is
+    what the commands' members already hold (``repo.member_holdings``, read before the
+    stock rows were locked)."""
+    over = refuse_over_hold_limit(commands, held or {}, hold_limit)
+    if over:
+        raise next(iter(over.values()))
     allocation = allocate_batch(commands, levels)
     if allocation.refused:
         raise next(iter(allocation.refused.values()))
@@ -283,4 +331,5 @@ def _new_reservation(command: ReserveCommand, now) -> Reservation:
         lines=[ReservationLine(ln.location_id, ln.sku_id, ln.quantity) for ln in command.lines],
         create_time=now,
         expire_time=repo.expire_time(now, command.ttl_s),
+        member_id=command.member_id,
     )

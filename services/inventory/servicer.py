@@ -7,12 +7,14 @@ error interceptor (services.common.server), not here.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import grpc
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.access.context import access
 from services.common.config import Limits
 from services.common.errors import Collector, NotFound, OneStockError
 from services.common.idempotency import idempotent, request_hash
@@ -133,6 +135,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         size = page_size(request.page_size, self.limits, errors)
         before = decode_token(request.page_token, filters, errors)
         errors.raise_if_any()
+        access().require_location(request.location_id, "location_id")
         rows = await self._read(lambda c: repo.list_movements(
             c, location_id=request.location_id, sku_id=request.sku_id,
             reservation_id=request.reservation_id, before_id=before[0] if before else None,
@@ -153,6 +156,9 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
 
     async def ReserveStock(self, request, context):
         command = validation.reserve_stock(request, self.limits)
+        caller = access()
+        caller.require_location({line.location_id for line in command.lines}, "lines.location_id")
+        command = replace(command, actor=caller.principal.principal_id)
         return await self.batcher.reserve(command, request_hash(request))
 
     async def CommitReservation(self, request, context):
@@ -160,7 +166,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
 
         async def work(conn):
             res = await handlers.commit_reservation(conn, request.request_id,
-                                                    request.reservation_id, lines)
+                                                    request.reservation_id, lines, access())
             return pb.CommitReservationResponse(reservation=mapping.reservation_to_pb(res))
 
         return await idempotent(self.engine, "CommitReservation", request,
@@ -171,7 +177,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
 
         async def work(conn):
             res = await handlers.release_reservation(conn, request.request_id,
-                                                     request.reservation_id)
+                                                     request.reservation_id, access())
             return pb.ReleaseReservationResponse(reservation=mapping.reservation_to_pb(res))
 
         return await idempotent(self.engine, "ReleaseReservation", request,
@@ -182,7 +188,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
 
         async def work(conn):
             res = await handlers.extend_reservation(conn, request.reservation_id,
-                                                    request.ttl_seconds)
+                                                    request.ttl_seconds, access())
             return pb.ExtendReservationResponse(reservation=mapping.reservation_to_pb(res))
 
         return await idempotent(self.engine, "ExtendReservation", request,
@@ -191,7 +197,8 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
     async def GetReservation(self, request, context):
         validation.get_reservation(request)
         res = await self._read(
-            lambda c: handlers.load_reservation(c, request.reservation_id, lock=False))
+            lambda c: handlers.load_reservation(c, request.reservation_id, lock=False,
+                                                access=access()))
         return pb.GetReservationResponse(reservation=mapping.reservation_to_pb(res))
 
     # --- live changes ----------------------------------------------------

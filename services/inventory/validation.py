@@ -170,6 +170,8 @@ def reserve_stock(request: pb.ReserveStockRequest, limits: Limits) -> ReserveCom
     lines = _lines(errors, request.lines, limits, min_quantity=1)
     if not 0 <= request.ttl_seconds <= limits.max_ttl_s:
         errors.add("ttl_seconds", f"must be 1 to {limits.max_ttl_s}, or 0 for the default")
+    if request.member_id:
+        check_id(errors, request.member_id, "member_id")
     errors.raise_if_any()
     return ReserveCommand(
         request_id=request.request_id,
@@ -177,6 +179,7 @@ def reserve_stock(request: pb.ReserveStockRequest, limits: Limits) -> ReserveCom
         reference=request.reference,
         lines=tuple(lines),
         ttl_s=request.ttl_seconds or limits.default_ttl_s,
+        member_id=request.member_id,
     )
 
 

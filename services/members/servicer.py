@@ -6,6 +6,7 @@ from onestock.members.v1 import member_service_pb2 as pb
 from onestock.members.v1 import member_service_pb2_grpc as pb_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.access.context import access
 from services.common.config import Limits
 from services.common.errors import Collector, NotFound
 from services.common.idempotency import driver, idempotent
@@ -49,6 +50,7 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
         errors = Collector()
         check_id(errors, request.member_id, "member_id")
         errors.raise_if_any()
+        access().require_member(request.member_id, "member_id")
         async with self.engine.connect() as conn:
             row = await ledger.get_member(conn, request.member_id)
         if row is None:
@@ -61,6 +63,7 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
         size = page_size(request.page_size, self.limits, errors)
         before = decode_token(request.page_token, {"m": request.member_id}, errors)
         errors.raise_if_any()
+        access().require_member(request.member_id, "member_id")
         async with self.engine.connect() as conn:
             db = await driver(conn)
             if await ledger.get_member(conn, request.member_id) is None:

@@ -13,7 +13,9 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.access.context import SYSTEM_ACCESS, Access, actor
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from services.common.idempotency import driver
 from services.inventory import handlers as inventory
 from services.inventory import repository as stock_repo
 from services.inventory.domain import (
@@ -67,10 +69,14 @@ def _goods_minor(lines) -> int:
 
 
 async def create_online_order(conn: AsyncConnection, cmd: NewOrder, chain: Chain,
-                              policy: RoutingPolicy, payment_ttl_s: int) -> Order:
+                              policy: RoutingPolicy, payment_ttl_s: int, hold_limit: int = 0
+                              ) -> Order:
     """Route against locked live stock and hold the plan's units: the order exists with its
-    stock held, or neither exists."""
+    stock held, or neither exists. A member may hold at most ``hold_limit`` units of one
+    SKU across its unpaid orders (0: no limit)."""
     skus = [sku for sku, _, _ in cmd.lines]
+    held = (await stock_repo.member_holdings(await driver(conn), [cmd.member_id], skus)
+            if hold_limit and cmd.member_id else {})  # member lock before stock locks
     ids = relevant_locations(chain, cmd.route, policy)
     levels = await stock_repo.lock_stock(conn, [(loc, sku) for loc in ids for sku in skus])
     view: dict[str, dict[str, int]] = {}
@@ -83,7 +89,8 @@ async def create_online_order(conn: AsyncConnection, cmd: NewOrder, chain: Chain
             "the order cannot be fulfilled: " + "; ".join(plan.unfillable),
             reason="INSUFFICIENT_STOCK", metadata={"why": " | ".join(plan.unfillable)})
     order_id = str(uuid.uuid4())
-    groups = await _hold_plan(conn, order_id, plan, chain, levels, payment_ttl_s)
+    holds = _Holds(cmd.member_id or "", held, hold_limit)
+    groups = await _hold_plan(conn, order_id, plan, chain, levels, payment_ttl_s, holds)
     now = await stock_repo.db_now(conn)
     goods = _goods_minor(cmd.lines)
     order = Order(order_id, cmd.request_id, cmd.channel, cmd.member_id,
@@ -94,8 +101,17 @@ async def create_online_order(conn: AsyncConnection, cmd: NewOrder, chain: Chain
     return order
 
 
-async def _hold_plan(conn, order_id: str, plan: Plan, chain: Chain, levels, ttl_s: int
-                     ) -> list[Group]:
+@dataclass(frozen=True)
+class _Holds:
+    """Whom an order's reservations hold stock for, and what that member already holds."""
+
+    member_id: str = ""
+    held: dict | None = None
+    limit: int = 0
+
+
+async def _hold_plan(conn, order_id: str, plan: Plan, chain: Chain, levels, ttl_s: int,
+                     holds: _Holds) -> list[Group]:
     """One reservation per group at its store (what it has), one per transfer source."""
     groups, commands, owners = [], [], []
     for n, shipment in enumerate(plan.shipments):
@@ -107,13 +123,14 @@ async def _hold_plan(conn, order_id: str, plan: Plan, chain: Chain, levels, ttl_
             for sku, qty in lines:
                 arriving[sku] = arriving.get(sku, 0) + qty
             commands.append(_reserve(order_id, f"{group_id}:{t.source_id}", t.source_id, lines,
-                                     ttl_s))
+                                     ttl_s, member_id=holds.member_id))
             transfers.append(Transfer(t.source_id, lines, ""))
             owners.append((len(groups), len(transfers) - 1))
         own = [(ln.sku_id, ln.quantity - arriving.get(ln.sku_id, 0)) for ln in shipment.lines]
         own = [(sku, qty) for sku, qty in own if qty > 0]
         if own:
-            commands.append(_reserve(order_id, f"{group_id}:own", shipment.location_id, own, ttl_s))
+            commands.append(_reserve(order_id, f"{group_id}:own", shipment.location_id, own, ttl_s,
+                                     member_id=holds.member_id))
             owners.append((len(groups), None))
         kind = GroupKind.PICKUP if shipment.mode is Mode.PICKUP else GroupKind.DELIVERY
         groups.append(Group(
@@ -121,7 +138,8 @@ async def _hold_plan(conn, order_id: str, plan: Plan, chain: Chain, levels, ttl_
             shipment.location_id, chain.by_id[shipment.location_id].dealer_id,
             [(ln.sku_id, ln.quantity) for ln in shipment.lines], transfers, [],
             shipment.fee_minor, shipment.ready_at))
-    reservations = await reserve_locked(conn, commands, levels)
+    reservations = await reserve_locked(conn, commands, levels, held=holds.held,
+                                        hold_limit=holds.limit)
     for (g, t), reservation in zip(owners, reservations, strict=True):
         if t is None:
             groups[g].held.append(reservation.reservation_id)
@@ -131,18 +149,20 @@ async def _hold_plan(conn, order_id: str, plan: Plan, chain: Chain, levels, ttl_
 
 
 def _reserve(order_id: str, key: str, location_id: str, lines, ttl_s: int,
-             channel: Channel = Channel.MINI_PROGRAM) -> ReserveCommand:
+             channel: Channel = Channel.MINI_PROGRAM, member_id: str = "") -> ReserveCommand:
     return ReserveCommand(f"order:{key}", channel, order_id,
-                          tuple(LineRequest(location_id, sku, qty) for sku, qty in lines), ttl_s)
+                          tuple(LineRequest(location_id, sku, qty) for sku, qty in lines), ttl_s,
+                          member_id=member_id, actor=actor())
 
 
-async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str) -> Order:
+async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str,
+                          access: Access = SYSTEM_ACCESS) -> Order:
     """A sale at the till: held and sold in one step (or the till's own reservation
     consumed), completed at once, points awarded like any other order."""
     order_id = str(uuid.uuid4())
     loc = cmd.till_location_id
     if cmd.till_reservation_id:
-        reservation_id = await _consume_till_reservation(conn, cmd)
+        reservation_id = await _consume_till_reservation(conn, cmd, access)
     else:
         levels = await stock_repo.lock_stock(conn, [(loc, sku) for sku, _, _ in cmd.lines])
         [held] = await reserve_locked(conn, [_reserve(order_id, f"{order_id}-1:own", loc,
@@ -158,12 +178,13 @@ async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str) 
     await repo.insert_order(conn, order)
     order.pay_time = await stock_repo.db_now(conn)
     await _complete(conn, order)
-    await repo.save_order(conn, order)
+    await repo.save_order(conn, order, "SELL_AT_TILL")
     return order
 
 
-async def _consume_till_reservation(conn: AsyncConnection, cmd: NewOrder) -> str:
-    reservation = await inventory.load_reservation(conn, cmd.till_reservation_id, lock=True)
+async def _consume_till_reservation(conn: AsyncConnection, cmd: NewOrder, access: Access) -> str:
+    reservation = await inventory.load_reservation(conn, cmd.till_reservation_id, lock=True,
+                                                   access=access)
     wanted = {(cmd.till_location_id, sku): qty for sku, qty, _ in cmd.lines}
     held = {line.key: line.quantity for line in reservation.lines}
     if held != wanted:
@@ -184,8 +205,9 @@ async def _order(conn: AsyncConnection, order_id: str) -> Order:
 
 
 async def confirm_payment(conn: AsyncConnection, order_id: str, amount_minor: int,
-                          hold_s: int) -> Order:
+                          hold_s: int, access: Access = SYSTEM_ACCESS) -> Order:
     order = await _order(conn, order_id)
+    access.require_member(order.member_id, "order_id")
     target = next_order_state(order_id, order.state, OrderEvent.CONFIRM_PAYMENT)
     now = await stock_repo.db_now(conn)
     if order.expire_time is not None and order.expire_time <= now:
@@ -199,7 +221,7 @@ async def confirm_payment(conn: AsyncConnection, order_id: str, amount_minor: in
     for reservation_id in _reservations(order):  # hold the stock through fulfilment
         await inventory.extend_reservation(conn, reservation_id, hold_s)
     order.state, order.pay_time = target, now
-    await repo.save_order(conn, order)
+    await repo.save_order(conn, order, OrderEvent.CONFIRM_PAYMENT.value)
     return order
 
 
@@ -209,8 +231,10 @@ def _reservations(order: Order) -> list[str]:
 
 
 async def cancel_order(conn: AsyncConnection, order_id: str, reason: str,
-                       event: OrderEvent = OrderEvent.CANCEL) -> Order:
+                       event: OrderEvent = OrderEvent.CANCEL, access: Access = SYSTEM_ACCESS
+                       ) -> Order:
     order = await _order(conn, order_id)
+    access.require_member(order.member_id, "order_id")
     target = next_order_state(order_id, order.state, event)
     if order.state is OrderState.PAID and not can_cancel_paid_order(g.state for g in order.groups):
         raise invalid_transition(f"order {order_id}", "PAID (goods already on their way)",
@@ -223,7 +247,7 @@ async def cancel_order(conn: AsyncConnection, order_id: str, reason: str,
         group.state = GroupState.CANCELLED
     order.state, order.cancel_reason = target, reason
     order.cancel_time = await stock_repo.db_now(conn)
-    await repo.save_order(conn, order)
+    await repo.save_order(conn, order, event.value)
     return order
 
 
@@ -239,15 +263,22 @@ async def expire_unpaid(conn: AsyncConnection, limit: int = 100) -> int:
 
 
 async def group_step(conn: AsyncConnection, group_id: str, event: GroupEvent, *,
-                     pickup_code: str = "", courier_reference: str = "") -> Order:
-    """Move one group a step; completes the order with its last group. Returns the order."""
+                     pickup_code: str = "", courier_reference: str = "",
+                     access: Access = SYSTEM_ACCESS) -> Order:
+    """Move one group a step; completes the order with its last group. Returns the order.
+    Staff act for their store: a transfer is shipped at its source, everything else is
+    done at the store that serves the group."""
     order_id = await repo.order_of_group(conn, group_id)
     if order_id is None:
         raise NotFound("fulfilment group", group_id, field="group_id")
     order = await _order(conn, order_id)
+    group = order.group(group_id)
+    if event is GroupEvent.SHIP_TRANSFER:
+        access.require_some_location([t.source_id for t in group.transfers], "group_id")
+    else:
+        access.require_location(group.location_id, "group_id")
     if order.state is not OrderState.PAID:
         raise invalid_transition(f"order {order_id}", order.state.value, event.value)
-    group = order.group(group_id)
     target = next_group_state(group_id, group.kind, group.state, event)
     if event is GroupEvent.SHIP_TRANSFER:
         for transfer in group.transfers:  # the units leave their source
@@ -270,7 +301,7 @@ async def group_step(conn: AsyncConnection, group_id: str, event: GroupEvent, *,
     group.state = target
     if order_is_complete(g.state for g in order.groups):
         await _complete(conn, order)
-    await repo.save_order(conn, order)
+    await repo.save_order(conn, order, event.value)
     return order
 
 
@@ -333,7 +364,8 @@ async def return_lines(conn: AsyncConnection, order_id: str, location_id: str,
     if order.member_id:
         for n, (sku, qty) in enumerate(lines):
             reversed_points += await ledger.reverse_return_line(
-                conn, order.member_id, order_id, f"{return_id}:{n}", qty * bought[sku][1])
+                conn, order.member_id, order_id, f"{return_id}:{n}", qty * bought[sku][1],
+                actor=actor())
     await repo.record_return(conn, order_id, return_id, location_id,
                              [(sku, qty, bought[sku][1]) for sku, qty in lines], reversed_points)
 
@@ -345,5 +377,5 @@ async def _complete(conn: AsyncConnection, order: Order) -> None:
     order.complete_time = await stock_repo.db_now(conn)
     if order.member_id:
         order.points_awarded = await ledger.award_order(conn, order.member_id, order.order_id,
-                                                        order.goods_minor)
+                                                        order.goods_minor, actor=actor())
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.access.context import actor
 from services.common.idempotency import driver
 from services.orders.state_machine import GroupKind, GroupState, OrderState
 
@@ -72,8 +73,8 @@ def _transfers_json(group: Group) -> str:
 INSERT_ORDER_SQL = """
 WITH new_order AS (
     INSERT INTO orders (order_id, request_id, channel, member_id, state, goods_minor,
-                        total_minor, currency, expire_time)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING create_time),
+                        total_minor, currency, expire_time, created_by)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $25) RETURNING create_time),
 new_lines AS (
     INSERT INTO order_lines (order_id, line_no, sku_id, quantity, unit_price_minor)
     SELECT $1, n - 1, s, q, p
@@ -86,7 +87,10 @@ new_groups AS (
            COALESCE(string_to_array(NULLIF(h, ''), ','), '{}'), fee, rt
     FROM unnest($13::text[], $14::int[], $15::text[], $16::text[], $17::text[], $18::text[],
                 $19::text[], $20::text[], $21::text[], $22::bigint[], $23::timestamptz[])
-         AS t(gid, gno, k, st, loc, d, ln, tr, h, fee, rt))
+         AS t(gid, gno, k, st, loc, d, ln, tr, h, fee, rt)),
+created AS (
+    INSERT INTO order_events (order_id, action, actor, state, group_states)
+    SELECT $1, 'CREATE', $25, $5, $26::jsonb FROM new_order)
 SELECT create_time, pg_notify($24, $1) FROM new_order
 """
 
@@ -106,8 +110,24 @@ async def insert_order(conn: AsyncConnection, order: Order) -> None:
         [g.location_id for g in groups], [g.dealer_id for g in groups],
         [json.dumps(g.lines) for g in groups], [_transfers_json(g) for g in groups],
         [",".join(g.held) for g in groups], [g.delivery_fee_minor for g in groups],
-        [g.planned_ready_time for g in groups], ORDERS_CHANNEL)
+        [g.planned_ready_time for g in groups], ORDERS_CHANNEL, actor(), _group_states(order))
     order.create_time = row["create_time"]
+
+
+def _group_states(order: Order) -> str:
+    return json.dumps({g.group_id: g.state.value for g in order.groups})
+
+
+ORDER_EVENT_SQL = ("INSERT INTO order_events (order_id, action, actor, state, group_states) "
+                   "VALUES ($1, $2, $3, $4, $5::jsonb)")
+
+
+async def order_history(conn: AsyncConnection, order_id: str) -> list[dict]:
+    """Every change of the order, oldest first: what was done, by whom, and the states after."""
+    rows = await (await driver(conn)).fetch(
+        "SELECT action, actor, state, group_states, create_time FROM order_events "
+        "WHERE order_id = $1 ORDER BY event_id", order_id)
+    return [dict(r) for r in rows]
 
 
 async def load_order(conn: AsyncConnection, order_id: str, *, lock: bool = False) -> Order | None:
@@ -156,9 +176,12 @@ async def order_of_group(conn: AsyncConnection, group_id: str) -> str | None:
         "SELECT order_id FROM fulfilment_groups WHERE group_id = $1", group_id)
 
 
-async def save_order(conn: AsyncConnection, order: Order) -> None:
-    """Write the order's state, times and every group back (the order row is locked)."""
+async def save_order(conn: AsyncConnection, order: Order, action: str) -> None:
+    """Write the order's state, times and every group back (the order row is locked), and
+    append ``action`` and who did it to the order's history."""
     db = await driver(conn)
+    await db.execute(ORDER_EVENT_SQL, order.order_id, action, actor(), order.state.value,
+                     _group_states(order))
     await db.execute(
         "UPDATE orders SET state = $2, pay_time = $3, complete_time = $4, cancel_time = $5, "
         "cancel_reason = $6, points_awarded = $7 WHERE order_id = $1", order.order_id,
@@ -185,8 +208,12 @@ async def record_return(conn: AsyncConnection, order_id: str, return_id: str, lo
     db = await driver(conn)
     await db.execute(
         "INSERT INTO order_returns (return_id, order_id, location_id, lines, refund_minor, "
-        "points_reversed) VALUES ($1, $2, $3, $4::jsonb, $5, $6)", return_id, order_id,
-        location_id, json.dumps(lines), sum(q * p for _, q, p in lines), points_reversed)
+        "points_reversed, actor) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7)", return_id,
+        order_id, location_id, json.dumps(lines), sum(q * p for _, q, p in lines),
+        points_reversed, actor())
+    await db.execute(
+        "INSERT INTO order_events (order_id, action, actor, state) "
+        "SELECT order_id, 'RETURN', $2, state FROM orders WHERE order_id = $1", order_id, actor())
     await db.executemany(
         "UPDATE order_lines SET returned_quantity = returned_quantity + $3 "
         "WHERE order_id = $1 AND sku_id = $2", [(order_id, sku, qty) for sku, qty, _ in lines])

@@ -6,8 +6,10 @@ from onestock.orders.v1 import order_service_pb2 as pb
 from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.access.authz import Scope
+from services.access.context import Access, access
 from services.common.config import Settings
-from services.common.errors import Collector, NotFound
+from services.common.errors import Collector, FieldViolation, InvalidArgument, NotFound
 from services.common.idempotency import idempotent
 from services.common.pagination import decode_token, encode_token, page_size
 from services.common.validation import check_id, check_text
@@ -44,20 +46,25 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
 
     async def CreateOrder(self, request, context):
         cmd = validation.create_order(request, self.settings.limits)
-        chain, known_skus = await self.chains.get()
-        unknown = [sku for sku, _, _ in cmd.lines if sku not in known_skus]
+        caller = access()
+        store = cmd.till_location_id or (cmd.route.pickup_location_id if cmd.route else None)
+        _require_may_create(caller, cmd, store)
+        chain, prices = await self.chains.get()
+        unknown = [sku for sku, _, _ in cmd.lines if sku not in prices]
         if unknown:
             raise NotFound("sku", unknown, field="lines.sku_id")
-        store = cmd.till_location_id or (cmd.route.pickup_location_id if cmd.route else None)
+        _require_catalogue_prices(cmd.lines, prices)
         if store and store not in chain.by_id:
             raise NotFound("location", store, field="fulfilment.location_id")
 
         async def work(conn):
             if cmd.route is None:
-                order = await handlers.create_pos_sale(conn, cmd, chain.by_id[store].dealer_id)
+                order = await handlers.create_pos_sale(conn, cmd, chain.by_id[store].dealer_id,
+                                                       caller)
             else:
                 order = await handlers.create_online_order(
-                    conn, cmd, chain, self.policy, self.settings.order_payment_ttl_s)
+                    conn, cmd, chain, self.policy, self.settings.order_payment_ttl_s,
+                    self.settings.limits.member_sku_hold_limit)
             return pb.CreateOrderResponse(order=order_to_pb(order))
 
         return await idempotent(self.engine, "CreateOrder", request, pb.CreateOrderResponse, work)
@@ -67,10 +74,11 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         validation.order_ref(request, errors=errors)
         errors.check(request.amount_minor > 0, "amount_minor", "must be more than 0")
         errors.raise_if_any()
+        caller = access()
 
         async def work(conn):
             order = await handlers.confirm_payment(conn, request.order_id, request.amount_minor,
-                                                   self.settings.order_hold_s)
+                                                   self.settings.order_hold_s, access=caller)
             return pb.ConfirmPaymentResponse(order=order_to_pb(order))
 
         return await idempotent(self.engine, "ConfirmPayment", request,
@@ -81,10 +89,11 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         validation.order_ref(request, errors=errors)
         check_text(errors, request.reason, "reason", 200)
         errors.raise_if_any()
+        caller = access()
 
         async def work(conn):
             order = await handlers.cancel_order(conn, request.order_id,
-                                                request.reason or "CUSTOMER")
+                                                request.reason or "CUSTOMER", access=caller)
             return pb.CancelOrderResponse(order=order_to_pb(order))
 
         return await idempotent(self.engine, "CancelOrder", request, pb.CancelOrderResponse, work)
@@ -95,6 +104,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
             order = await repo.load_order(conn, request.order_id)
         if order is None:
             raise NotFound("order", request.order_id)
+        _require_order_access(access(), order)
         return pb.GetOrderResponse(order=order_to_pb(order))
 
     async def _step(self, name: str, request):
@@ -105,18 +115,20 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
             errors.check(0 < len(request.courier_reference) <= 128, "courier_reference",
                          "must be 1 to 128 characters")
         errors.raise_if_any()
+        caller = access()
 
         async def work(conn):
             order = await handlers.group_step(
                 conn, request.group_id, event,
                 pickup_code=getattr(request, "pickup_code", ""),
-                courier_reference=getattr(request, "courier_reference", ""))
+                courier_reference=getattr(request, "courier_reference", ""), access=caller)
             return response_type(order=order_to_pb(order))
 
         return await idempotent(self.engine, name, request, response_type, work)
 
     async def ReturnOrderLines(self, request, context):
         lines = validation.return_lines(request, self.settings.limits)
+        access().require_location(request.location_id, "location_id")
 
         async def work(conn):
             await handlers.return_lines(conn, request.order_id, request.location_id, lines,
@@ -139,6 +151,9 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         size = page_size(request.page_size, self.settings.limits, errors)
         after = decode_token(request.page_token, filters, errors)
         errors.raise_if_any()
+        caller = access()
+        caller.require_member(request.member_id, "member_id")
+        caller.require_location(request.location_id, "location_id")
         async with self.engine.connect() as conn:
             keys = await repo.list_order_ids(
                 conn, member_id=request.member_id, location_id=request.location_id, state=state,
@@ -151,6 +166,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
 
     async def WatchOrder(self, request, context):
         validation.order_ref(request, needs_request_id=False)
+        caller = access()
         changes = self.feed.watch(request.order_id)  # before the first read: no change missed
         try:
             last = None
@@ -159,6 +175,8 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
                     order = await repo.load_order(conn, request.order_id)
                 if order is None:
                     raise NotFound("order", request.order_id)
+                if last is None:
+                    _require_order_access(caller, order)
                 message = order_to_pb(order)
                 if message != last:
                     yield pb.WatchOrderResponse(order=message)
@@ -187,3 +205,31 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
     async def ConfirmDelivery(self, request, context):
         return await self._step("ConfirmDelivery", request)
 
+
+
+def _require_may_create(caller: Access, cmd, store: str | None) -> None:
+    """The mall creates online orders for the member it acts for; a till sells at its store."""
+    if caller.scope is Scope.OWN_MEMBER:
+        caller.require(cmd.route is not None, "channel", "create till sales")
+        caller.require_member(cmd.member_id, "member_id")
+    elif caller.scope is Scope.OWN_LOCATION:
+        caller.require(cmd.route is None, "channel", "create online orders")
+        caller.require_location(store or "", "fulfilment.location_id")
+
+
+def _require_catalogue_prices(lines, prices) -> None:
+    """A promotion may lower a price, never raise it: points follow what was charged, so an
+    inflated price would mint points."""
+    over = [FieldViolation(f"lines[{i}].unit_price_minor",
+                           f"{price} exceeds the catalogue price {prices[sku]} of {sku}")
+            for i, (sku, _, price) in enumerate(lines) if price > prices[sku]]
+    if over:
+        raise InvalidArgument(over)
+
+
+def _require_order_access(caller: Access, order) -> None:
+    """The mall sees its member's orders; a store sees orders it serves or supplies."""
+    caller.require_member(order.member_id, "order_id")
+    caller.require_some_location(
+        {g.location_id for g in order.groups} | {t.source_id for g in order.groups
+                                                  for t in g.transfers}, "order_id")

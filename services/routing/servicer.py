@@ -8,6 +8,8 @@ from onestock.routing.v1 import routing_service_pb2 as pb
 from onestock.routing.v1 import routing_service_pb2_grpc as pb_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.access.context import access
+from services.access.principals import Kind
 from services.common.config import Limits
 from services.common.errors import NotFound
 from services.inventory import repository as inventory_repo
@@ -29,6 +31,9 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
 
     async def _inputs(self, msg: pb.RouteRequest, *, require_mode: bool):
         request = validation.route_request(msg, self.limits, require_mode=require_mode)
+        caller = access()
+        caller.require(not msg.HasField("policy_overrides") or caller.principal.kind is Kind.OPS,
+                       "order.policy_overrides", "override the routing policy (OPS only)")
         policy = validation.policy_for(msg, self.policy)
         chain, known_skus = await self.chains.get()
         if request.pickup_location_id and request.pickup_location_id not in chain.by_id:

@@ -9,6 +9,7 @@ from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from sqlalchemy import text
 
+from services.access import client
 from services.common.server import start_server
 from tests.helpers import assert_ledger_consistent, error_info, line, seed, sku, stock_of, store
 
@@ -129,11 +130,11 @@ async def test_commit_racing_expiry_ends_in_exactly_one_of_the_two(stub, engine)
 
 
 async def test_two_server_processes_sharing_the_database_never_oversell(
-        stub, engine, settings, database_url):
+        stub, engine, settings, database_url, ops_key):
     await seed(stub, [store("SH-1", 31.23, 121.47)], [sku("LAMP")], stock={("SH-1", "LAMP"): 30})
     other = await start_server(settings, database_url, address="127.0.0.1:0")
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{other.port}") as channel:
+        async with client.channel(f"127.0.0.1:{other.port}", ops_key) as channel:
             stubs = [stub, pb_grpc.InventoryServiceStub(channel)]
 
             async def one(i):

@@ -7,6 +7,7 @@ import pytest
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 
+from services.access import client
 from services.common.server import start_server
 from tests.helpers import bad_fields, line, seed, sku, store
 
@@ -25,10 +26,10 @@ async def next_change(stream, wait_s=5.0):
 
 
 async def test_watch_opens_with_current_levels_then_streams_changes_made_on_another_server(
-        stub, settings, database_url):
+        stub, settings, database_url, ops_key):
     other = await start_server(settings, database_url, address="127.0.0.1:0")
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{other.port}") as channel:
+        async with client.channel(f"127.0.0.1:{other.port}", ops_key) as channel:
             watcher = pb_grpc.InventoryServiceStub(channel)
             stream = watcher.WatchStock(pb.WatchStockRequest(location_ids=["SH-1"],
                                                              sku_ids=["LAMP"]))

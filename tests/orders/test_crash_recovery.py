@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import grpc
+import pytest
 from onestock.inventory.v1 import inventory_service_pb2 as inv
 from onestock.inventory.v1 import inventory_service_pb2_grpc as inv_grpc
 from onestock.members.v1 import member_service_pb2 as mem
@@ -15,8 +16,9 @@ from onestock.orders.v1 import order_service_pb2 as pb
 from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
 from sqlalchemy import text
 
+from services.access import client
 from services.common.database import create_engine, to_asyncpg_url
-from tests.helpers import own_database_env, sku, store
+from tests.helpers import cli_key, own_database_env, sku, store
 from tests.members.test_ledger_and_relay import Crm
 
 
@@ -26,17 +28,26 @@ def serve(env: dict, relay_interval_s: float) -> subprocess.Popen:
         env={**env, "ONESTOCK_OUTBOX_INTERVAL_S": str(relay_interval_s)})
 
 
-async def ready(address: str) -> grpc.aio.Channel:
-    channel = grpc.aio.insecure_channel(address)
+async def ready(address: str, key: str) -> grpc.aio.Channel:
+    channel = client.channel(address, key)
     await asyncio.wait_for(channel.channel_ready(), 60)
     return channel
 
 
-async def test_event_is_delivered_once_after_a_kill_between_completion_and_delivery(database_url):
+@pytest.fixture
+async def crm_peer():
+    """A CRM's MemberSyncService on a free port: (recording servicer, port)."""
     crm_server, crm = grpc.aio.server(), Crm()
     mem_grpc.add_MemberSyncServiceServicer_to_server(crm, crm_server)
-    crm_port = crm_server.add_insecure_port("127.0.0.1:0")
+    port = crm_server.add_insecure_port("127.0.0.1:0")
     await crm_server.start()
+    yield crm, port
+    await crm_server.stop(0)
+
+
+async def test_event_is_delivered_once_after_a_kill_between_completion_and_delivery(
+        database_url, crm_peer):
+    crm, crm_port = crm_peer
     env = {**await asyncio.to_thread(own_database_env, database_url),
            "ONESTOCK_CRM_SINK": f"grpc://127.0.0.1:{crm_port}"}
     migrate = await asyncio.create_subprocess_exec(
@@ -44,14 +55,16 @@ async def test_event_is_delivered_once_after_a_kill_between_completion_and_deliv
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     assert await migrate.wait() == 0
     address = env["ONESTOCK_LISTEN"]
+    key = await asyncio.to_thread(cli_key, env)
 
     first = serve(env, relay_interval_s=3600)  # its relay runs once at start, then sleeps
     try:
-        channel = await ready(address)
+        channel = await ready(address, key)
         inventory = inv_grpc.InventoryServiceStub(channel)
         await inventory.UpsertLocations(inv.UpsertLocationsRequest(
             request_id="l", locations=[store("TILL", 31.23, 121.47)]))
-        await inventory.UpsertSkus(inv.UpsertSkusRequest(request_id="s", skus=[sku("LAMP")]))
+        await inventory.UpsertSkus(inv.UpsertSkusRequest(request_id="s",
+                                                         skus=[sku("LAMP", 5_000)]))
         await inventory.AdjustStock(inv.AdjustStockRequest(
             request_id="a", location_id="TILL", sku_id="LAMP", delta=5,
             reason=inv.ADJUSTMENT_REASON_RECEIPT))
@@ -69,7 +82,7 @@ async def test_event_is_delivered_once_after_a_kill_between_completion_and_deliv
 
     second = serve(env, relay_interval_s=0.1)
     try:
-        channel = await ready(address)
+        channel = await ready(address, key)
         for _ in range(100):
             if crm.acked:
                 break
@@ -81,7 +94,6 @@ async def test_event_is_delivered_once_after_a_kill_between_completion_and_deliv
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(30)
-        await crm_server.stop(0)
     awarded = [e for e in crm.acked if e.kind == "POINTS_AWARDED"]
     assert [(e.order_id, e.points_delta) for e in awarded] == [(sale.order_id, 100)]
     assert len({e.event_id for e in crm.acked}) == len(crm.acked)

