@@ -80,7 +80,7 @@ async def issue(conn: AsyncConnection, kind: Kind, *, name: str = "",
         "INSERT INTO api_keys (key_id, secret_hash, kind, location_id, name, expire_time) "
         "VALUES (:id, :h, :k, :l, :n, now() + CAST(:ttl AS interval)) RETURNING *"),
         {"id": key_id, "h": secret_hash(secret), "k": kind.value, "l": location_id, "n": name,
-         "ttl": f"{expires_in.total_seconds()} seconds" if expires_in else None})).mappings().one()
+         "ttl": expires_in})).mappings().one()
     return f"{PREFIX}_{key_id}_{secret}", _key(row)
 
 
