@@ -49,7 +49,7 @@ async def run(args, server) -> dict:
         return await health[n % len(health)].Check(check)
 
     async def create(n):
-        await orders[n % len(orders)].CreateOrder(next(next_request))
+        await orders[n % len(orders)].CreateOrder(next(next_request), metadata=server.metadata)
 
     rounds = await versus_ceiling("CreateOrder (1 line, pickup)", create, noop,
                                   rounds=args.rounds, concurrency=args.concurrency,

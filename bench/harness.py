@@ -66,6 +66,11 @@ def free_port() -> int:
 class ServerProcesses:
     address: str
     pids: list[int]
+    api_key: str  # an OPS key: send ``metadata`` with every call
+
+    @property
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.api_key}"),)
 
     def cpu_seconds(self) -> float:
         """User + system CPU the server processes have used so far (from /proc)."""
@@ -81,6 +86,7 @@ def server_process(url: str, processes: int = 1, **env) -> Iterator[ServerProces
     """`onestock serve --processes N`, out of the load generator's process, as in production."""
     address = f"127.0.0.1:{free_port()}"
     environ = {**os.environ, "DATABASE_URL": url, "ONESTOCK_LISTEN": address,
+               "ONESTOCK_METRICS_LISTEN": "127.0.0.1:0",  # several servers side by side
                **{k: str(v) for k, v in env.items()}}
     proc = subprocess.Popen([sys.executable, "-m", "services.common.cli", "--log-level", "WARNING",
                              "serve", "--processes", str(processes)], env=environ, cwd=ROOT)
@@ -90,7 +96,10 @@ def server_process(url: str, processes: int = 1, **env) -> Iterator[ServerProces
         channel.close()
         time.sleep(1.0 if processes > 1 else 0)  # let every process bind
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        yield ServerProcesses(address, [proc.pid, *map(int, children)])
+        key = subprocess.run([sys.executable, "-m", "services.common.cli", "keys", "create",
+                              "--kind", "OPS", "--name", "bench"], env=environ, cwd=ROOT,
+                             check=True, capture_output=True, text=True).stdout.strip()
+        yield ServerProcesses(address, [proc.pid, *map(int, children)], key)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

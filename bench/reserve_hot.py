@@ -38,15 +38,15 @@ from services.common.database import create_engine
 HOT = ("SH-HOT", "FLASH-SALE")
 
 
-async def seed(stub) -> None:
+async def seed(stub, metadata) -> None:
     await stub.UpsertLocations(pb.UpsertLocationsRequest(request_id="b-loc", locations=[
         pb.Location(location_id=HOT[0], name="Hot store", kind=pb.LOCATION_KIND_STORE,
-                    latitude=31.23, longitude=121.47, city="Shanghai")]))
+                    latitude=31.23, longitude=121.47, city="Shanghai")]), metadata=metadata)
     await stub.UpsertSkus(pb.UpsertSkusRequest(request_id="b-sku", skus=[
-        pb.Sku(sku_id=HOT[1], name="Flash sale", price_minor=990)]))
+        pb.Sku(sku_id=HOT[1], name="Flash sale", price_minor=990)]), metadata=metadata)
     await stub.AdjustStock(pb.AdjustStockRequest(
         request_id="b-stock", location_id=HOT[0], sku_id=HOT[1], set_on_hand=100_000_000,
-        reason=pb.ADJUSTMENT_REASON_RECEIPT))
+        reason=pb.ADJUSTMENT_REASON_RECEIPT), metadata=metadata)
 
 
 async def reserved_units(url: str) -> tuple[int, int]:
@@ -63,8 +63,9 @@ async def reserved_units(url: str) -> tuple[int, int]:
 class Client:
     """Callers spread over several HTTP/2 connections, as many tills and phones would be."""
 
-    def __init__(self, address: str, connections: int, tag: str):
-        self.channels = [grpc.aio.insecure_channel(address) for _ in range(connections)]
+    def __init__(self, server, connections: int, tag: str):
+        self.metadata = server.metadata
+        self.channels = [grpc.aio.insecure_channel(server.address) for _ in range(connections)]
         self.inventory = [pb_grpc.InventoryServiceStub(c) for c in self.channels]
         self.health = [health_pb2_grpc.HealthStub(c) for c in self.channels]
         self.tag = tag
@@ -78,7 +79,7 @@ class Client:
         await self.inventory[n % len(self.inventory)].ReserveStock(pb.ReserveStockRequest(
             request_id=f"{self.tag}-{self.phase}-{n}", channel=pb.CHANNEL_MINI_PROGRAM,
             ttl_seconds=3600, lines=[pb.ReservationLineInput(
-                location_id=HOT[0], sku_id=HOT[1], quantity=1)]))
+                location_id=HOT[0], sku_id=HOT[1], quantity=1)]), metadata=self.metadata)
         self.ok += 1
 
     async def close(self):
@@ -87,9 +88,8 @@ class Client:
 
 
 async def run(args, url: str, shipped, naive) -> dict:
-    fast, slow = Client(shipped.address, args.connections, "c"), Client(naive.address,
-                                                                       args.connections, "n")
-    await seed(fast.inventory[0])
+    fast, slow = Client(shipped, args.connections, "c"), Client(naive, args.connections, "n")
+    await seed(fast.inventory[0], fast.metadata)
     loop = dict(concurrency=args.concurrency, duration_s=args.seconds)
     rounds = []
     for r in range(args.rounds):

@@ -49,7 +49,8 @@ async def run(args, server) -> dict:
         return await health[n % len(health)].Check(check)
 
     async def route(n):
-        response = await routing[n % len(routing)].RouteOrder(requests[n % len(requests)])
+        response = await routing[n % len(routing)].RouteOrder(requests[n % len(requests)],
+                                                              metadata=server.metadata)
         assert response.plan.trace
 
     rounds = await versus_ceiling("RouteOrder (AUTO, trace)", route, noop,

@@ -96,3 +96,14 @@ def scope_for(method: str, kind: Kind) -> Scope | None:
     if kind is Kind.OPS or method in ANY_PRINCIPAL:
         return Scope.ANY
     return TABLE.get(method, {}).get(kind)
+
+
+def markdown_table() -> str:
+    """The table as docs/security.md prints it (a test keeps the two the same)."""
+    kinds = [Kind.MALL, Kind.POS, Kind.STORE_STAFF, Kind.CRM, Kind.OPS]
+    mark = {Scope.ANY: "yes", Scope.OWN_LOCATION: "own store", Scope.OWN_MEMBER: "own member"}
+    rows = ["| RPC | " + " | ".join(kinds) + " |", "|---" * (len(kinds) + 1) + "|"]
+    for method in TABLE:
+        cells = [mark.get(scope_for(method, kind), "-") for kind in kinds]
+        rows.append(f"| `{method.rsplit('.', 1)[-1]}` | " + " | ".join(cells) + " |")
+    return "\n".join(rows)

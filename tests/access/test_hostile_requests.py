@@ -49,9 +49,10 @@ def messages(descriptor: d.Descriptor, depth: int = 0) -> st.SearchStrategy:
             value = messages(field.message_type, depth + 1)
         else:
             value = SCALARS.get(field.type, st.just(None))
-        if field.is_repeated:
-            value = st.one_of(st.lists(value, max_size=4),
-                              value.map(lambda v: [v] * 2_000))  # enormous
+        if field.is_repeated and depth == 0:  # enormous at the top only: 2,000 x 2,000 won't fit
+            value = st.one_of(st.lists(value, max_size=4), value.map(lambda v: [v] * 2_000))
+        elif field.is_repeated:
+            value = st.lists(value, max_size=3)
         fields[field.name] = st.one_of(st.none(), value)
 
     def build(values: dict):
