@@ -1,7 +1,6 @@
 """Client side: channels that send an API key (and the member a mall call acts for) on every call.
 
-Used by the tests, the benchmarks and the CRM relay; ops tools in Python can
-use it too. Any gRPC client works without it by sending the metadata itself:
+Used by the tests; ops tools in Python can use it too. Any gRPC client works without it by sending the metadata itself:
 ``authorization: Bearer osk_...`` and, for the mall, ``x-onestock-member-id``.
 """
 
