@@ -27,12 +27,20 @@ log = logging.getLogger(__name__)
 calls_log = logging.getLogger("onestock.calls")
 
 
+class _Method:
+    """What stays the same for every call of one RPC, worked out once."""
+
+    def __init__(self, guard: Guard, method: str):
+        self.guard, self.method = guard, method
+        self.label = method.rsplit(".", 1)[-1]  # "InventoryService/ReserveStock"
+        self.latency = metrics.LATENCY.labels(self.label)
+
+
 class _Call:
     """What the interceptor knows about one call while serving it."""
 
-    def __init__(self, guard: Guard, method: str, context, request):
-        self.guard, self.method, self.context = guard, method, context
-        self.label = method.rsplit(".", 1)[-1]  # "InventoryService/ReserveStock"
+    def __init__(self, rpc: _Method, context, request):
+        self.rpc, self.context = rpc, context
         self.request_id = str(getattr(request, "request_id", "") or "")
         self.code = "OK"
         self.start = time.perf_counter()
@@ -43,9 +51,9 @@ class _Call:
         if remaining is not None and remaining <= 0:
             self.code = "DEADLINE_EXCEEDED"
             await self.context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline already passed")
-        fields = {"method": self.label, "request_id": self.request_id}
+        fields = {"method": self.rpc.label, "request_id": self.request_id}
         self._tokens.append((call_fields, call_fields.set(fields)))
-        access = await self.guard.admit(self.method, self.context)
+        access = await self.rpc.guard.admit(self.rpc.method, self.context)
         fields["principal"] = access.principal.principal_id
         self._tokens.append((current_access, current_access.set(access)))
 
@@ -57,15 +65,15 @@ class _Call:
             self.code = error.code.name
             await self.context.abort_with_status(rpc_status.to_status(to_rpc_status(error)))
         self.code = "INTERNAL"
-        log.error("unexpected error in %s", self.method, exc_info=error)
+        log.error("unexpected error in %s", self.rpc.method, exc_info=error)
         await self.context.abort_with_status(rpc_status.to_status(internal_status()))
 
     def exit(self, cancelled: bool) -> None:
         if cancelled:
             self.code = "CANCELLED"
         elapsed = time.perf_counter() - self.start
-        metrics.CALLS.labels(self.label, self.code).inc()
-        metrics.LATENCY.labels(self.label).observe(elapsed)
+        metrics.CALLS.labels(self.rpc.label, self.code).inc()
+        self.rpc.latency.observe(elapsed)
         calls_log.info("call", extra={"code": self.code, "duration_ms": round(elapsed * 1e3, 3)})
         for var, token in reversed(self._tokens):
             var.reset(token)
@@ -77,9 +85,9 @@ def _code_name(code, default: str) -> str:
     return default if code is None else str(code)
 
 
-def _unary(behavior, guard: Guard, method: str):
+def _unary(behavior, rpc: _Method):
     async def handle(request, context):
-        call = _Call(guard, method, context, request)
+        call = _Call(rpc, context, request)
         cancelled = True
         try:
             await call.enter()
@@ -95,31 +103,15 @@ def _unary(behavior, guard: Guard, method: str):
     return handle
 
 
-def _server_stream(behavior, guard: Guard, method: str):
-    async def handle(request, context):
-        call = _Call(guard, method, context, request)
+def _streaming(behavior, rpc: _Method, *, request_streaming: bool):
+    """Server-streaming and bidirectional calls alike; only the first carries a request
+    (and so a request_id) to log."""
+    async def handle(request_or_iterator, context):
+        call = _Call(rpc, context, None if request_streaming else request_or_iterator)
         cancelled = True
         try:
             await call.enter()
-            async for response in behavior(request, context):
-                yield response
-            cancelled = False
-        except Exception as error:  # noqa: BLE001 - mapped to a status, never propagated raw
-            cancelled = False
-            await call.fail(error)
-        finally:
-            call.exit(cancelled)
-
-    return handle
-
-
-def _bidi_stream(behavior, guard: Guard, method: str):
-    async def handle(request_iterator, context):
-        call = _Call(guard, method, context, None)
-        cancelled = True
-        try:
-            await call.enter()
-            async for response in behavior(request_iterator, context):
+            async for response in behavior(request_or_iterator, context):
                 yield response
             cancelled = False
         except Exception as error:  # noqa: BLE001 - mapped to a status, never propagated raw
@@ -152,17 +144,18 @@ class CallInterceptor(grpc.aio.ServerInterceptor):
     def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
         serializers = {"request_deserializer": handler.request_deserializer,
                        "response_serializer": handler.response_serializer}
+        rpc = _Method(self._guard, method)
         if handler.request_streaming and handler.response_streaming:
-            behavior, make, wrap = (handler.stream_stream, grpc.stream_stream_rpc_method_handler,
-                                    _bidi_stream)
-        elif handler.response_streaming and not handler.request_streaming:
-            behavior, make, wrap = (handler.unary_stream, grpc.unary_stream_rpc_method_handler,
-                                    _server_stream)
+            behavior, make = handler.stream_stream, grpc.stream_stream_rpc_method_handler
+            wrapped = _streaming(behavior, rpc, request_streaming=True)
+        elif handler.response_streaming:
+            behavior, make = handler.unary_stream, grpc.unary_stream_rpc_method_handler
+            wrapped = _streaming(behavior, rpc, request_streaming=False)
         elif not handler.request_streaming:
-            behavior, make, wrap = (handler.unary_unary, grpc.unary_unary_rpc_method_handler,
-                                    _unary)
+            behavior, make = handler.unary_unary, grpc.unary_unary_rpc_method_handler
+            wrapped = _unary(behavior, rpc)
         else:
             raise RuntimeError(f"{method}: client-streaming RPCs are not guarded; add a wrapper")
         if not _is_async(behavior):
             raise RuntimeError(f"{method}: a synchronous handler on the asyncio server")
-        return make(wrap(behavior, self._guard, method), **serializers)
+        return make(wrapped, **serializers)

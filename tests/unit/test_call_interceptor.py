@@ -4,7 +4,7 @@ import grpc
 import pytest
 
 from services.access.guard import Guard
-from services.common.interceptors import _unary
+from services.common.interceptors import _Method, _unary
 
 
 class Aborted(Exception):
@@ -38,7 +38,7 @@ async def test_a_call_whose_deadline_passed_is_refused_before_the_guard_or_the_s
         async def admit(self, method, context):
             ran.append("guard")
 
-    handle = _unary(servicer, RecordingGuard(engine=None), "/onestock.x.v1.S/M")
+    handle = _unary(servicer, _Method(RecordingGuard(engine=None), "/onestock.x.v1.S/M"))
     context = LateContext()
     with pytest.raises(grpc.aio.AbortError):
         await handle(object(), context)
