@@ -13,7 +13,6 @@ import re
 import sys
 from datetime import timedelta
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.access import keys
@@ -87,9 +86,9 @@ def describe(key: keys.ApiKey) -> str:
 
 async def issue_demo_keys(conn: AsyncConnection, store_id: str) -> list[tuple[str, str]]:
     """A fresh key of every kind for the demo, the previous demo keys revoked: (label, key)."""
-    await conn.execute(text("UPDATE api_keys SET revoke_time = now() "
-                            "WHERE name LIKE :p AND revoke_time IS NULL"),
-                       {"p": DEMO_PREFIX + "%"})
+    for old in await keys.list_keys(conn):  # revoked as any key is: running servers hear of it
+        if old.name.startswith(DEMO_PREFIX) and old.revoke_time is None:
+            await keys.revoke(conn, old.key_id)
     issued = []
     for kind in Kind:
         location = store_id if kind.bound_to_location else None
