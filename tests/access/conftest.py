@@ -1,15 +1,19 @@
 """A two-store chain, one principal of every kind (and of the right and the wrong store,
 member A and member B), and a way to see that a refused call changed nothing."""
 
+import asyncio
 from dataclasses import dataclass, replace
 
+import grpc
 import pytest
+from google.protobuf import message_factory
 from onestock.inventory.v1 import inventory_service_pb2 as inv
 from onestock.inventory.v1 import inventory_service_pb2_grpc as inv_grpc
 from onestock.members.v1 import member_service_pb2 as mem
 from onestock.members.v1 import member_service_pb2_grpc as mem_grpc
 from onestock.orders.v1 import order_service_pb2 as ords
 from onestock.orders.v1 import order_service_pb2_grpc as ords_grpc
+from onestock.routing.v1 import routing_service_pb2 as rt
 from sqlalchemy import text
 
 from services.access import client
@@ -125,3 +129,42 @@ async def database_fingerprint(engine) -> dict[str, str]:
         return {table: await conn.scalar(text(
             f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t"))
             for table in AUDITED_TABLES}
+
+
+def _method_callable(channel: grpc.aio.Channel, full_name: str):
+    service_name, name = full_name.split("/")
+    descriptor = service_descriptor(service_name).methods_by_name[name]
+    response = message_factory.GetMessageClass(descriptor.output_type)
+    path = f"/{full_name}"
+    if descriptor.server_streaming:
+        return channel.unary_stream(path, request_serializer=lambda m: m.SerializeToString(),
+                                    response_deserializer=response.FromString), True
+    return channel.unary_unary(path, request_serializer=lambda m: m.SerializeToString(),
+                               response_deserializer=response.FromString), False
+
+
+def service_descriptor(full_name: str):
+    for module in (inv, rt, mem, ords):
+        for service in module.DESCRIPTOR.services_by_name.values():
+            if service.full_name == full_name:
+                return service
+    raise KeyError(full_name)
+
+
+async def call(channel, full_name: str, request, *, stream_wait_s: float = 10
+               ) -> grpc.StatusCode:
+    """Call any RPC by name; a stream counts by its first message. The status code it ended
+    with (OK when it answered); TimeoutError when a stream sent nothing in ``stream_wait_s``."""
+    rpc, streaming = _method_callable(channel, full_name)
+    try:
+        if streaming:
+            stream = rpc(request)
+            try:
+                await asyncio.wait_for(stream.read(), stream_wait_s)
+            finally:
+                stream.cancel()
+        else:
+            await rpc(request, timeout=30)
+    except grpc.aio.AioRpcError as error:
+        return error.code()
+    return grpc.StatusCode.OK

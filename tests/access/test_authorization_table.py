@@ -3,11 +3,9 @@ of principal (POS and staff of the right and of the wrong store, the mall for me
 for member B), through real channels. The expected table is written out here by hand, not
 read from services.access.authz, so a change to either shows up as a failure."""
 
-import asyncio
 
 import grpc
 import pytest
-from google.protobuf import message_factory
 from onestock.inventory.v1 import inventory_service_pb2 as inv
 from onestock.members.v1 import member_service_pb2 as mem
 from onestock.orders.v1 import order_service_pb2 as ords
@@ -17,8 +15,10 @@ from services.common.server import SERVICE_NAMES
 from tests.access.conftest import (
     CUSTOMER,
     PRINCIPALS,
+    call,
     database_fingerprint,
     online_order_request,
+    service_descriptor,
     till_sale_request,
 )
 
@@ -177,44 +177,8 @@ async def _sale_return(ops):
         lines=[ords.ReturnLineInput(sku_id="LAMP", quantity=1)])
 
 
-def _rpc(channel: grpc.aio.Channel, full_name: str):
-    service_name, name = full_name.split("/")
-    descriptor = _service(service_name).methods_by_name[name]
-    response = message_factory.GetMessageClass(descriptor.output_type)
-    path = f"/{full_name}"
-    if descriptor.server_streaming:
-        return channel.unary_stream(path, request_serializer=lambda m: m.SerializeToString(),
-                                    response_deserializer=response.FromString), True
-    return channel.unary_unary(path, request_serializer=lambda m: m.SerializeToString(),
-                               response_deserializer=response.FromString), False
-
-
-def _service(full_name: str):
-    for module in (inv, rt, mem, ords):
-        for service in module.DESCRIPTOR.services_by_name.values():
-            if service.full_name == full_name:
-                return service
-    raise KeyError(full_name)
-
-
-async def call(channel, full_name: str, request) -> grpc.StatusCode:
-    rpc, streaming = _rpc(channel, full_name)
-    try:
-        if streaming:
-            stream = rpc(request)
-            try:
-                await asyncio.wait_for(stream.read(), 10)
-            finally:
-                stream.cancel()
-        else:
-            await rpc(request, timeout=30)
-    except grpc.aio.AioRpcError as error:
-        return error.code()
-    return grpc.StatusCode.OK
-
-
 def test_every_rpc_of_every_service_has_a_case():
-    served = {f"{name}/{m.name}" for name in SERVICE_NAMES for m in _service(name).methods}
+    served = {f"{name}/{m.name}" for name in SERVICE_NAMES for m in service_descriptor(name).methods}
     assert served == {rpc for _, rpc, _, _ in CASES}
 
 

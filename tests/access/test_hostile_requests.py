@@ -4,7 +4,6 @@ other stores' ids, strings with SQL and control characters. The same server proc
 answering, no call ends INTERNAL or UNKNOWN, and every refused call leaves the database as
 it found it."""
 
-import asyncio
 import contextlib
 
 import grpc
@@ -15,8 +14,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.access.conftest import database_fingerprint
-from tests.access.test_authorization_table import CASES, _rpc, _service
+from tests.access.conftest import call, database_fingerprint, service_descriptor
+from tests.access.test_authorization_table import CASES
 
 KNOWN_IDS = ["S1", "S2", "LAMP", "RARE", "A", "B", "W", "S1-1"]
 HOSTILE_TEXT = ["", " ", "'; DROP TABLE stock_levels; --", "\x00", "\u202e", "\r\n", "%s%n",
@@ -80,21 +79,10 @@ CALLERS = ["OPS", "POS@S1", "POS@S2", "STAFF@S1", "MALL(A)", "CRM"]
 
 
 async def send(channel, rpc: str, request) -> grpc.StatusCode:
-    call, streaming = _rpc(channel, rpc)
     try:
-        if streaming:
-            stream = call(request)
-            try:
-                await asyncio.wait_for(stream.read(), 2)
-            except TimeoutError:
-                pass  # a valid watch: it waits for changes
-            finally:
-                stream.cancel()
-        else:
-            await call(request, timeout=30)
-    except grpc.aio.AioRpcError as error:
-        return error.code()
-    return grpc.StatusCode.OK
+        return await call(channel, rpc, request, stream_wait_s=2)
+    except TimeoutError:
+        return grpc.StatusCode.OK  # a valid watch: it waits for changes
 
 
 @pytest.mark.slow
@@ -105,7 +93,7 @@ async def send(channel, rpc: str, request) -> grpc.StatusCode:
 async def test_hostile_requests_never_crash_the_server_nor_change_data_when_refused(
         rpc, ops, channels, engine, data):
     service, method = rpc.split("/")
-    request = data.draw(messages(_service(service).methods_by_name[method].input_type),
+    request = data.draw(messages(service_descriptor(service).methods_by_name[method].input_type),
                         label="request")
     caller = data.draw(st.sampled_from(CALLERS), label="caller")
     before = await database_fingerprint(engine)
