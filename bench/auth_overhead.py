@@ -8,17 +8,22 @@ one database, interleaved round by round. Reported as the ratio of the two throu
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
-import json
 import statistics
 
 import grpc
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 
-from bench.harness import RESULTS, closed_loop, database, seed_demo, server_process
+from bench.harness import (
+    closed_loop,
+    database,
+    load_arguments,
+    seed_demo,
+    server_process,
+    write_result,
+)
 from services.common.cli import event_loop_factory
 
 REQUEST = pb.GetAvailabilityRequest(sku_ids=["MILK-002"],
@@ -63,13 +68,7 @@ async def run(args, checked, open_) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--concurrency", type=int, default=100)
-    parser.add_argument("--connections", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    args = load_arguments(__doc__).parse_args()
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(database())
         asyncio.run(seed_demo(url))
@@ -77,9 +76,7 @@ def main() -> None:
         open_ = stack.enter_context(server_process(url, ONESTOCK_AUTH="disabled"))
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             result = runner.run(run(args, checked, open_))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "auth_overhead.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
+    write_result("auth_overhead", result)
     print(f"median throughput with keys checked: {result['median_ratio_on_to_off']:.2f} of "
           "the same server with authentication off")
 

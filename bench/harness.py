@@ -238,21 +238,27 @@ async def seed_demo(url: str) -> None:
     await engine.dispose()
 
 
+def load_arguments(doc: str, concurrency: int = 100):
+    """The options every load benchmark takes; a script may add its own before parsing."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--concurrency", type=int, default=concurrency)
+    parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    return parser
+
+
 def run_on_demo_chain(doc: str, name: str, run, target_ratio: float) -> None:
     """Command line, database, demo chain and server for a benchmark against the ceiling;
     ``run(args, server)`` returns the result, written to bench/results/<name>.json."""
-    import argparse
     import contextlib
 
     from services.common.cli import event_loop_factory
 
-    parser = argparse.ArgumentParser(description=doc,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--concurrency", type=int, default=100)
-    parser.add_argument("--connections", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    args = load_arguments(doc).parse_args()
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(database())
         asyncio.run(seed_demo(url))

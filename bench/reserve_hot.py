@@ -19,10 +19,8 @@ Afterwards the units reserved in the database must equal the successful calls.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
-import json
 import statistics
 
 import grpc
@@ -31,7 +29,14 @@ from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from sqlalchemy import text
 
-from bench.harness import RESULTS, closed_loop, database, open_loop, server_process
+from bench.harness import (
+    closed_loop,
+    database,
+    load_arguments,
+    open_loop,
+    server_process,
+    write_result,
+)
 from services.common.cli import event_loop_factory
 from services.common.database import create_engine
 
@@ -138,12 +143,7 @@ async def run(args, url: str, shipped, naive) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--concurrency", type=int, default=200)
-    parser.add_argument("--connections", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser = load_arguments(__doc__, concurrency=200)
     parser.add_argument("--open-rate", type=int, default=1000,
                         help="offered calls per second in the open-loop phase")
     args = parser.parse_args()
@@ -155,9 +155,7 @@ def main() -> None:
             ONESTOCK_DB_POOL_SIZE=16))
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             result = runner.run(run(args, url, shipped, naive))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "reserve_hot.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
+    write_result("reserve_hot", result)
     met = (result["median_ratio_to_ceiling"] >= 0.8 and max(result["reserve_p99_ms"]) < 50
            and result["discrepancy"] == 0)
     print(f"median ratio {result['median_ratio_to_ceiling']:.2f} of the no-op ceiling, "
