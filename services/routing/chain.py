@@ -27,6 +27,12 @@ def _unit_vectors(points: Sequence[tuple[float, float]]) -> np.ndarray:
     return np.column_stack((np.cos(lat) * np.cos(lng), np.cos(lat) * np.sin(lng), np.sin(lat)))
 
 
+def _unit_vector(latitude: float, longitude: float) -> tuple[float, float, float]:
+    """_unit_vectors for one point, without numpy's per-call overhead."""
+    lat, lng = math.radians(latitude), math.radians(longitude)
+    return (math.cos(lat) * math.cos(lng), math.cos(lat) * math.sin(lng), math.sin(lat))
+
+
 def _chord(distance_km: float) -> float:
     """Straight-line distance through the sphere for a great-circle distance."""
     return 2.0 * math.sin(min(distance_km / EARTH_RADIUS_KM, math.pi) / 2.0)
@@ -44,7 +50,8 @@ class SpatialIndex:
     """Locations near a point, exact haversine distance, nearest first (ties by id)."""
 
     def __init__(self, locations: Sequence[Location]):
-        self.locations = list(locations)
+        # kept in id order, so that a stable sort by distance breaks ties by id
+        self.locations = sorted(locations, key=lambda loc: loc.location_id)
         points = [(loc.latitude, loc.longitude) for loc in self.locations]
         self._tree = cKDTree(_unit_vectors(points)) if points else None
         self._lats = np.radians([p[0] for p in points])
@@ -54,26 +61,25 @@ class SpatialIndex:
                ) -> list[tuple[float, Location]]:
         if self._tree is None:
             return []
-        centre = _unit_vectors([(latitude, longitude)])[0]
         # a hair wider than the chord, so rounding never drops a point on the edge
-        hits = np.asarray(
-            self._tree.query_ball_point(centre, _chord(radius_km) * (1 + 1e-9) + 1e-12),
+        hits = np.asarray(self._tree.query_ball_point(
+            _unit_vector(latitude, longitude), _chord(radius_km) * (1 + 1e-9) + 1e-12),
             dtype=np.intp)
         if hits.size == 0:
             return []
+        hits.sort()  # id order
         distances = haversine_many(latitude, longitude, self._lats[hits], self._lngs[hits])
+        order = np.argsort(distances, kind="stable")  # nearest first, ties by id
+        inside = order[distances[order] <= radius_km]
         locations = self.locations
-        found = [(d, locations[i]) for d, i in zip(distances.tolist(), hits.tolist(), strict=True)
-                 if d <= radius_km]
-        found.sort(key=lambda pair: (pair[0], pair[1].location_id))
-        return found
+        return [(d, locations[i]) for d, i in zip(distances[inside].tolist(),
+                                                  hits[inside].tolist(), strict=True)]
 
     def nearest(self, latitude: float, longitude: float, count: int) -> list[tuple[float, Location]]:
         if self._tree is None or count <= 0:
             return []
         count = min(count, len(self.locations))
-        centre = _unit_vectors([(latitude, longitude)])[0]
-        _, indices = self._tree.query(centre, k=count)
+        _, indices = self._tree.query(_unit_vector(latitude, longitude), k=count)
         indices = np.atleast_1d(indices)
         found = [(haversine_km(latitude, longitude, self.locations[i].latitude,
                                self.locations[i].longitude), self.locations[i]) for i in indices]
