@@ -35,6 +35,9 @@ from services.routing.policy import RoutingPolicy
 
 EMPTY: Mapping[str, int] = {}
 SPLIT_CANDIDATES = 12  # nearest partial stores examined for a split delivery
+# A candidate is passed over only when it would score worse than the best by more than
+# float noise: plans whose scores round alike are still built, and ranked by distance and id.
+SCORE_SLACK = 1e-6
 PICKUP, DELIVERY, SOURCE = "pickup", "delivery", "transfer_source"
 ROLE_ORDER = {PICKUP: 0, DELIVERY: 1, SOURCE: 2}
 
@@ -337,7 +340,8 @@ def _pickup_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Plan]
     complete = _single_store_plans(
         ctx, PICKUP, Mode.PICKUP, "pickup", candidates,
         stop=lambda distance, best: not exhaustive and (
-            ctx.request.mode is Mode.PICKUP or _pickup_floor(ctx, distance) >= best))
+            ctx.request.mode is Mode.PICKUP or _pickup_floor(ctx, distance) >= best),
+        score_of=None if exhaustive else lambda distance, loc: _pickup_score(ctx, distance, loc))
     transfer = None
     if candidates and (ctx.request.pickup_location_id or not complete):
         distance, target = candidates[0]
@@ -348,9 +352,15 @@ def _pickup_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Plan]
 
 
 def _single_store_plans(ctx: _Context, role: str, mode: Mode, label: str,
-                        candidates: list[tuple[float, Location]], stop) -> list[Plan]:
+                        candidates: list[tuple[float, Location]], stop, score_of=None
+                        ) -> list[Plan]:
     """Plans from each candidate that has every line, scanning nearest first until
-    ``stop(distance, best score so far)`` says no farther candidate can win."""
+    ``stop(distance, best score so far)`` says no farther candidate can win.
+
+    With ``score_of(distance, location)``, the score a one-store plan from there would
+    have, a candidate that would score worse than the best so far is passed over
+    before its stock is even looked at (most of a city's stores, at night, when they
+    all wait for the same opening); the plans left out could never have been chosen."""
     plans: list[Plan] = []
     best = math.inf
     examined = len(candidates)
@@ -359,6 +369,8 @@ def _single_store_plans(ctx: _Context, role: str, mode: Mode, label: str,
             ctx.trace.farther(role, candidates[i:])
             examined = i
             break
+        if score_of is not None and plans and score_of(distance, loc) > best + SCORE_SLACK:
+            continue
         if _has_all(ctx, loc):
             shipment = _shipment(ctx, loc, distance, mode, _lines(ctx.needs),
                                  ctx.request.placed_at)
@@ -366,6 +378,25 @@ def _single_store_plans(ctx: _Context, role: str, mode: Mode, label: str,
             best = min(best, plans[-1].score)
     ctx.trace.examined(role, candidates[:examined])
     return plans
+
+
+def _pickup_score(ctx: _Context, distance: float, loc: Location) -> float:
+    """The score of picking the whole order up at ``loc`` (as ``score`` works it out)."""
+    w = ctx.policy.weights
+    hours = ((ctx.opens(loc) - ctx.request.placed_at).total_seconds() / 3600
+             + ctx.policy.prep_minutes / 60)
+    return w.per_hour_eta * hours + w.per_km_customer_trip * distance
+
+
+def _delivery_score(ctx: _Context, distance: float, loc: Location) -> float:
+    """The score of delivering the whole order from ``loc`` (as ``score`` works it out)."""
+    band = ctx.policy.delivery_band(distance)
+    if band is None:
+        return math.inf
+    w = ctx.policy.weights
+    hours = ((ctx.opens(loc) - ctx.request.placed_at).total_seconds() / 3600
+             + (ctx.policy.prep_minutes + band.courier_minutes) / 60)
+    return w.fee_per_yuan * band.fee_minor / 100 + w.per_hour_eta * hours
 
 
 def _pickup_floor(ctx: _Context, distance: float) -> float:
@@ -423,7 +454,8 @@ def _delivery_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Pla
     candidates = _delivery_candidates(ctx)
     singles = _single_store_plans(
         ctx, DELIVERY, Mode.SAME_CITY_DELIVERY, "delivery", candidates,
-        stop=lambda distance, best: not exhaustive and _delivery_floor(ctx, distance) >= best)
+        stop=lambda distance, best: not exhaustive and _delivery_floor(ctx, distance) >= best,
+        score_of=None if exhaustive else lambda distance, loc: _delivery_score(ctx, distance, loc))
     singles.sort(key=_rank)
     if singles or not candidates:
         return singles, []
@@ -562,6 +594,15 @@ def quote(chain: Chain, request: RouteRequest, stock: StockView, policy: Routing
     transfers = [p for p in (pickup_transfer, *fallbacks) if p and "transfer" in p.label]
     return Quote(pickup=complete, delivery=sorted(singles or split, key=_rank),
                  transfer=sorted(transfers, key=_rank))
+
+
+def in_reach(chain: Chain, request: RouteRequest, policy: RoutingPolicy) -> bool:
+    """Whether any location could serve this customer in the requested mode, stock aside:
+    tells an order no store reaches from one the stores could not stock."""
+    ctx = _Context(chain, request, {}, policy, {})
+    if request.mode in (Mode.PICKUP, Mode.AUTO) and _pickup_candidates(ctx):
+        return True
+    return request.mode is not Mode.PICKUP and bool(_delivery_candidates(ctx))
 
 
 def relevant_locations(chain: Chain, request: RouteRequest, policy: RoutingPolicy) -> set[str]:
