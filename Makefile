@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.route_rpc
 	$(BIN)/python -m bench.create_order
 	$(BIN)/python -m bench.auth_overhead
+	$(BIN)/python -m bench.simulate
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

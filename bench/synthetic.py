@@ -3,26 +3,13 @@ a long-tailed assortment, and customers around the stores. Seeded: same input, s
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from services.inventory.catalogue import Location, LocationKind, OpeningHours
+from services.inventory.catalogue import Location, LocationKind
 from services.routing.model import Mode, OrderLine, RouteRequest
-
-CITY_CENTRES = [  # (name, latitude, longitude)
-    ("Shanghai", 31.23, 121.47), ("Hangzhou", 30.27, 120.16), ("Suzhou", 31.30, 120.59),
-    ("Nanjing", 32.06, 118.80), ("Beijing", 39.90, 116.41), ("Tianjin", 39.08, 117.20),
-    ("Guangzhou", 23.13, 113.26), ("Shenzhen", 22.54, 114.06), ("Chengdu", 30.57, 104.07),
-    ("Chongqing", 29.56, 106.55), ("Wuhan", 30.59, 114.31), ("Xi'an", 34.34, 108.94),
-    ("Changsha", 28.23, 112.94), ("Zhengzhou", 34.75, 113.63), ("Qingdao", 36.07, 120.38),
-    ("Xiamen", 24.48, 118.09), ("Ningbo", 29.87, 121.54), ("Hefei", 31.82, 117.23),
-    ("Jinan", 36.65, 117.12), ("Kunming", 25.04, 102.71), ("Shenyang", 41.81, 123.43),
-    ("Dalian", 38.91, 121.61), ("Fuzhou", 26.07, 119.30), ("Wuxi", 31.49, 120.31),
-    ("Dongguan", 23.02, 113.75),
-]
-STORE_HOURS = (OpeningHours(600, 1320),)
+from services.simulation.synthetic import chain_locations
 
 
 @dataclass
@@ -57,28 +44,9 @@ class SyntheticChain:
 
 
 def synthetic_chain(locations: int = 5_000, skus: int = 20_000, seed: int = 7) -> SyntheticChain:
-    rng = random.Random(seed)
-    per_city = locations // len(CITY_CENTRES)
-    result = []
-    for c, (city, lat, lng) in enumerate(CITY_CENTRES):
-        count = per_city + (1 if c < locations % len(CITY_CENTRES) else 0)
-        for n in range(count):
-            warehouse = n < max(1, count // 50)
-            r_km = abs(rng.gauss(0, 9))
-            theta = rng.uniform(0, 2 * math.pi)
-            plat = lat + r_km * math.cos(theta) / 111.195
-            plng = lng + r_km * math.sin(theta) / (111.195 * math.cos(math.radians(lat)))
-            delivers = not warehouse and rng.random() < 0.7
-            result.append(Location(
-                location_id=f"C{c:02d}-{'W' if warehouse else 'S'}{n:04d}", name=f"{city} {n}",
-                kind=LocationKind.WAREHOUSE if warehouse else LocationKind.STORE,
-                latitude=plat, longitude=plng, city=city,
-                can_pickup=not warehouse, can_deliver=delivers,
-                can_transfer=warehouse or rng.random() < 0.2,
-                delivery_radius_km=rng.choice((3.0, 4.0, 5.0)) if delivers else 0.0,
-                opening_hours=() if warehouse else STORE_HOURS,
-            ))
-    return SyntheticChain(result, [f"SKU-{i:06d}" for i in range(skus)], seed)
+    """The simulator's synthetic chain layout, with this module's per-decision stock."""
+    return SyntheticChain(chain_locations(locations, seed), [f"SKU-{i:06d}" for i in range(skus)],
+                          seed)
 
 
 def zipf_sku(rng: random.Random, skus: int, s: float = 1.1) -> int:

@@ -35,9 +35,10 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def settings() -> Settings:
+def settings(tmp_path_factory) -> Settings:
     return replace(Settings(), expiry_interval_s=0.2, db_pool_size=20, shutdown_grace_s=1.0,
-                   metrics_listen="127.0.0.1:0")
+                   metrics_listen="127.0.0.1:0",
+                   simulation_dir=tmp_path_factory.mktemp("simulations"))
 
 
 @pytest.fixture

@@ -59,6 +59,7 @@ TABLE: dict[str, dict[Kind, Scope]] = {
     # routing
     "onestock.routing.v1.RoutingService/QuoteFulfilment": {MALL: ANY},
     "onestock.routing.v1.RoutingService/RouteOrder": {MALL: ANY},
+    "onestock.routing.v1.RoutingService/RunSimulation": {},
     # members
     "onestock.members.v1.MemberService/UpsertMember": {CRM: ANY},
     "onestock.members.v1.MemberService/GetMember": {MALL: MEM, CRM: ANY},

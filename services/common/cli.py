@@ -1,4 +1,4 @@
-"""The ``onestock`` command line: serve, migrate, seed-demo, keys."""
+"""The ``onestock`` command line: serve, migrate, seed-demo, keys, simulate."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from services.access.cli import add_parser as add_keys_parser
 from services.common import logs
 from services.common.config import Settings
 from services.common.database import create_engine, database_url
+from services.simulation.cli import add_parser as add_simulate_parser
 
 
 def _serve(settings: Settings, url: str, args) -> None:
@@ -90,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     seed = sub.add_parser("seed-demo", help="load the demo chain (Shanghai and Hangzhou)")
     seed.add_argument("--seed", type=int, default=20261122)
     add_keys_parser(sub)
+    add_simulate_parser(sub)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -104,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # PolicyError is a ValueError
         print(f"onestock: configuration error: {error}", file=sys.stderr)
         return 2
+    if args.command == "simulate":  # needs a database only to take a snapshot
+        from services.simulation.cli import run as simulate
+
+        return simulate(settings, args)
     with database_url(settings) as url:
         COMMANDS[args.command](settings, url, args)
     return 0

@@ -132,6 +132,13 @@ class Settings:
     # ONESTOCK_OTEL_EXPORTER: "" (no tracing), "console", or "otlp" (needs onestock[otlp];
     # endpoint from the standard OTEL_EXPORTER_OTLP_ENDPOINT).
     otel_exporter: str = ""
+    # ONESTOCK_SIMULATION_DIR: the folder RunSimulation reads scenario files from
+    # (paths in requests are relative to it) and writes reports/<request_id>/ into.
+    simulation_dir: Path = Path("simulations")
+    # ONESTOCK_SIMULATION_WORKERS: most worker processes one RunSimulation may use.
+    simulation_workers: int = 2
+    # ONESTOCK_SIMULATION_MAX_ORDERS: most synthetic orders one RunSimulation may ask for.
+    simulation_max_orders: int = 5_000_000
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -178,6 +185,10 @@ class Settings:
             log_format=_choice(env, "ONESTOCK_LOG_FORMAT", ("json", "text"), cls.log_format),
             otel_exporter=_choice(env, "ONESTOCK_OTEL_EXPORTER", ("", "console", "otlp"),
                                   cls.otel_exporter),
+            simulation_dir=Path(env.get("ONESTOCK_SIMULATION_DIR") or cls.simulation_dir),
+            simulation_workers=_int(env, "ONESTOCK_SIMULATION_WORKERS", cls.simulation_workers),
+            simulation_max_orders=_int(env, "ONESTOCK_SIMULATION_MAX_ORDERS",
+                                       cls.simulation_max_orders),
             **tls,
         ).checked()
 

@@ -44,6 +44,7 @@ from services.orders.servicer import OrderServicer
 from services.routing.chain_cache import ChainCache
 from services.routing.policy import DEFAULT_POLICY, RoutingPolicy, load_policy
 from services.routing.servicer import RoutingServicer
+from services.simulation.rpc import Simulations
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,9 @@ async def start_server(
     inventory_grpc.add_InventoryServiceServicer_to_server(
         InventoryServicer(engine, settings.limits, batcher, feed), server)
     routing_grpc.add_RoutingServiceServicer_to_server(
-        RoutingServicer(engine, chains, policy, settings.limits), server)
+        RoutingServicer(engine, chains, policy, settings.limits, Simulations(
+            engine, settings.simulation_dir, policy, settings.simulation_workers,
+            settings.simulation_max_orders)), server)
     members_grpc.add_MemberServiceServicer_to_server(MemberServicer(engine, settings.limits), server)
     orders_grpc.add_OrderServiceServicer_to_server(
         OrderServicer(engine, chains, policy, settings, order_feed), server)

@@ -143,6 +143,15 @@ async def online_availability(
     return stock
 
 
+async def online_stock_snapshot(conn: AsyncConnection) -> list[tuple[str, str, int]]:
+    """(location, SKU, units an online order may take) for every stock row that has some:
+    the starting shelves of a routing simulation."""
+    rows = await conn.execute(text(
+        "SELECT location_id, sku_id, on_hand - reserved - safety_stock FROM stock_levels "
+        "WHERE on_hand - reserved - safety_stock > 0 ORDER BY location_id, sku_id"))
+    return [tuple(row) for row in rows]
+
+
 async def get_locations(conn: AsyncConnection, location_ids: Iterable[str]) -> dict[str, Location]:
     rows = await conn.execute(
         text(f"SELECT {_LOCATION_COLUMNS} FROM locations WHERE location_id = ANY(CAST(:ids AS text[]))"),
@@ -199,6 +208,12 @@ async def upsert_skus(conn: AsyncConnection, skus: Sequence[Sku]) -> None:
         ],
     )
     await conn.execute(text("SELECT pg_notify(:c, '')"), {"c": SKUS_CHANNEL})
+
+
+async def all_skus(conn: AsyncConnection) -> list[Sku]:
+    rows = await conn.execute(
+        text("SELECT sku_id, name, spec, price_minor, currency FROM skus ORDER BY sku_id"))
+    return [_sku(row) for row in rows]
 
 
 async def sku_prices(conn: AsyncConnection) -> dict[str, int]:

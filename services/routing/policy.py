@@ -23,6 +23,9 @@ class PolicyError(ValueError):
         super().__init__(f"{where}: {key}: {problem}")
         self.where, self.key, self.problem = where, key, problem
 
+    def __reduce__(self):  # crosses from simulation worker processes intact
+        return PolicyError, (self.where, self.key, self.problem)
+
 
 @dataclass(frozen=True)
 class DeliveryBand:

@@ -19,15 +19,17 @@ from services.routing.mapping import plan_to_pb
 from services.routing.model import Mode, RouteRequest
 from services.routing.planner import quote, relevant_locations, route
 from services.routing.policy import RoutingPolicy
+from services.simulation.rpc import Simulations
 
 
 class RoutingServicer(pb_grpc.RoutingServiceServicer):
     def __init__(self, engine: AsyncEngine, chains: ChainCache, policy: RoutingPolicy,
-                 limits: Limits):
+                 limits: Limits, simulations: Simulations):
         self.engine = engine
         self.chains = chains
         self.policy = policy
         self.limits = limits
+        self.simulations = simulations
 
     async def _inputs(self, msg: pb.RouteRequest, *, require_mode: bool):
         request = validation.route_request(msg, self.limits, require_mode=require_mode)
@@ -59,6 +61,10 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
             pickup_options=[plan_to_pb(p, with_trace=False) for p in options.pickup],
             delivery_options=[plan_to_pb(p, with_trace=False) for p in options.delivery],
             transfer_options=[plan_to_pb(p, with_trace=False) for p in options.transfer])
+
+    async def RunSimulation(self, request, context):
+        async for message in self.simulations.run(request):
+            yield message
 
 
 def _any_mode(order: RouteRequest) -> RouteRequest:

@@ -114,6 +114,10 @@ CASES = [
      _fixed(rt.QuoteFulfilmentRequest(order=_route())), {"OPS"} | MALLS),
     ("RouteOrder", method("RoutingService", "RouteOrder"),
      _fixed(rt.RouteOrderRequest(order=_route())), {"OPS"} | MALLS),
+    ("RunSimulation", method("RoutingService", "RunSimulation"), _each(lambda ops:
+        rt.RunSimulationRequest(
+            request_id=ops.next_id("sim"), synthetic_chain=rt.SyntheticChain(locations=25, skus=50),
+            synthetic_orders=rt.SyntheticOrders(orders=50))), {"OPS"}),
     ("UpsertMember A", method("MemberService", "UpsertMember"), _each(lambda ops:
         mem.UpsertMemberRequest(request_id=ops.next_id("um"), member_id="A")),
      {"OPS", "CRM"}),

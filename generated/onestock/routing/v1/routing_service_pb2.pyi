@@ -187,3 +187,174 @@ class RouteOrderResponse(_message.Message):
     PLAN_FIELD_NUMBER: _ClassVar[int]
     plan: Plan
     def __init__(self, plan: _Optional[_Union[Plan, _Mapping]] = ...) -> None: ...
+
+class RunSimulationRequest(_message.Message):
+    __slots__ = ("request_id", "scenario_dir", "synthetic_chain", "live_snapshot", "orders_file", "synthetic_orders", "replenishment_file", "policies", "transfer_case_units", "skip_bad_rows", "workers")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_DIR_FIELD_NUMBER: _ClassVar[int]
+    SYNTHETIC_CHAIN_FIELD_NUMBER: _ClassVar[int]
+    LIVE_SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    ORDERS_FILE_FIELD_NUMBER: _ClassVar[int]
+    SYNTHETIC_ORDERS_FIELD_NUMBER: _ClassVar[int]
+    REPLENISHMENT_FILE_FIELD_NUMBER: _ClassVar[int]
+    POLICIES_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_CASE_UNITS_FIELD_NUMBER: _ClassVar[int]
+    SKIP_BAD_ROWS_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    scenario_dir: str
+    synthetic_chain: SyntheticChain
+    live_snapshot: bool
+    orders_file: str
+    synthetic_orders: SyntheticOrders
+    replenishment_file: str
+    policies: _containers.RepeatedCompositeFieldContainer[SimulationPolicy]
+    transfer_case_units: int
+    skip_bad_rows: bool
+    workers: int
+    def __init__(self, request_id: _Optional[str] = ..., scenario_dir: _Optional[str] = ..., synthetic_chain: _Optional[_Union[SyntheticChain, _Mapping]] = ..., live_snapshot: _Optional[bool] = ..., orders_file: _Optional[str] = ..., synthetic_orders: _Optional[_Union[SyntheticOrders, _Mapping]] = ..., replenishment_file: _Optional[str] = ..., policies: _Optional[_Iterable[_Union[SimulationPolicy, _Mapping]]] = ..., transfer_case_units: _Optional[int] = ..., skip_bad_rows: _Optional[bool] = ..., workers: _Optional[int] = ...) -> None: ...
+
+class SyntheticChain(_message.Message):
+    __slots__ = ("locations", "skus", "seed")
+    LOCATIONS_FIELD_NUMBER: _ClassVar[int]
+    SKUS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    locations: int
+    skus: int
+    seed: int
+    def __init__(self, locations: _Optional[int] = ..., skus: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class SyntheticOrders(_message.Message):
+    __slots__ = ("orders", "days", "start_date", "seed")
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    orders: int
+    days: int
+    start_date: str
+    seed: int
+    def __init__(self, orders: _Optional[int] = ..., days: _Optional[int] = ..., start_date: _Optional[str] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class SimulationPolicy(_message.Message):
+    __slots__ = ("name", "settings")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    settings: _struct_pb2.Struct
+    def __init__(self, name: _Optional[str] = ..., settings: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class RunSimulationResponse(_message.Message):
+    __slots__ = ("progress", "result")
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    progress: SimulationProgress
+    result: SimulationResult
+    def __init__(self, progress: _Optional[_Union[SimulationProgress, _Mapping]] = ..., result: _Optional[_Union[SimulationResult, _Mapping]] = ...) -> None: ...
+
+class SimulationProgress(_message.Message):
+    __slots__ = ("orders_replayed", "orders_total")
+    ORDERS_REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    ORDERS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    orders_replayed: int
+    orders_total: int
+    def __init__(self, orders_replayed: _Optional[int] = ..., orders_total: _Optional[int] = ...) -> None: ...
+
+class SimulationResult(_message.Message):
+    __slots__ = ("policies", "report_path", "kpis_csv_path", "kpis_json_path")
+    POLICIES_FIELD_NUMBER: _ClassVar[int]
+    REPORT_PATH_FIELD_NUMBER: _ClassVar[int]
+    KPIS_CSV_PATH_FIELD_NUMBER: _ClassVar[int]
+    KPIS_JSON_PATH_FIELD_NUMBER: _ClassVar[int]
+    policies: _containers.RepeatedCompositeFieldContainer[PolicyKpis]
+    report_path: str
+    kpis_csv_path: str
+    kpis_json_path: str
+    def __init__(self, policies: _Optional[_Iterable[_Union[PolicyKpis, _Mapping]]] = ..., report_path: _Optional[str] = ..., kpis_csv_path: _Optional[str] = ..., kpis_json_path: _Optional[str] = ...) -> None: ...
+
+class Spread(_message.Message):
+    __slots__ = ("count", "p50", "p95", "mean")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    P50_FIELD_NUMBER: _ClassVar[int]
+    P95_FIELD_NUMBER: _ClassVar[int]
+    MEAN_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    p50: float
+    p95: float
+    mean: float
+    def __init__(self, count: _Optional[int] = ..., p50: _Optional[float] = ..., p95: _Optional[float] = ..., mean: _Optional[float] = ...) -> None: ...
+
+class PolicyKpis(_message.Message):
+    __slots__ = ("policy", "orders", "filled", "unfillable", "fill_rate", "unfillable_reasons", "mode_mix", "split_rate", "courier_km", "pickup_trip_km", "eta_minutes", "delivery_fees_minor", "transfer_costs_minor", "transfers", "transfer_units", "orders_waiting_for_opening", "stockouts", "locations_with_stockouts", "stockouts_by_location", "peak_store_hour_location_id", "peak_store_hour_time", "peak_store_hour_orders", "store_hour_orders_p95", "hourly_placed", "hourly_started")
+    class UnfillableReasonsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class ModeMixEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class StockoutsByLocationEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    ORDERS_FIELD_NUMBER: _ClassVar[int]
+    FILLED_FIELD_NUMBER: _ClassVar[int]
+    UNFILLABLE_FIELD_NUMBER: _ClassVar[int]
+    FILL_RATE_FIELD_NUMBER: _ClassVar[int]
+    UNFILLABLE_REASONS_FIELD_NUMBER: _ClassVar[int]
+    MODE_MIX_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_RATE_FIELD_NUMBER: _ClassVar[int]
+    COURIER_KM_FIELD_NUMBER: _ClassVar[int]
+    PICKUP_TRIP_KM_FIELD_NUMBER: _ClassVar[int]
+    ETA_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_FEES_MINOR_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_COSTS_MINOR_FIELD_NUMBER: _ClassVar[int]
+    TRANSFERS_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_UNITS_FIELD_NUMBER: _ClassVar[int]
+    ORDERS_WAITING_FOR_OPENING_FIELD_NUMBER: _ClassVar[int]
+    STOCKOUTS_FIELD_NUMBER: _ClassVar[int]
+    LOCATIONS_WITH_STOCKOUTS_FIELD_NUMBER: _ClassVar[int]
+    STOCKOUTS_BY_LOCATION_FIELD_NUMBER: _ClassVar[int]
+    PEAK_STORE_HOUR_LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    PEAK_STORE_HOUR_TIME_FIELD_NUMBER: _ClassVar[int]
+    PEAK_STORE_HOUR_ORDERS_FIELD_NUMBER: _ClassVar[int]
+    STORE_HOUR_ORDERS_P95_FIELD_NUMBER: _ClassVar[int]
+    HOURLY_PLACED_FIELD_NUMBER: _ClassVar[int]
+    HOURLY_STARTED_FIELD_NUMBER: _ClassVar[int]
+    policy: str
+    orders: int
+    filled: int
+    unfillable: int
+    fill_rate: float
+    unfillable_reasons: _containers.ScalarMap[str, int]
+    mode_mix: _containers.ScalarMap[str, int]
+    split_rate: float
+    courier_km: Spread
+    pickup_trip_km: Spread
+    eta_minutes: Spread
+    delivery_fees_minor: int
+    transfer_costs_minor: int
+    transfers: int
+    transfer_units: int
+    orders_waiting_for_opening: int
+    stockouts: int
+    locations_with_stockouts: int
+    stockouts_by_location: _containers.ScalarMap[str, int]
+    peak_store_hour_location_id: str
+    peak_store_hour_time: _timestamp_pb2.Timestamp
+    peak_store_hour_orders: int
+    store_hour_orders_p95: float
+    hourly_placed: _containers.RepeatedScalarFieldContainer[int]
+    hourly_started: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, policy: _Optional[str] = ..., orders: _Optional[int] = ..., filled: _Optional[int] = ..., unfillable: _Optional[int] = ..., fill_rate: _Optional[float] = ..., unfillable_reasons: _Optional[_Mapping[str, int]] = ..., mode_mix: _Optional[_Mapping[str, int]] = ..., split_rate: _Optional[float] = ..., courier_km: _Optional[_Union[Spread, _Mapping]] = ..., pickup_trip_km: _Optional[_Union[Spread, _Mapping]] = ..., eta_minutes: _Optional[_Union[Spread, _Mapping]] = ..., delivery_fees_minor: _Optional[int] = ..., transfer_costs_minor: _Optional[int] = ..., transfers: _Optional[int] = ..., transfer_units: _Optional[int] = ..., orders_waiting_for_opening: _Optional[int] = ..., stockouts: _Optional[int] = ..., locations_with_stockouts: _Optional[int] = ..., stockouts_by_location: _Optional[_Mapping[str, int]] = ..., peak_store_hour_location_id: _Optional[str] = ..., peak_store_hour_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., peak_store_hour_orders: _Optional[int] = ..., store_hour_orders_p95: _Optional[float] = ..., hourly_placed: _Optional[_Iterable[int]] = ..., hourly_started: _Optional[_Iterable[int]] = ...) -> None: ...

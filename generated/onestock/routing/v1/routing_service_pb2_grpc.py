@@ -49,6 +49,11 @@ class RoutingServiceStub:
                 request_serializer=onestock_dot_routing_dot_v1_dot_routing__service__pb2.RouteOrderRequest.SerializeToString,
                 response_deserializer=onestock_dot_routing_dot_v1_dot_routing__service__pb2.RouteOrderResponse.FromString,
                 _registered_method=True)
+        self.RunSimulation = channel.unary_stream(
+                '/onestock.routing.v1.RoutingService/RunSimulation',
+                request_serializer=onestock_dot_routing_dot_v1_dot_routing__service__pb2.RunSimulationRequest.SerializeToString,
+                response_deserializer=onestock_dot_routing_dot_v1_dot_routing__service__pb2.RunSimulationResponse.FromString,
+                _registered_method=True)
 
 
 class RoutingServiceServicer:
@@ -74,6 +79,17 @@ class RoutingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RunSimulation(self, request, context):
+        """Replays an order stream through the routing core under each policy, side
+        by side, and writes the report (OPS only). Streams progress, then ends
+        with the KPIs and where the report was written. A retry with a finished
+        run's request_id streams that run's result again; one simulation runs at
+        a time per server (RESOURCE_EXHAUSTED while busy).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RoutingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -86,6 +102,11 @@ def add_RoutingServiceServicer_to_server(servicer, server):
                     servicer.RouteOrder,
                     request_deserializer=onestock_dot_routing_dot_v1_dot_routing__service__pb2.RouteOrderRequest.FromString,
                     response_serializer=onestock_dot_routing_dot_v1_dot_routing__service__pb2.RouteOrderResponse.SerializeToString,
+            ),
+            'RunSimulation': grpc.unary_stream_rpc_method_handler(
+                    servicer.RunSimulation,
+                    request_deserializer=onestock_dot_routing_dot_v1_dot_routing__service__pb2.RunSimulationRequest.FromString,
+                    response_serializer=onestock_dot_routing_dot_v1_dot_routing__service__pb2.RunSimulationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -147,6 +168,33 @@ class RoutingService:
             '/onestock.routing.v1.RoutingService/RouteOrder',
             onestock_dot_routing_dot_v1_dot_routing__service__pb2.RouteOrderRequest.SerializeToString,
             onestock_dot_routing_dot_v1_dot_routing__service__pb2.RouteOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunSimulation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/onestock.routing.v1.RoutingService/RunSimulation',
+            onestock_dot_routing_dot_v1_dot_routing__service__pb2.RunSimulationRequest.SerializeToString,
+            onestock_dot_routing_dot_v1_dot_routing__service__pb2.RunSimulationResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,140 @@
+"""``onestock simulate``: replay orders under one or more routing policies and write the report.
+
+    onestock simulate --policy docs/policies/default.toml --policy fast.toml \\
+        --synthetic-orders 200000 --out reports/today
+
+See docs/simulation.md for the scenario files and every flag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from datetime import date
+from pathlib import Path
+
+from services.routing.policy import PolicyError
+from services.simulation.scenario import (
+    ScenarioError,
+    ScenarioSpec,
+    SyntheticChainSpec,
+    SyntheticOrdersSpec,
+)
+
+DEFAULT_OUT = "simulation-report"
+DEFAULT_SYNTHETIC_ORDERS = 100_000
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("simulate", help="replay orders through the routing core under one or "
+                       "more policies and write an HTML report", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    chain = p.add_argument_group("the chain (default: a synthetic chain)")
+    chain.add_argument("--chain", action="append", default=[], metavar="DIR",
+                       help="a scenario directory: locations, skus, stock (and optionally orders, "
+                            "replenishment) as .csv or .parquet; repeat to sweep scenarios")
+    chain.add_argument("--from-database", action="store_true",
+                       help="snapshot locations, SKUs and online stock from the live database "
+                            "(DATABASE_URL, or the embedded one) into OUT/snapshot and use it")
+    chain.add_argument("--locations", type=int, default=3_000, help="synthetic chain: locations")
+    chain.add_argument("--skus", type=int, default=20_000, help="synthetic chain: SKUs")
+    chain.add_argument("--chain-seed", type=int, default=7)
+    orders = p.add_argument_group("the order stream")
+    orders.add_argument("--orders", metavar="FILE", help="orders .csv or .parquet "
+                        "(default: orders.* in the scenario directory)")
+    orders.add_argument("--synthetic-orders", type=int, metavar="N",
+                        help=f"generate N orders (default for a synthetic chain: "
+                             f"{DEFAULT_SYNTHETIC_ORDERS:,})")
+    orders.add_argument("--days", type=int, default=1, help="synthetic orders: days they span")
+    orders.add_argument("--start", type=date.fromisoformat, default=date(2026, 11, 23),
+                        help="synthetic orders: first local date (YYYY-MM-DD)")
+    orders.add_argument("--seed", type=int, default=11, help="synthetic orders: seed")
+    orders.add_argument("--replenishment", metavar="FILE",
+                        help="replenishment schedule .csv or .parquet")
+    run = p.add_argument_group("the run")
+    run.add_argument("--policy", action="append", default=[], metavar="FILE",
+                     help="a routing policy file (TOML, see docs/policies/default.toml); "
+                          "repeat to compare; none: the built-in defaults")
+    run.add_argument("--transfer-case-units", type=int, default=1,
+                     help="transfers ship in whole cases of this many units (default 1)")
+    run.add_argument("--skip-bad-rows", action="store_true",
+                     help="skip and count bad rows instead of stopping at the first")
+    run.add_argument("--workers", type=int, default=1,
+                     help="worker processes running policies/scenarios in parallel")
+    run.add_argument("--ray", metavar="ADDRESS",
+                     help="run the sweep on a Ray cluster ('local' starts one here); "
+                          "needs pip install 'onestock[ray]'")
+    run.add_argument("--out", default=DEFAULT_OUT, help=f"report directory (default {DEFAULT_OUT})")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def specs_from(args, chain_dirs: list[str]) -> list[ScenarioSpec]:
+    synthetic_orders = None
+    if args.synthetic_orders is not None or (not chain_dirs and not args.orders):
+        synthetic_orders = SyntheticOrdersSpec(
+            orders=args.synthetic_orders or DEFAULT_SYNTHETIC_ORDERS, days=args.days,
+            start=args.start, seed=args.seed)
+    common = {"orders_file": args.orders, "synthetic_orders": synthetic_orders,
+              "replenishment_file": args.replenishment,
+              "transfer_case_units": args.transfer_case_units, "skip_bad_rows": args.skip_bad_rows}
+    if not chain_dirs:
+        return [ScenarioSpec(synthetic_chain=SyntheticChainSpec(args.locations, args.skus,
+                                                                args.chain_seed), **common)]
+    return [ScenarioSpec(chain_dir=d, **common) for d in chain_dirs]
+
+
+class _Bar:
+    """The sweep's progress on a tqdm bar, orders as the unit."""
+
+    def __init__(self, disable: bool):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=0, unit=" orders", unit_scale=True, disable=disable,
+                        dynamic_ncols=True, file=sys.stderr)
+
+    def add_total(self, orders: int) -> None:
+        self.bar.total = (self.bar.total or 0) + orders
+        self.bar.refresh()
+
+    def advance(self, orders: int) -> None:
+        self.bar.update(orders)
+
+
+def run(settings, args) -> int:
+    from services.simulation.run import policies_from_files, simulate
+    from services.simulation.sweep import Cancelled
+
+    try:
+        chain_dirs = list(args.chain)
+        if args.from_database:
+            chain_dirs.append(str(_snapshot(settings, Path(args.out) / "snapshot")))
+        policies = policies_from_files(args.policy)
+        bar = _Bar(args.no_progress)
+        try:
+            outcome = simulate(specs_from(args, chain_dirs), policies, args.out,
+                               workers=args.workers, ray_address=args.ray, tracker=bar,
+                               cancel=threading.Event())
+        finally:
+            bar.bar.close()
+    except (ScenarioError, PolicyError) as error:
+        print(f"onestock simulate: {error}", file=sys.stderr)
+        return 2
+    except (Cancelled, KeyboardInterrupt):
+        print("onestock simulate: interrupted", file=sys.stderr)
+        return 130
+    for kpis in outcome.results:
+        print(f"{kpis['policy']}: {kpis['filled']:,} of {kpis['orders']:,} orders filled "
+              f"({kpis['fill_rate']:.1%}), ETA p50 {kpis['eta_minutes']['p50']} min, "
+              f"delivery fees {kpis['delivery_fees_minor'] / 100:,.2f}, "
+              f"transfer costs {kpis['transfer_costs_minor'] / 100:,.2f}")
+    print(f"report: {outcome.paths['html']}")
+    return 0
+
+
+def _snapshot(settings, directory: Path) -> Path:
+    from services.common.database import database_url
+    from services.simulation import snapshot
+
+    with database_url(settings) as url:
+        return snapshot.take(url, directory)

@@ -1,0 +1,47 @@
+"""The same sweep on a Ray cluster (``pip install 'onestock[ray]'``), for chains that
+outgrow one machine: one Ray task per (scenario, policy) job, running ``sweep.run_job``.
+
+``address`` is a cluster address (``ray://head:10001``, ``auto``) or ``local`` to start
+a Ray instance on this machine. Every node needs OneStock installed, and the
+scenario files at the same path (or a synthetic scenario, which each task generates).
+Progress is reported per finished job.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from services.simulation.sweep import Cancelled, Job, Tracker, run_job
+
+POLL_S = 0.5
+
+
+def run(jobs: list[Job], address: str, tracker: Tracker, cancel: threading.Event) -> list[dict]:
+    try:
+        import ray
+    except ImportError as error:
+        raise RuntimeError("the Ray sweep needs Ray: pip install 'onestock[ray]'") from error
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=None if address == "local" else address, include_dashboard=False,
+                 log_to_driver=False, configure_logging=False)
+    try:
+        task = ray.remote(run_job)
+        refs = [task.remote(job) for job in jobs]
+        pending = list(refs)
+        results: dict = {}
+        while pending:
+            if cancel.is_set():
+                for ref in pending:
+                    ray.cancel(ref, force=True)
+                raise Cancelled()
+            done, pending = ray.wait(pending, num_returns=1, timeout=POLL_S)
+            for ref in done:
+                kpis = ray.get(ref)
+                tracker.add_total(kpis["orders"])
+                tracker.advance(kpis["orders"])
+                results[ref] = kpis
+        return [results[ref] for ref in refs]
+    finally:
+        if started_here:
+            ray.shutdown()

@@ -1,0 +1,132 @@
+"""What a simulation replays: a chain, its stock at the start, and a stream of orders.
+
+Plain values, built by the file loaders (``files``), the seeded generator
+(``synthetic``) or a snapshot of the live database (``snapshot``), and read by
+the pure replay (``replay``). A scenario is described by a ``ScenarioSpec``,
+small and picklable, so that sweep workers (local processes or a Ray cluster)
+build their own copy instead of shipping millions of orders around.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from services.inventory.catalogue import DEFAULT_TIME_ZONE, Location, Sku
+from services.routing.model import RouteRequest
+
+
+class ScenarioError(ValueError):
+    """Bad input, named down to the file, line and field, so ops can fix the row."""
+
+    def __init__(self, path: str | Path, line: int | None, field_name: str, problem: str):
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: {field_name}: {problem}")
+        self.path, self.line, self.field, self.problem = str(path), line, field_name, problem
+
+    def __reduce__(self):  # crosses from worker processes back to the caller intact
+        return ScenarioError, (self.path, self.line, self.field, self.problem)
+
+
+@dataclass(frozen=True, slots=True)
+class SimOrder:
+    """One order of the stream: who placed it and what routing is asked."""
+
+    order_id: str
+    member_id: str
+    request: RouteRequest
+
+    @property
+    def placed_at(self) -> datetime:
+        return self.request.placed_at
+
+
+@dataclass(frozen=True, slots=True)
+class Replenishment:
+    """Units a location receives at a moment (a delivery from the supplier, a stock count)."""
+
+    at: datetime
+    location_id: str
+    sku_id: str
+    units: int
+
+
+@dataclass
+class Scenario:
+    name: str
+    locations: list[Location]
+    skus: dict[str, Sku]
+    # location -> SKU -> units online orders may take at the start (safety stock excluded)
+    stock: dict[str, dict[str, int]]
+    orders: Sequence[SimOrder]  # in time order
+    replenishments: list[Replenishment] = field(default_factory=list)  # in time order
+    # Transfers ship in whole cases: the units beyond what the order needs land in the
+    # destination's stock when the transfer arrives (1: exactly what the order needs).
+    transfer_case_units: int = 1
+    time_zone: str = DEFAULT_TIME_ZONE  # the chain's local time, for hour-of-day figures
+    skipped: Counter = field(default_factory=Counter)  # bad rows skipped, by file and field
+
+    def summary(self) -> dict:
+        """What the report says about the scenario it replayed."""
+        first = self.orders[0].placed_at.isoformat() if len(self.orders) else "-"
+        last = self.orders[-1].placed_at.isoformat() if len(self.orders) else "-"
+        return {"name": self.name, "orders": len(self.orders), "first_order": first,
+                "last_order": last, "locations": len(self.locations), "skus": len(self.skus),
+                "stock_units": sum(sum(have.values()) for have in self.stock.values()),
+                "replenishments": len(self.replenishments),
+                "transfer_case_units": self.transfer_case_units,
+                "skipped_rows": dict(sorted(self.skipped.items()))}
+
+    def copy_stock(self) -> dict[str, dict[str, int]]:
+        """A private copy for one replay: every policy starts from the same shelves."""
+        return {loc: dict(have) for loc, have in self.stock.items()}
+
+
+@dataclass(frozen=True)
+class SyntheticChainSpec:
+    locations: int = 3_000
+    skus: int = 20_000
+    seed: int = 7
+
+
+@dataclass(frozen=True)
+class SyntheticOrdersSpec:
+    orders: int = 100_000
+    days: int = 1
+    start: date = date(2026, 11, 23)  # local date of the first day
+    seed: int = 11
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """How to build a scenario: a chain from files or from the generator, orders likewise.
+
+    ``chain_dir`` holds locations, skus and stock files (CSV or Parquet, see
+    docs/simulation.md); ``orders_file`` and ``replenishment_file`` are optional
+    and default to ``orders.*`` and ``replenishment.*`` beside them.
+    """
+
+    chain_dir: str | None = None
+    synthetic_chain: SyntheticChainSpec | None = None
+    orders_file: str | None = None
+    synthetic_orders: SyntheticOrdersSpec | None = None
+    replenishment_file: str | None = None
+    transfer_case_units: int = 1
+    skip_bad_rows: bool = False
+    name: str = ""
+
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        if self.chain_dir:
+            return Path(self.chain_dir).name
+        return "synthetic"
+
+
+def local_time_zone(locations: Iterable[Location]) -> str:
+    """The time zone most of the chain's stores keep."""
+    zones = Counter(loc.time_zone for loc in locations)
+    return zones.most_common(1)[0][0] if zones else DEFAULT_TIME_ZONE

@@ -1,0 +1,179 @@
+"""`onestock simulate` and RoutingService.RunSimulation: same scenario, same KPIs; and the
+RPC's bad input, retries and live snapshot."""
+
+import asyncio
+import json
+import shutil
+import tomllib
+
+import grpc
+import pytest
+from google.protobuf import struct_pb2
+from onestock.routing.v1 import routing_service_pb2 as pb
+from onestock.routing.v1 import routing_service_pb2_grpc as pb_grpc
+
+from services.common.cli import main
+from services.common.uow import in_transaction
+from services.inventory.demo_chain import build_demo_chain, seed_demo_chain
+from services.simulation.rpc import kpis_to_pb
+from tests.helpers import bad_fields, error_info
+from tests.simulation.test_scenario_files import ORDERS, write
+
+FAST = "pickup_radius_km = 3.0\nmax_split = 3\n[weights]\nper_hour_eta = 6.0\n"
+
+
+@pytest.fixture
+def scenario(settings, tmp_path):
+    """The hand-made scenario of test_scenario_files, inside the server's simulation folder."""
+    from tests.simulation import test_scenario_files as files
+
+    directory = settings.simulation_dir / "hand-made"
+    directory.mkdir(exist_ok=True)
+    for name, rows in (("locations.csv", files.LOCATIONS), ("skus.csv", files.SKUS),
+                       ("stock.csv", files.STOCK), ("orders.csv", files.ORDERS)):
+        write(directory, name, rows)
+    (tmp_path / "fast.toml").write_text(FAST)
+    return directory
+
+
+@pytest.fixture
+def routing(channel):
+    return pb_grpc.RoutingServiceStub(channel)
+
+
+async def run(routing, request) -> tuple[list[pb.SimulationProgress], pb.SimulationResult]:
+    progress, result = [], None
+    async for message in routing.RunSimulation(request):
+        if message.HasField("progress"):
+            progress.append(message.progress)
+        else:
+            result = message.result
+    return progress, result
+
+
+def fast_policy() -> struct_pb2.Struct:
+    settings = struct_pb2.Struct()
+    settings.update(tomllib.loads(FAST))
+    return settings
+
+
+async def test_the_cli_and_the_rpc_give_the_same_kpis_for_the_same_scenario(
+        routing, scenario, settings, tmp_path, capsys):
+    out = tmp_path / "cli-report"
+    code = main(["simulate", "--chain", str(scenario), "--policy", str(tmp_path / "fast.toml"),
+                 "--out", str(out), "--no-progress"])
+    assert code == 0
+    assert f"report: {out / 'report.html'}" in capsys.readouterr().out
+    from_cli = json.loads((out / "kpis.json").read_text())["policies"]
+
+    progress, result = await run(routing, pb.RunSimulationRequest(
+        request_id="compare-1", scenario_dir="hand-made",
+        policies=[pb.SimulationPolicy(name="fast", settings=fast_policy())]))
+
+    assert [kpis_to_pb(k) for k in from_cli] == list(result.policies)
+    assert result.policies[0].orders == 3 and result.policies[0].policy == "fast"
+    assert result.report_path == "reports/compare-1/report.html"
+    assert (settings.simulation_dir / result.report_path).exists()
+    assert progress[-1].orders_replayed == progress[-1].orders_total == 3
+
+
+async def test_a_retry_streams_the_finished_result_and_another_request_may_not_reuse_the_id(
+        routing, scenario, settings):
+    request = pb.RunSimulationRequest(request_id="retry-1", scenario_dir="hand-made")
+    _, first = await run(routing, request)
+    report = settings.simulation_dir / first.report_path
+    written = report.stat().st_mtime_ns
+
+    progress, again = await run(routing, request)
+    assert again == first and not progress  # not run again
+    assert report.stat().st_mtime_ns == written
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await run(routing, pb.RunSimulationRequest(request_id="retry-1", scenario_dir="hand-made",
+                                                   skip_bad_rows=True))
+    assert caught.value.code() is grpc.StatusCode.ALREADY_EXISTS
+    assert error_info(caught.value).reason == "REQUEST_ID_REUSED"
+
+
+@pytest.mark.parametrize(("request_", "fields"), [
+    (pb.RunSimulationRequest(request_id="p1", scenario_dir="../../etc"), ["scenario_dir"]),
+    (pb.RunSimulationRequest(request_id="p2", scenario_dir="/etc"), ["scenario_dir"]),
+    (pb.RunSimulationRequest(request_id="p3", scenario_dir="nowhere"), ["scenario_dir"]),
+    (pb.RunSimulationRequest(request_id="p4"), ["chain", "synthetic_orders"]),
+    (pb.RunSimulationRequest(request_id="../p5", synthetic_chain=pb.SyntheticChain(),
+                             synthetic_orders=pb.SyntheticOrders(orders=10)), ["request_id"]),
+    (pb.RunSimulationRequest(request_id="p6", synthetic_chain=pb.SyntheticChain(locations=5),
+                             synthetic_orders=pb.SyntheticOrders(orders=0, days=40)),
+     ["synthetic_chain.locations", "synthetic_orders.orders", "synthetic_orders.days"]),
+    (pb.RunSimulationRequest(request_id="p7", scenario_dir="hand-made", workers=99,
+                             policies=[pb.SimulationPolicy(name="a"), pb.SimulationPolicy(
+                                 name="a", settings=struct_pb2.Struct(
+                                     fields={"pickup_radius": struct_pb2.Value(number_value=3)}))]),
+     ["workers", "policies[1].name", "policies[1].settings.pickup_radius"]),
+])
+async def test_bad_requests_are_refused_naming_every_field_and_write_nothing(
+        routing, scenario, settings, request_, fields):
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await run(routing, request_)
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_fields(caught.value) == fields
+    assert not (settings.simulation_dir / "reports").exists()
+
+
+async def test_a_bad_row_in_a_scenario_file_is_refused_with_its_file_line_and_field(
+        routing, scenario):
+    write(scenario, "orders.csv", [*ORDERS, ["A4", "2026-11-23T12:00:00Z", "M1", "GOLD:1",
+                                             "31.2", "121.4", "Shanghai", "PICKUP", ""]])
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await run(routing, pb.RunSimulationRequest(request_id="bad-row", scenario_dir="hand-made"))
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_fields(caught.value) == ["orders_file"]
+    assert "orders.csv:5: lines: unknown SKU 'GOLD'" in caught.value.details()
+
+    _, skipped = await run(routing, pb.RunSimulationRequest(
+        request_id="bad-row-skipped", scenario_dir="hand-made", skip_bad_rows=True))
+    assert skipped.policies[0].orders == 3
+
+
+async def test_a_live_snapshot_replays_synthetic_orders_on_the_database_s_chain(
+        routing, engine, settings):
+    chain = build_demo_chain()
+    await in_transaction(engine, lambda conn: seed_demo_chain(conn, chain))
+
+    _, result = await run(routing, pb.RunSimulationRequest(
+        request_id="live-1", live_snapshot=True,
+        synthetic_orders=pb.SyntheticOrders(orders=2_000, seed=3)))
+
+    snapshot = settings.simulation_dir / "reports" / "live-1" / "snapshot"
+    assert len((snapshot / "locations.csv").read_text().splitlines()) == len(chain.locations) + 1
+    online = sum(1 for lv in chain.stock if lv.available_online > 0)
+    assert len((snapshot / "stock.csv").read_text().splitlines()) == online + 1
+    kpis = result.policies[0]
+    assert kpis.orders == 2_000 and kpis.policy == "default"
+    assert kpis.peak_store_hour_location_id in {loc.location_id for loc in chain.locations}
+    assert kpis.filled > 1_000  # the demo chain stocks most of its range in both cities
+
+
+async def test_the_cli_takes_a_snapshot_of_the_database_too(engine, database_url, tmp_path,
+                                                           monkeypatch):
+    chain = build_demo_chain()
+    await in_transaction(engine, lambda conn: seed_demo_chain(conn, chain))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    out = tmp_path / "live"
+    assert await asyncio.to_thread(main, [
+        "simulate", "--from-database", "--synthetic-orders", "500", "--out", str(out),
+        "--no-progress"]) == 0
+    document = json.loads((out / "kpis.json").read_text())
+    assert document["scenario"]["locations"] == len(chain.locations)
+    assert document["policies"][0]["orders"] == 500
+    shutil.rmtree(out)
+
+
+def test_the_cli_names_a_bad_policy_key_and_exits_2(tmp_path, capsys):
+    policy = tmp_path / "typo.toml"
+    policy.write_text("pickup_radius_kms = 3\n")
+    assert main(["simulate", "--policy", str(policy), "--synthetic-orders", "10",
+                 "--locations", "30", "--skus", "20", "--out", str(tmp_path / "o"),
+                 "--no-progress"]) == 2
+    assert f"{policy}: pickup_radius_kms: unknown key" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

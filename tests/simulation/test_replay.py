@@ -1,0 +1,127 @@
+"""The replay on streams small enough to work out by hand, and its invariants on big ones."""
+
+from collections import Counter
+
+import pytest
+
+from services.routing.chain import Chain
+from services.routing.model import Mode
+from services.routing.policy import DEFAULT_POLICY
+from services.simulation.build import build
+from services.simulation.replay import Replay, replay
+from services.simulation.scenario import ScenarioSpec, SyntheticChainSpec, SyntheticOrdersSpec
+from tests.routing.chains import north, store
+from tests.simulation.scenarios import at_local, order, refill, scenario
+
+
+def test_stock_depletion_forces_a_transfer_from_the_warehouse():
+    two_teas = {"S1": {"TEA": 2}, "W1": {"TEA": 50}}
+    orders = [order(("TEA", 2), at=at_local(11)), order(("TEA", 1), at=at_local(12))]
+    sim = Replay(scenario(orders, two_teas), DEFAULT_POLICY)
+    first, second = (sim.step(o) for o in sim.scenario.orders)
+
+    assert first.label == "pickup" and first.shipments[0].location_id == "S1"
+    assert second.label == "pickup after transfer"
+    assert second.shipments[0].transfers[0].source_id == "W1"
+    assert sim.stock == {"S1": {"TEA": 0}, "W1": {"TEA": 49}}
+    kpis = sim.kpis.finish("default")
+    assert kpis["transfers"] == 1 and kpis["transfer_units"] == 1
+    assert kpis["stockouts_by_location"] == {"S1": 1}
+    assert kpis["mode_mix"]["pickup"] == 1 and kpis["mode_mix"]["pickup after transfer"] == 1
+
+
+@pytest.mark.parametrize(("second_at", "served_from_shelf"), [(15, True), (13, False)])
+def test_a_transfer_in_whole_cases_serves_a_later_order_once_it_has_arrived(second_at,
+                                                                          served_from_shelf):
+    """Cases of 6: the first order's transfer brings 6 teas at 10:00 + 4 h; the 4 spare land
+    on S1's shelf at 14:00. An order at 15:00 takes them; one at 13:00 needs a transfer."""
+    stock = {"S1": {}, "W1": {"TEA": 50}}
+    orders = [order(("TEA", 2), at=at_local(10)), order(("TEA", 3), at=at_local(second_at))]
+    sim = Replay(scenario(orders, stock, case=6), DEFAULT_POLICY)
+    first, second = (sim.step(o) for o in sim.scenario.orders)
+
+    assert first.label == "pickup after transfer"
+    assert first.shipments[0].transfers[0].arrive_at == at_local(14)
+    assert sim.stock["W1"]["TEA"] == 50 - 6 - (0 if served_from_shelf else 6)
+    if served_from_shelf:
+        assert second.label == "pickup" and not second.shipments[0].transfers
+        assert sim.stock["S1"]["TEA"] == 4 - 3
+    else:
+        assert second.label == "pickup after transfer"
+        sim._land(at_local(18))  # both transfers' spares (4 and 3) have arrived by now
+        assert sim.stock["S1"]["TEA"] == 7
+
+
+def test_an_order_placed_at_night_is_prepared_when_the_store_opens():
+    night = order(("TEA", 1), at=at_local(23))
+    kpis = replay(scenario([night], {"S1": {"TEA": 5}}), DEFAULT_POLICY)
+
+    # ready at 10:00 + 30 min prep the next morning: 11 h 30 min after the order
+    assert kpis["eta_minutes"]["p50"] == 690
+    assert kpis["orders_waiting_for_opening"] == 1
+    assert kpis["hourly_local"]["placed"][23] == 1
+    assert kpis["hourly_local"]["started"][10] == 1
+
+
+def test_a_replenishment_refills_the_shelf_from_its_time_on():
+    stock = {"S1": {"RICE": 0}}
+    orders = [order(("RICE", 1), at=at_local(11)), order(("RICE", 1), at=at_local(13))]
+    kpis = replay(scenario(orders, stock, refills=[refill(12, "S1", "RICE", 1)]), DEFAULT_POLICY)
+
+    assert kpis["filled"] == 1 and kpis["unfillable_reasons"] == {"OUT_OF_STOCK": 1}
+    assert kpis["stockouts_by_location"] == {"S1": 1}
+
+
+def test_unfillable_orders_are_told_apart_by_reason():
+    far_away = order(("TEA", 1), point=north(300.0), mode=Mode.AUTO)
+    sold_out = order(("MUG", 1), mode=Mode.SAME_CITY_DELIVERY)
+    pickup_at = order(("MUG", 1), pickup="S1")
+    kpis = replay(scenario([far_away, sold_out, pickup_at], {"S1": {"TEA": 1}}), DEFAULT_POLICY)
+
+    assert kpis["unfillable_reasons"] == {"NO_LOCATION_IN_REACH": 1, "OUT_OF_STOCK": 1,
+                                          "PICKUP_STORE_CANNOT_SERVE": 1}
+    assert kpis["fill_rate"] == 0
+
+
+def test_a_split_delivery_counts_once_with_both_courier_rides():
+    locations = [store("S1", 0.5), store("S2", 1.0)]
+    both = order(("TEA", 1), ("MUG", 1), mode=Mode.SAME_CITY_DELIVERY)
+    kpis = replay(scenario([both], {"S1": {"TEA": 1}, "S2": {"MUG": 1}}, locations=locations),
+                  DEFAULT_POLICY)
+
+    assert kpis["mode_mix"]["split delivery"] == 1 and kpis["split_rate"] == 1
+    assert kpis["courier_km"]["count"] == 2
+    assert kpis["delivery_fees_minor"] == 2 * DEFAULT_POLICY.delivery_bands[0].fee_minor
+
+
+SMALL = ScenarioSpec(synthetic_chain=SyntheticChainSpec(locations=200, skus=800, seed=3),
+                     synthetic_orders=SyntheticOrdersSpec(orders=4_000, days=2, seed=5),
+                     transfer_case_units=4)
+
+
+def test_the_same_scenario_and_policy_give_the_same_kpis_to_the_unit():
+    assert replay(build(SMALL), DEFAULT_POLICY) == replay(build(SMALL), DEFAULT_POLICY)
+
+
+def test_another_seed_gives_another_stream():
+    other = ScenarioSpec(**{**SMALL.__dict__, "synthetic_orders": SyntheticOrdersSpec(
+        orders=4_000, days=2, seed=6)})
+    assert replay(build(SMALL), DEFAULT_POLICY) != replay(build(other), DEFAULT_POLICY)
+
+
+def test_every_unit_is_accounted_for_and_no_shelf_goes_below_zero():
+    """Units at the start + replenished = units left + units that left with orders, where
+    the spares of case transfers are still on the shelves or on their way."""
+    scenario_ = build(SMALL)
+    before = sum(sum(have.values()) for have in scenario_.stock.values())
+    sim = Replay(scenario_, DEFAULT_POLICY, Chain(scenario_.locations))
+    shipped = Counter()
+    for o in scenario_.orders:
+        plan = sim.step(o)
+        for shipment in plan.shipments:
+            shipped["units"] += sum(line.quantity for line in shipment.lines)
+    in_transit = sum(units for *_, units in sim._arrivals)
+    after = sum(sum(have.values()) for have in sim.stock.values())
+    assert all(units >= 0 for have in sim.stock.values() for units in have.values())
+    assert before == after + in_transit + shipped["units"]
+    assert shipped["units"] > 0 and sim.kpis.finish("x")["transfers"] > 0

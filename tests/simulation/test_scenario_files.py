@@ -1,0 +1,154 @@
+"""Scenario files: the documented formats load, and bad input is named by file, line and field."""
+
+import csv
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from services.routing.policy import DEFAULT_POLICY, PolicyError, load_policy
+from services.simulation.build import build
+from services.simulation.replay import replay
+from services.simulation.scenario import ScenarioError, ScenarioSpec
+
+LOCATIONS = [
+    ["location_id", "name", "kind", "latitude", "longitude", "city", "can_pickup", "can_deliver",
+     "can_transfer", "delivery_radius_km", "time_zone", "opens", "closes"],
+    ["S1", "People's Square", "STORE", "31.2349", "121.4737", "Shanghai", "true", "true", "false",
+     "5", "Asia/Shanghai", "10:00", "22:00"],
+    ["W1", "North warehouse", "WAREHOUSE", "31.3203", "121.4737", "Shanghai", "false", "false",
+     "true", "0", "", "", ""],
+]
+SKUS = [["sku_id", "name", "price_minor"], ["TEA", "Tea", "990"], ["MUG", "Mug", "2900"]]
+STOCK = [["location_id", "sku_id", "units"], ["S1", "TEA", "2"], ["W1", "TEA", "40"],
+         ["W1", "MUG", "5"]]
+ORDERS = [
+    ["order_id", "placed_at", "member_id", "lines", "latitude", "longitude", "city", "mode",
+     "pickup_location_id"],
+    ["A1", "2026-11-23T11:00:00+08:00", "M1", "TEA:2", "31.2304", "121.4737", "Shanghai",
+     "PICKUP", ""],
+    ["A2", "2026-11-23T03:30:00Z", "M2", "TEA:1;MUG:1", "31.2304", "121.4737", "Shanghai",
+     "SAME_CITY_DELIVERY", ""],
+    ["A3", "2026-11-23T15:00:00+08:00", "M1", "TEA", "31.2304", "121.4737", "", "PICKUP", "S1"],
+]
+
+
+def write(directory: Path, name: str, rows) -> Path:
+    path = directory / name
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+@pytest.fixture
+def scenario_dir(tmp_path) -> Path:
+    for name, rows in (("locations.csv", LOCATIONS), ("skus.csv", SKUS), ("stock.csv", STOCK),
+                       ("orders.csv", ORDERS)):
+        write(tmp_path, name, rows)
+    return tmp_path
+
+
+def with_order_row(directory: Path, row: list[str]) -> None:
+    write(directory, "orders.csv", [*ORDERS, row])
+
+
+def test_a_scenario_directory_loads_and_replays(scenario_dir):
+    scenario = build(ScenarioSpec(chain_dir=str(scenario_dir)))
+
+    assert [o.order_id for o in scenario.orders] == ["A1", "A2", "A3"]  # in time order
+    assert scenario.stock == {"S1": {"TEA": 2}, "W1": {"TEA": 40, "MUG": 5}}
+    assert scenario.locations[0].opening_hours[0].open_minute == 600
+    kpis = replay(scenario, DEFAULT_POLICY)
+    assert kpis["orders"] == 3 and kpis["mode_mix"]["pickup"] == 1
+    assert kpis["mode_mix"]["delivery after transfer"] == 1
+    assert kpis["mode_mix"]["pickup after transfer"] == 1  # A3: S1 sold out by A1
+
+
+def test_parquet_files_replay_exactly_like_csv(scenario_dir, tmp_path_factory):
+    parquet_dir = tmp_path_factory.mktemp("parquet")
+    for name in ("locations", "skus", "stock", "orders"):
+        with (scenario_dir / f"{name}.csv").open() as handle:
+            rows = list(csv.DictReader(handle))
+        pq.write_table(pa.Table.from_pylist(rows), parquet_dir / f"{name}.parquet")
+
+    from_csv = replay(build(ScenarioSpec(chain_dir=str(scenario_dir))), DEFAULT_POLICY)
+    from_parquet = replay(build(ScenarioSpec(chain_dir=str(parquet_dir))), DEFAULT_POLICY)
+    assert from_parquet == from_csv
+
+
+@pytest.mark.parametrize(("row", "field", "problem"), [
+    (["A4", "2026-11-23T12:00:00", "M1", "TEA:1", "31.2", "121.4", "Shanghai", "PICKUP", ""],
+     "placed_at", "UTC offset"),
+    (["A4", "2026-11-23T12:00:00Z", "M1", "GOLD:1", "31.2", "121.4", "Shanghai", "PICKUP", ""],
+     "lines", "unknown SKU 'GOLD'"),
+    (["A4", "2026-11-23T12:00:00Z", "M1", "TEA:1", "91.5", "121.4", "Shanghai", "PICKUP", ""],
+     "latitude", "between -90 and 90"),
+    (["A4", "2026-11-23T12:00:00Z", "M1", "TEA:x", "31.2", "121.4", "Shanghai", "PICKUP", ""],
+     "lines", "quantity 'x'"),
+    (["A4", "2026-11-23T12:00:00Z", "M1", "TEA:1", "31.2", "121.4", "Shanghai", "TELEPORT", ""],
+     "mode", "PICKUP, SAME_CITY_DELIVERY or AUTO"),
+    (["A4", "2026-11-23T12:00:00Z", "M1", "TEA:1", "31.2", "121.4", "", "AUTO", ""],
+     "city", "required for same-city delivery"),
+    (["A4", "2026-11-23T12:00:00Z", "M1", "TEA:1", "31.2", "121.4", "Shanghai", "PICKUP", "S9"],
+     "pickup_location_id", "unknown location 'S9'"),
+])
+def test_a_bad_order_row_stops_the_load_naming_file_line_and_field(scenario_dir, row, field,
+                                                                    problem):
+    with_order_row(scenario_dir, row)
+    with pytest.raises(ScenarioError) as caught:
+        build(ScenarioSpec(chain_dir=str(scenario_dir)))
+
+    error = caught.value
+    assert (Path(error.path).name, error.line, error.field) == ("orders.csv", 5, field)
+    assert problem in error.problem
+    assert str(error).startswith(f"{scenario_dir / 'orders.csv'}:5: {field}: ")
+
+
+def test_bad_rows_can_be_skipped_and_counted_instead(scenario_dir):
+    bad = ["A4", "2026-11-23T12:00:00Z", "M1", "GOLD:1", "31.2", "121.4", "Shanghai", "PICKUP", ""]
+    write(scenario_dir, "orders.csv", [*ORDERS, bad, bad])
+    scenario = build(ScenarioSpec(chain_dir=str(scenario_dir), skip_bad_rows=True))
+
+    assert len(scenario.orders) == 3
+    assert scenario.skipped == {"orders.csv: lines": 2}
+    assert replay(scenario, DEFAULT_POLICY)["skipped_rows"] == {"orders.csv: lines": 2}
+
+
+@pytest.mark.parametrize(("file", "rows", "line", "field"), [
+    ("stock.csv", [*STOCK, ["S1", "SPOON", "3"]], 5, "sku_id"),
+    ("stock.csv", [*STOCK, ["S1", "TEA", "-3"]], 5, "units"),
+    ("locations.csv", [*LOCATIONS, ["S2", "x", "STORE", "31.2", "181", "Shanghai", "true",
+                                    "false", "false", "", "", "", ""]], 4, "longitude"),
+    ("locations.csv", [*LOCATIONS, ["S2", "x", "STORE", "31.2", "121", "Shanghai", "true",
+                                    "true", "false", "0", "", "", ""]], 4, "delivery_radius_km"),
+    ("locations.csv", [*LOCATIONS, ["S2", "x", "STORE", "31.2", "121", "Shanghai", "maybe",
+                                    "false", "false", "", "", "", ""]], 4, "can_pickup"),
+    ("locations.csv", [*LOCATIONS, ["S2", "x", "STORE", "31.2", "121", "Shanghai", "true",
+                                    "false", "false", "", "Mars/Olympus", "", ""]], 4,
+     "time_zone"),
+])
+def test_bad_chain_rows_are_named_too(scenario_dir, file, rows, line, field):
+    write(scenario_dir, file, rows)
+    with pytest.raises(ScenarioError) as caught:
+        build(ScenarioSpec(chain_dir=str(scenario_dir)))
+    assert (Path(caught.value.path).name, caught.value.line, caught.value.field) == (
+        file, line, field)
+
+
+def test_a_missing_column_or_file_is_named(scenario_dir):
+    write(scenario_dir, "stock.csv", [["location_id", "sku_id"], ["S1", "TEA"]])
+    with pytest.raises(ScenarioError, match="stock.csv:1: units: column missing"):
+        build(ScenarioSpec(chain_dir=str(scenario_dir)))
+    (scenario_dir / "stock.csv").unlink()
+    with pytest.raises(ScenarioError, match="stock: no stock.csv or stock.parquet here"):
+        build(ScenarioSpec(chain_dir=str(scenario_dir)))
+
+
+def test_a_policy_file_with_an_unknown_key_is_named(tmp_path):
+    policy = tmp_path / "fast.toml"
+    policy.write_text("pickup_radius_km = 5\n[weights]\nper_hour_eat = 3\n")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(policy)
+    assert (caught.value.where, caught.value.key) == (str(policy), "weights.per_hour_eat")
+    assert "unknown key" in caught.value.problem
