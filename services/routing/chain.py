@@ -19,6 +19,7 @@ from services.inventory.catalogue import Location
 
 SOURCES_CACHED = 64  # nearest transfer sources kept per destination
 RECENT_QUERIES = 512  # "near a point" answers kept
+MEMO_ENTRIES = 100_000  # derived answers kept in Chain.memo
 
 
 def _unit_vectors(points: Sequence[tuple[float, float]]) -> np.ndarray:
@@ -87,11 +88,26 @@ class SpatialIndex:
         return found
 
 
+class Nearby(list):
+    """(distance, location) pairs near a point, with what routing derived from them
+    (candidates per mode and policy), kept for as long as the answer is."""
+
+    __slots__ = ("memo",)
+
+    def __init__(self, pairs):
+        super().__init__(pairs)
+        self.memo: dict = {}
+
+
 class Chain:
     """Every location of a chain, indexed for routing. Immutable: rebuild on change."""
 
-    def __init__(self, locations: Sequence[Location]):
+    def __init__(self, locations: Sequence[Location], recent_queries: int = RECENT_QUERIES):
         self.by_id = {loc.location_id: loc for loc in locations}
+        self.recent_queries = recent_queries
+        groups: dict[tuple, int] = {}  # (time zone, opening hours) -> a small number
+        self.hours_group = {loc.location_id: groups.setdefault(
+            (loc.time_zone, loc.opening_hours), len(groups)) for loc in locations}
         self.index = SpatialIndex(locations)
         self.sources = SpatialIndex([loc for loc in locations if loc.can_transfer])
         self.max_delivery_radius_km = max(
@@ -100,18 +116,30 @@ class Chain:
         for loc in self.sources.locations:
             self._sources_by_city.setdefault(loc.city, []).append(loc)
         self._sources_near: dict[str, list[tuple[float, Location]]] = {}
-        self._recent: dict[tuple[float, float, float], list[tuple[float, Location]]] = {}
+        self._recent: dict[tuple[float, float, float], Nearby] = {}
+        # What other modules derive from the chain and keep with it (the planner's transfer
+        # sources per destination and policy); emptied when it grows past MEMO_ENTRIES.
+        self.memo: dict = {}
 
-    def near(self, latitude: float, longitude: float, radius_km: float
-             ) -> list[tuple[float, Location]]:
-        """Locations within radius_km, nearest first; the last few hundred queries are kept,
-        since the server asks once to read stock and once more to route."""
+    def near(self, latitude: float, longitude: float, radius_km: float) -> Nearby:
+        """Locations within radius_km, nearest first. The last ``recent_queries`` answers
+        are kept: the server asks once to read stock and once more to route, and a
+        simulation's members order again and again from the same address."""
         key = (latitude, longitude, radius_km)
         found = self._recent.get(key)
         if found is None:
-            if len(self._recent) >= RECENT_QUERIES:
+            if len(self._recent) >= self.recent_queries:
                 self._recent.pop(next(iter(self._recent)))
-            found = self._recent[key] = self.index.within(latitude, longitude, radius_km)
+            found = self._recent[key] = Nearby(self.index.within(latitude, longitude, radius_km))
+        return found
+
+    def remember(self, key, build):
+        """``memo[key]``, built by ``build()`` the first time."""
+        found = self.memo.get(key)
+        if found is None:
+            if len(self.memo) >= MEMO_ENTRIES:
+                self.memo.clear()
+            found = self.memo[key] = build()
         return found
 
     def transfer_sources(self, destination: Location) -> list[tuple[float, Location]]:

@@ -18,7 +18,7 @@ import numpy as np
 
 from services.common.geo import haversine_km
 from services.inventory.catalogue import Location
-from services.routing.chain import Chain
+from services.routing.chain import Chain, Nearby
 from services.routing.model import (
     Considered,
     Mode,
@@ -155,23 +155,25 @@ class _Context:
     trace: _Trace = field(default_factory=_Trace)
     nearby: list[tuple[float, Location]] | None = None
     # per-request memos: every candidate is looked at for several roles
-    _opens: dict[tuple, datetime] = field(default_factory=dict)
+    _opens: dict[int, datetime] = field(default_factory=dict)
     _short: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _complete: dict[str, bool] = field(default_factory=dict)
+    _transfers: dict[str, tuple[Transfer, ...] | None] = field(default_factory=dict)
     _all_skus: tuple[str, ...] | None = None
 
     def opens(self, loc: Location) -> datetime:
         """When ``loc`` can start on this order: now if open, else its next opening.
-        Memoized by (time zone, hours): most stores of a chain keep the same hours."""
+        Memoized per group of locations keeping the same hours in the same time zone:
+        most stores of a chain do, so one order works out one or two openings."""
         if not loc.opening_hours:
             return self.request.placed_at
-        key = (loc.time_zone, loc.opening_hours)
+        key = self.chain.hours_group[loc.location_id]
         when = self._opens.get(key)
         if when is None:
             when = self._opens[key] = loc.opens_at(self.request.placed_at)
         return when
 
-    def near_customer(self) -> list[tuple[float, Location]]:
+    def near_customer(self) -> Nearby:
         """Every location within reach of the customer for either mode (one index query)."""
         if self.nearby is None:
             radius = max(self.policy.pickup_radius_km,
@@ -254,14 +256,10 @@ def _source_transfers(ctx: _Context, dest: Location, missing: dict[str, int]
                       ) -> tuple[Transfer, ...] | None:
     """Cover ``missing`` from transfer sources: one source if any can, else several;
     same city before other cities; nearest first."""
-    usable = []
-    for distance, src in ctx.chain.transfer_sources(dest)[: ctx.policy.transfer_sources_examined]:
-        same_city = src.city == dest.city
-        hours = ctx.policy.transfer_hours(distance, same_city)
-        if hours is None:
-            ctx.trace.note(SOURCE, src, distance, Reason.TOO_FAR_FOR_TRANSFER)
-        else:
-            usable.append((distance, src, same_city, hours))
+    usable, too_far = ctx.chain.remember(
+        (SOURCE, dest.location_id, ctx.policy), lambda: _offers(ctx.chain, dest, ctx.policy))
+    for distance, src in too_far:
+        ctx.trace.note(SOURCE, src, distance, Reason.TOO_FAR_FOR_TRANSFER)
     ctx.trace.sources_examined([(o[0], o[1]) for o in usable], missing)
     for offer in usable:  # one source for everything, if there is one
         have = ctx.stock.get(offer[1].location_id)
@@ -281,6 +279,20 @@ def _source_transfers(ctx: _Context, dest: Location, missing: dict[str, int]
     return None
 
 
+def _offers(chain: Chain, dest: Location, policy: RoutingPolicy) -> tuple[list, list]:
+    """(usable sources as (distance, source, same city, lead hours), sources beyond the
+    policy's last transfer band) for a destination: the same for every order it serves."""
+    usable, too_far = [], []
+    for distance, src in chain.transfer_sources(dest)[: policy.transfer_sources_examined]:
+        same_city = src.city == dest.city
+        hours = policy.transfer_hours(distance, same_city)
+        if hours is None:
+            too_far.append((distance, src))
+        else:
+            usable.append((distance, src, same_city, hours))
+    return usable, too_far
+
+
 def _transfer(ctx: _Context, dest: Location, offer, units: Mapping[str, int]) -> Transfer:
     distance, src, same_city, hours = offer
     return Transfer(src.location_id, dest.location_id, _lines(units), distance, same_city, ctx.policy.transfer_cost_minor(distance),
@@ -289,10 +301,13 @@ def _transfer(ctx: _Context, dest: Location, offer, units: Mapping[str, int]) ->
 
 def _after_transfer(ctx: _Context, dest: Location, distance: float, mode: Mode) -> Plan | None:
     """The destination serves what it has; transfers bring the rest first."""
-    have = ctx.stock.get(dest.location_id, EMPTY)
-    missing = {sku: qty - have.get(sku, 0) for sku, qty in ctx.needs.items()
-               if have.get(sku, 0) < qty}
-    transfers = _source_transfers(ctx, dest, missing)
+    if dest.location_id in ctx._transfers:  # AUTO asks for pickup and delivery alike
+        transfers = ctx._transfers[dest.location_id]
+    else:
+        have = ctx.stock.get(dest.location_id, EMPTY)
+        missing = {sku: qty - have.get(sku, 0) for sku, qty in ctx.needs.items()
+                   if have.get(sku, 0) < qty}
+        transfers = ctx._transfers[dest.location_id] = _source_transfers(ctx, dest, missing)
     if transfers is None:
         return None
     arrival = max(t.arrive_at for t in transfers)
@@ -326,7 +341,11 @@ def _pickup_candidates(ctx: _Context) -> list[tuple[float, Location]]:
     nearby = ctx.near_customer()
     ctx.trace.filtered(PICKUP, nearby, _pickup_rejection)
     radius = ctx.policy.pickup_radius_km
-    return [(d, loc) for d, loc in nearby if loc.can_pickup and d <= radius]
+    key = (PICKUP, radius)
+    found = nearby.memo.get(key)
+    if found is None:
+        found = nearby.memo[key] = [(d, loc) for d, loc in nearby if loc.can_pickup and d <= radius]
+    return found
 
 
 def _pickup_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Plan], Plan | None]:
@@ -442,9 +461,13 @@ def _delivery_candidates(ctx: _Context) -> list[tuple[float, Location]]:
     nearby = ctx.near_customer()
     ctx.trace.filtered(DELIVERY, nearby, _delivery_rejection)
     city, farthest = ctx.request.city, ctx.policy.delivery_bands[-1].max_km
-    # the same rule as _delivery_rejection, inlined: this runs for every order
-    return [(d, loc) for d, loc in nearby if loc.can_deliver and loc.city == city
-            and d <= loc.delivery_radius_km and d <= farthest]
+    key = (DELIVERY, city, farthest)
+    found = nearby.memo.get(key)
+    if found is None:  # the same rule as _delivery_rejection, inlined: it runs for every order
+        found = nearby.memo[key] = [(d, loc) for d, loc in nearby if loc.can_deliver
+                                    and loc.city == city and d <= loc.delivery_radius_km
+                                    and d <= farthest]
+    return found
 
 
 def _delivery_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Plan], list[Plan]]:

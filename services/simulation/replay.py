@@ -23,6 +23,9 @@ from services.simulation.kpis import KpiCollector
 from services.simulation.scenario import Scenario, SimOrder
 
 PROGRESS_EVERY = 5_000  # orders between two progress reports
+# "Near a point" answers a replay keeps: one per member address that orders again. About
+# 6 KB each on a dense chain, so at most about 1.5 GB, and much less in practice.
+NEAR_ANSWERS_KEPT = 250_000
 
 Progress = Callable[[int], None]  # called with the orders replayed since the last call
 
@@ -39,13 +42,18 @@ def unfillable_reason(chain: Chain, order: SimOrder, policy: RoutingPolicy) -> s
     return "OUT_OF_STOCK"
 
 
+def simulation_chain(scenario: Scenario) -> Chain:
+    """The chain index a replay routes on: the server's, remembering more answers."""
+    return Chain(scenario.locations, recent_queries=NEAR_ANSWERS_KEPT)
+
+
 class Replay:
     """One policy's walk through one scenario, with its own copy of the stock."""
 
     def __init__(self, scenario: Scenario, policy: RoutingPolicy, chain: Chain | None = None):
         self.scenario = scenario
         self.policy = policy
-        self.chain = chain or Chain(scenario.locations)
+        self.chain = chain or simulation_chain(scenario)
         self.stock = scenario.copy_stock()
         self.kpis = KpiCollector(scenario.time_zone)
         self._refill = 0  # next replenishment to apply

@@ -16,10 +16,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
-from services.routing.chain import Chain
 from services.routing.policy import RoutingPolicy
 from services.simulation.build import build
-from services.simulation.replay import replay
+from services.simulation.replay import replay, simulation_chain
 from services.simulation.scenario import ScenarioSpec
 
 
@@ -72,7 +71,7 @@ def _in_process(jobs, tracker: Tracker, cancel: threading.Event) -> list[dict]:
     for job in jobs:
         if job.spec not in built:
             scenario = build(job.spec)
-            built[job.spec] = (scenario, Chain(scenario.locations), scenario.summary())
+            built[job.spec] = (scenario, simulation_chain(scenario), scenario.summary())
             tracker.add_total(len(scenario.orders) * sum(j.spec == job.spec for j in jobs))
         scenario, chain, summary = built[job.spec]
         kpis = replay(scenario, job.policy, job.policy_name, advance, chain)

@@ -2,8 +2,9 @@
 
 - Locations: stores and a few warehouses around 25 Chinese city centres; stores
   open 10:00-22:00 local time, warehouses never close.
-- Stock: popular SKUs are carried widely, the long tail rarely (a store carries
-  about 1,500 of 20,000); warehouses carry most of the range, deeper.
+- Stock: popular SKUs are carried widely and deep, the long tail rarely and thin (a
+  store carries about 1,500 of 20,000, up to 90 units of a best seller); warehouses
+  carry most of the range, deeper.
 - Members live around the stores; a fifth of them place about four fifths of the
   orders (lognormal activity), and each orders to their own address.
 - Orders follow the hour-of-day shape in DOMAIN.md: peaks at 11-12, 15-16 and
@@ -93,14 +94,15 @@ def chain_stock(locations: Sequence[Location], sku_ids: Sequence[str], seed: int
     rng = np.random.default_rng(seed + 2)
     ranks = np.arange(len(sku_ids))
     store_carry = np.minimum(0.95, 400.0 / (ranks + 400.0))
+    store_depth = np.rint(80.0 * 20.0 / (ranks + 20.0)).astype(np.int64)
     stock = {}
     for loc in locations:
         if loc.kind is LocationKind.WAREHOUSE:
             carried = np.nonzero(rng.random(len(sku_ids)) < 0.8)[0]
             units = rng.integers(20, 400, carried.size)
-        else:
+        else:  # best sellers deeper: about a day of a busy store's demand for the top ones
             carried = np.nonzero(rng.random(len(sku_ids)) < store_carry)[0]
-            units = rng.integers(1, 13, carried.size)
+            units = rng.integers(1, 13, carried.size) + store_depth[carried]
         stock[loc.location_id] = dict(zip([sku_ids[i] for i in carried.tolist()],
                                           units.tolist(), strict=True))
     return stock

@@ -10,7 +10,7 @@ from services.common.geo import haversine_km
 from services.inventory.catalogue import Location, LocationKind, OpeningHours
 from services.routing.chain import Chain
 from services.routing.model import Mode, OrderLine, RouteRequest
-from services.routing.planner import route
+from services.routing.planner import quote, route
 from services.routing.policy import DEFAULT_POLICY
 from tests.routing.chains import AFTERNOON, CUSTOMER
 
@@ -76,6 +76,16 @@ def test_plans_obey_the_rules_a_brute_force_reference_checks(scenario):
             assert plan.label == "pickup" and plan.shipments[0].location_id == expected
         else:
             assert plan.label in ("pickup after transfer", "unfillable")
+
+    if request.mode is Mode.AUTO:
+        # the scan that stops early, and passes over candidates, chooses what looking at
+        # every option (as quote does) would
+        every = [p for options in vars(quote(Chain(locations), request, stock, policy)).values()
+                 for p in options]
+        best = min(every, key=lambda p: (round(p.score, 9), p.shipments[0].distance_km,
+                                         [s.location_id for s in p.shipments]), default=None)
+        assert (plan.shipments, plan.score) == ((best.shipments, best.score) if best else ((),
+                                                                                          plan.score))
 
     if not plan.feasible:
         assert plan.unfillable
