@@ -123,9 +123,9 @@ def _mode_mix(plt, results) -> str:
 
 def _compare(plt, results) -> str:
     panels = (("fill rate %", lambda k: k["fill_rate"] * 100),
-              ("ETA p50 / p95, min", lambda k: (k["eta_minutes"]["p50"] or 0,
+              ("ETA, min: p50 (blue), p95 (orange)", lambda k: (k["eta_minutes"]["p50"] or 0,
                                                 k["eta_minutes"]["p95"] or 0)),
-              ("courier km p50 / p95", lambda k: (k["courier_km"]["p50"] or 0,
+              ("courier km: p50 (blue), p95 (orange)", lambda k: (k["courier_km"]["p50"] or 0,
                                                   k["courier_km"]["p95"] or 0)),
               ("delivery fees, yuan", lambda k: k["delivery_fees_minor"] / 100),
               ("transfer costs, yuan", lambda k: k["transfer_costs_minor"] / 100),
@@ -142,7 +142,6 @@ def _compare(plt, results) -> str:
             ax.bar([x + width / 2 for x in xs], [v[1] for v in values], width, label="p95",
                    color=COLOURS[1])
             ax.set_xticks(list(xs), names)
-            ax.legend(frameon=False)
         else:
             ax.bar(names, values, color=[COLOURS[i % len(COLOURS)] for i in range(len(names))])
         ax.set_title(title)

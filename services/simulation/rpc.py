@@ -12,7 +12,7 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -101,8 +101,7 @@ class Simulations:
             if request.live_snapshot:
                 async with self.engine.connect() as conn:
                     chain = await snapshot.read(conn)
-                spec = ScenarioSpec(**{**spec.__dict__, "chain_dir": str(
-                    snapshot.write(*chain, out / "snapshot"))})
+                spec = replace(spec, chain_dir=str(snapshot.write(*chain, out / "snapshot")))
             async for message in self._replay(spec, request, out):
                 yield message
 
@@ -184,7 +183,7 @@ class Simulations:
             transfer_case_units=msg.transfer_case_units or 1, skip_bad_rows=msg.skip_bad_rows,
             name=Path(msg.scenario_dir).name if chain_dir else "")
         if msg.live_snapshot:
-            spec = ScenarioSpec(**{**spec.__dict__, "synthetic_chain": None, "name": "live"})
+            spec = replace(spec, name="live")
         return SimulationRequest(msg.request_id, spec, bool(msg.live_snapshot), policies,
                                  msg.workers or 1)
 
