@@ -200,6 +200,10 @@ class Settings:
             raise ValueError("ONESTOCK_TLS_CLIENT_CA needs ONESTOCK_TLS_CERT and ONESTOCK_TLS_KEY")
         if self.pos_requires_client_cert and self.tls_client_ca is None:
             raise ValueError("ONESTOCK_POS_REQUIRE_CLIENT_CERT needs ONESTOCK_TLS_CLIENT_CA")
+        if self.simulation_workers < 1:
+            raise ValueError("ONESTOCK_SIMULATION_WORKERS must be at least 1")
+        if self.simulation_max_orders < 1:
+            raise ValueError("ONESTOCK_SIMULATION_MAX_ORDERS must be at least 1")
         for path in (self.tls_cert, self.tls_key, self.tls_client_ca):
             if path is not None and not path.is_file():
                 raise ValueError(f"TLS file {path} does not exist")

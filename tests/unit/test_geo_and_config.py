@@ -51,3 +51,12 @@ def test_settings_read_from_environment_with_documented_defaults():
 def test_settings_reject_malformed_numbers_naming_the_variable():
     with pytest.raises(ValueError, match="ONESTOCK_MAX_LINES"):
         Settings.from_env({"ONESTOCK_MAX_LINES": "many"})
+
+
+def test_simulation_settings_come_from_the_environment_and_refuse_zero_workers():
+    s = Settings.from_env({"ONESTOCK_SIMULATION_DIR": "/srv/sims",
+                           "ONESTOCK_SIMULATION_WORKERS": "4"})
+    assert (str(s.simulation_dir), s.simulation_workers, s.simulation_max_orders) == (
+        "/srv/sims", 4, 5_000_000)
+    with pytest.raises(ValueError, match="ONESTOCK_SIMULATION_WORKERS"):
+        Settings.from_env({"ONESTOCK_SIMULATION_WORKERS": "0"})
