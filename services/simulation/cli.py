@@ -75,13 +75,18 @@ def specs_from(args, chain_dirs: list[str]) -> list[ScenarioSpec]:
         synthetic_orders = SyntheticOrdersSpec(
             orders=args.synthetic_orders or DEFAULT_SYNTHETIC_ORDERS, days=args.days,
             start=args.start, seed=args.seed)
-    common = {"orders_file": args.orders, "synthetic_orders": synthetic_orders,
-              "replenishment_file": args.replenishment,
+    common = {"orders_file": _absolute(args.orders), "synthetic_orders": synthetic_orders,
+              "replenishment_file": _absolute(args.replenishment),
               "transfer_case_units": args.transfer_case_units, "skip_bad_rows": args.skip_bad_rows}
     if not chain_dirs:
         return [ScenarioSpec(synthetic_chain=SyntheticChainSpec(args.locations, args.skus,
                                                                 args.chain_seed), **common)]
-    return [ScenarioSpec(chain_dir=d, **common) for d in chain_dirs]
+    return [ScenarioSpec(chain_dir=_absolute(d), **common) for d in chain_dirs]
+
+
+def _absolute(path: str | None) -> str | None:
+    """Workers (Ray's among them) may run elsewhere than here: they get absolute paths."""
+    return str(Path(path).resolve()) if path else None
 
 
 class _Bar:

@@ -152,3 +152,23 @@ def test_a_policy_file_with_an_unknown_key_is_named(tmp_path):
         load_policy(policy)
     assert (caught.value.where, caught.value.key) == (str(policy), "weights.per_hour_eat")
     assert "unknown key" in caught.value.problem
+
+
+def test_parquet_columns_may_be_typed_but_timestamps_need_a_time_zone(scenario_dir):
+    from datetime import UTC, datetime
+
+    (scenario_dir / "orders.csv").unlink()
+    placed = [datetime(2026, 11, 23, 3, 0, tzinfo=UTC), datetime(2026, 11, 23, 4, 0, tzinfo=UTC)]
+    columns = {"order_id": ["T1", "T2"], "lines": ["TEA:1", "MUG:1"],
+               "latitude": [31.2304, 31.2304], "longitude": [121.4737, 121.4737],
+               "city": ["Shanghai", "Shanghai"], "mode": ["PICKUP", "AUTO"]}
+    pq.write_table(pa.table({**columns, "placed_at": pa.array(placed, pa.timestamp("us", "UTC"))}),
+                   scenario_dir / "orders.parquet")
+    scenario = build(ScenarioSpec(chain_dir=str(scenario_dir)))
+    assert [o.placed_at for o in scenario.orders] == placed
+
+    naive = [p.replace(tzinfo=None) for p in placed]
+    pq.write_table(pa.table({**columns, "placed_at": pa.array(naive, pa.timestamp("us"))}),
+                   scenario_dir / "orders.parquet")
+    with pytest.raises(ScenarioError, match=r"orders.parquet:1: placed_at: must carry a UTC offset"):
+        build(ScenarioSpec(chain_dir=str(scenario_dir)))
