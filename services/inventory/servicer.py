@@ -19,7 +19,7 @@ from services.common.config import Limits
 from services.common.errors import Collector, NotFound, OneStockError
 from services.common.idempotency import idempotent, request_hash
 from services.common.pagination import decode_token, encode_token, page_size
-from services.common.validation import check_id
+from services.common.validation import check_id, check_text
 from services.inventory import handlers, mapping, validation
 from services.inventory import repository as repo
 from services.inventory.reserve_batcher import ReservationBatcher
@@ -64,6 +64,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         errors = Collector()
         known_kind = mapping.LOCATION_KIND_FROM_PB.get(request.kind)
         errors.check(request.kind == 0 or known_kind is not None, "kind", "unknown kind")
+        check_text(errors, request.city, "city", 200)
         kind = known_kind.value if known_kind else ""  # "" = any kind
         filters = {"city": request.city, "kind": kind}
         size = page_size(request.page_size, self.limits, errors)

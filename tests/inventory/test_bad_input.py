@@ -69,6 +69,7 @@ BAD_REQUESTS = [
     ("ListStockMovements", pb.ListStockMovementsRequest(page_token="garbage"), "page_token"),
     ("ListSkus", pb.ListSkusRequest(page_size=-1), "page_size"),
     ("ListLocations", pb.ListLocationsRequest(kind=9), "kind"),
+    ("ListLocations", pb.ListLocationsRequest(city="Shang\x00hai"), "city"),
     ("UpsertSkus", pb.UpsertSkusRequest(request_id="u", skus=[pb.Sku(
         sku_id="X", name="x", price_minor=-1)]), "skus[0].price_minor"),
     ("UpsertSkus", pb.UpsertSkusRequest(request_id="u", skus=[pb.Sku(
