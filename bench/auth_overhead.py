@@ -12,11 +12,11 @@ import asyncio
 import contextlib
 import statistics
 
-import grpc
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 
 from bench.harness import (
+    Connections,
     closed_loop,
     database,
     load_arguments,
@@ -30,19 +30,19 @@ REQUEST = pb.GetAvailabilityRequest(sku_ids=["MILK-002"],
                                     locations=pb.LocationIds(location_ids=["SH-S001"]))
 
 
-def caller(server, connections: int):
-    channels = [grpc.aio.insecure_channel(server.address) for _ in range(connections)]
-    stubs = [pb_grpc.InventoryServiceStub(c) for c in channels]
+def caller(connections: Connections):
+    stubs = connections.stubs(pb_grpc.InventoryServiceStub)
 
     async def call(n):
-        return await stubs[n % len(stubs)].GetAvailability(REQUEST, metadata=server.metadata)
+        return await stubs[n % len(stubs)].GetAvailability(REQUEST, metadata=connections.metadata)
 
-    return call, channels
+    return call
 
 
 async def run(args, checked, open_) -> dict:
-    with_auth, channels_a = caller(checked, args.connections)
-    without, channels_b = caller(open_, args.connections)
+    to_checked = Connections(checked, args.connections)
+    to_open = Connections(open_, args.connections)
+    with_auth, without = caller(to_checked), caller(to_open)
     loop = dict(concurrency=args.concurrency, duration_s=args.seconds)
     rounds = []
     for _ in range(args.rounds):
@@ -52,8 +52,8 @@ async def run(args, checked, open_) -> dict:
                                server=checked)
         print(off.line(), on.line(), sep="\n", flush=True)
         rounds.append((off, on))
-    for channel in channels_a + channels_b:
-        await channel.close()
+    await to_checked.close()
+    await to_open.close()
     ratios = [on.per_s / off.per_s for off, on in rounds]
     return {
         "concurrency": args.concurrency, "rounds": args.rounds, "seconds_per_phase": args.seconds,

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import random
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from onestock.orders.v1 import order_service_pb2 as pb
 from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
 
-from bench.harness import run_on_demo_chain, summarize, versus_ceiling
+from bench.harness import against_ceiling, run_on_demo_chain
 from services.inventory.catalogue import LocationKind
 from services.inventory.demo_chain import build_demo_chain
 
@@ -38,26 +36,18 @@ def order_requests(count: int, seed_: int = 3) -> list[pb.CreateOrderRequest]:
 
 
 async def run(args, server) -> dict:
-    channels = [grpc.aio.insecure_channel(server.address) for _ in range(args.connections)]
-    orders = [pb_grpc.OrderServiceStub(c) for c in channels]
-    health = [health_pb2_grpc.HealthStub(c) for c in channels]
-    requests = order_requests(200_000)
-    check = health_pb2.HealthCheckRequest()
-    next_request = iter(requests)
+    next_request = iter(order_requests(200_000))
 
-    async def noop(n):
-        return await health[n % len(health)].Check(check)
+    def create_over(connections):
+        orders = connections.stubs(pb_grpc.OrderServiceStub)
 
-    async def create(n):
-        await orders[n % len(orders)].CreateOrder(next(next_request), metadata=server.metadata)
+        async def create(n):
+            await orders[n % len(orders)].CreateOrder(next(next_request),
+                                                      metadata=connections.metadata)
+        return create
 
-    rounds = await versus_ceiling("CreateOrder (1 line, pickup)", create, noop,
-                                  rounds=args.rounds, concurrency=args.concurrency,
-                                  seconds=args.seconds, server=server)
-    for channel in channels:
-        await channel.close()
-    return {"concurrency": args.concurrency, "rounds": args.rounds,
-            "seconds_per_phase": args.seconds, **summarize("create", rounds)}
+    return await against_ceiling(args, server, "CreateOrder (1 line, pickup)", "create",
+                                 create_over)
 
 
 def main() -> None:

@@ -187,6 +187,45 @@ async def closed_loop(
     return Stats(name, len(latencies), errors, duration_s, q[49] * 1000, q[98] * 1000, cpu)
 
 
+class Connections:
+    """Calls spread over several HTTP/2 connections to one server, as many tills and phones
+    would make them, with the health check every ceiling is measured by."""
+
+    def __init__(self, server: ServerProcesses, count: int):
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+        self.metadata = server.metadata
+        self.channels = [grpc.aio.insecure_channel(server.address) for _ in range(count)]
+        self._health = self.stubs(health_pb2_grpc.HealthStub)
+        self._check = health_pb2.HealthCheckRequest()
+
+    def stubs(self, stub_class) -> list:
+        """One stub per connection; call ``stubs[n % len(stubs)]`` to spread the load."""
+        return [stub_class(channel) for channel in self.channels]
+
+    async def noop(self, n: int):
+        return await self._health[n % len(self._health)].Check(self._check)
+
+    async def close(self) -> None:
+        for channel in self.channels:
+            await channel.close()
+
+
+async def against_ceiling(args, server: ServerProcesses, name: str, key: str,
+                          call_over: Callable[[Connections], Callable]) -> dict:
+    """The whole of a benchmark against the no-op ceiling: ``call_over(connections)``
+    gives the call to measure; the result holds the run's settings and ``summarize``."""
+    connections = Connections(server, args.connections)
+    try:
+        rounds = await versus_ceiling(name, call_over(connections), connections.noop,
+                                      rounds=args.rounds, concurrency=args.concurrency,
+                                      seconds=args.seconds, server=server)
+    finally:
+        await connections.close()
+    return {"concurrency": args.concurrency, "rounds": args.rounds,
+            "seconds_per_phase": args.seconds, **summarize(key, rounds)}
+
+
 async def versus_ceiling(name: str, call, noop, *, rounds: int, concurrency: int,
                          seconds: float, server: ServerProcesses) -> list[tuple[Stats, Stats]]:
     """Interleave the no-op ceiling and ``call`` for ``rounds`` rounds, so drift on a

@@ -23,13 +23,12 @@ import asyncio
 import contextlib
 import statistics
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from sqlalchemy import text
 
 from bench.harness import (
+    Connections,
     closed_loop,
     database,
     load_arguments,
@@ -69,16 +68,14 @@ class Client:
     """Callers spread over several HTTP/2 connections, as many tills and phones would be."""
 
     def __init__(self, server, connections: int, tag: str):
-        self.metadata = server.metadata
-        self.channels = [grpc.aio.insecure_channel(server.address) for _ in range(connections)]
-        self.inventory = [pb_grpc.InventoryServiceStub(c) for c in self.channels]
-        self.health = [health_pb2_grpc.HealthStub(c) for c in self.channels]
+        self.connections = Connections(server, connections)
+        self.metadata = self.connections.metadata
+        self.inventory = self.connections.stubs(pb_grpc.InventoryServiceStub)
+        self.noop = self.connections.noop
+        self.close = self.connections.close
         self.tag = tag
         self.ok = 0
         self.phase = 0
-
-    async def noop(self, n: int):
-        return await self.health[n % len(self.health)].Check(health_pb2.HealthCheckRequest())
 
     async def reserve(self, n: int):
         await self.inventory[n % len(self.inventory)].ReserveStock(pb.ReserveStockRequest(
@@ -86,10 +83,6 @@ class Client:
             ttl_seconds=3600, lines=[pb.ReservationLineInput(
                 location_id=HOT[0], sku_id=HOT[1], quantity=1)]), metadata=self.metadata)
         self.ok += 1
-
-    async def close(self):
-        for channel in self.channels:
-            await channel.close()
 
 
 async def run(args, url: str, shipped, naive) -> dict:

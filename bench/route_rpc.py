@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import random
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from onestock.routing.v1 import routing_service_pb2 as pb
 from onestock.routing.v1 import routing_service_pb2_grpc as pb_grpc
 
-from bench.harness import run_on_demo_chain, summarize, versus_ceiling
+from bench.harness import against_ceiling, run_on_demo_chain
 from services.inventory.catalogue import LocationKind
 from services.inventory.demo_chain import build_demo_chain
 
@@ -39,27 +37,18 @@ def demo_orders(count: int, seed: int = 5) -> list[pb.RouteOrderRequest]:
 
 
 async def run(args, server) -> dict:
-    channels = [grpc.aio.insecure_channel(server.address) for _ in range(args.connections)]
-    routing = [pb_grpc.RoutingServiceStub(c) for c in channels]
-    health = [health_pb2_grpc.HealthStub(c) for c in channels]
     requests = demo_orders(2000)
-    check = health_pb2.HealthCheckRequest()
 
-    async def noop(n):
-        return await health[n % len(health)].Check(check)
+    def route_over(connections):
+        routing = connections.stubs(pb_grpc.RoutingServiceStub)
 
-    async def route(n):
-        response = await routing[n % len(routing)].RouteOrder(requests[n % len(requests)],
-                                                              metadata=server.metadata)
-        assert response.plan.trace
+        async def route(n):
+            response = await routing[n % len(routing)].RouteOrder(
+                requests[n % len(requests)], metadata=connections.metadata)
+            assert response.plan.trace
+        return route
 
-    rounds = await versus_ceiling("RouteOrder (AUTO, trace)", route, noop,
-                                  rounds=args.rounds, concurrency=args.concurrency,
-                                  seconds=args.seconds, server=server)
-    for channel in channels:
-        await channel.close()
-    return {"concurrency": args.concurrency, "rounds": args.rounds,
-            "seconds_per_phase": args.seconds, **summarize("route", rounds)}
+    return await against_ceiling(args, server, "RouteOrder (AUTO, trace)", "route", route_over)
 
 
 def main() -> None:
