@@ -21,6 +21,12 @@ def check_id(errors: Collector, value: str, field: str) -> bool:
     return False
 
 
+def check_optional_id(errors: Collector, value: str, field: str) -> None:
+    """An id that may be left empty (a filter, an optional reference): checked when given."""
+    if value:
+        check_id(errors, value, field)
+
+
 def check_request_id(errors: Collector, value: str, field: str = "request_id") -> None:
     if not value:
         errors.add(field, "is required for idempotent retries")

@@ -19,7 +19,7 @@ from services.common.config import Limits
 from services.common.errors import Collector, NotFound, OneStockError
 from services.common.idempotency import idempotent, request_hash
 from services.common.pagination import decode_token, encode_token, page_size
-from services.common.validation import check_id, check_text
+from services.common.validation import check_id, check_optional_id, check_text
 from services.inventory import handlers, mapping, validation
 from services.inventory import repository as repo
 from services.inventory.reserve_batcher import ReservationBatcher
@@ -129,8 +129,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
     async def ListStockMovements(self, request, context):
         errors = Collector()
         for field in ("location_id", "sku_id"):
-            if getattr(request, field):
-                check_id(errors, getattr(request, field), field)
+            check_optional_id(errors, getattr(request, field), field)
         errors.check(len(request.reservation_id) <= 64, "reservation_id", "is not a reservation id")
         filters = {"l": request.location_id, "s": request.sku_id, "r": request.reservation_id}
         size = page_size(request.page_size, self.limits, errors)

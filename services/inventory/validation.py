@@ -17,6 +17,7 @@ from services.common.errors import Collector
 from services.common.validation import (
     check_enum,
     check_id,
+    check_optional_id,
     check_point,
     check_request_id,
     check_text,
@@ -46,8 +47,7 @@ def _check_location(errors: Collector, loc: pb.Location, at: str) -> None:
             zoneinfo.ZoneInfo(loc.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             errors.add(f"{at}.time_zone", "is not an IANA time zone")
-    if loc.dealer_id:
-        check_id(errors, loc.dealer_id, f"{at}.dealer_id")
+    check_optional_id(errors, loc.dealer_id, f"{at}.dealer_id")
     for j, hours in enumerate(loc.opening_hours):
         h = f"{at}.opening_hours[{j}]"
         errors.check(0 <= hours.open_minute <= 1439, f"{h}.open_minute", "must be 0 to 1439")
@@ -170,8 +170,7 @@ def reserve_stock(request: pb.ReserveStockRequest, limits: Limits) -> ReserveCom
     lines = _lines(errors, request.lines, limits, min_quantity=1)
     if not 0 <= request.ttl_seconds <= limits.max_ttl_s:
         errors.add("ttl_seconds", f"must be 1 to {limits.max_ttl_s}, or 0 for the default")
-    if request.member_id:
-        check_id(errors, request.member_id, "member_id")
+    check_optional_id(errors, request.member_id, "member_id")
     errors.raise_if_any()
     return ReserveCommand(
         request_id=request.request_id,

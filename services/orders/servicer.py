@@ -12,7 +12,7 @@ from services.common.config import Settings
 from services.common.errors import Collector, FieldViolation, InvalidArgument, NotFound
 from services.common.idempotency import idempotent
 from services.common.pagination import decode_token, encode_token, page_size
-from services.common.validation import check_id, check_text
+from services.common.validation import check_optional_id, check_text
 from services.orders import handlers, validation
 from services.orders import repository as repo
 from services.orders.mapping import STATE_TO_PB, order_to_pb
@@ -141,8 +141,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
     async def ListOrders(self, request, context):
         errors = Collector()
         for field in ("member_id", "location_id"):
-            if getattr(request, field):
-                check_id(errors, getattr(request, field), field)
+            check_optional_id(errors, getattr(request, field), field)
         if not request.member_id and not request.location_id:
             errors.add("member_id", "member_id or location_id is required")
         state = STATE_FROM_PB.get(request.state, "") if request.state else ""

@@ -8,7 +8,13 @@ from onestock.orders.v1 import order_service_pb2 as pb
 
 from services.common.config import Limits
 from services.common.errors import Collector
-from services.common.validation import check_id, check_point, check_request_id, check_text
+from services.common.validation import (
+    check_id,
+    check_optional_id,
+    check_point,
+    check_request_id,
+    check_text,
+)
 from services.orders.handlers import NewOrder
 from services.routing.model import Mode, OrderLine, RouteRequest
 
@@ -25,8 +31,7 @@ def create_order(request: pb.CreateOrderRequest, limits: Limits) -> NewOrder:
     channel = CHANNELS.get(request.channel)
     if channel is None:
         errors.add("channel", "must be MINI_PROGRAM or POS")
-    if request.member_id:
-        check_id(errors, request.member_id, "member_id")
+    check_optional_id(errors, request.member_id, "member_id")
     lines = _lines(errors, request.lines, limits)
     f = request.fulfilment
     method = f.method

@@ -9,7 +9,7 @@ from onestock.routing.v1 import routing_service_pb2 as pb
 
 from services.common.config import Limits
 from services.common.errors import Collector
-from services.common.validation import check_id, check_point, check_text
+from services.common.validation import check_id, check_optional_id, check_point, check_text
 from services.routing.model import Mode, OrderLine, RouteRequest
 from services.routing.policy import PolicyError, RoutingPolicy, policy_from_dict
 
@@ -39,10 +39,9 @@ def route_request(msg: pb.RouteRequest, limits: Limits, *, prefix: str = "order.
     delivery_possible = mode in (Mode.SAME_CITY_DELIVERY, Mode.AUTO) or not require_mode
     if delivery_possible and not msg.city.strip():
         errors.add(f"{prefix}city", "is required for same-city delivery")
-    if msg.pickup_location_id:
-        check_id(errors, msg.pickup_location_id, f"{prefix}pickup_location_id")
-        if mode not in (Mode.PICKUP, None):
-            errors.add(f"{prefix}pickup_location_id", "is only for PICKUP orders")
+    check_optional_id(errors, msg.pickup_location_id, f"{prefix}pickup_location_id")
+    if msg.pickup_location_id and mode not in (Mode.PICKUP, None):
+        errors.add(f"{prefix}pickup_location_id", "is only for PICKUP orders")
     placed_at = now or datetime.now(UTC)
     if msg.HasField("order_time"):
         try:

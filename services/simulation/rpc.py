@@ -28,7 +28,7 @@ from services.common.errors import (
     request_id_reused,
 )
 from services.common.idempotency import request_hash
-from services.common.validation import check_id, check_request_id
+from services.common.validation import check_id, check_optional_id, check_request_id
 from services.routing.policy import PolicyError, RoutingPolicy, policy_from_dict
 from services.simulation import report, snapshot
 from services.simulation.run import DEFAULT_NAME, simulate
@@ -151,8 +151,7 @@ class Simulations:
     def validate(self, msg: pb.RunSimulationRequest) -> SimulationRequest:
         errors = Collector()
         check_request_id(errors, msg.request_id)
-        if msg.request_id:
-            check_id(errors, msg.request_id, "request_id")
+        check_optional_id(errors, msg.request_id, "request_id")  # it names a folder
         source = msg.WhichOneof("chain")
         chain_dir = synthetic_chain = None
         if source is None or (source == "live_snapshot" and not msg.live_snapshot):
