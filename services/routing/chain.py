@@ -19,7 +19,7 @@ from services.inventory.catalogue import Location
 
 SOURCES_CACHED = 64  # nearest transfer sources kept per destination
 RECENT_QUERIES = 512  # "near a point" answers kept
-MEMO_ENTRIES = 100_000  # derived answers kept in Chain.memo
+MEMO_ENTRIES = 100_000  # derived answers Chain.remember keeps
 
 
 def _unit_vectors(points: Sequence[tuple[float, float]]) -> np.ndarray:
@@ -118,8 +118,8 @@ class Chain:
         self._sources_near: dict[str, list[tuple[float, Location]]] = {}
         self._recent: dict[tuple[float, float, float], Nearby] = {}
         # What other modules derive from the chain and keep with it (the planner's transfer
-        # sources per destination and policy); emptied when it grows past MEMO_ENTRIES.
-        self.memo: dict = {}
+        # sources per destination and policy), through remember(); emptied past MEMO_ENTRIES.
+        self._memo: dict = {}
 
     def near(self, latitude: float, longitude: float, radius_km: float) -> Nearby:
         """Locations within radius_km, nearest first. The last ``recent_queries`` answers
@@ -134,12 +134,12 @@ class Chain:
         return found
 
     def remember(self, key, build):
-        """``memo[key]``, built by ``build()`` the first time."""
-        found = self.memo.get(key)
+        """What ``build()`` gives for ``key``, built the first time it is asked for."""
+        found = self._memo.get(key)
         if found is None:
-            if len(self.memo) >= MEMO_ENTRIES:
-                self.memo.clear()
-            found = self.memo[key] = build()
+            if len(self._memo) >= MEMO_ENTRIES:
+                self._memo.clear()
+            found = self._memo[key] = build()
         return found
 
     def transfer_sources(self, destination: Location) -> list[tuple[float, Location]]:

@@ -60,7 +60,7 @@ class _Bad(Exception):
 
 def find(directory: str | Path, stem: str, *, required: bool = True) -> Path | None:
     """``stem.csv`` or ``stem.parquet`` in ``directory`` (exactly one of them)."""
-    found = [Path(directory) / f"{stem}{s}" for s in SUFFIXES if (Path(directory) / f"{stem}{s}").exists()]
+    found = [path for path in (Path(directory) / f"{stem}{s}" for s in SUFFIXES) if path.exists()]
     if len(found) > 1:
         raise ScenarioError(directory, None, stem, "both a .csv and a .parquet file; keep one")
     if not found:

@@ -39,9 +39,7 @@ class KpiCollector:
         self.stockouts: Counter = Counter()  # location -> SKUs that ran out there
 
     def filled(self, order: SimOrder, plan: Plan) -> None:
-        placed = order.request.placed_at
-        self.orders += 1
-        self.placed_by_hour[int(placed.timestamp()) // 3600] += 1
+        placed = self._placed(order)
         self.labels[plan.label] += 1
         if len(plan.shipments) > 1:
             self.splits += 1
@@ -54,7 +52,7 @@ class KpiCollector:
             else:
                 self.trip_km.append(shipment.distance_km)
             start = shipment.prep_start
-            self.store_hour[(shipment.location_id, int(start.timestamp()) // 3600)] += 1
+            self.store_hour[(shipment.location_id, _epoch_hour(start))] += 1
             waited = waited or (start > placed and not shipment.transfers)
             for transfer in shipment.transfers:
                 self.transfers += 1
@@ -63,9 +61,15 @@ class KpiCollector:
         self.waiting += waited
 
     def refused(self, order: SimOrder, reason: str) -> None:
-        self.orders += 1
-        self.placed_by_hour[int(order.request.placed_at.timestamp()) // 3600] += 1
+        self._placed(order)
         self.unfillable[reason] += 1
+
+    def _placed(self, order: SimOrder) -> datetime:
+        """Count the order in its hour, filled or not; returns when it was placed."""
+        placed = order.request.placed_at
+        self.orders += 1
+        self.placed_by_hour[_epoch_hour(placed)] += 1
+        return placed
 
     def ran_out(self, location_id: str) -> None:
         self.stockouts[location_id] += 1
@@ -127,6 +131,11 @@ class KpiCollector:
             "busiest_locations": dict(_top(per_store)),
             "hourly_local": {"placed": placed, "started": started},
         }
+
+
+def _epoch_hour(moment: datetime) -> int:
+    """Hours since the epoch: hour buckets that turn into local hours only at the end."""
+    return int(moment.timestamp()) // 3600
 
 
 def _ratio(part: int, whole: int) -> float:

@@ -101,7 +101,9 @@ class Simulations:
             if request.live_snapshot:
                 async with self.engine.connect() as conn:
                     chain = await snapshot.read(conn)
-                spec = replace(spec, chain_dir=str(snapshot.write(*chain, out / "snapshot")))
+                # millions of rows for a real chain: written off the event loop
+                written = await asyncio.to_thread(snapshot.write, *chain, out / "snapshot")
+                spec = replace(spec, chain_dir=str(written))
             async for message in self._replay(spec, request, out):
                 yield message
 
@@ -114,7 +116,7 @@ class Simulations:
                             tracker=stream, cancel=cancel, isolate=True)
 
         task = loop.run_in_executor(None, work)
-        task.add_done_callback(lambda _: loop.call_soon_threadsafe(events.put_nowait, ("end", None)))
+        task.add_done_callback(lambda _: events.put_nowait(("end", None)))  # runs on the loop
         last = 0.0
         try:
             while True:
