@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from services.common.geo import valid_latitude, valid_longitude
-from services.common.validation import ID_PATTERN
+from services.common.errors import Collector
+from services.common.validation import check_optional_id, check_point
 from services.inventory.catalogue import (
     DEFAULT_TIME_ZONE,
     Location,
@@ -135,10 +135,18 @@ def _text(row: dict, name: str, *, default: str | None = None) -> str:
     return str(value).strip()
 
 
+def _by_rule(check, *args) -> None:
+    """A field checked by the API's own rule (services.common.validation), so that a file
+    and a request refuse the same values with the same words."""
+    errors = Collector()
+    check(errors, *args)
+    if errors.violations:
+        raise _Bad(errors.violations[0].field, errors.violations[0].description)
+
+
 def _id(row: dict, name: str, *, optional: bool = False) -> str:
     value = _text(row, name, default="" if optional else None)
-    if value and not ID_PATTERN.fullmatch(value):
-        raise _Bad(name, f"{value!r} must be 1-64 letters, digits, '.', '_' or '-'")
+    _by_rule(check_optional_id, value, name)
     return value
 
 
@@ -207,10 +215,7 @@ def _minute(row: dict, name: str) -> int | None:
 
 def _point(row: dict) -> tuple[float, float]:
     latitude, longitude = _number(row, "latitude"), _number(row, "longitude")
-    if not valid_latitude(latitude):
-        raise _Bad("latitude", f"{latitude!r} must be between -90 and 90")
-    if not valid_longitude(longitude):
-        raise _Bad("longitude", f"{longitude!r} must be between -180 and 180")
+    _by_rule(check_point, latitude, longitude)
     return latitude, longitude
 
 
