@@ -1,32 +1,27 @@
 """ReserveStock's hot path: concurrent requests coalesced into one transaction.
 
 When 200 tills and phones reserve the same hot SKU, serving them one
-transaction each makes every request queue for the same row lock. Instead,
-requests wait in a queue; a writer takes everything waiting, locks the stock
-rows once (in key order), lets ``allocate_batch`` decide each request in
-arrival order, and writes the outcome with one statement per table. Batches
-form by themselves: while one is being written, the next one fills up.
+transaction each makes every request queue for the same row lock. Instead
+(services/common/coalescing.py), a writer takes every request waiting, locks
+the stock rows once (in key order), lets ``allocate_batch`` decide each request
+in arrival order, and writes the outcome with one statement per table.
 
 Idempotency holds per request inside a batch: its request_id is claimed in
 the batch's transaction, a replay returns the stored response, and a refused
-request leaves no key behind. Two requests with the same request_id never
-share a batch: the later one waits for the next batch, where it sees the
-first one's outcome.
+request leaves no key behind.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
-from dataclasses import dataclass, field
 
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.common import metrics
-from services.common.errors import InsufficientStock, NotFound, OneStockError
-from services.common.idempotency import FORGET_SQL, claim_many, driver
+from services.common.coalescing import Coalescer, Outcome, Pending, claim_batch, refused_claims
+from services.common.errors import InsufficientStock, NotFound
+from services.common.idempotency import FORGET_SQL, driver
 from services.common.uow import in_transaction
 from services.inventory import repository as repo
 from services.inventory.domain import (
@@ -39,81 +34,28 @@ from services.inventory.domain import (
 )
 from services.inventory.mapping import reservation_to_pb
 
-log = logging.getLogger(__name__)
-
 METHOD = "ReserveStock"
 
 
-@dataclass
-class _Pending:
-    command: ReserveCommand
-    fingerprint: bytes
-    future: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-
-
-Outcome = pb.ReserveStockResponse | OneStockError
-
-
 class ReservationBatcher:
+    """ReserveStock calls served in shared transactions (see the module's docstring)."""
+
     def __init__(self, engine: AsyncEngine, workers: int = 2, max_batch: int = 500,
                  hold_limit: int = 0):
         self._engine = engine
         self._hold_limit = hold_limit
-        self._workers = workers
-        self._max_batch = max_batch
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
-        self._tasks: list[asyncio.Task] = []
-
-    def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._run(), name=f"reserve-writer-{i}")
-                       for i in range(self._workers)]
-
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
-        while not self._queue.empty():
-            pending = self._queue.get_nowait()
-            if not pending.future.done():
-                pending.future.set_exception(asyncio.CancelledError())
+        self._coalescer: Coalescer[ReserveCommand] = Coalescer(
+            "reserve", self._write, workers=workers, max_batch=max_batch)
+        self.start, self.stop = self._coalescer.start, self._coalescer.stop
 
     async def reserve(self, command: ReserveCommand, fingerprint: bytes) -> pb.ReserveStockResponse:
-        pending = _Pending(command, fingerprint)
-        self._queue.put_nowait(pending)
-        return await pending.future
+        return await self._coalescer.submit(command.request_id, command, fingerprint)
 
-    async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            await self._serve(batch)
-
-    async def _serve(self, batch: list[_Pending]) -> None:
-        batch = [p for p in batch if not p.future.done()]  # callers gone (deadline): no work
-        batch, later = _split_duplicates(batch)
-        for pending in later:
-            self._queue.put_nowait(pending)
-        if not batch:
-            return
-        try:
-            outcomes = await in_transaction(
-                self._engine, lambda conn: _write_batch(conn, batch, self._hold_limit))
-        except Exception as error:  # noqa: BLE001 - every waiter must hear of it
-            log.exception("reservation batch of %d failed", len(batch))
-            for pending in batch:
-                if not pending.future.done():
-                    pending.future.set_exception(error)
-            return
+    async def _write(self, batch: list[Pending[ReserveCommand]]) -> list[Outcome]:
+        outcomes = await in_transaction(
+            self._engine, lambda conn: _write_batch(conn, batch, self._hold_limit))
         _count(outcomes)
-        for pending, outcome in zip(batch, outcomes, strict=True):
-            if pending.future.done():  # the caller went away (cancelled)
-                continue
-            if isinstance(outcome, OneStockError):
-                pending.future.set_exception(outcome)
-            else:
-                pending.future.set_result(outcome)
+        return outcomes
 
 
 def _count(outcomes: list[Outcome]) -> None:
@@ -125,17 +67,8 @@ def _count(outcomes: list[Outcome]) -> None:
     metrics.RESERVATIONS.labels("rejected_limit").inc(limited)
 
 
-def _split_duplicates(batch: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
-    seen: set[str] = set()
-    now, later = [], []
-    for pending in batch:
-        (later if pending.command.request_id in seen else now).append(pending)
-        seen.add(pending.command.request_id)
-    return now, later
-
-
-async def _write_batch(conn: AsyncConnection, batch: list[_Pending], hold_limit: int
-                       ) -> list[Outcome]:
+async def _write_batch(conn: AsyncConnection, batch: list[Pending[ReserveCommand]],
+                       hold_limit: int) -> list[Outcome]:
     """Decide and write a whole batch in the caller's transaction; one outcome per request.
 
     Round trips, in the common case: claim the request ids (and read the
@@ -143,19 +76,8 @@ async def _write_batch(conn: AsyncConnection, batch: list[_Pending], hold_limit:
     Requests for a member first lock that member and read what it holds.
     """
     db = await driver(conn)
-    claims, now = await claim_many(db, METHOD,
-                                   [(p.command.request_id, p.fingerprint) for p in batch])
-    outcomes: list[Outcome | None] = [None] * len(batch)
-    fresh: list[int] = []
-    for i, pending in enumerate(batch):
-        claim = claims[pending.command.request_id]
-        if claim.error:
-            outcomes[i] = claim.error
-        elif claim.response is not None:
-            outcomes[i] = pb.ReserveStockResponse.FromString(claim.response)
-        else:
-            fresh.append(i)
-
+    outcomes, fresh, now = await claim_batch(db, METHOD, batch, pb.ReserveStockResponse)
+    claimed = list(fresh)
     fresh = await _refuse_over_hold_limit(db, batch, fresh, outcomes, hold_limit)
     keys = {line.key for i in fresh for line in batch[i].command.lines}
     levels = await repo.lock_stock(conn, keys)
@@ -169,8 +91,7 @@ async def _write_batch(conn: AsyncConnection, batch: list[_Pending], hold_limit:
         outcomes[fresh[j]] = write.add(commands[j], afters)
     for j, refusal in allocation.refused.items():
         outcomes[fresh[j]] = refusal
-    write.forget = [batch[i].command.request_id for i, o in enumerate(outcomes)
-                    if isinstance(o, OneStockError) and not claims[batch[i].command.request_id].error]
+    write.forget = refused_claims(batch, outcomes, claimed)
     await write.execute(db, allocation.changed_levels(levels))
     return outcomes  # type: ignore[return-value]
 

@@ -1,0 +1,150 @@
+"""Concurrent requests coalesced into shared transactions, for the hot write paths.
+
+When hundreds of tills and phones write at once, one transaction per request
+makes each of them pay the database's round trips and queue for the same
+rows. Instead, requests wait in a queue; a writer takes everything waiting and
+serves it with one ``write_batch`` call (one transaction, a few statements for
+the whole batch). Batches form by themselves: while one is being written, the
+next one fills up. ReserveStock and CreateOrder both use this.
+
+Two requests with the same request_id never share a batch: the later one waits
+for the next batch, where it sees the first one's outcome (its stored response,
+or no key at all if the first was refused).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from google.protobuf.message import Message
+
+from services.common.errors import OneStockError
+from services.common.idempotency import claim_many
+from services.common.uow import transaction_clock
+
+log = logging.getLogger(__name__)
+
+C = TypeVar("C")
+Outcome = Message | OneStockError  # a request's response, or the error it is answered with
+
+
+@dataclass
+class Pending(Generic[C]):
+    """One request waiting for its batch: what to do, and its request_id's fingerprint."""
+
+    request_id: str
+    command: C
+    fingerprint: bytes
+    future: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+WriteBatch = Callable[[list[Pending[C]]], Awaitable[list[Outcome]]]
+
+
+class Coalescer(Generic[C]):
+    """Queue, writers and hand-back of outcomes; ``write_batch`` decides and writes, one
+    outcome per request, in order. If it raises, every request of the batch hears of it."""
+
+    def __init__(self, name: str, write_batch: WriteBatch, *, workers: int = 1,
+                 max_batch: int = 500):
+        self._name = name
+        self._write_batch = write_batch
+        self._workers = workers
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[Pending[C]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task] = []
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._run(), name=f"{self._name}-writer-{i}")
+                       for i in range(self._workers)]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        while not self._queue.empty():
+            pending = self._queue.get_nowait()
+            if not pending.future.done():
+                pending.future.set_exception(asyncio.CancelledError())
+
+    async def submit(self, request_id: str, command: C, fingerprint: bytes):
+        """Wait for the batch that serves this request; its response, or its error raised."""
+        pending = Pending(request_id, command, fingerprint)
+        self._queue.put_nowait(pending)
+        return await pending.future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._serve(batch)
+
+    async def _serve(self, batch: list[Pending[C]]) -> None:
+        batch = [p for p in batch if not p.future.done()]  # callers gone (deadline): no work
+        batch, later = _split_duplicates(batch)
+        for pending in later:
+            self._queue.put_nowait(pending)
+        if not batch:
+            return
+        try:
+            outcomes = await self._write_batch(batch)
+        except Exception as error:  # noqa: BLE001 - every waiter must hear of it
+            log.exception("%s batch of %d failed", self._name, len(batch))
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(error)
+            return
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            if pending.future.done():  # the caller went away (cancelled)
+                continue
+            if isinstance(outcome, OneStockError):
+                pending.future.set_exception(outcome)
+            else:
+                pending.future.set_result(outcome)
+
+
+def _split_duplicates(batch: list[Pending]) -> tuple[list[Pending], list[Pending]]:
+    seen: set[str] = set()
+    now, later = [], []
+    for pending in batch:
+        (later if pending.request_id in seen else now).append(pending)
+        seen.add(pending.request_id)
+    return now, later
+
+
+async def claim_batch(db, method: str, batch: list[Pending], response_type: type[Message]
+                      ) -> tuple[list[Outcome | None], list[int], datetime]:
+    """Claim every request id of a batch in its transaction (AIP-155).
+
+    Returns the outcomes known already (a replay's stored response, a reused
+    id's error; None where the batch must decide), the indexes of the requests
+    to decide, and the transaction's clock, which is also kept for ``db_now``.
+    """
+    claims, now = await claim_many(db, method, [(p.request_id, p.fingerprint) for p in batch])
+    clock = transaction_clock.get()
+    if clock is not None:
+        clock["now"] = now
+    outcomes: list[Outcome | None] = [None] * len(batch)
+    fresh: list[int] = []
+    for i, pending in enumerate(batch):
+        claim = claims[pending.request_id]
+        if claim.error:
+            outcomes[i] = claim.error
+        elif claim.response is not None:
+            outcomes[i] = response_type.FromString(claim.response)
+        else:
+            fresh.append(i)
+    return outcomes, fresh, now
+
+
+def refused_claims(batch: list[Pending], outcomes: list[Outcome | None], fresh: list[int]
+                   ) -> list[str]:
+    """Request ids this batch claimed but refused: their keys go, so a retry runs afresh."""
+    return [batch[i].request_id for i in fresh if isinstance(outcomes[i], OneStockError)]
