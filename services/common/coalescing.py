@@ -23,6 +23,7 @@ from typing import Generic, TypeVar
 
 from google.protobuf.message import Message
 
+from services.common import metrics
 from services.common.errors import OneStockError
 from services.common.idempotency import claim_many
 from services.common.uow import transaction_clock
@@ -58,6 +59,7 @@ class Coalescer(Generic[C]):
         self._max_batch = max_batch
         self._queue: asyncio.Queue[Pending[C]] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
+        self._size = metrics.BATCH_SIZE.labels(name)
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run(), name=f"{self._name}-writer-{i}")
@@ -93,6 +95,7 @@ class Coalescer(Generic[C]):
             self._queue.put_nowait(pending)
         if not batch:
             return
+        self._size.observe(len(batch))
         try:
             outcomes = await self._write_batch(batch)
         except Exception as error:  # noqa: BLE001 - every waiter must hear of it

@@ -96,6 +96,11 @@ class Settings:
     # ONESTOCK_RESERVE_MAX_BATCH: most ReserveStock calls coalesced into one
     # transaction; 1 turns coalescing off (one transaction per call).
     reserve_max_batch: int = 500
+    # ONESTOCK_ORDER_WORKERS: concurrent batch writers for CreateOrder's online orders.
+    order_workers: int = 1
+    # ONESTOCK_ORDER_MAX_BATCH: most online CreateOrder calls coalesced into one
+    # transaction; 1 turns coalescing off (one transaction per order).
+    order_max_batch: int = 100
     # ONESTOCK_ROUTING_POLICY: TOML policy file for routing; unset: built-in defaults
     # (docs/policies/default.toml lists them).
     routing_policy_path: Path | None = None
@@ -169,6 +174,8 @@ class Settings:
             ),
             reserve_workers=_int(env, "ONESTOCK_RESERVE_WORKERS", cls.reserve_workers),
             reserve_max_batch=_int(env, "ONESTOCK_RESERVE_MAX_BATCH", cls.reserve_max_batch),
+            order_workers=_int(env, "ONESTOCK_ORDER_WORKERS", cls.order_workers),
+            order_max_batch=_int(env, "ONESTOCK_ORDER_MAX_BATCH", cls.order_max_batch),
             shutdown_grace_s=_float(env, "ONESTOCK_GRACE_S", cls.shutdown_grace_s),
             crm_sink=env.get("ONESTOCK_CRM_SINK") or cls.crm_sink,
             order_payment_ttl_s=_int(env, "ONESTOCK_ORDER_PAYMENT_TTL_S", cls.order_payment_ttl_s),
@@ -200,10 +207,10 @@ class Settings:
             raise ValueError("ONESTOCK_TLS_CLIENT_CA needs ONESTOCK_TLS_CERT and ONESTOCK_TLS_KEY")
         if self.pos_requires_client_cert and self.tls_client_ca is None:
             raise ValueError("ONESTOCK_POS_REQUIRE_CLIENT_CERT needs ONESTOCK_TLS_CLIENT_CA")
-        if self.simulation_workers < 1:
-            raise ValueError("ONESTOCK_SIMULATION_WORKERS must be at least 1")
-        if self.simulation_max_orders < 1:
-            raise ValueError("ONESTOCK_SIMULATION_MAX_ORDERS must be at least 1")
+        for name in ("simulation_workers", "simulation_max_orders", "reserve_workers",
+                     "reserve_max_batch", "order_workers", "order_max_batch"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"ONESTOCK_{name.upper()} must be at least 1")
         for path in (self.tls_cert, self.tls_key, self.tls_client_ca):
             if path is not None and not path.is_file():
                 raise ValueError(f"TLS file {path} does not exist")

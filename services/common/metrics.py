@@ -1,7 +1,7 @@
 """Prometheus metrics, served over HTTP on ONESTOCK_METRICS_LISTEN.
 
 Counters and histograms are updated where things happen (the call
-interceptor, the reservation writer, the expiry sweeper). Gauges that are
+interceptor, the batch writers, the expiry sweeper). Gauges that are
 facts about the database (orders by state, the outbox backlog) are refreshed
 by a periodic query, so a scrape never waits on the database.
 """
@@ -20,6 +20,9 @@ LATENCY = Histogram("onestock_rpc_latency_seconds", "RPC latency, by method", ["
 RESERVATIONS = Counter("onestock_reservations", "Reservations by outcome: made, "
                        "rejected_stock (not enough available), rejected_limit (member cap), "
                        "expired", ["outcome"])
+BATCH_SIZE = Histogram("onestock_batch_size", "Requests served per coalesced transaction, by "
+                       "hot path (reserve, orders)", ["path"],
+                       buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500))
 ORDERS = Gauge("onestock_orders", "Orders by state", ["state"])
 OUTBOX_BACKLOG = Gauge("onestock_outbox_backlog", "Member events not yet delivered to the CRM")
 OUTBOX_OLDEST_AGE = Gauge("onestock_outbox_oldest_age_seconds",

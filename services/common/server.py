@@ -39,6 +39,7 @@ from services.inventory.stock_feed import StockFeed
 from services.members.outbox_relay import OutboxRelay, sink_from_setting
 from services.members.servicer import MemberServicer
 from services.orders import handlers as order_handlers
+from services.orders.order_batcher import OrderBatcher
 from services.orders.order_feed import OrderFeed
 from services.orders.servicer import OrderServicer
 from services.routing.chain_cache import ChainCache
@@ -118,6 +119,10 @@ async def start_server(
                                  max_batch=settings.reserve_max_batch,
                                  hold_limit=settings.limits.member_sku_hold_limit)
     batcher.start()
+    orders = OrderBatcher(engine, policy, settings.order_payment_ttl_s,
+                          hold_limit=settings.limits.member_sku_hold_limit,
+                          workers=settings.order_workers, max_batch=settings.order_max_batch)
+    orders.start()
     expiry = Periodic("expiry", settings.expiry_interval_s, lambda: _expire_all_due(engine))
     expiry.start()
     purge = Periodic("idempotency-purge", IDEMPOTENCY_PURGE_INTERVAL_S,
@@ -139,7 +144,7 @@ async def start_server(
             settings.simulation_max_orders)), server)
     members_grpc.add_MemberServiceServicer_to_server(MemberServicer(engine, settings.limits), server)
     orders_grpc.add_OrderServiceServicer_to_server(
-        OrderServicer(engine, chains, policy, settings, order_feed), server)
+        OrderServicer(engine, chains, policy, settings, order_feed, orders), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in (*SERVICE_NAMES, ""):
@@ -151,7 +156,7 @@ async def start_server(
     port = _add_port(server, address or settings.listen, settings)
     await server.start()
     running = RunningServer(server, port, engine, settings, owns_engine, health_servicer,
-                            parts=[listener, feed, order_feed, batcher, expiry, purge, relay,
+                            parts=[listener, feed, order_feed, batcher, orders, expiry, purge, relay,
                                    relaying, gauges])
     if settings.metrics_enabled:
         running.metrics_server, running.metrics_port = metrics.serve_metrics(

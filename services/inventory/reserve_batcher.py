@@ -86,7 +86,7 @@ async def _write_batch(conn: AsyncConnection, batch: list[Pending[ReserveCommand
 
     commands = [batch[i].command for i in fresh]
     allocation = allocate_batch(commands, levels)
-    write = _BatchWrite(now)
+    write = ReservationWrite(now)
     for j, afters in allocation.granted.items():
         outcomes[fresh[j]] = write.add(commands[j], afters)
     for j, refusal in allocation.refused.items():
@@ -131,7 +131,7 @@ SELECT pg_notify($21, p) FROM unnest($22::text[]) AS p
 """
 
 
-class _BatchWrite:
+class ReservationWrite:
     """Everything one batch writes, gathered as columns for WRITE_BATCH_SQL."""
 
     def __init__(self, now):
@@ -235,7 +235,7 @@ async def reserve_locked(
     if allocation.refused:
         raise next(iter(allocation.refused.values()))
     now = await repo.db_now(conn)
-    write = _BatchWrite(now)
+    write = ReservationWrite(now)
     reservations = [write.add(commands[j], afters, remember=False)
                     for j, afters in allocation.granted.items()]
     await write.execute(await driver(conn), allocation.changed_levels(levels))

@@ -1,5 +1,6 @@
-"""Order use cases, each inside the caller's transaction: route and hold stock, take payment,
-fulfil group by group, complete with the member's points, cancel, expire.
+"""Order use cases, each inside the caller's transaction: sell at the till, take payment,
+fulfil group by group, complete with the member's points, cancel, expire. Online orders are
+routed and hold their stock in batches (order_batcher.py).
 
 Lock order everywhere: the order row, then reservations, then stock rows (in
 key order), so these never deadlock with each other or with ReserveStock.
@@ -15,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.access.context import SYSTEM_ACCESS, Access, actor
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
-from services.common.idempotency import driver
 from services.inventory import handlers as inventory
 from services.inventory import repository as stock_repo
 from services.inventory.domain import (
@@ -30,7 +30,7 @@ from services.inventory.domain import (
 from services.inventory.reserve_batcher import reserve_locked
 from services.members import ledger
 from services.orders import repository as repo
-from services.orders.repository import Group, Order, Transfer
+from services.orders.repository import Group, Order
 from services.orders.state_machine import (
     GroupEvent,
     GroupKind,
@@ -38,16 +38,12 @@ from services.orders.state_machine import (
     OrderEvent,
     OrderState,
     can_cancel_paid_order,
-    first_group_state,
     invalid_transition,
     next_group_state,
     next_order_state,
     order_is_complete,
 )
-from services.routing.chain import Chain
-from services.routing.model import Mode, Plan, RouteRequest
-from services.routing.planner import relevant_locations, route
-from services.routing.policy import RoutingPolicy
+from services.routing.model import RouteRequest
 
 
 @dataclass(frozen=True)
@@ -61,98 +57,21 @@ class NewOrder:
     till_reservation_id: str | None = None
 
 
-def _goods_minor(lines) -> int:
+def goods_minor(lines) -> int:
     return sum(qty * price for _, qty, price in lines)
 
 
 # --- creating -------------------------------------------------------------------
 
 
-async def create_online_order(conn: AsyncConnection, cmd: NewOrder, chain: Chain,
-                              policy: RoutingPolicy, payment_ttl_s: int, hold_limit: int = 0
-                              ) -> Order:
-    """Route against locked live stock and hold the plan's units: the order exists with its
-    stock held, or neither exists. A member may hold at most ``hold_limit`` units of one
-    SKU across its unpaid orders (0: no limit)."""
-    skus = [sku for sku, _, _ in cmd.lines]
-    held = (await stock_repo.member_holdings(await driver(conn), [cmd.member_id], skus)
-            if hold_limit and cmd.member_id else {})  # member lock before stock locks
-    ids = relevant_locations(chain, cmd.route, policy)
-    levels = await stock_repo.lock_stock(conn, [(loc, sku) for loc in ids for sku in skus])
-    view: dict[str, dict[str, int]] = {}
-    for (loc, sku), level in levels.items():
-        if level.available_online > 0:
-            view.setdefault(loc, {})[sku] = level.available_online
-    plan = route(chain, cmd.route, view, policy)
-    if not plan.feasible:
-        raise FailedPrecondition(
-            "the order cannot be fulfilled: " + "; ".join(plan.unfillable),
-            reason="INSUFFICIENT_STOCK", metadata={"why": " | ".join(plan.unfillable)})
-    order_id = str(uuid.uuid4())
-    holds = _Holds(cmd.member_id or "", held, hold_limit)
-    groups = await _hold_plan(conn, order_id, plan, chain, levels, payment_ttl_s, holds)
-    now = await stock_repo.db_now(conn)
-    goods = _goods_minor(cmd.lines)
-    order = Order(order_id, cmd.request_id, cmd.channel, cmd.member_id,
-                  OrderState.PENDING_PAYMENT, goods,
-                  goods + sum(g.delivery_fee_minor for g in groups), list(cmd.lines), groups,
-                  expire_time=stock_repo.expire_time(now, payment_ttl_s))
-    await repo.insert_order(conn, order)
-    return order
-
-
-@dataclass(frozen=True)
-class _Holds:
-    """Whom an order's reservations hold stock for, and what that member already holds."""
-
-    member_id: str = ""
-    held: dict | None = None
-    limit: int = 0
-
-
-async def _hold_plan(conn, order_id: str, plan: Plan, chain: Chain, levels, ttl_s: int,
-                     holds: _Holds) -> list[Group]:
-    """One reservation per group at its store (what it has), one per transfer source."""
-    groups, commands, owners = [], [], []
-    for n, shipment in enumerate(plan.shipments):
-        group_id = f"{order_id}-{n + 1}"
-        arriving: dict[str, int] = {}
-        transfers = []
-        for t in shipment.transfers:
-            lines = [(ln.sku_id, ln.quantity) for ln in t.lines]
-            for sku, qty in lines:
-                arriving[sku] = arriving.get(sku, 0) + qty
-            commands.append(_reserve(order_id, f"{group_id}:{t.source_id}", t.source_id, lines,
-                                     ttl_s, member_id=holds.member_id))
-            transfers.append(Transfer(t.source_id, lines, ""))
-            owners.append((len(groups), len(transfers) - 1))
-        own = [(ln.sku_id, ln.quantity - arriving.get(ln.sku_id, 0)) for ln in shipment.lines]
-        own = [(sku, qty) for sku, qty in own if qty > 0]
-        if own:
-            commands.append(_reserve(order_id, f"{group_id}:own", shipment.location_id, own, ttl_s,
-                                     member_id=holds.member_id))
-            owners.append((len(groups), None))
-        kind = GroupKind.PICKUP if shipment.mode is Mode.PICKUP else GroupKind.DELIVERY
-        groups.append(Group(
-            group_id, n + 1, kind, first_group_state(kind, bool(transfers)),
-            shipment.location_id, chain.by_id[shipment.location_id].dealer_id,
-            [(ln.sku_id, ln.quantity) for ln in shipment.lines], transfers, [],
-            shipment.fee_minor, shipment.ready_at))
-    reservations = await reserve_locked(conn, commands, levels, held=holds.held,
-                                        hold_limit=holds.limit)
-    for (g, t), reservation in zip(owners, reservations, strict=True):
-        if t is None:
-            groups[g].held.append(reservation.reservation_id)
-        else:
-            groups[g].transfers[t].reservation_id = reservation.reservation_id
-    return groups
-
-
-def _reserve(order_id: str, key: str, location_id: str, lines, ttl_s: int,
-             channel: Channel = Channel.MINI_PROGRAM, member_id: str = "") -> ReserveCommand:
+def reserve_command(order_id: str, key: str, location_id: str, lines, ttl_s: int,
+                    channel: Channel = Channel.MINI_PROGRAM, member_id: str = "",
+                    by: str | None = None) -> ReserveCommand:
+    """A reservation an order holds (``key`` names it within the order), made ``by`` the
+    order's caller (default: the caller of this call)."""
     return ReserveCommand(f"order:{key}", channel, order_id,
                           tuple(LineRequest(location_id, sku, qty) for sku, qty in lines), ttl_s,
-                          member_id=member_id, actor=actor())
+                          member_id=member_id, actor=by or actor())
 
 
 async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str,
@@ -165,12 +84,12 @@ async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str,
         reservation_id = await _consume_till_reservation(conn, cmd, access)
     else:
         levels = await stock_repo.lock_stock(conn, [(loc, sku) for sku, _, _ in cmd.lines])
-        [held] = await reserve_locked(conn, [_reserve(order_id, f"{order_id}-1:own", loc,
+        [held] = await reserve_locked(conn, [reserve_command(order_id, f"{order_id}-1:own", loc,
                                                       [(s, q) for s, q, _ in cmd.lines], 300,
                                                       Channel.POS)], levels)
         reservation_id = held.reservation_id
     await inventory.commit_reservation(conn, f"order:{order_id}:sale", reservation_id, [])
-    goods = _goods_minor(cmd.lines)
+    goods = goods_minor(cmd.lines)
     group = Group(f"{order_id}-1", 1, GroupKind.IN_STORE, GroupState.HANDED_OVER, loc, dealer_id,
                   [(s, q) for s, q, _ in cmd.lines], [], [reservation_id])
     order = Order(order_id, cmd.request_id, cmd.channel, cmd.member_id, OrderState.PAID, goods,
@@ -325,7 +244,7 @@ async def _receive(conn: AsyncConnection, order: Order, group: Group) -> None:
                                    note=f"transfer for order {order.order_id}"))
         levels[key] = after
     await inventory.record_changes(conn, changes)
-    [held] = await reserve_locked(conn, [_reserve(
+    [held] = await reserve_locked(conn, [reserve_command(
         order.order_id, f"{group.group_id}:received", group.location_id, list(arriving.items()),
         7 * 24 * 3600, Channel.OPS)], levels)
     group.held.append(held.reservation_id)

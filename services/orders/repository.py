@@ -58,6 +58,7 @@ class Order:
     cancel_time: datetime | None = None
     cancel_reason: str = ""
     points_awarded: int = 0
+    created_by: str = ""  # the principal that created the order
     returned: dict[str, int] = field(default_factory=dict)  # sku_id -> units returned
     returns: list[dict] = field(default_factory=list)
 
@@ -70,48 +71,63 @@ def _transfers_json(group: Group) -> str:
                         "shipped": t.shipped, "received": t.received} for t in group.transfers])
 
 
-INSERT_ORDER_SQL = """
-WITH new_order AS (
+INSERT_ORDERS_SQL = """
+WITH new_orders AS (
     INSERT INTO orders (order_id, request_id, channel, member_id, state, goods_minor,
                         total_minor, currency, expire_time, created_by)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $25) RETURNING create_time),
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                         $6::bigint[], $7::bigint[], $8::text[], $9::timestamptz[], $10::text[])
+    RETURNING 1),
 new_lines AS (
     INSERT INTO order_lines (order_id, line_no, sku_id, quantity, unit_price_minor)
-    SELECT $1, n - 1, s, q, p
-    FROM unnest($10::text[], $11::bigint[], $12::bigint[]) WITH ORDINALITY AS t(s, q, p, n)),
+    SELECT * FROM unnest($11::text[], $12::int[], $13::text[], $14::bigint[], $15::bigint[])),
 new_groups AS (
     INSERT INTO fulfilment_groups (group_id, order_id, group_no, kind, state, location_id,
                                    dealer_id, lines, transfers, held_reservations,
                                    delivery_fee_minor, planned_ready_time)
-    SELECT gid, $1, gno, k, st, loc, d, ln::jsonb, tr::jsonb,
+    SELECT gid, oid, gno, k, st, loc, d, ln::jsonb, tr::jsonb,
            COALESCE(string_to_array(NULLIF(h, ''), ','), '{}'), fee, rt
-    FROM unnest($13::text[], $14::int[], $15::text[], $16::text[], $17::text[], $18::text[],
-                $19::text[], $20::text[], $21::text[], $22::bigint[], $23::timestamptz[])
-         AS t(gid, gno, k, st, loc, d, ln, tr, h, fee, rt)),
+    FROM unnest($16::text[], $17::text[], $18::int[], $19::text[], $20::text[], $21::text[],
+                $22::text[], $23::text[], $24::text[], $25::text[], $26::bigint[],
+                $27::timestamptz[])
+         AS t(gid, oid, gno, k, st, loc, d, ln, tr, h, fee, rt)),
 created AS (
     INSERT INTO order_events (order_id, action, actor, state, group_states)
-    SELECT $1, 'CREATE', $25, $5, $26::jsonb FROM new_order)
-SELECT create_time, pg_notify($24, $1) FROM new_order
+    SELECT oid, 'CREATE', act, st, gs::jsonb
+    FROM unnest($1::text[], $10::text[], $5::text[], $28::text[]) AS t(oid, act, st, gs))
+SELECT count(pg_notify($29, oid)), now() FROM unnest($1::text[]) AS oid
 """
 
 
-async def insert_order(conn: AsyncConnection, order: Order) -> None:
-    """The order, its lines and its groups in one statement (foreign keys are checked at
-    its end), and the change notice for WatchOrder."""
-    groups = order.groups
+async def insert_orders(conn: AsyncConnection, orders: list[Order]) -> None:
+    """New orders with their lines, groups and first history entry, in one statement
+    (foreign keys are checked at its end), and the change notices for WatchOrder."""
+    if not orders:
+        return
+    lines = [(o.order_id, n, *line) for o in orders for n, line in enumerate(o.lines)]
+    groups = [(o.order_id, g) for o in orders for g in o.groups]
+    by = actor()
     row = await (await driver(conn)).fetchrow(
-        INSERT_ORDER_SQL, order.order_id, order.request_id, order.channel, order.member_id,
-        order.state.value, order.goods_minor, order.total_minor, order.currency,
-        order.expire_time,
-        [sku for sku, _, _ in order.lines], [q for _, q, _ in order.lines],
-        [p for _, _, p in order.lines],
-        [g.group_id for g in groups], [g.group_no for g in groups],
-        [g.kind.value for g in groups], [g.state.value for g in groups],
-        [g.location_id for g in groups], [g.dealer_id for g in groups],
-        [json.dumps(g.lines) for g in groups], [_transfers_json(g) for g in groups],
-        [",".join(g.held) for g in groups], [g.delivery_fee_minor for g in groups],
-        [g.planned_ready_time for g in groups], ORDERS_CHANNEL, actor(), _group_states(order))
-    order.create_time = row["create_time"]
+        INSERT_ORDERS_SQL, [o.order_id for o in orders], [o.request_id for o in orders],
+        [o.channel for o in orders], [o.member_id for o in orders],
+        [o.state.value for o in orders], [o.goods_minor for o in orders],
+        [o.total_minor for o in orders], [o.currency for o in orders],
+        [o.expire_time for o in orders], [o.created_by or by for o in orders],
+        [x[0] for x in lines], [x[1] for x in lines], [x[2] for x in lines],
+        [x[3] for x in lines], [x[4] for x in lines],
+        [g.group_id for _, g in groups], [oid for oid, _ in groups],
+        [g.group_no for _, g in groups], [g.kind.value for _, g in groups],
+        [g.state.value for _, g in groups], [g.location_id for _, g in groups],
+        [g.dealer_id for _, g in groups], [json.dumps(g.lines) for _, g in groups],
+        [_transfers_json(g) for _, g in groups], [",".join(g.held) for _, g in groups],
+        [g.delivery_fee_minor for _, g in groups], [g.planned_ready_time for _, g in groups],
+        [_group_states(o) for o in orders], ORDERS_CHANNEL)
+    for order in orders:
+        order.create_time = row["now"]
+
+
+async def insert_order(conn: AsyncConnection, order: Order) -> None:
+    await insert_orders(conn, [order])
 
 
 def _group_states(order: Order) -> str:
@@ -151,7 +167,7 @@ async def load_order(conn: AsyncConnection, order_id: str, *, lock: bool = False
         create_time=row["create_time"], expire_time=row["expire_time"], pay_time=row["pay_time"],
         complete_time=row["complete_time"], cancel_time=row["cancel_time"],
         cancel_reason=row["cancel_reason"], points_awarded=row["points_awarded"],
-        groups=[_group(g) for g in groups],
+        created_by=row["created_by"] or "", groups=[_group(g) for g in groups],
         returned={r[0]: r[3] for r in lines if r[3]},
         returns=[{**dict(r), "lines": json.loads(r["lines"]) if isinstance(r["lines"], str)
                   else r["lines"]} for r in returns])

@@ -7,15 +7,16 @@ from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.access.authz import Scope
-from services.access.context import Access, access
+from services.access.context import Access, access, actor
 from services.common.config import Settings
 from services.common.errors import Collector, FieldViolation, InvalidArgument, NotFound
-from services.common.idempotency import idempotent
+from services.common.idempotency import idempotent, request_hash
 from services.common.pagination import decode_token, encode_token, page_size
 from services.common.validation import check_optional_id, check_text
 from services.orders import handlers, validation
 from services.orders import repository as repo
 from services.orders.mapping import STATE_TO_PB, order_to_pb
+from services.orders.order_batcher import OnlineOrder, OrderBatcher
 from services.orders.order_feed import OrderFeed
 from services.orders.state_machine import GroupEvent
 from services.routing.chain_cache import ChainCache
@@ -34,8 +35,9 @@ STEPS = {  # RPC name -> (event, response type)
 
 class OrderServicer(pb_grpc.OrderServiceServicer):
     def __init__(self, engine: AsyncEngine, chains: ChainCache, policy: RoutingPolicy,
-                 settings: Settings, feed: OrderFeed):
+                 settings: Settings, feed: OrderFeed, online_orders: OrderBatcher):
         self.engine = engine
+        self.online_orders = online_orders
         self.feed = feed
         self.chains = chains
         self.policy = policy
@@ -57,14 +59,12 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         if store and store not in chain.by_id:
             raise NotFound("location", store, field="fulfilment.location_id")
 
+        if cmd.route is not None:
+            online = OnlineOrder.of(cmd, chain, self.policy, actor())
+            return await self.online_orders.create(online, request_hash(request))
+
         async def work(conn):
-            if cmd.route is None:
-                order = await handlers.create_pos_sale(conn, cmd, chain.by_id[store].dealer_id,
-                                                       caller)
-            else:
-                order = await handlers.create_online_order(
-                    conn, cmd, chain, self.policy, self.settings.order_payment_ttl_s,
-                    self.settings.limits.member_sku_hold_limit)
+            order = await handlers.create_pos_sale(conn, cmd, chain.by_id[store].dealer_id, caller)
             return pb.CreateOrderResponse(order=order_to_pb(order))
 
         return await idempotent(self.engine, "CreateOrder", request, pb.CreateOrderResponse, work)

@@ -60,3 +60,12 @@ def test_simulation_settings_come_from_the_environment_and_refuse_zero_workers()
         "/srv/sims", 4, 5_000_000)
     with pytest.raises(ValueError, match="ONESTOCK_SIMULATION_WORKERS"):
         Settings.from_env({"ONESTOCK_SIMULATION_WORKERS": "0"})
+
+
+@pytest.mark.parametrize("variable", ["ONESTOCK_RESERVE_MAX_BATCH", "ONESTOCK_RESERVE_WORKERS",
+                                      "ONESTOCK_ORDER_MAX_BATCH", "ONESTOCK_ORDER_WORKERS"])
+def test_batch_writers_refuse_zero_naming_the_variable(variable):
+    assert Settings.from_env({variable: "3"}).checked()
+    with pytest.raises(ValueError, match=variable):
+        Settings.from_env({variable: "0"})
+
