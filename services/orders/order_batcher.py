@@ -140,10 +140,16 @@ class _Taking:
                 reason="INSUFFICIENT_STOCK", metadata={"why": " | ".join(plan.unfillable)})
         order_id = str(uuid.uuid4())
         groups, commands, owners = _hold_commands(order_id, plan, online, ttl_s)
-        over = refuse_over_hold_limit(commands, self.held, self.hold_limit)
+        # only this order's rows and member are handed over: copying the batch's would cost
+        # every order time in proportion to the batch
+        keys = {line.key for command in commands for line in command.lines}
+        held = {k: self.held[k] for k in ((new.member_id, sku) for _, sku in keys)
+                if k in self.held}
+        over = refuse_over_hold_limit(commands, held, self.hold_limit)
         if over:
             raise next(iter(over.values()))
-        allocation = allocate_batch(commands, self.levels)
+        allocation = allocate_batch(commands, {k: self.levels[k] for k in keys
+                                               if k in self.levels})
         if allocation.refused:
             raise next(iter(allocation.refused.values()))
         self.levels.update(allocation.levels)
