@@ -140,12 +140,12 @@ class _Taking:
                 reason="INSUFFICIENT_STOCK", metadata={"why": " | ".join(plan.unfillable)})
         order_id = str(uuid.uuid4())
         groups, commands, owners = _hold_commands(order_id, plan, online, ttl_s)
-        # only this order's rows and member are handed over: copying the batch's would cost
+        # only this order's rows and holdings are handed over: copying the batch's would cost
         # every order time in proportion to the batch
         keys = {line.key for command in commands for line in command.lines}
-        held = {k: self.held[k] for k in ((new.member_id, sku) for _, sku in keys)
-                if k in self.held}
-        over = refuse_over_hold_limit(commands, held, self.hold_limit)
+        mine = {(new.member_id, sku) for _, sku in keys} if new.member_id else set()
+        over = refuse_over_hold_limit(
+            commands, {k: self.held[k] for k in mine if k in self.held}, self.hold_limit)
         if over:
             raise next(iter(over.values()))
         allocation = allocate_batch(commands, {k: self.levels[k] for k in keys
@@ -153,9 +153,9 @@ class _Taking:
         if allocation.refused:
             raise next(iter(allocation.refused.values()))
         self.levels.update(allocation.levels)
-        for command in commands if new.member_id else ():
-            for line in command.lines:
-                key = (command.member_id, line.sku_id)
+        if new.member_id:  # the member's later orders in the batch count these too
+            for line in (line for command in commands for line in command.lines):
+                key = (new.member_id, line.sku_id)
                 self.held[key] = self.held.get(key, 0) + line.quantity
         for (g, t), (j, afters) in zip(owners, allocation.granted.items(), strict=True):
             reservation = self.write.add(commands[j], afters, remember=False)
