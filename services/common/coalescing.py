@@ -26,7 +26,6 @@ from google.protobuf.message import Message
 from services.common import metrics
 from services.common.errors import OneStockError
 from services.common.idempotency import claim_many
-from services.common.uow import transaction_clock
 
 log = logging.getLogger(__name__)
 
@@ -128,12 +127,9 @@ async def claim_batch(db, method: str, batch: list[Pending], response_type: type
 
     Returns the outcomes known already (a replay's stored response, a reused
     id's error; None where the batch must decide), the indexes of the requests
-    to decide, and the transaction's clock, which is also kept for ``db_now``.
+    to decide, and the transaction's clock (which claim_many keeps for ``db_now``).
     """
     claims, now = await claim_many(db, method, [(p.request_id, p.fingerprint) for p in batch])
-    clock = transaction_clock.get()
-    if clock is not None:
-        clock["now"] = now
     outcomes: list[Outcome | None] = [None] * len(batch)
     fresh: list[int] = []
     for i, pending in enumerate(batch):

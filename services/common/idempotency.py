@@ -96,11 +96,15 @@ async def claim_many(
     """Claim request ids (in sorted order, so two batches cannot deadlock on them).
 
     Returns a Claim per request id, and the transaction's clock, read in the
-    same round trip because the hot path needs both.
+    same round trip because the hot path needs both; the clock is also kept for
+    the rest of the transaction (see repository.db_now).
     """
     wanted = dict(keys)
     ordered = sorted(wanted)
     row = await db.fetchrow(CLAIM_SQL, method, ordered, [wanted[k] for k in ordered])
+    clock = transaction_clock.get()
+    if clock is not None:
+        clock["now"] = row["now"]
     claims = {k: Claim(k) for k in row["claimed"]}
     others = [k for k in ordered if k not in claims]
     if others:
@@ -126,10 +130,7 @@ async def idempotent(
 
     async def attempt(conn: AsyncConnection) -> R:
         db = await driver(conn)
-        claims, now = await claim_many(db, method, [(request_id, fingerprint)])
-        clock = transaction_clock.get()
-        if clock is not None:
-            clock["now"] = now  # the transaction's clock, read once (see repository.db_now)
+        claims, _ = await claim_many(db, method, [(request_id, fingerprint)])
         claim = claims[request_id]
         if claim.error:
             raise claim.error
