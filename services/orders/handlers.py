@@ -94,7 +94,7 @@ async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str,
                   [(s, q) for s, q, _ in cmd.lines], [], [reservation_id])
     order = Order(order_id, cmd.request_id, cmd.channel, cmd.member_id, OrderState.PAID, goods,
                   goods, list(cmd.lines), [group])
-    await repo.insert_order(conn, order)
+    await repo.insert_orders(conn, [order])
     order.pay_time = await stock_repo.db_now(conn)
     await _complete(conn, order)
     await repo.save_order(conn, order, "SELL_AT_TILL")

@@ -126,10 +126,6 @@ async def insert_orders(conn: AsyncConnection, orders: list[Order]) -> None:
         order.create_time = row["now"]
 
 
-async def insert_order(conn: AsyncConnection, order: Order) -> None:
-    await insert_orders(conn, [order])
-
-
 def _group_states(order: Order) -> str:
     return json.dumps({g.group_id: g.state.value for g in order.groups})
 
