@@ -157,7 +157,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
             keys = await repo.list_order_ids(
                 conn, member_id=request.member_id, location_id=request.location_id, state=state,
                 after=tuple(after) if after else None, limit=size + 1)
-            orders = [await repo.load_order(conn, order_id) for _, order_id in keys[:size]]
+            orders = await repo.load_orders(conn, [order_id for _, order_id in keys[:size]])
         token = (encode_token([keys[size - 1][0].isoformat(), keys[size - 1][1]], filters)
                  if len(keys) > size else "")
         return pb.ListOrdersResponse(orders=[order_to_pb(o) for o in orders],

@@ -83,6 +83,27 @@ async def test_list_orders_by_member_location_and_state_pages_newest_first(stubs
     assert bad_fields(caught.value) == ["member_id"]
 
 
+async def test_a_listed_page_shows_each_order_whole_as_get_order_does(stubs):
+    _, orders, _ = stubs
+    returned = await completed_pos_sale(orders, "pos", qty=2)
+    await orders.ReturnOrderLines(give_back(returned.order_id, "r1", 1))
+    transfer = (await orders.CreateOrder(order("o1", ("LAMP", 1, 10_000), ("SOFA", 1, 50_000),
+                                               ("VASE", 2, 2_000), location="A"))).order
+    cancelled = (await orders.CreateOrder(order("o2", ("SOFA", 1, 50_000)))).order
+    await orders.CancelOrder(pb.CancelOrderRequest(request_id="c", order_id=cancelled.order_id,
+                                                   reason="changed my mind"))
+    page = await orders.ListOrders(pb.ListOrdersRequest(member_id="M-1", page_size=10))
+    listed = {o.order_id: o for o in page.orders}
+    assert list(listed) == [cancelled.order_id, transfer.order_id, returned.order_id]
+    for order_id, shown in listed.items():
+        got = (await orders.GetOrder(pb.GetOrderRequest(order_id=order_id))).order
+        assert shown == got
+    assert len(listed[transfer.order_id].lines) == 3
+    assert listed[transfer.order_id].groups[0].transfers
+    assert listed[returned.order_id].returns[0].refund_minor == 2_500
+    assert listed[cancelled.order_id].state == pb.ORDER_STATE_CANCELLED
+
+
 async def test_watch_order_follows_it_to_completion(stubs):
     _, orders, _ = stubs
     made = (await orders.CreateOrder(order("o1", ("LAMP", 1, 10_000),
