@@ -144,6 +144,8 @@ class Settings:
     simulation_workers: int = 2
     # ONESTOCK_SIMULATION_MAX_ORDERS: most synthetic orders one RunSimulation may ask for.
     simulation_max_orders: int = 5_000_000
+    # ONESTOCK_SIMULATION_KEEP_RUNS: RunSimulation report folders kept, newest first.
+    simulation_keep_runs: int = 20
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -196,6 +198,8 @@ class Settings:
             simulation_workers=_int(env, "ONESTOCK_SIMULATION_WORKERS", cls.simulation_workers),
             simulation_max_orders=_int(env, "ONESTOCK_SIMULATION_MAX_ORDERS",
                                        cls.simulation_max_orders),
+            simulation_keep_runs=_int(env, "ONESTOCK_SIMULATION_KEEP_RUNS",
+                                      cls.simulation_keep_runs),
             **tls,
         ).checked()
 
@@ -207,8 +211,8 @@ class Settings:
             raise ValueError("ONESTOCK_TLS_CLIENT_CA needs ONESTOCK_TLS_CERT and ONESTOCK_TLS_KEY")
         if self.pos_requires_client_cert and self.tls_client_ca is None:
             raise ValueError("ONESTOCK_POS_REQUIRE_CLIENT_CERT needs ONESTOCK_TLS_CLIENT_CA")
-        for name in ("simulation_workers", "simulation_max_orders", "reserve_workers",
-                     "reserve_max_batch", "order_workers", "order_max_batch"):
+        for name in ("simulation_workers", "simulation_max_orders", "simulation_keep_runs",
+                     "reserve_workers", "reserve_max_batch", "order_workers", "order_max_batch"):
             if getattr(self, name) < 1:
                 raise ValueError(f"ONESTOCK_{name.upper()} must be at least 1")
         for path in (self.tls_cert, self.tls_key, self.tls_client_ca):

@@ -141,7 +141,7 @@ async def start_server(
     routing_grpc.add_RoutingServiceServicer_to_server(
         RoutingServicer(engine, chains, policy, settings.limits, Simulations(
             engine, settings.simulation_dir, policy, settings.simulation_workers,
-            settings.simulation_max_orders)), server)
+            settings.simulation_max_orders, settings.simulation_keep_runs)), server)
     members_grpc.add_MemberServiceServicer_to_server(MemberServicer(engine, settings.limits), server)
     orders_grpc.add_OrderServiceServicer_to_server(
         OrderServicer(engine, chains, policy, settings, order_feed, orders), server)

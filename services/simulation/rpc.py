@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -70,13 +71,27 @@ class _Stream(Tracker):
         self.loop.call_soon_threadsafe(self.events.put_nowait, ("progress", None))
 
 
+def prune_runs(reports: Path, keep: int) -> list[Path]:
+    """Remove all but the ``keep`` newest runs (by when they started); returns the removed.
+
+    A run on a live snapshot holds a copy of the chain's whole stock, so run folders
+    would fill the disk. A retry of a removed run's request id runs it afresh."""
+    runs = sorted((d for d in reports.iterdir() if (d / FINGERPRINT).is_file()),
+                  key=lambda d: ((d / FINGERPRINT).stat().st_mtime_ns, d.name))
+    removed = runs[:-keep] if len(runs) > keep else []
+    for run in removed:
+        shutil.rmtree(run, ignore_errors=True)
+    return removed
+
+
 class Simulations:
-    """Runs one simulation at a time, each into reports/<request_id>/ under ``root``."""
+    """Runs one simulation at a time, each into reports/<request_id>/ under ``root``,
+    keeping the newest ``keep_runs`` of them."""
 
     def __init__(self, engine: AsyncEngine, root: Path, policy: RoutingPolicy, workers: int,
-                 max_orders: int):
+                 max_orders: int, keep_runs: int):
         self.engine, self.root, self.policy = engine, root, policy
-        self.max_workers, self.max_orders = workers, max_orders
+        self.max_workers, self.max_orders, self.keep_runs = workers, max_orders, keep_runs
         self._running = asyncio.Lock()
 
     async def run(self, msg: pb.RunSimulationRequest) -> AsyncIterator[pb.RunSimulationResponse]:
@@ -84,12 +99,15 @@ class Simulations:
         out = self.root / "reports" / request.request_id
         fingerprint = request_hash(msg).hex()
         finished = out / report.JSON_FILE
-        if (out / FINGERPRINT).exists():
+        try:  # a run being removed as a newer one starts reads as never run
             if (out / FINGERPRINT).read_text() != fingerprint:
                 raise request_id_reused(request.request_id)
-            if finished.exists():  # a retry of a finished run: its result again
-                yield self._result(json.loads(finished.read_text())["policies"], out)
-                return
+            results = json.loads(finished.read_text())["policies"]
+        except FileNotFoundError:
+            pass
+        else:  # a retry of a finished run: its result again
+            yield self._result(results, out)
+            return
         if self._running.locked():
             raise ResourceExhausted("a simulation is already running on this server; "
                                     "retry when it ends", reason="SIMULATION_RUNNING")
@@ -97,6 +115,8 @@ class Simulations:
             out.mkdir(parents=True, exist_ok=True)
             finished.unlink(missing_ok=True)
             (out / FINGERPRINT).write_text(fingerprint)
+            # this run is the newest, so it stays; the folders removed may be large
+            await asyncio.to_thread(prune_runs, self.root / "reports", self.keep_runs)
             spec = request.spec
             if request.live_snapshot:
                 async with self.engine.connect() as conn:

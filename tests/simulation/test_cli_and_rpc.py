@@ -15,25 +15,31 @@ from onestock.routing.v1 import routing_service_pb2_grpc as pb_grpc
 from services.common.cli import main
 from services.common.uow import in_transaction
 from services.inventory.demo_chain import build_demo_chain, seed_demo_chain
-from services.simulation.rpc import kpis_to_pb
+from services.routing.policy import DEFAULT_POLICY
+from services.simulation.rpc import Simulations, kpis_to_pb
 from tests.helpers import bad_fields, error_info
 from tests.simulation.test_scenario_files import ORDERS, write
 
 FAST = "pickup_radius_km = 3.0\nmax_split = 3\n[weights]\nper_hour_eta = 6.0\n"
 
 
-@pytest.fixture
-def scenario(settings, tmp_path):
-    """The hand-made scenario of test_scenario_files, inside the server's simulation folder."""
+def hand_made(root):
+    """The hand-made scenario of test_scenario_files, in ``root``/hand-made."""
     from tests.simulation import test_scenario_files as files
 
-    directory = settings.simulation_dir / "hand-made"
+    directory = root / "hand-made"
     directory.mkdir(exist_ok=True)
     for name, rows in (("locations.csv", files.LOCATIONS), ("skus.csv", files.SKUS),
                        ("stock.csv", files.STOCK), ("orders.csv", files.ORDERS)):
         write(directory, name, rows)
-    (tmp_path / "fast.toml").write_text(FAST)
     return directory
+
+
+@pytest.fixture
+def scenario(settings, tmp_path):
+    """The hand-made scenario, inside the server's simulation folder."""
+    (tmp_path / "fast.toml").write_text(FAST)
+    return hand_made(settings.simulation_dir)
 
 
 @pytest.fixture
@@ -42,8 +48,12 @@ def routing(channel):
 
 
 async def run(routing, request) -> tuple[list[pb.SimulationProgress], pb.SimulationResult]:
+    return await drain(routing.RunSimulation(request))
+
+
+async def drain(messages) -> tuple[list[pb.SimulationProgress], pb.SimulationResult]:
     progress, result = [], None
-    async for message in routing.RunSimulation(request):
+    async for message in messages:
         if message.HasField("progress"):
             progress.append(message.progress)
         else:
@@ -93,6 +103,24 @@ async def test_a_retry_streams_the_finished_result_and_another_request_may_not_r
                                                    skip_bad_rows=True))
     assert caught.value.code() is grpc.StatusCode.ALREADY_EXISTS
     assert error_info(caught.value).reason == "REQUEST_ID_REUSED"
+
+
+async def test_only_the_newest_runs_are_kept_and_a_removed_run_runs_again(engine, tmp_path):
+    hand_made(tmp_path)
+    simulations = Simulations(engine, tmp_path, DEFAULT_POLICY, workers=1, max_orders=1_000,
+                              keep_runs=2)
+
+    def request(request_id):
+        return pb.RunSimulationRequest(request_id=request_id, scenario_dir="hand-made")
+
+    for request_id in ("run-1", "run-2", "run-3"):
+        _, result = await drain(simulations.run(request(request_id)))
+        assert (tmp_path / result.report_path).exists()
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["run-2", "run-3"]
+
+    progress, again = await drain(simulations.run(request("run-1")))
+    assert progress and again.policies == result.policies
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["run-1", "run-3"]
 
 
 @pytest.mark.parametrize(("request_", "fields"), [

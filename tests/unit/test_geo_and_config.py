@@ -63,8 +63,9 @@ def test_simulation_settings_come_from_the_environment_and_refuse_zero_workers()
 
 
 @pytest.mark.parametrize("variable", ["ONESTOCK_RESERVE_MAX_BATCH", "ONESTOCK_RESERVE_WORKERS",
-                                      "ONESTOCK_ORDER_MAX_BATCH", "ONESTOCK_ORDER_WORKERS"])
-def test_batch_writers_refuse_zero_naming_the_variable(variable):
+                                      "ONESTOCK_ORDER_MAX_BATCH", "ONESTOCK_ORDER_WORKERS",
+                                      "ONESTOCK_SIMULATION_KEEP_RUNS"])
+def test_counts_refuse_zero_naming_the_variable(variable):
     assert Settings.from_env({variable: "3"}).checked()
     with pytest.raises(ValueError, match=variable):
         Settings.from_env({variable: "0"})
