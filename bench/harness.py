@@ -36,24 +36,84 @@ class Stats:
     p50_ms: float
     p99_ms: float
     server_cpu_s: float = 0.0
+    database_cpu_s: float | None = None  # None: the database's processes are not visible
 
     @property
     def server_cpu_us_per_call(self) -> float:
         return self.server_cpu_s / max(1, self.calls) * 1e6
 
     @property
+    def database_cpu_us_per_call(self) -> float | None:
+        if self.database_cpu_s is None:
+            return None
+        return self.database_cpu_s / max(1, self.calls) * 1e6
+
+    @property
     def per_s(self) -> float:
         return self.calls / self.seconds
 
     def line(self) -> str:
+        database = self.database_cpu_us_per_call
         return (f"{self.name:<28} {self.per_s:9.0f}/s  p50 {self.p50_ms:6.2f} ms  "
                 f"p99 {self.p99_ms:6.2f} ms  server CPU {self.server_cpu_us_per_call:5.0f} us/call  "
-                f"({self.calls} calls, {self.errors} errors)")
+                + (f"database CPU {database:5.0f} us/call  " if database is not None else "")
+                + f"({self.calls} calls, {self.errors} errors)")
 
 
 def database():
     """A fresh, migrated database: on DATABASE_URL's server, else an embedded one."""
     return fresh_database("onestock_bench")
+
+
+def _cpu_ticks(pid: int) -> int:
+    """User + system CPU of one process so far, in clock ticks (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+class DatabaseProcesses:
+    """The PostgreSQL server's processes (postmaster, backends, WAL writer, checkpointer),
+    when it runs on this machine: the CPU a call costs the database, beside the server's.
+    Backends are pooled, so they live through a phase; one that exits mid-phase is
+    left out (an undercount)."""
+
+    def __init__(self, postmaster: int):
+        self.postmaster = postmaster
+
+    @classmethod
+    def of(cls, url: str) -> DatabaseProcesses | None:
+        """Found through the server's data directory; None when it is not readable here."""
+        import asyncpg
+        from sqlalchemy import make_url
+
+        async def data_directory() -> str:
+            conn = await asyncpg.connect(
+                make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+            try:
+                return await conn.fetchval("SHOW data_directory")
+            finally:
+                await conn.close()
+
+        try:
+            pid_file = Path(asyncio.run(data_directory())) / "postmaster.pid"
+            return cls(int(pid_file.read_text().split()[0]))
+        except (OSError, ValueError, asyncpg.PostgresError):
+            return None
+
+    def ticks(self) -> dict[int, int]:
+        found = {}
+        for pid in (self.postmaster, *_children(self.postmaster)):
+            with contextlib.suppress(OSError):  # exited meanwhile
+                found[pid] = _cpu_ticks(pid)
+        return found
+
+    @staticmethod
+    def seconds_between(before: dict[int, int], after: dict[int, int]) -> float:
+        return sum(t - before.get(pid, 0) for pid, t in after.items()) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -67,6 +127,7 @@ class ServerProcesses:
     address: str
     pids: list[int]
     api_key: str  # an OPS key: send ``metadata`` with every call
+    database: DatabaseProcesses | None = None
 
     @property
     def metadata(self) -> tuple[tuple[str, str], ...]:
@@ -74,11 +135,28 @@ class ServerProcesses:
 
     def cpu_seconds(self) -> float:
         """User + system CPU the server processes have used so far (from /proc)."""
-        total = 0
-        for pid in self.pids:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
-        return total / os.sysconf("SC_CLK_TCK")
+        return sum(_cpu_ticks(pid) for pid in self.pids) / os.sysconf("SC_CLK_TCK")
+
+    def meter(self) -> CpuMeter:
+        return CpuMeter(self)
+
+
+class CpuMeter:
+    """The CPU the server and the database use between ``start`` and ``stop``."""
+
+    def __init__(self, server: ServerProcesses):
+        self.server = server
+
+    def start(self) -> None:
+        self._server = self.server.cpu_seconds()
+        self._database = self.server.database.ticks() if self.server.database else None
+
+    def stop(self) -> tuple[float, float | None]:
+        server = self.server.cpu_seconds() - self._server
+        if self._database is None:
+            return server, None
+        return server, DatabaseProcesses.seconds_between(self._database,
+                                                         self.server.database.ticks())
 
 
 @contextlib.contextmanager
@@ -95,11 +173,11 @@ def server_process(url: str, processes: int = 1, **env) -> Iterator[ServerProces
         grpc.channel_ready_future(channel).result(timeout=60)
         channel.close()
         time.sleep(1.0 if processes > 1 else 0)  # let every process bind
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
         key = subprocess.run([sys.executable, "-m", "services.common.cli", "keys", "create",
                               "--kind", "OPS", "--name", "bench"], env=environ, cwd=ROOT,
                              check=True, capture_output=True, text=True).stdout.strip()
-        yield ServerProcesses(address, [proc.pid, *map(int, children)], key)
+        yield ServerProcesses(address, [proc.pid, *_children(proc.pid)], key,
+                              DatabaseProcesses.of(url))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -128,7 +206,9 @@ async def open_loop(
             errors += 1
         latencies.append(time.perf_counter() - began)
 
-    cpu_before = server.cpu_seconds() if server else 0.0
+    meter = server.meter() if server else None
+    if meter:
+        meter.start()
     start = time.perf_counter()
     total = int(rate_per_s * duration_s)
     for n in range(total):
@@ -137,10 +217,11 @@ async def open_loop(
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(n)))
     await asyncio.gather(*tasks)
-    cpu = (server.cpu_seconds() - cpu_before) if server else 0.0
+    cpu, database_cpu = meter.stop() if meter else (0.0, None)
     latencies.sort()
     q = statistics.quantiles(latencies, n=100, method="inclusive")
-    return Stats(name, len(latencies), errors, duration_s, q[49] * 1000, q[98] * 1000, cpu)
+    return Stats(name, len(latencies), errors, duration_s, q[49] * 1000, q[98] * 1000, cpu,
+                 database_cpu)
 
 
 async def closed_loop(
@@ -173,18 +254,20 @@ async def closed_loop(
                 latencies.append(done - now)
                 errors += not ok
 
-    async def cpu_meter() -> float:
+    async def cpu_meter() -> tuple[float, float | None]:
+        meter = server.meter()
         await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
-        before = server.cpu_seconds()
+        meter.start()
         await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
-        return server.cpu_seconds() - before
+        return meter.stop()
 
-    meter = asyncio.create_task(cpu_meter()) if server else None
+    metered = asyncio.create_task(cpu_meter()) if server else None
     await asyncio.gather(*(caller() for _ in range(concurrency)))
-    cpu = await meter if meter else 0.0
+    cpu, database_cpu = await metered if metered else (0.0, None)
     latencies.sort()
     q = statistics.quantiles(latencies, n=100, method="inclusive")
-    return Stats(name, len(latencies), errors, duration_s, q[49] * 1000, q[98] * 1000, cpu)
+    return Stats(name, len(latencies), errors, duration_s, q[49] * 1000, q[98] * 1000, cpu,
+                 database_cpu)
 
 
 class Connections:
@@ -251,10 +334,16 @@ def summarize(key: str, rounds: list[tuple[Stats, Stats]]) -> dict:
         f"{key}_p50_ms": [round(m.p50_ms, 2) for _, m in rounds],
         f"{key}_p99_ms": [round(m.p99_ms, 2) for _, m in rounds],
         f"{key}_cpu_us_per_call": [round(m.server_cpu_us_per_call) for _, m in rounds],
+        f"{key}_database_cpu_us_per_call": [_rounded(m.database_cpu_us_per_call)
+                                            for _, m in rounds],
         f"{key}_errors": sum(m.errors for _, m in rounds),
         "ratio_to_ceiling": [round(x, 3) for x in ratios],
         "median_ratio_to_ceiling": round(statistics.median(ratios), 3),
     }
+
+
+def _rounded(value: float | None) -> int | None:
+    return None if value is None else round(value)
 
 
 def write_result(name: str, result: dict) -> None:

@@ -109,7 +109,7 @@ async def run(args, url: str, shipped, naive) -> dict:
     units, reservations = await reserved_units(url)
 
     def column(index, attr):
-        return [round(getattr(r[index], attr), 2) for r in rounds]
+        return [None if (v := getattr(r[index], attr)) is None else round(v, 2) for r in rounds]
 
     ratios = [h.per_s / c.per_s for c, h, _ in rounds]
     return {
@@ -120,6 +120,7 @@ async def run(args, url: str, shipped, naive) -> dict:
         "reserve_per_s": column(1, "per_s"), "reserve_p50_ms": column(1, "p50_ms"),
         "reserve_p99_ms": column(1, "p99_ms"),
         "reserve_cpu_us_per_call": column(1, "server_cpu_us_per_call"),
+        "reserve_database_cpu_us_per_call": column(1, "database_cpu_us_per_call"),
         "ratio_to_ceiling": [round(x, 3) for x in ratios],
         "median_ratio_to_ceiling": round(statistics.median(ratios), 3),
         "uncoalesced_per_s": column(2, "per_s"), "uncoalesced_p99_ms": column(2, "p99_ms"),
