@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import shutil
 import threading
 import time
@@ -44,6 +45,8 @@ from services.simulation.sweep import Cancelled, Tracker
 MAX_POLICIES = 16
 PROGRESS_EVERY_S = 0.25
 FINGERPRINT = "request.sha256"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,10 @@ class Simulations:
             finished.unlink(missing_ok=True)
             (out / FINGERPRINT).write_text(fingerprint)
             # this run is the newest, so it stays; the folders removed may be large
-            await asyncio.to_thread(prune_runs, self.root / "reports", self.keep_runs)
+            removed = await asyncio.to_thread(prune_runs, self.root / "reports", self.keep_runs)
+            if removed:
+                log.info("removed simulation runs %s (ONESTOCK_SIMULATION_KEEP_RUNS=%d)",
+                         ", ".join(run.name for run in removed), self.keep_runs)
             spec = request.spec
             if request.live_snapshot:
                 async with self.engine.connect() as conn:

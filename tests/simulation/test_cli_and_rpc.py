@@ -3,6 +3,7 @@ RPC's bad input, retries and live snapshot."""
 
 import asyncio
 import json
+import logging
 import shutil
 import tomllib
 
@@ -105,7 +106,9 @@ async def test_a_retry_streams_the_finished_result_and_another_request_may_not_r
     assert error_info(caught.value).reason == "REQUEST_ID_REUSED"
 
 
-async def test_only_the_newest_runs_are_kept_and_a_removed_run_runs_again(engine, tmp_path):
+async def test_only_the_newest_runs_are_kept_and_a_removed_run_runs_again(engine, tmp_path,
+                                                                          caplog):
+    caplog.set_level(logging.INFO, logger="services.simulation.rpc")
     hand_made(tmp_path)
     simulations = Simulations(engine, tmp_path, DEFAULT_POLICY, workers=1, max_orders=1_000,
                               keep_runs=2)
@@ -117,6 +120,7 @@ async def test_only_the_newest_runs_are_kept_and_a_removed_run_runs_again(engine
         _, result = await drain(simulations.run(request(request_id)))
         assert (tmp_path / result.report_path).exists()
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["run-2", "run-3"]
+    assert "removed simulation runs run-1 " in caplog.text
 
     progress, again = await drain(simulations.run(request("run-1")))
     assert progress and again.policies == result.policies
