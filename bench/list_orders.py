@@ -1,0 +1,68 @@
+"""ListOrders: how long a page of a member's orders takes, by page size, on the demo chain.
+
+Creates 300 online orders for one member through the server, then asks for the
+newest page of each size 30 times and reports the median and the fastest. A page is
+read in four queries whatever its size, so a page of 100 should cost little more
+than a page of 10.
+
+    .venv/bin/python -m bench.list_orders [--orders 300 --repeats 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import statistics
+import time
+
+import grpc
+from onestock.orders.v1 import order_service_pb2 as pb
+from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
+
+from bench.create_order import order_requests
+from bench.harness import ServerProcesses, database, seed_demo, server_process, write_result
+
+MEMBER = "M-LIST"
+PAGE_SIZES = (10, 50, 100)
+
+
+async def run(server: ServerProcesses, orders: int, repeats: int) -> dict:
+    channel = grpc.aio.insecure_channel(server.address)
+    stub = pb_grpc.OrderServiceStub(channel)
+    try:
+        for request in order_requests(orders):
+            request.member_id = MEMBER
+            await stub.CreateOrder(request, metadata=server.metadata)
+        result = {"orders": orders, "repeats": repeats}
+        for size in PAGE_SIZES:
+            took = []
+            for _ in range(repeats):
+                began = time.perf_counter()
+                page = await stub.ListOrders(pb.ListOrdersRequest(member_id=MEMBER, page_size=size),
+                                             metadata=server.metadata)
+                took.append((time.perf_counter() - began) * 1000)
+            assert len(page.orders) == size
+            result[f"page_{size}_median_ms"] = round(statistics.median(took), 2)
+            result[f"page_{size}_min_ms"] = round(min(took), 2)
+        return result
+    finally:
+        await channel.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(database())
+        asyncio.run(seed_demo(url))
+        server = stack.enter_context(server_process(url))
+        result = asyncio.run(run(server, args.orders, args.repeats))
+    write_result("list_orders", result)
+
+
+if __name__ == "__main__":
+    main()
