@@ -1,7 +1,7 @@
 """RunSimulation for the RoutingService: the request checked, the run streamed, the KPIs mapped.
 
-The replay itself runs in worker processes (``sweep.run(isolate=True)``), so a
-simulation of millions of orders never holds up the calls the server is serving.
+The replay and the report's charts run in child processes (``simulate(isolate=True)``),
+so a simulation of millions of orders never holds up the calls the server is serving.
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@ both call ``simulate``, so for the same scenario they give the same KPIs.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,4 +51,16 @@ def simulate(specs: Sequence[ScenarioSpec], policies: Sequence[tuple[str, Routin
     scenario = dict(results[0]["scenario"])
     if several:
         scenario["name"] = ", ".join(spec.label() for spec in specs)
-    return Outcome(results, report.write(results, scenario, out_dir))
+    return Outcome(results, write_report(results, scenario, out_dir, isolate=isolate))
+
+
+def write_report(results: list[dict], scenario: dict, out_dir: str | Path, *,
+                 isolate: bool = False) -> dict[str, Path]:
+    """The report files; with ``isolate``, written by a child process as the replay was:
+    drawing the charts takes a second or two of CPU that a server's calls would wait for."""
+    if not isolate:
+        return report.write(results, scenario, out_dir)
+    # spawn, not fork: the parent may be a gRPC server, whose threads do not survive a fork
+    with ProcessPoolExecutor(max_workers=1,
+                             mp_context=multiprocessing.get_context("spawn")) as child:
+        return child.submit(report.write, results, scenario, out_dir).result()

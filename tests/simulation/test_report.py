@@ -3,6 +3,10 @@
 import csv
 import json
 import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +61,24 @@ def test_the_html_shows_every_policy_s_kpis_and_charts_and_needs_no_network(outc
     # nothing fetched from elsewhere: no scripts, no stylesheets, no images by URL
     assert not re.search(r"<(script|link|img)\b", html)
     assert not re.search(r"(src|href)=\"https?:", html)
+
+
+def test_an_isolated_simulation_draws_its_report_outside_the_calling_process(tmp_path):
+    """What the server asks for: the replay and the charts both in child processes, so its
+    own process (and its GIL) keeps serving calls meanwhile."""
+    script = textwrap.dedent(f"""
+        import sys
+        from services.routing.policy import DEFAULT_POLICY
+        from services.simulation.run import simulate
+        from services.simulation.scenario import (
+            ScenarioSpec, SyntheticChainSpec, SyntheticOrdersSpec)
+        spec = ScenarioSpec(synthetic_chain=SyntheticChainSpec(locations=60, skus=200),
+                            synthetic_orders=SyntheticOrdersSpec(orders=300))
+        outcome = simulate([spec], [("default", DEFAULT_POLICY)], {str(tmp_path)!r},
+                           isolate=True)
+        assert outcome.paths["html"].read_text().count("<svg") >= 3
+        print("matplotlib" in sys.modules)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.strip() == "False"
