@@ -1,9 +1,9 @@
 """ListOrders: how long a page of a member's orders takes, by page size, on the demo chain.
 
 Creates 300 online orders for one member through the server, then asks for the
-newest page of each size 30 times and reports the median and the fastest. A page is
-read in four queries whatever its size, so a page of 100 should cost little more
-than a page of 10.
+newest page of each size 30 times and reports the median and the fastest. A page's
+orders are read in four queries whatever its size, so a page of 100 should cost
+little more than a page of 10.
 
     .venv/bin/python -m bench.list_orders [--orders 300 --repeats 30]
 """
