@@ -63,9 +63,12 @@ async def test_metrics_count_calls_by_method_and_status_and_reservations_by_outc
         from sqlalchemy import text
         pending = await conn.scalar(text(
             "SELECT count(*) FROM orders WHERE state = 'PENDING_PAYMENT'"))
+        paid = await conn.scalar(text("SELECT count(*) FROM orders WHERE state = 'PAID'"))
         undelivered = await conn.scalar(text(
             "SELECT count(*) FROM outbox WHERE delivered_time IS NULL"))
     assert sample(after, "onestock_orders", state="PENDING_PAYMENT") == pending
+    assert sample(after, "onestock_orders", state="PAID") == paid
+    assert ("onestock_orders", (("state", "COMPLETED"),)) not in after  # never counted
     assert sample(after, "onestock_outbox_backlog") == undelivered
 
 
