@@ -379,20 +379,23 @@ def load_arguments(doc: str, concurrency: int = 100):
     return parser
 
 
-def run_on_demo_chain(doc: str, name: str, run, target_ratio: float) -> None:
-    """Command line, database, demo chain and server for a benchmark against the ceiling;
-    ``run(args, server)`` returns the result, written to bench/results/<name>.json."""
-    import contextlib
-
+def against_demo_server(work: Callable[[ServerProcesses], Awaitable[dict]]) -> dict:
+    """A fresh database with the demo chain, a server on it, and ``work(server)``'s result."""
     from services.common.cli import event_loop_factory
 
-    args = load_arguments(doc).parse_args()
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(database())
         asyncio.run(seed_demo(url))
         server = stack.enter_context(server_process(url))
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            result = runner.run(run(args, server))
+            return runner.run(work(server))
+
+
+def run_on_demo_chain(doc: str, name: str, run, target_ratio: float) -> None:
+    """Command line, database, demo chain and server for a benchmark against the ceiling;
+    ``run(args, server)`` returns the result, written to bench/results/<name>.json."""
+    args = load_arguments(doc).parse_args()
+    result = against_demo_server(lambda server: run(args, server))
     write_result(name, result)
     ratio = result["median_ratio_to_ceiling"]
     print(f"median ratio {ratio:.2f} of the no-op ceiling; target >= {target_ratio} met: "

@@ -11,8 +11,6 @@ little more than a page of 10.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import statistics
 import time
 
@@ -21,7 +19,7 @@ from onestock.orders.v1 import order_service_pb2 as pb
 from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
 
 from bench.create_order import order_requests
-from bench.harness import ServerProcesses, database, seed_demo, server_process, write_result
+from bench.harness import ServerProcesses, against_demo_server, write_result
 
 MEMBER = "M-LIST"
 PAGE_SIZES = (10, 50, 100)
@@ -56,12 +54,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(database())
-        asyncio.run(seed_demo(url))
-        server = stack.enter_context(server_process(url))
-        result = asyncio.run(run(server, args.orders, args.repeats))
-    write_result("list_orders", result)
+    write_result("list_orders", against_demo_server(
+        lambda server: run(server, args.orders, args.repeats)))
 
 
 if __name__ == "__main__":

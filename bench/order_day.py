@@ -14,8 +14,6 @@ in the quiet hours, at a load the chain would really see.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import random
 from collections import Counter
 
@@ -23,14 +21,7 @@ import grpc
 from onestock.orders.v1 import order_service_pb2 as pb
 from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
 
-from bench.harness import (
-    ServerProcesses,
-    database,
-    open_loop,
-    seed_demo,
-    server_process,
-    write_result,
-)
+from bench.harness import ServerProcesses, against_demo_server, open_loop, write_result
 from services.inventory.catalogue import LocationKind
 from services.inventory.demo_chain import build_demo_chain
 from services.routing.model import Mode
@@ -116,11 +107,8 @@ def main() -> None:
     parser.add_argument("--peak-rate", type=float, default=600.0)
     parser.add_argument("--seconds-per-hour", type=float, default=2.0)
     args = parser.parse_args()
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(database())
-        asyncio.run(seed_demo(url))
-        server = stack.enter_context(server_process(url))
-        result = asyncio.run(run(server, args.peak_rate, args.seconds_per_hour))
+    result = against_demo_server(lambda server: run(server, args.peak_rate,
+                                                    args.seconds_per_hour))
     write_result("order_day", result)
     peak = result["peak_hour"]
     print(f"peak hour 21:00 at {peak['offered_per_s']}/s: p50 {peak['p50_ms']} ms, "
