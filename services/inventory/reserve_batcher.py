@@ -220,17 +220,11 @@ async def _refuse_unknown(conn, batch, fresh, missing_keys, outcomes) -> None:
             outcomes[i] = NotFound("sku", bad_skus)
 
 
-async def reserve_locked(
-    conn: AsyncConnection, commands: list[ReserveCommand], levels: dict, *,
-    held: dict | None = None, hold_limit: int = 0,
-) -> list[Reservation]:
+async def reserve_locked(conn: AsyncConnection, commands: list[ReserveCommand], levels: dict
+                         ) -> list[Reservation]:
     """Hold stock for ``commands`` inside the caller's transaction, against stock rows
-    the caller has locked (``levels``, updated in place); all or nothing. ``held`` is
-    what the commands' members already hold (``repo.member_holdings``, read before the
-    stock rows were locked)."""
-    over = refuse_over_hold_limit(commands, held or {}, hold_limit)
-    if over:
-        raise next(iter(over.values()))
+    the caller has locked (``levels``, updated in place); all or nothing. No member hold
+    limit: its callers (a till's sale, a transfer received) hold for the chain, not a member."""
     allocation = allocate_batch(commands, levels)
     if allocation.refused:
         raise next(iter(allocation.refused.values()))
