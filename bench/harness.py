@@ -334,7 +334,7 @@ def summarize(key: str, rounds: list[tuple[Stats, Stats]]) -> dict:
         f"{key}_p50_ms": [round(m.p50_ms, 2) for _, m in rounds],
         f"{key}_p99_ms": [round(m.p99_ms, 2) for _, m in rounds],
         f"{key}_cpu_us_per_call": [round(m.server_cpu_us_per_call) for _, m in rounds],
-        f"{key}_database_cpu_us_per_call": [_rounded(m.database_cpu_us_per_call)
+        f"{key}_database_cpu_us_per_call": [round_or_none(m.database_cpu_us_per_call)
                                             for _, m in rounds],
         f"{key}_errors": sum(m.errors for _, m in rounds),
         "ratio_to_ceiling": [round(x, 3) for x in ratios],
@@ -342,7 +342,8 @@ def summarize(key: str, rounds: list[tuple[Stats, Stats]]) -> dict:
     }
 
 
-def _rounded(value: float | None) -> int | None:
+def round_or_none(value: float | None) -> int | None:
+    """A figure to report, or None where it could not be measured (database CPU elsewhere)."""
     return None if value is None else round(value)
 
 

@@ -14,38 +14,37 @@ import argparse
 import statistics
 import time
 
-import grpc
 from onestock.orders.v1 import order_service_pb2 as pb
 from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
 
 from bench.create_order import order_requests
-from bench.harness import ServerProcesses, against_demo_server, write_result
+from bench.harness import Connections, ServerProcesses, against_demo_server, write_result
 
 MEMBER = "M-LIST"
 PAGE_SIZES = (10, 50, 100)
 
 
 async def run(server: ServerProcesses, orders: int, repeats: int) -> dict:
-    channel = grpc.aio.insecure_channel(server.address)
-    stub = pb_grpc.OrderServiceStub(channel)
+    connection = Connections(server, 1)
+    [stub] = connection.stubs(pb_grpc.OrderServiceStub)
     try:
         for request in order_requests(orders):
             request.member_id = MEMBER
-            await stub.CreateOrder(request, metadata=server.metadata)
+            await stub.CreateOrder(request, metadata=connection.metadata)
         result = {"orders": orders, "repeats": repeats}
         for size in PAGE_SIZES:
             took = []
             for _ in range(repeats):
                 began = time.perf_counter()
                 page = await stub.ListOrders(pb.ListOrdersRequest(member_id=MEMBER, page_size=size),
-                                             metadata=server.metadata)
+                                             metadata=connection.metadata)
                 took.append((time.perf_counter() - began) * 1000)
             assert len(page.orders) == size
             result[f"page_{size}_median_ms"] = round(statistics.median(took), 2)
             result[f"page_{size}_min_ms"] = round(min(took), 2)
         return result
     finally:
-        await channel.close()
+        await connection.close()
 
 
 def main() -> None:

@@ -21,7 +21,14 @@ import grpc
 from onestock.orders.v1 import order_service_pb2 as pb
 from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
 
-from bench.harness import ServerProcesses, against_demo_server, open_loop, write_result
+from bench.harness import (
+    Connections,
+    ServerProcesses,
+    against_demo_server,
+    open_loop,
+    round_or_none,
+    write_result,
+)
 from services.inventory.catalogue import LocationKind
 from services.inventory.demo_chain import build_demo_chain
 from services.routing.model import Mode
@@ -65,14 +72,15 @@ def hourly_rates(peak_rate: float) -> list[float]:
 async def run(server: ServerProcesses, peak_rate: float, seconds_per_hour: float) -> dict:
     rates = hourly_rates(peak_rate)
     requests = day_of_orders(int(sum(rates) * seconds_per_hour) + 1)
-    channels = [grpc.aio.insecure_channel(server.address) for _ in range(20)]
-    stubs = [pb_grpc.OrderServiceStub(channel) for channel in channels]
+    connections = Connections(server, 20)
+    stubs = connections.stubs(pb_grpc.OrderServiceStub)
     sent = 0
     refused: Counter[str] = Counter()  # status code: orders the service turned down
 
     async def create(n: int) -> None:
         try:
-            await stubs[n % len(stubs)].CreateOrder(requests[sent + n], metadata=server.metadata)
+            await stubs[n % len(stubs)].CreateOrder(requests[sent + n],
+                                                    metadata=connections.metadata)
         except grpc.RpcError as error:
             refused[error.code().name] += 1
             raise
@@ -88,11 +96,10 @@ async def run(server: ServerProcesses, peak_rate: float, seconds_per_hour: float
                           "errors": stats.errors, "p50_ms": round(stats.p50_ms, 2),
                           "p99_ms": round(stats.p99_ms, 2),
                           "server_cpu_us_per_call": round(stats.server_cpu_us_per_call),
-                          "database_cpu_us_per_call": None if stats.database_cpu_us_per_call
-                          is None else round(stats.database_cpu_us_per_call)})
+                          "database_cpu_us_per_call": round_or_none(
+                              stats.database_cpu_us_per_call)})
     finally:
-        for channel in channels:
-            await channel.close()
+        await connections.close()
     peak = max(hours, key=lambda h: h["offered_per_s"])
     quiet = [h for h in hours if h["hour"] >= 22 or h["hour"] < 10]
     return {"peak_rate_per_s": peak_rate, "seconds_per_hour": seconds_per_hour,
@@ -107,6 +114,9 @@ def main() -> None:
     parser.add_argument("--peak-rate", type=float, default=600.0)
     parser.add_argument("--seconds-per-hour", type=float, default=2.0)
     args = parser.parse_args()
+    if min(hourly_rates(args.peak_rate)) * args.seconds_per_hour < 2:
+        parser.error("--peak-rate x --seconds-per-hour leaves the quietest hour fewer than 2 "
+                     "orders to time; raise either")
     result = against_demo_server(lambda server: run(server, args.peak_rate,
                                                     args.seconds_per_hour))
     write_result("order_day", result)
