@@ -68,7 +68,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         kind = known_kind.value if known_kind else ""  # "" = any kind
         filters = {"city": request.city, "kind": kind}
         size = page_size(request.page_size, self.limits, errors)
-        after = decode_token(request.page_token, filters, errors)
+        after = decode_token(request.page_token, filters, errors, (str,))
         errors.raise_if_any()
         rows = await self._read(lambda c: repo.list_locations(
             c, city=request.city, kind=kind, after_id=after[0] if after else None, limit=size + 1))
@@ -95,7 +95,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
     async def ListSkus(self, request, context):
         errors = Collector()
         size = page_size(request.page_size, self.limits, errors)
-        after = decode_token(request.page_token, {}, errors)
+        after = decode_token(request.page_token, {}, errors, (str,))
         errors.raise_if_any()
         rows = await self._read(
             lambda c: repo.list_skus(c, after_id=after[0] if after else None, limit=size + 1))
@@ -133,7 +133,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         errors.check(len(request.reservation_id) <= 64, "reservation_id", "is not a reservation id")
         filters = {"l": request.location_id, "s": request.sku_id, "r": request.reservation_id}
         size = page_size(request.page_size, self.limits, errors)
-        before = decode_token(request.page_token, filters, errors)
+        before = decode_token(request.page_token, filters, errors, (int,))
         errors.raise_if_any()
         access().require_location(request.location_id, "location_id")
         rows = await self._read(lambda c: repo.list_movements(

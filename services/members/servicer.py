@@ -61,7 +61,7 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
         errors = Collector()
         check_id(errors, request.member_id, "member_id")
         size = page_size(request.page_size, self.limits, errors)
-        before = decode_token(request.page_token, {"m": request.member_id}, errors)
+        before = decode_token(request.page_token, {"m": request.member_id}, errors, (int,))
         errors.raise_if_any()
         access().require_member(request.member_id, "member_id")
         async with self.engine.connect() as conn:

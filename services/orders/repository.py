@@ -263,7 +263,7 @@ async def record_return(conn: AsyncConnection, order_id: str, return_id: str, lo
 
 
 async def list_order_ids(conn: AsyncConnection, *, member_id: str, location_id: str, state: str,
-                         after: tuple[str, str] | None, limit: int) -> list[tuple[datetime, str]]:
+                         after: tuple[datetime, str] | None, limit: int) -> list[tuple[datetime, str]]:
     """(create_time, order_id) of matching orders, newest first, after a page boundary."""
     rows = await (await driver(conn)).fetch(
         "SELECT o.create_time, o.order_id FROM orders o WHERE ($1 = '' OR o.member_id = $1) "
@@ -271,7 +271,7 @@ async def list_order_ids(conn: AsyncConnection, *, member_id: str, location_id: 
         "AND g.location_id = $2)) AND ($3 = '' OR o.state = $3) "
         "AND ($4::timestamptz IS NULL OR (o.create_time, o.order_id) < ($4, $5)) "
         "ORDER BY o.create_time DESC, o.order_id DESC LIMIT $6",
-        member_id, location_id, state, datetime.fromisoformat(after[0]) if after else None,
+        member_id, location_id, state, after[0] if after else None,
         after[1] if after else "", limit)
     return [(r[0], r[1]) for r in rows]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from onestock.orders.v1 import order_service_pb2 as pb
 from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -148,7 +150,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         errors.check(request.state == 0 or bool(state), "state", "unknown state")
         filters = {"m": request.member_id, "l": request.location_id, "s": state}
         size = page_size(request.page_size, self.settings.limits, errors)
-        after = decode_token(request.page_token, filters, errors)
+        after = decode_token(request.page_token, filters, errors, (datetime, str))
         errors.raise_if_any()
         caller = access()
         caller.require_member(request.member_id, "member_id")
@@ -156,9 +158,9 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         async with self.engine.connect() as conn:
             keys = await repo.list_order_ids(
                 conn, member_id=request.member_id, location_id=request.location_id, state=state,
-                after=tuple(after) if after else None, limit=size + 1)
+                after=after, limit=size + 1)
             orders = await repo.load_orders(conn, [order_id for _, order_id in keys[:size]])
-        token = (encode_token([keys[size - 1][0].isoformat(), keys[size - 1][1]], filters)
+        token = (encode_token(keys[size - 1], filters)
                  if len(keys) > size else "")
         return pb.ListOrdersResponse(orders=[order_to_pb(o) for o in orders],
                                      next_page_token=token)

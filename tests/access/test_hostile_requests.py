@@ -13,9 +13,17 @@ from google.protobuf import message_factory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from onestock.inventory.v1 import inventory_service_pb2 as inv
+from onestock.inventory.v1 import inventory_service_pb2_grpc as inv_grpc
+from onestock.members.v1 import member_service_pb2 as mem
+from onestock.members.v1 import member_service_pb2_grpc as mem_grpc
+from onestock.orders.v1 import order_service_pb2 as ords
+from onestock.orders.v1 import order_service_pb2_grpc as ords_grpc
 
+from services.common.pagination import encode_token
 from tests.access.conftest import call, database_fingerprint, service_descriptor
 from tests.access.test_authorization_table import CASES
+from tests.helpers import bad_fields
 
 KNOWN_IDS = ["S1", "S2", "LAMP", "RARE", "A", "B", "W", "S1-1"]
 HOSTILE_TEXT = ["", " ", "'; DROP TABLE stock_levels; --", "\x00", "\u202e", "\r\n", "%s%n",
@@ -104,3 +112,34 @@ async def test_hostile_requests_never_crash_the_server_nor_change_data_when_refu
     health = health_pb2_grpc.HealthStub(channels["OPS"])
     reply = await health.Check(health_pb2.HealthCheckRequest())  # the same process answers
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+# Each list's filters as its servicer fingerprints them, so a forged token passes that check
+# and only its key can give it away.
+LISTS = [
+    (inv_grpc.InventoryServiceStub, "ListLocations", inv.ListLocationsRequest(),
+     {"city": "", "kind": ""}),
+    (inv_grpc.InventoryServiceStub, "ListSkus", inv.ListSkusRequest(), {}),
+    (inv_grpc.InventoryServiceStub, "ListStockMovements", inv.ListStockMovementsRequest(),
+     {"l": "", "s": "", "r": ""}),
+    (mem_grpc.MemberServiceStub, "ListPointsLedger", mem.ListPointsLedgerRequest(member_id="A"),
+     {"m": "A"}),
+    (ords_grpc.OrderServiceStub, "ListOrders", ords.ListOrdersRequest(member_id="A"),
+     {"m": "A", "l": "", "s": ""}),
+]
+FORGED_KEYS = [[], [5, 6, 7], [True], [2**70], ["x\x00"], ["\ud800"], [None], [{"a": 1}],
+               ["not a time", "o"], ["2026-11-22T10:00:00", "o"], [1.5]]
+
+
+@pytest.mark.parametrize("stub,method,request_,filters", LISTS, ids=[m for _, m, _, _ in LISTS])
+async def test_a_hand_made_page_token_is_refused_naming_it_whatever_its_key(
+        stub, method, request_, filters, ops, channels, engine):
+    before = await database_fingerprint(engine)
+    listing = getattr(stub(channels["OPS"]), method)
+    for key in FORGED_KEYS:
+        request_.page_token = encode_token(key, filters)
+        with pytest.raises(grpc.RpcError) as refused:
+            await listing(request_)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, key
+        assert "page_token" in bad_fields(refused.value), key
+    assert await database_fingerprint(engine) == before
