@@ -9,7 +9,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
 DEFAULT_CURRENCY = "CNY"
@@ -37,6 +37,18 @@ class OpeningHours:
 @lru_cache(maxsize=64)
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+@lru_cache(maxsize=1)
+def _iana_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone. Checked against the list, not by opening it:
+    ``ZoneInfo`` opens ``name`` as a path, so "Asia" (a folder) or a 5,000-character
+    name fail with OSError, not the errors a caller would expect."""
+    return name in _iana_zones()
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ nothing. Existence of ids (NOT_FOUND) is checked by the handlers.
 from __future__ import annotations
 
 import math
-import zoneinfo
 from dataclasses import dataclass
 
 from onestock.inventory.v1 import inventory_service_pb2 as pb
@@ -23,7 +22,7 @@ from services.common.validation import (
     check_text,
 )
 from services.inventory import mapping
-from services.inventory.catalogue import Location, Sku
+from services.inventory.catalogue import Location, Sku, is_time_zone
 from services.inventory.domain import AdjustmentReason, LineRequest, ReserveCommand
 
 CURRENCIES_MINOR_UNITS = {"CNY", "HKD", "TWD", "USD", "EUR", "JPY", "SGD", "MOP"}
@@ -42,11 +41,8 @@ def _check_location(errors: Collector, loc: pb.Location, at: str) -> None:
     radius = loc.delivery_radius_km
     errors.check(math.isfinite(radius) and 0 <= radius <= MAX_DELIVERY_RADIUS_KM,
                  f"{at}.delivery_radius_km", f"must be between 0 and {MAX_DELIVERY_RADIUS_KM:g}")
-    if loc.time_zone:
-        try:
-            zoneinfo.ZoneInfo(loc.time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            errors.add(f"{at}.time_zone", "is not an IANA time zone")
+    errors.check(not loc.time_zone or is_time_zone(loc.time_zone), f"{at}.time_zone",
+                 "is not an IANA time zone")
     check_optional_id(errors, loc.dealer_id, f"{at}.dealer_id")
     for j, hours in enumerate(loc.opening_hours):
         h = f"{at}.opening_hours[{j}]"

@@ -25,7 +25,7 @@ from services.inventory.catalogue import (
     LocationKind,
     OpeningHours,
     Sku,
-    zone,
+    is_time_zone,
 )
 from services.routing.model import Mode, OrderLine, RouteRequest
 from services.simulation.scenario import Replenishment, ScenarioError, SimOrder
@@ -228,10 +228,8 @@ def location(row: dict) -> Location:
         raise _Bad("kind", f"{kind_text!r} must be STORE or WAREHOUSE")
     latitude, longitude = _point(row)
     time_zone = _text(row, "time_zone", default=DEFAULT_TIME_ZONE)
-    try:
-        zone(time_zone)
-    except Exception:  # ZoneInfoNotFoundError, or a key that is not a valid path
-        raise _Bad("time_zone", f"{time_zone!r} is not an IANA time zone") from None
+    if not is_time_zone(time_zone):
+        raise _Bad("time_zone", f"{time_zone!r} is not an IANA time zone")
     opens, closes = _minute(row, "opens"), _minute(row, "closes")
     if (opens is None) != (closes is None):
         raise _Bad("closes" if closes is None else "opens",

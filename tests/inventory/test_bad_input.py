@@ -70,6 +70,11 @@ BAD_REQUESTS = [
     ("ListSkus", pb.ListSkusRequest(page_size=-1), "page_size"),
     ("ListLocations", pb.ListLocationsRequest(kind=9), "kind"),
     ("ListLocations", pb.ListLocationsRequest(city="Shang\x00hai"), "city"),
+    # a folder of the zone database, and a name too long for a file: not zones either
+    ("UpsertLocations", pb.UpsertLocationsRequest(request_id="u", locations=[
+        store("SH-2", 31.2, 121.4, time_zone="Asia")]), "locations[0].time_zone"),
+    ("UpsertLocations", pb.UpsertLocationsRequest(request_id="u", locations=[
+        store("SH-2", 31.2, 121.4, time_zone="x" * 5_000)]), "locations[0].time_zone"),
     ("UpsertSkus", pb.UpsertSkusRequest(request_id="u", skus=[pb.Sku(
         sku_id="X", name="x", price_minor=-1)]), "skus[0].price_minor"),
     ("UpsertSkus", pb.UpsertSkusRequest(request_id="u", skus=[pb.Sku(

@@ -127,6 +127,8 @@ def test_bad_rows_can_be_skipped_and_counted_instead(scenario_dir):
     ("locations.csv", [*LOCATIONS, ["S2", "x", "STORE", "31.2", "121", "Shanghai", "true",
                                     "false", "false", "", "Mars/Olympus", "", ""]], 4,
      "time_zone"),
+    ("locations.csv", [*LOCATIONS, ["S2", "x", "STORE", "31.2", "121", "Shanghai", "true",
+                                    "false", "false", "", "Asia", "", ""]], 4, "time_zone"),
 ])
 def test_bad_chain_rows_are_named_too(scenario_dir, file, rows, line, field):
     write(scenario_dir, file, rows)
