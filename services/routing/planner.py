@@ -8,6 +8,7 @@ ordering breaks ties by distance, then location id.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Mapping
@@ -532,13 +533,22 @@ def _covering_combinations(held: list[tuple[int, ...]], wanted: tuple[int, ...],
     n = len(held)
     if n >= 2 and max_split >= 2:
         units = np.array(held)
-        first, second = np.triu_indices(n, 1)
+        first, second = _pairs(n)
         covers = ((units[first] + units[second]) >= np.array(wanted)).all(axis=1)
         yield from zip(first[covers].tolist(), second[covers].tolist(), strict=True)
     for size in range(3, min(max_split, n) + 1):
         for combo in itertools.combinations(range(n), size):
             if all(sum(held[i][k] for i in combo) >= wanted[k] for k in range(len(wanted))):
                 yield combo
+
+
+@functools.cache
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of n stores, as numpy's index arrays (n is at most SPLIT_CANDIDATES):
+    building them costs more than screening them. Read-only, as they are shared."""
+    first, second = np.triu_indices(n, 1)
+    first.flags.writeable = second.flags.writeable = False
+    return first, second
 
 
 def _share(ctx: _Context, combo) -> list[Shipment] | None:
