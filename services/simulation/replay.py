@@ -12,8 +12,10 @@ Same scenario, same policy: same KPIs, to the unit.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from services.routing.chain import Chain
 from services.routing.model import Plan
@@ -62,12 +64,15 @@ class Replay:
 
     def run(self, name: str, progress: Progress | None = None) -> dict:
         done = 0
-        for order in self.scenario.orders:
-            self.step(order)
-            done += 1
-            if progress is not None and done == PROGRESS_EVERY:
-                progress(done)
-                done = 0
+        with _old_objects_frozen() as freeze:
+            for order in self.scenario.orders:
+                self.step(order)
+                done += 1
+                if done == PROGRESS_EVERY:
+                    freeze()
+                    if progress is not None:
+                        progress(done)
+                    done = 0
         if progress is not None and done:
             progress(done)
         return self.kpis.finish(name, self.scenario.skipped)
@@ -127,6 +132,22 @@ class Replay:
                 self._seq += 1
                 heapq.heappush(self._arrivals, (transfer.arrive_at, self._seq,
                                                 transfer.destination_id, line.sku_id, extra))
+
+
+@contextlib.contextmanager
+def _old_objects_frozen() -> Iterator[Callable[[], None]]:
+    """Keep the cycle collector off what a replay keeps: the scenario, and the "near a point"
+    answers it gathers (millions of tuples). Collecting the oldest generation scans every
+    object in it, and cost a million-order replay about 13% of its time; frozen objects are
+    left out (they are still freed when no longer referenced). Young objects are collected as
+    usual. Thaws at the end, unless the process had frozen objects of its own before."""
+    thaw = gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        yield gc.freeze
+    finally:
+        if thaw:
+            gc.unfreeze()
 
 
 def replay(scenario: Scenario, policy: RoutingPolicy, name: str = "policy",

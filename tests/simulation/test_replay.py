@@ -1,5 +1,6 @@
 """The replay on streams small enough to work out by hand, and its invariants on big ones."""
 
+import gc
 from collections import Counter
 from dataclasses import replace
 
@@ -125,3 +126,32 @@ def test_every_unit_is_accounted_for_and_no_shelf_goes_below_zero():
     assert all(units >= 0 for have in sim.stock.values() for units in have.values())
     assert before == after + in_transit + shipped["units"]
     assert shipped["units"] > 0 and sim.kpis.finish("x")["transfers"] > 0
+
+
+@pytest.mark.parametrize("frozen_before", [False, True])
+def test_a_replay_keeps_the_cycle_collector_off_what_it_keeps_and_thaws_only_its_own(
+        frozen_before):
+    """What a replay keeps (the scenario, the answers it gathers) is frozen out of the cycle
+    collector's scans while it runs. Afterwards it thaws what it froze, but not when the
+    process had frozen objects of its own: those stay frozen."""
+    frozen_during, steps = [], []
+
+    class Watched(Replay):
+        def step(self, order):
+            steps.append(1)
+            if len(steps) % 1_000 == 1:  # counting the frozen walks them all: now and then
+                frozen_during.append(gc.get_freeze_count())
+            return super().step(order)
+
+    scenario_ = build(SMALL)
+    if frozen_before:
+        gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        Watched(scenario_, DEFAULT_POLICY).run("x")
+        after = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+    assert len(steps) == len(scenario_.orders) and len(frozen_during) == 4
+    assert min(frozen_during) > before  # the scenario itself, at least
+    assert after == 0 if not frozen_before else after >= before > 0
