@@ -9,7 +9,7 @@ from services.routing.chain import Chain
 from services.routing.model import Mode, Reason
 from services.routing.planner import quote, route
 from services.routing.policy import DEFAULT_POLICY, Weights
-from tests.routing.chains import AFTERNOON, NIGHT, order, store, warehouse
+from tests.routing.chains import AFTERNOON, NIGHT, north, order, store, warehouse
 
 POLICY = DEFAULT_POLICY
 
@@ -202,3 +202,14 @@ def test_policy_with_an_unknown_key_is_refused_naming_file_and_key(tmp_path):
     path.write_text("max_split = 0\n")
     with pytest.raises(PolicyError, match="max_split"):
         load_policy(path)
+
+
+def test_the_chain_keeps_the_near_a_point_answers_asked_for_most_recently():
+    chain = Chain([store("NEAR", 1), store("FAR", 6)], recent_queries=3)
+    points = [north(km) for km in (0, 1, 2, 3)]
+    first, second, third = (chain.near(*p, 10.0) for p in points[:3])
+    assert chain.near(*points[0], 10.0) is first  # kept: the same answer, not a new query
+    chain.near(*points[3], 10.0)  # a fourth: the one asked for least recently goes
+    assert chain.near(*points[0], 10.0) is first and chain.near(*points[2], 10.0) is third
+    again = chain.near(*points[1], 10.0)
+    assert again is not second and again == second  # queried again, the same answer
