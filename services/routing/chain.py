@@ -40,11 +40,15 @@ def _chord(distance_km: float) -> float:
     return 2.0 * math.sin(min(distance_km / EARTH_RADIUS_KM, math.pi) / 2.0)
 
 
-def haversine_many(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray) -> np.ndarray:
-    """haversine_km from one point to many (radians arrays), vectorized."""
+def haversine_many(lat: float, lng: float, lats: np.ndarray, lngs: np.ndarray,
+                   cos_lats: np.ndarray | None = None) -> np.ndarray:
+    """haversine_km from one point to many (radians arrays), vectorized; ``cos_lats``,
+    np.cos(lats), when the caller keeps it."""
     phi1 = math.radians(lat)
+    if cos_lats is None:
+        cos_lats = np.cos(lats)
     a = (np.sin((lats - phi1) / 2) ** 2
-         + math.cos(phi1) * np.cos(lats) * np.sin((lngs - math.radians(lng)) / 2) ** 2)
+         + math.cos(phi1) * cos_lats * np.sin((lngs - math.radians(lng)) / 2) ** 2)
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
 
@@ -58,6 +62,7 @@ class SpatialIndex:
         self._tree = cKDTree(_unit_vectors(points)) if points else None
         self._lats = np.radians([p[0] for p in points])
         self._lngs = np.radians([p[1] for p in points])
+        self._cos_lats = np.cos(self._lats)
 
     def within(self, latitude: float, longitude: float, radius_km: float
                ) -> list[tuple[float, Location]]:
@@ -70,7 +75,8 @@ class SpatialIndex:
         if hits.size == 0:
             return []
         hits.sort()  # id order
-        distances = haversine_many(latitude, longitude, self._lats[hits], self._lngs[hits])
+        distances = haversine_many(latitude, longitude, self._lats[hits], self._lngs[hits],
+                                   self._cos_lats[hits])
         order = np.argsort(distances, kind="stable")  # nearest first, ties by id
         inside = order[distances[order] <= radius_km]
         locations = self.locations

@@ -502,7 +502,11 @@ def _delivery_floor(ctx: _Context, distance: float) -> float:
 def _has_any(ctx: _Context, loc: Location) -> bool:
     """Whether the location holds at least one unit this order needs."""
     have = ctx.stock.get(loc.location_id)
-    return have is not None and any(have.get(sku, 0) > 0 for sku in ctx.needs)
+    if have is not None:
+        for sku in ctx.needs:  # a loop, not any(): this runs for every delivering candidate
+            if have.get(sku, 0) > 0:
+                return True
+    return False
 
 
 def _split(ctx: _Context, partial: list[tuple[float, Location]]) -> Plan | None:
@@ -513,10 +517,9 @@ def _split(ctx: _Context, partial: list[tuple[float, Location]]) -> Plan | None:
     add up to it, so combinations are screened on per-SKU sums before any
     shipment is built."""
     stores = partial[:SPLIT_CANDIDATES]
-    skus = tuple(ctx.needs)
-    wanted = tuple(ctx.needs[sku] for sku in skus)
-    held = [tuple(min(q, ctx.stock[loc.location_id].get(sku, 0)) for sku, q in zip(
-        skus, wanted, strict=True)) for _, loc in stores]
+    needs = tuple(ctx.needs.items())
+    wanted = tuple(q for _, q in needs)
+    held = [_held(ctx.stock[loc.location_id], needs) for _, loc in stores]
     best = None
     for combo in _covering_combinations(held, wanted, ctx.policy.max_split):
         shipments = _share(ctx, [stores[i] for i in combo])
@@ -525,6 +528,12 @@ def _split(ctx: _Context, partial: list[tuple[float, Location]]) -> Plan | None:
             if best is None or _rank(plan) < _rank(best):
                 best = plan
     return best
+
+
+def _held(have: Mapping[str, int], needs: tuple[tuple[str, int], ...]) -> tuple[int, ...]:
+    """Units of each line a store could give, at most what the order needs."""
+    get = have.get
+    return tuple([min(qty, get(sku, 0)) for sku, qty in needs])
 
 
 def _covering_combinations(held: list[tuple[int, ...]], wanted: tuple[int, ...], max_split: int):
