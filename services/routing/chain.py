@@ -17,8 +17,9 @@ from scipy.spatial import cKDTree
 
 from services.common.geo import EARTH_RADIUS_KM, haversine_km
 from services.inventory.catalogue import Location
+from services.routing.policy import MAX_SOURCES_EXAMINED
 
-SOURCES_CACHED = 64  # nearest transfer sources kept per destination
+SOURCES_CACHED = MAX_SOURCES_EXAMINED  # nearest transfer sources kept per destination
 RECENT_QUERIES = 512  # "near a point" answers kept
 MEMO_ENTRIES = 100_000  # derived answers Chain.remember keeps
 

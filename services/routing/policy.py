@@ -104,6 +104,28 @@ class RoutingPolicy:
 DEFAULT_POLICY = RoutingPolicy()
 
 
+# Upper bounds of the policy's numbers: generous for any chain, and small enough that every
+# time, fee and cost a plan derives from them stays a finite number that fits the int64 and
+# timestamp fields it is written to (a week of prep time or a 10-million-yuan fee already is
+# a mistake, not a policy).
+MAX_RADIUS_KM = 200.0
+MAX_PREP_MINUTES = 7 * 24 * 60
+MAX_LEAD_HOURS = 30 * 24
+MAX_MONEY_MINOR = 1_000_000_000
+MAX_WEIGHT = 1_000_000.0
+HALF_THE_EARTH_KM = 20_040.0  # no two places are farther apart
+MAX_SOURCES_EXAMINED = 64  # the chain keeps this many nearest sources per destination
+SCALARS = {  # key: (minimum, maximum, whole number)
+    "pickup_radius_km": (0.1, MAX_RADIUS_KM, False),
+    "prep_minutes": (0, MAX_PREP_MINUTES, True),
+    "max_split": (1, 5, True),
+    "same_city_transfer_hours": (0, MAX_LEAD_HOURS, False),
+    "transfer_base_minor": (0, MAX_MONEY_MINOR, True),
+    "transfer_per_km_minor": (0, MAX_MONEY_MINOR, True),
+    "transfer_sources_examined": (1, MAX_SOURCES_EXAMINED, True),
+}
+
+
 def _number(where: str, key: str, value: Any, *, minimum: float, integer: bool = False,
             maximum: float = math.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -148,14 +170,15 @@ def policy_from_dict(data: dict, where: str = "policy", base: RoutingPolicy = DE
             names = {f.name for f in fields(Weights)}
             _check_keys(where, "weights.", value, names)
             changes[key] = replace(base.weights, **{
-                k: _number(where, f"weights.{k}", v, minimum=0) for k, v in value.items()})
+                k: _number(where, f"weights.{k}", v, minimum=0, maximum=MAX_WEIGHT)
+                for k, v in value.items()})
         elif key == "delivery_bands":
             def delivery(at, item):
                 _check_keys(where, f"{at}.", item, {"max_km", "fee_minor", "courier_minutes"})
                 return DeliveryBand(
                     _number(where, f"{at}.max_km", item.get("max_km"), minimum=0.1, maximum=100),
                     _number(where, f"{at}.fee_minor", item.get("fee_minor"), minimum=0,
-                            integer=True),
+                            integer=True, maximum=MAX_MONEY_MINOR),
                     _number(where, f"{at}.courier_minutes", item.get("courier_minutes"), minimum=0,
                             integer=True, maximum=24 * 60))
             changes[key] = _bands(where, key, value, delivery)
@@ -163,16 +186,15 @@ def policy_from_dict(data: dict, where: str = "policy", base: RoutingPolicy = DE
             def lead(at, item):
                 _check_keys(where, f"{at}.", item, {"max_km", "hours"})
                 return LeadTimeBand(
-                    _number(where, f"{at}.max_km", item.get("max_km"), minimum=1),
-                    _number(where, f"{at}.hours", item.get("hours"), minimum=0, maximum=24 * 30))
+                    _number(where, f"{at}.max_km", item.get("max_km"), minimum=1,
+                            maximum=HALF_THE_EARTH_KM),
+                    _number(where, f"{at}.hours", item.get("hours"), minimum=0,
+                            maximum=MAX_LEAD_HOURS))
             changes[key] = _bands(where, key, value, lead)
-        elif key in ("max_split", "prep_minutes", "transfer_base_minor", "transfer_per_km_minor",
-                     "transfer_sources_examined"):
-            minimum = 1 if key in ("max_split", "transfer_sources_examined") else 0
-            changes[key] = _number(where, key, value, minimum=minimum, integer=True,
-                                   maximum=5 if key == "max_split" else math.inf)
         else:
-            changes[key] = _number(where, key, value, minimum=0.1 if "radius" in key else 0)
+            minimum, maximum, integer = SCALARS[key]
+            changes[key] = _number(where, key, value, minimum=minimum, maximum=maximum,
+                                   integer=integer)
     return replace(base, **changes)
 
 

@@ -1,5 +1,6 @@
 """The routing core on small chains whose right answer is obvious (no database needed)."""
 
+import math
 from dataclasses import replace
 from datetime import timedelta
 
@@ -202,6 +203,41 @@ def test_policy_with_an_unknown_key_is_refused_naming_file_and_key(tmp_path):
     path.write_text("max_split = 0\n")
     with pytest.raises(PolicyError, match="max_split"):
         load_policy(path)
+
+
+def test_a_policy_at_every_bound_still_gives_plans_whose_numbers_fit_their_fields():
+    """The policy's maxima are safe: times stay datetimes, fees and costs fit int64."""
+    from services.routing.policy import (
+        HALF_THE_EARTH_KM,
+        MAX_LEAD_HOURS,
+        MAX_MONEY_MINOR,
+        MAX_PREP_MINUTES,
+        MAX_RADIUS_KM,
+        MAX_SOURCES_EXAMINED,
+        MAX_WEIGHT,
+        Weights,
+        policy_from_dict,
+    )
+
+    weights = {name: MAX_WEIGHT for name in Weights.__dataclass_fields__}
+    policy = policy_from_dict({
+        "pickup_radius_km": MAX_RADIUS_KM, "prep_minutes": MAX_PREP_MINUTES,
+        "same_city_transfer_hours": MAX_LEAD_HOURS, "transfer_base_minor": MAX_MONEY_MINOR,
+        "transfer_per_km_minor": MAX_MONEY_MINOR,
+        "transfer_sources_examined": MAX_SOURCES_EXAMINED, "weights": weights,
+        "delivery_bands": [{"max_km": 100, "fee_minor": MAX_MONEY_MINOR,
+                            "courier_minutes": 24 * 60}],
+        "intercity_transfer_bands": [{"max_km": HALF_THE_EARTH_KM, "hours": MAX_LEAD_HOURS}]})
+    chain = Chain([store("S1", 1), store("S2", 4, city="Hangzhou", transfer=True),
+                   warehouse("W", 9)])
+    stock = {"S1": {"TEA": 1}, "S2": {"TEA": 9}, "W": {"TEA": 50}}
+    for mode in (Mode.PICKUP, Mode.SAME_CITY_DELIVERY, Mode.AUTO):
+        plan = route(chain, order(("TEA", 5), mode=mode), stock, policy)
+        assert plan.feasible and plan.trace and math.isfinite(plan.score)
+        for shipment in plan.shipments:
+            assert shipment.ready_at.year < 2100
+            assert 0 <= shipment.fee_minor < 2**63
+            assert all(0 <= t.cost_minor < 2**63 for t in shipment.transfers)
 
 
 def test_the_chain_keeps_the_near_a_point_answers_asked_for_most_recently():

@@ -155,6 +155,25 @@ async def test_unknown_policy_key_is_invalid_naming_it(routing):
     assert bad_fields(caught.value) == ["order.policy_overrides.pickup_radius"]
 
 
+@pytest.mark.parametrize("override,field", [
+    ({"prep_minutes": 10**15}, "prep_minutes"),
+    ({"same_city_transfer_hours": 1e300}, "same_city_transfer_hours"),
+    ({"transfer_per_km_minor": 1e30}, "transfer_per_km_minor"),
+    ({"delivery_bands": [{"max_km": 10, "fee_minor": 1e30, "courier_minutes": 5}]},
+     "delivery_bands[0].fee_minor"),
+    ({"weights": {"per_hour_eta": 1e308}}, "weights.per_hour_eta"),
+])
+async def test_a_policy_value_beyond_its_bound_is_invalid_naming_it(routing, override, field):
+    """Values a plan's times and fees could not hold (they answered INTERNAL before)."""
+    overrides = struct_pb2.Struct()
+    overrides.update(override)
+    with pytest.raises(grpc.RpcError) as caught:
+        await routing.RouteOrder(pb.RouteOrderRequest(order=request(
+            ("MILK-001", 1), policy_overrides=overrides)))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_fields(caught.value) == [f"order.policy_overrides.{field}"]
+
+
 @pytest.mark.parametrize("order,field", [
     (pb.RouteRequest(latitude=31.2, longitude=121.4, city="Shanghai",
                      mode=pb.FULFILMENT_MODE_PICKUP), "order.lines"),
