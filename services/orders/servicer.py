@@ -160,8 +160,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
                 conn, member_id=request.member_id, location_id=request.location_id, state=state,
                 after=after, limit=size + 1)
             orders = await repo.load_orders(conn, [order_id for _, order_id in keys[:size]])
-        token = (encode_token(keys[size - 1], filters)
-                 if len(keys) > size else "")
+        token = encode_token(keys[size - 1], filters) if len(keys) > size else ""
         return pb.ListOrdersResponse(orders=[order_to_pb(o) for o in orders],
                                      next_page_token=token)
 

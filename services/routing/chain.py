@@ -124,8 +124,8 @@ class Chain:
         for loc in self.sources.locations:
             self._sources_by_city.setdefault(loc.city, []).append(loc)
         self._sources_near: dict[str, list[tuple[float, Location]]] = {}
-        # least recently asked first; an OrderedDict, as a plain dict's first key takes a scan
-        # past every key removed before it (36 us a lookup when 250,000 answers are kept)
+        # least recently asked first; an OrderedDict, as finding a plain dict's first key scans
+        # past every key removed before it (36 us per answer dropped when 250,000 are kept)
         self._recent: OrderedDict[tuple[float, float, float], Nearby] = OrderedDict()
         # What other modules derive from the chain and keep with it (the planner's transfer
         # sources per destination and policy), through remember(); emptied past MEMO_ENTRIES.

@@ -106,8 +106,8 @@ DEFAULT_POLICY = RoutingPolicy()
 
 # Upper bounds of the policy's numbers: generous for any chain, and small enough that every
 # time, fee and cost a plan derives from them stays a finite number that fits the int64 and
-# timestamp fields it is written to (a week of prep time or a 10-million-yuan fee already is
-# a mistake, not a policy).
+# timestamp fields it is written to (more than a week of prep time, or a fee above 10 million
+# yuan, is a typo rather than a policy).
 MAX_RADIUS_KM = 200.0
 MAX_PREP_MINUTES = 7 * 24 * 60
 MAX_LEAD_HOURS = 30 * 24
