@@ -1,7 +1,7 @@
 """The routing core on small chains whose right answer is obvious (no database needed)."""
 
 import math
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import timedelta
 
 import pytest
@@ -9,7 +9,18 @@ import pytest
 from services.routing.chain import Chain
 from services.routing.model import Mode, Reason
 from services.routing.planner import quote, route
-from services.routing.policy import DEFAULT_POLICY, Weights
+from services.routing.policy import (
+    DEFAULT_POLICY,
+    HALF_THE_EARTH_KM,
+    MAX_LEAD_HOURS,
+    MAX_MONEY_MINOR,
+    MAX_PREP_MINUTES,
+    MAX_RADIUS_KM,
+    MAX_SOURCES_EXAMINED,
+    MAX_WEIGHT,
+    Weights,
+    policy_from_dict,
+)
 from tests.routing.chains import AFTERNOON, NIGHT, north, order, store, warehouse
 
 POLICY = DEFAULT_POLICY
@@ -207,19 +218,7 @@ def test_policy_with_an_unknown_key_is_refused_naming_file_and_key(tmp_path):
 
 def test_a_policy_at_every_bound_still_gives_plans_whose_numbers_fit_their_fields():
     """The policy's maxima are safe: times stay datetimes, fees and costs fit int64."""
-    from services.routing.policy import (
-        HALF_THE_EARTH_KM,
-        MAX_LEAD_HOURS,
-        MAX_MONEY_MINOR,
-        MAX_PREP_MINUTES,
-        MAX_RADIUS_KM,
-        MAX_SOURCES_EXAMINED,
-        MAX_WEIGHT,
-        Weights,
-        policy_from_dict,
-    )
-
-    weights = {name: MAX_WEIGHT for name in Weights.__dataclass_fields__}
+    weights = {f.name: MAX_WEIGHT for f in fields(Weights)}
     policy = policy_from_dict({
         "pickup_radius_km": MAX_RADIUS_KM, "prep_minutes": MAX_PREP_MINUTES,
         "same_city_transfer_hours": MAX_LEAD_HOURS, "transfer_base_minor": MAX_MONEY_MINOR,
