@@ -90,11 +90,31 @@ def _check_columns(path: Path, kind: str, columns) -> None:
 
 
 def _csv_rows(path: Path, kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows of a UTF-8 CSV file; text that is not UTF-8, or not CSV (a field over the csv
+    module's 128 KiB limit), is a ScenarioError at its line, like any other bad row."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
-        _check_columns(path, kind, reader.fieldnames or ())
-        for row in reader:
-            yield reader.line_num, row
+        try:
+            _check_columns(path, kind, reader.fieldnames or ())
+            for row in reader:
+                yield reader.line_num, row
+        except UnicodeDecodeError:
+            raise ScenarioError(path, _first_line_not_utf8(path), "encoding",
+                                "is not UTF-8 text (save the file as UTF-8)") from None
+        except csv.Error as error:
+            raise ScenarioError(path, reader.line_num + 1, "row", f"is not valid CSV: {error}"
+                                ) from None
+
+
+def _first_line_not_utf8(path: Path) -> int:
+    """The line of the first byte that is not UTF-8: the text reader decodes ahead in
+    chunks, so where it stopped says nothing about the line."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return data.count(b"\n", 0, error.start) + 1
+    return 1
 
 
 def _parquet_rows(path: Path, kind: str) -> Iterator[tuple[int, dict[str, Any]]]:

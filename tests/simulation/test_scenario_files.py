@@ -138,6 +138,22 @@ def test_bad_chain_rows_are_named_too(scenario_dir, file, rows, line, field):
         file, line, field)
 
 
+@pytest.mark.parametrize(("bad_row", "field", "problem"), [
+    (b"S2,\xff\xfe,STORE,31.2,121,Shanghai,true,false,false,,,,\r\n", "encoding",
+     "is not UTF-8 text"),  # saved in a legacy encoding (GBK, UTF-16)
+    (b'S2,"' + b"x" * 200_000 + b'",STORE,31.2,121,Shanghai,true,false,false,,,,\r\n', "row",
+     "is not valid CSV"),  # a field beyond the csv module's limit
+])
+def test_a_file_that_is_not_utf8_csv_is_named_at_its_line(scenario_dir, bad_row, field, problem):
+    path = write(scenario_dir, "locations.csv", LOCATIONS)
+    path.write_bytes(path.read_bytes() + bad_row)
+    with pytest.raises(ScenarioError) as caught:
+        build(ScenarioSpec(chain_dir=str(scenario_dir)))
+    assert (Path(caught.value.path).name, caught.value.line, caught.value.field) == (
+        "locations.csv", len(LOCATIONS) + 1, field)
+    assert problem in caught.value.problem
+
+
 def test_a_missing_column_or_file_is_named(scenario_dir):
     write(scenario_dir, "stock.csv", [["location_id", "sku_id"], ["S1", "TEA"]])
     with pytest.raises(ScenarioError, match="stock.csv:1: units: column missing"):
