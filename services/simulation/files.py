@@ -126,7 +126,14 @@ def _parquet_rows(path: Path, kind: str) -> Iterator[tuple[int, dict[str, Any]]]
         raise ScenarioError(path, None, kind, f"is not a Parquet file: {error}") from error
     _check_columns(path, kind, file.schema_arrow.names)
     n = 0
-    for batch in file.iter_batches(batch_size=65_536):
+    batches = file.iter_batches(batch_size=65_536)
+    while True:
+        try:  # a damaged page fails only when it is read, with one of several pyarrow errors
+            batch = next(batches, None)
+        except Exception as error:
+            raise ScenarioError(path, n + 1, "row", f"cannot be read: {error}") from None
+        if batch is None:
+            return
         for row in batch.to_pylist():
             n += 1
             yield n, row

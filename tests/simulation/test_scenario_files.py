@@ -190,3 +190,21 @@ def test_parquet_columns_may_be_typed_but_timestamps_need_a_time_zone(scenario_d
                    scenario_dir / "orders.parquet")
     with pytest.raises(ScenarioError, match=r"orders.parquet:1: placed_at: must carry a UTC offset"):
         build(ScenarioSpec(chain_dir=str(scenario_dir)))
+
+
+def test_a_parquet_file_damaged_inside_is_named_not_a_traceback(scenario_dir):
+    """Its footer is intact, so it opens; its pages fail only when they are read."""
+    with (scenario_dir / "locations.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    (scenario_dir / "locations.csv").unlink()
+    path = scenario_dir / "locations.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    data = bytearray(path.read_bytes())
+    footer = int.from_bytes(data[-8:-4], "little")  # then the magic "PAR1"
+    data[4:len(data) - 8 - footer] = b"\xa5" * (len(data) - 12 - footer)  # every page
+    path.write_bytes(bytes(data))
+    with pytest.raises(ScenarioError) as caught:
+        build(ScenarioSpec(chain_dir=str(scenario_dir)))
+    assert (Path(caught.value.path).name, caught.value.line, caught.value.field) == (
+        "locations.parquet", 1, "row")
+    assert "cannot be read" in caught.value.problem
