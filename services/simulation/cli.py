@@ -16,6 +16,11 @@ from pathlib import Path
 
 from services.routing.policy import PolicyError
 from services.simulation.scenario import (
+    CASE_UNITS_RANGE,
+    DAYS_RANGE,
+    LOCATIONS_RANGE,
+    SEED_RANGE,
+    SKUS_RANGE,
     ScenarioError,
     ScenarioSpec,
     SyntheticChainSpec,
@@ -37,36 +42,53 @@ def add_parser(sub) -> None:
     chain.add_argument("--from-database", action="store_true",
                        help="snapshot locations, SKUs and online stock from the live database "
                             "(DATABASE_URL, or the embedded one) into OUT/snapshot and use it")
-    chain.add_argument("--locations", type=int, default=3_000, help="synthetic chain: locations")
-    chain.add_argument("--skus", type=int, default=20_000, help="synthetic chain: SKUs")
-    chain.add_argument("--chain-seed", type=int, default=7)
+    chain.add_argument("--locations", type=_within(LOCATIONS_RANGE), default=3_000,
+                       help="synthetic chain: locations")
+    chain.add_argument("--skus", type=_within(SKUS_RANGE), default=20_000,
+                       help="synthetic chain: SKUs")
+    chain.add_argument("--chain-seed", type=_within(SEED_RANGE), default=7)
     orders = p.add_argument_group("the order stream")
     orders.add_argument("--orders", metavar="FILE", help="orders .csv or .parquet "
                         "(default: orders.* in the scenario directory)")
-    orders.add_argument("--synthetic-orders", type=int, metavar="N",
+    orders.add_argument("--synthetic-orders", type=_within((1, 2**31 - 1)), metavar="N",
                         help=f"generate N orders (default for a synthetic chain: "
                              f"{DEFAULT_SYNTHETIC_ORDERS:,})")
-    orders.add_argument("--days", type=int, default=1, help="synthetic orders: days they span")
+    orders.add_argument("--days", type=_within(DAYS_RANGE), default=1,
+                        help="synthetic orders: days they span")
     orders.add_argument("--start", type=date.fromisoformat, default=date(2026, 11, 23),
                         help="synthetic orders: first local date (YYYY-MM-DD)")
-    orders.add_argument("--seed", type=int, default=11, help="synthetic orders: seed")
+    orders.add_argument("--seed", type=_within(SEED_RANGE), default=11,
+                        help="synthetic orders: seed")
     orders.add_argument("--replenishment", metavar="FILE",
                         help="replenishment schedule .csv or .parquet")
     run = p.add_argument_group("the run")
     run.add_argument("--policy", action="append", default=[], metavar="FILE",
                      help="a routing policy file (TOML, see docs/policies/default.toml); "
                           "repeat to compare; none: the built-in defaults")
-    run.add_argument("--transfer-case-units", type=int, default=1,
+    run.add_argument("--transfer-case-units", type=_within(CASE_UNITS_RANGE), default=1,
                      help="transfers ship in whole cases of this many units (default 1)")
     run.add_argument("--skip-bad-rows", action="store_true",
                      help="skip and count bad rows instead of stopping at the first")
-    run.add_argument("--workers", type=int, default=1,
+    run.add_argument("--workers", type=_within((1, 1_024)), default=1,
                      help="worker processes running policies/scenarios in parallel")
     run.add_argument("--ray", metavar="ADDRESS",
                      help="run the sweep on a Ray cluster ('local' starts one here); "
                           "needs pip install 'onestock[ray]'")
     run.add_argument("--out", default=DEFAULT_OUT, help=f"report directory (default {DEFAULT_OUT})")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _within(bounds: tuple[int, int]):
+    """An argparse type: a whole number within ``bounds``, else a usage error naming them."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not bounds[0] <= value <= bounds[1]:
+            raise argparse.ArgumentTypeError(f"must be {bounds[0]:,} to {bounds[1]:,}")
+        return value
+    return parse
 
 
 def specs_from(args, chain_dirs: list[str]) -> list[ScenarioSpec]:
@@ -124,6 +146,9 @@ def run(settings, args) -> int:
             bar.bar.close()
     except (ScenarioError, PolicyError) as error:
         print(f"onestock simulate: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # an output folder that cannot be made, a file that cannot be read
+        print(f"onestock simulate: {error.filename or args.out}: {error.strerror}", file=sys.stderr)
         return 2
     except (Cancelled, KeyboardInterrupt):
         print("onestock simulate: interrupted", file=sys.stderr)

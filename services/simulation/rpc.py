@@ -35,6 +35,11 @@ from services.routing.policy import PolicyError, RoutingPolicy, policy_from_dict
 from services.simulation import report, snapshot
 from services.simulation.run import DEFAULT_NAME, simulate
 from services.simulation.scenario import (
+    CASE_UNITS_RANGE,
+    DAYS_RANGE,
+    LOCATIONS_RANGE,
+    SEED_RANGE,
+    SKUS_RANGE,
     ScenarioError,
     ScenarioSpec,
     SyntheticChainSpec,
@@ -196,8 +201,8 @@ class Simulations:
             synthetic_orders = self._synthetic_orders(errors, msg.synthetic_orders)
         elif not orders_file and source != "scenario_dir":
             errors.add("synthetic_orders", "is required without an orders file")
-        if not 0 <= msg.transfer_case_units <= 1000:
-            errors.add("transfer_case_units", "must be 0 to 1000")
+        if msg.transfer_case_units and not _within(msg.transfer_case_units, CASE_UNITS_RANGE):
+            errors.add("transfer_case_units", f"must be {_span(CASE_UNITS_RANGE)} (0: 1)")
         if not 0 <= msg.workers <= self.max_workers:
             errors.add("workers", f"must be 0 to {self.max_workers} (ONESTOCK_SIMULATION_WORKERS)")
         policies = self._policies(errors, msg.policies)
@@ -234,8 +239,10 @@ class Simulations:
         if not 1 <= msg.orders <= self.max_orders:
             errors.add("synthetic_orders.orders",
                        f"must be 1 to {self.max_orders:,} (ONESTOCK_SIMULATION_MAX_ORDERS)")
-        if not 0 <= msg.days <= 31:
-            errors.add("synthetic_orders.days", "must be 0 to 31")
+        if msg.days and not _within(msg.days, DAYS_RANGE):
+            errors.add("synthetic_orders.days", f"must be {_span(DAYS_RANGE)} (0: 1)")
+        if not _within(msg.seed, SEED_RANGE):
+            errors.add("synthetic_orders.seed", "must be 0 or more")
         start = SyntheticOrdersSpec.start
         if msg.start_date:
             try:
@@ -264,12 +271,22 @@ class Simulations:
 
 
 def _synthetic_chain(errors: Collector, msg: pb.SyntheticChain) -> SyntheticChainSpec:
-    if msg.locations and not 25 <= msg.locations <= 20_000:
-        errors.add("synthetic_chain.locations", "must be 25 to 20,000 (0: 3,000)")
-    if msg.skus and not 1 <= msg.skus <= 200_000:
-        errors.add("synthetic_chain.skus", "must be 1 to 200,000 (0: 20,000)")
+    if msg.locations and not _within(msg.locations, LOCATIONS_RANGE):
+        errors.add("synthetic_chain.locations", f"must be {_span(LOCATIONS_RANGE)} (0: 3,000)")
+    if msg.skus and not _within(msg.skus, SKUS_RANGE):
+        errors.add("synthetic_chain.skus", f"must be {_span(SKUS_RANGE)} (0: 20,000)")
+    if not _within(msg.seed, SEED_RANGE):
+        errors.add("synthetic_chain.seed", "must be 0 or more")
     return SyntheticChainSpec(msg.locations or SyntheticChainSpec.locations,
                               msg.skus or SyntheticChainSpec.skus, msg.seed)
+
+
+def _within(value: int, bounds: tuple[int, int]) -> bool:
+    return bounds[0] <= value <= bounds[1]
+
+
+def _span(bounds: tuple[int, int]) -> str:
+    return f"{bounds[0]:,} to {bounds[1]:,}"
 
 
 def _field_of(error: ScenarioError) -> str:

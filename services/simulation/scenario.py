@@ -85,6 +85,14 @@ class Scenario:
         return {loc: dict(have) for loc, have in self.stock.items()}
 
 
+# What a synthetic scenario may ask for, from the command line and from RunSimulation alike.
+LOCATIONS_RANGE = (25, 20_000)
+SKUS_RANGE = (1, 200_000)
+DAYS_RANGE = (1, 31)
+CASE_UNITS_RANGE = (1, 1_000)
+SEED_RANGE = (0, 2**63 - 1)  # numpy's generators refuse a negative seed
+
+
 @dataclass(frozen=True)
 class SyntheticChainSpec:
     locations: int = 3_000

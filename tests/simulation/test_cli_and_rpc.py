@@ -142,6 +142,11 @@ async def test_only_the_newest_runs_are_kept_and_a_removed_run_runs_again(engine
                                  name="a", settings=struct_pb2.Struct(
                                      fields={"pickup_radius": struct_pb2.Value(number_value=3)}))]),
      ["workers", "policies[1].name", "policies[1].settings.pickup_radius"]),
+    # negative seeds and case sizes reached numpy and the replay (INTERNAL) before
+    (pb.RunSimulationRequest(request_id="p8", synthetic_chain=pb.SyntheticChain(seed=-1),
+                             synthetic_orders=pb.SyntheticOrders(orders=10, seed=-2),
+                             transfer_case_units=-6),
+     ["synthetic_chain.seed", "synthetic_orders.seed", "transfer_case_units"]),
 ])
 async def test_bad_requests_are_refused_naming_every_field_and_write_nothing(
         routing, scenario, settings, request_, fields):
@@ -209,3 +214,25 @@ def test_the_cli_names_a_bad_policy_key_and_exits_2(tmp_path, capsys):
                  "--no-progress"]) == 2
     assert f"{policy}: pickup_radius_kms: unknown key" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--synthetic-orders", "-5"], "argument --synthetic-orders: must be 1 to"),
+    (["--seed", "-1"], "argument --seed: must be 0 to"),
+    (["--locations", "ten"], "argument --locations: 'ten' is not a whole number"),
+    (["--transfer-case-units", "0"], "argument --transfer-case-units: must be 1 to 1,000"),
+])
+def test_the_cli_refuses_a_number_out_of_range_naming_the_flag(tmp_path, capsys, flags, message):
+    with pytest.raises(SystemExit) as exited:
+        main(["simulate", "--synthetic-orders", "10", *flags, "--out", str(tmp_path / "o")])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_cli_names_an_output_folder_it_cannot_make_and_exits_2(tmp_path, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    out = tmp_path / "file" / "report"
+    assert main(["simulate", "--synthetic-orders", "10", "--locations", "30", "--skus", "20",
+                 "--out", str(out), "--no-progress"]) == 2
+    assert f"onestock simulate: {out}" in capsys.readouterr().err
