@@ -18,19 +18,44 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.access import keys
 from services.access.principals import Kind
 from services.common.database import create_engine
+from services.common.errors import Collector
 from services.common.uow import in_transaction
+from services.common.validation import ID_PATTERN, check_text
 
 DEMO_PREFIX = "demo:"
 DURATION = re.compile(r"^(\d+)([smhd])$")
 
 
+MAX_LIFETIME = timedelta(days=3_650)
+MAX_NAME = 200
+
+
 def duration(raw: str) -> timedelta:
-    """'90s', '15m', '12h' or '30d'."""
+    """'90s', '15m', '12h' or '30d', up to ten years."""
     match = DURATION.match(raw)
     if not match:
         raise argparse.ArgumentTypeError(f"{raw!r} is not a duration like 90s, 15m, 12h or 30d")
     unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
-    return timedelta(**{unit: int(match.group(1))})
+    count = int(match.group(1))
+    if count > MAX_LIFETIME / timedelta(**{unit: 1}):  # before timedelta() can overflow
+        raise argparse.ArgumentTypeError(f"{raw!r} is more than ten years")
+    return timedelta(**{unit: count})
+
+
+def identifier(raw: str) -> str:
+    """A location or key id, as the services take them."""
+    if not ID_PATTERN.fullmatch(raw):
+        raise argparse.ArgumentTypeError(
+            f"{raw!r} is not an id (1-64 letters, digits, '.', '_' or '-')")
+    return raw
+
+
+def holder_name(raw: str) -> str:
+    errors = Collector()
+    check_text(errors, raw, "name", MAX_NAME)
+    if errors.violations:
+        raise argparse.ArgumentTypeError(f"the name {errors.violations[0].description}")
+    return raw
 
 
 def add_parser(sub) -> None:
@@ -38,12 +63,14 @@ def add_parser(sub) -> None:
     actions = parser.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="issue a key (printed once)")
     create.add_argument("--kind", required=True, choices=[k.value for k in Kind])
-    create.add_argument("--location", help="the store of a POS or STORE_STAFF key")
-    create.add_argument("--name", default="", help="who or what holds it, e.g. 'till 3'")
+    create.add_argument("--location", type=identifier,
+                        help="the store of a POS or STORE_STAFF key")
+    create.add_argument("--name", type=holder_name, default="",
+                        help="who or what holds it, e.g. 'till 3'")
     create.add_argument("--expires-in", type=duration, help="e.g. 30d; default: never")
     actions.add_parser("list", help="every key, without secrets")
     revoke = actions.add_parser("revoke", help="revoke a key at once, in every server process")
-    revoke.add_argument("key_id")
+    revoke.add_argument("key_id", type=identifier)
 
 
 def run(url: str, args) -> int:

@@ -245,3 +245,21 @@ def test_tls_settings_that_cannot_work_are_refused_naming_the_variables(tmp_path
             ({"ONESTOCK_AUTH": "maybe"}, "ONESTOCK_AUTH")):
         with pytest.raises(ValueError, match=variable):
             Settings.from_env(env)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["create", "--kind", "OPS", "--expires-in", "99999999999d"], "more than ten years"),
+    (["create", "--kind", "POS", "--location", "S1\x00"], "is not an id"),
+    (["create", "--kind", "OPS", "--name", "till\x003"], "must not contain control characters"),
+    (["create", "--kind", "OPS", "--name", "x" * 201], "at most 200 characters"),
+    (["revoke", "../etc"], "is not an id"),
+])
+def test_keys_cli_refuses_bad_arguments_naming_them_before_touching_the_database(
+        argv, message, capsys, monkeypatch):
+    from services.common.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")  # never reached
+    with pytest.raises(SystemExit) as exited:
+        main(["keys", *argv])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
