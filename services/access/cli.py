@@ -24,8 +24,6 @@ from services.common.validation import ID_PATTERN, check_text
 
 DEMO_PREFIX = "demo:"
 DURATION = re.compile(r"^(\d+)([smhd])$")
-
-
 MAX_LIFETIME = timedelta(days=3_650)
 MAX_NAME = 200
 
@@ -51,6 +49,7 @@ def identifier(raw: str) -> str:
 
 
 def holder_name(raw: str) -> str:
+    """Who or what holds a key, checked as the services check free text."""
     errors = Collector()
     check_text(errors, raw, "name", MAX_NAME)
     if errors.violations:

@@ -42,22 +42,22 @@ def add_parser(sub) -> None:
     chain.add_argument("--from-database", action="store_true",
                        help="snapshot locations, SKUs and online stock from the live database "
                             "(DATABASE_URL, or the embedded one) into OUT/snapshot and use it")
-    chain.add_argument("--locations", type=_within(LOCATIONS_RANGE), default=3_000,
+    chain.add_argument("--locations", type=_whole_number(LOCATIONS_RANGE), default=3_000,
                        help="synthetic chain: locations")
-    chain.add_argument("--skus", type=_within(SKUS_RANGE), default=20_000,
+    chain.add_argument("--skus", type=_whole_number(SKUS_RANGE), default=20_000,
                        help="synthetic chain: SKUs")
-    chain.add_argument("--chain-seed", type=_within(SEED_RANGE), default=7)
+    chain.add_argument("--chain-seed", type=_whole_number(SEED_RANGE), default=7)
     orders = p.add_argument_group("the order stream")
     orders.add_argument("--orders", metavar="FILE", help="orders .csv or .parquet "
                         "(default: orders.* in the scenario directory)")
-    orders.add_argument("--synthetic-orders", type=_within((1, 2**31 - 1)), metavar="N",
+    orders.add_argument("--synthetic-orders", type=_whole_number((1, 2**31 - 1)), metavar="N",
                         help=f"generate N orders (default for a synthetic chain: "
                              f"{DEFAULT_SYNTHETIC_ORDERS:,})")
-    orders.add_argument("--days", type=_within(DAYS_RANGE), default=1,
+    orders.add_argument("--days", type=_whole_number(DAYS_RANGE), default=1,
                         help="synthetic orders: days they span")
     orders.add_argument("--start", type=date.fromisoformat, default=date(2026, 11, 23),
                         help="synthetic orders: first local date (YYYY-MM-DD)")
-    orders.add_argument("--seed", type=_within(SEED_RANGE), default=11,
+    orders.add_argument("--seed", type=_whole_number(SEED_RANGE), default=11,
                         help="synthetic orders: seed")
     orders.add_argument("--replenishment", metavar="FILE",
                         help="replenishment schedule .csv or .parquet")
@@ -65,11 +65,11 @@ def add_parser(sub) -> None:
     run.add_argument("--policy", action="append", default=[], metavar="FILE",
                      help="a routing policy file (TOML, see docs/policies/default.toml); "
                           "repeat to compare; none: the built-in defaults")
-    run.add_argument("--transfer-case-units", type=_within(CASE_UNITS_RANGE), default=1,
+    run.add_argument("--transfer-case-units", type=_whole_number(CASE_UNITS_RANGE), default=1,
                      help="transfers ship in whole cases of this many units (default 1)")
     run.add_argument("--skip-bad-rows", action="store_true",
                      help="skip and count bad rows instead of stopping at the first")
-    run.add_argument("--workers", type=_within((1, 1_024)), default=1,
+    run.add_argument("--workers", type=_whole_number((1, 1_024)), default=1,
                      help="worker processes running policies/scenarios in parallel")
     run.add_argument("--ray", metavar="ADDRESS",
                      help="run the sweep on a Ray cluster ('local' starts one here); "
@@ -78,7 +78,7 @@ def add_parser(sub) -> None:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _within(bounds: tuple[int, int]):
+def _whole_number(bounds: tuple[int, int]):
     """An argparse type: a whole number within ``bounds``, else a usage error naming them."""
     def parse(text: str) -> int:
         try:
