@@ -21,6 +21,7 @@ from services.simulation.scenario import (
     LOCATIONS_RANGE,
     SEED_RANGE,
     SKUS_RANGE,
+    START_RANGE,
     ScenarioError,
     ScenarioSpec,
     SyntheticChainSpec,
@@ -55,7 +56,7 @@ def add_parser(sub) -> None:
                              f"{DEFAULT_SYNTHETIC_ORDERS:,})")
     orders.add_argument("--days", type=_whole_number(DAYS_RANGE), default=1,
                         help="synthetic orders: days they span")
-    orders.add_argument("--start", type=date.fromisoformat, default=date(2026, 11, 23),
+    orders.add_argument("--start", type=_start_date, default=date(2026, 11, 23),
                         help="synthetic orders: first local date (YYYY-MM-DD)")
     orders.add_argument("--seed", type=_whole_number(SEED_RANGE), default=11,
                         help="synthetic orders: seed")
@@ -89,6 +90,16 @@ def _whole_number(bounds: tuple[int, int]):
             raise argparse.ArgumentTypeError(f"must be {bounds[0]:,} to {bounds[1]:,}")
         return value
     return parse
+
+
+def _start_date(text: str) -> date:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date, YYYY-MM-DD") from None
+    if not START_RANGE[0] <= day <= START_RANGE[1]:
+        raise argparse.ArgumentTypeError(f"must be {START_RANGE[0]} to {START_RANGE[1]}")
+    return day
 
 
 def specs_from(args, chain_dirs: list[str]) -> list[ScenarioSpec]:

@@ -28,7 +28,7 @@ from services.inventory.catalogue import (
     is_time_zone,
 )
 from services.routing.model import Mode, OrderLine, RouteRequest
-from services.simulation.scenario import Replenishment, ScenarioError, SimOrder
+from services.simulation.scenario import START_RANGE, Replenishment, ScenarioError, SimOrder
 
 SUFFIXES = (".csv", ".parquet")
 MAX_LINES = 100
@@ -223,6 +223,8 @@ def _instant(row: dict, name: str) -> datetime:
             raise _Bad(name, f"{text!r} is not an ISO 8601 timestamp") from None
     if moment.tzinfo is None:
         raise _Bad(name, "must carry a UTC offset (e.g. 2026-11-23T12:30:00Z or +08:00)")
+    if not START_RANGE[0] <= moment.date() <= START_RANGE[1]:  # ETAs after it must fit too
+        raise _Bad(name, f"must be between {START_RANGE[0]} and {START_RANGE[1]}")
     return moment.astimezone(UTC)
 
 

@@ -40,6 +40,7 @@ from services.simulation.scenario import (
     LOCATIONS_RANGE,
     SEED_RANGE,
     SKUS_RANGE,
+    START_RANGE,
     ScenarioError,
     ScenarioSpec,
     SyntheticChainSpec,
@@ -249,6 +250,9 @@ class Simulations:
                 start = date.fromisoformat(msg.start_date)
             except ValueError:
                 errors.add("synthetic_orders.start_date", "must be a date, YYYY-MM-DD")
+            else:
+                if not _within(start, START_RANGE):
+                    errors.add("synthetic_orders.start_date", f"must be {_span(START_RANGE)}")
         return SyntheticOrdersSpec(max(1, msg.orders), msg.days or 1, start, msg.seed)
 
     def _policies(self, errors: Collector, policies) -> list[tuple[str, RoutingPolicy]]:
@@ -281,12 +285,13 @@ def _synthetic_chain(errors: Collector, msg: pb.SyntheticChain) -> SyntheticChai
                               msg.skus or SyntheticChainSpec.skus, msg.seed)
 
 
-def _within(value: int, bounds: tuple[int, int]) -> bool:
+def _within(value, bounds: tuple) -> bool:
     return bounds[0] <= value <= bounds[1]
 
 
-def _span(bounds: tuple[int, int]) -> str:
-    return f"{bounds[0]:,} to {bounds[1]:,}"
+def _span(bounds: tuple) -> str:
+    return f"{bounds[0]:,} to {bounds[1]:,}" if isinstance(bounds[0], int) else (
+        f"{bounds[0]} to {bounds[1]}")
 
 
 def _field_of(error: ScenarioError) -> str:

@@ -91,6 +91,8 @@ SKUS_RANGE = (1, 200_000)
 DAYS_RANGE = (1, 31)
 CASE_UNITS_RANGE = (1, 1_000)
 SEED_RANGE = (0, 2**63 - 1)  # numpy's generators refuse a negative seed
+# Synthetic days, and every ETA and transfer after them, stay well inside datetime's years.
+START_RANGE = (date(1970, 1, 1), date(2199, 12, 31))
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,10 @@ async def test_only_the_newest_runs_are_kept_and_a_removed_run_runs_again(engine
                              synthetic_orders=pb.SyntheticOrders(orders=10, seed=-2),
                              transfer_case_units=-6),
      ["synthetic_chain.seed", "synthetic_orders.seed", "transfer_case_units"]),
+    (pb.RunSimulationRequest(request_id="p9", synthetic_chain=pb.SyntheticChain(),
+                             synthetic_orders=pb.SyntheticOrders(orders=10, days=31,
+                                                                 start_date="9999-12-20")),
+     ["synthetic_orders.start_date"]),
 ])
 async def test_bad_requests_are_refused_naming_every_field_and_write_nothing(
         routing, scenario, settings, request_, fields):
@@ -221,8 +225,9 @@ def test_the_cli_names_a_bad_policy_key_and_exits_2(tmp_path, capsys):
     (["--seed", "-1"], "argument --seed: must be 0 to"),
     (["--locations", "ten"], "argument --locations: 'ten' is not a whole number"),
     (["--transfer-case-units", "0"], "argument --transfer-case-units: must be 1 to 1,000"),
+    (["--start", "9999-12-20"], "argument --start: must be 1970-01-01 to 2199-12-31"),
 ])
-def test_the_cli_refuses_a_number_out_of_range_naming_the_flag(tmp_path, capsys, flags, message):
+def test_the_cli_refuses_a_value_out_of_range_naming_the_flag(tmp_path, capsys, flags, message):
     with pytest.raises(SystemExit) as exited:
         main(["simulate", "--synthetic-orders", "10", *flags, "--out", str(tmp_path / "o")])
     assert exited.value.code == 2

@@ -92,6 +92,11 @@ def test_parquet_files_replay_exactly_like_csv(scenario_dir, tmp_path_factory):
      "city", "required for same-city delivery"),
     (["A4", "2026-11-23T12:00:00Z", "M1", "TEA:1", "31.2", "121.4", "Shanghai", "PICKUP", "S9"],
      "pickup_location_id", "unknown location 'S9'"),
+    # the ends of the calendar: a time zone or a transfer's lead time would overflow
+    (["A4", "0001-01-01T00:00:00+08:00", "M1", "TEA:1", "31.2", "121.4", "Shanghai", "AUTO", ""],
+     "placed_at", "must be between 1970-01-01 and 2199-12-31"),
+    (["A4", "9999-12-31T20:00:00Z", "M1", "TEA:1", "31.2", "121.4", "Shanghai", "AUTO", ""],
+     "placed_at", "must be between 1970-01-01 and 2199-12-31"),
 ])
 def test_a_bad_order_row_stops_the_load_naming_file_line_and_field(scenario_dir, row, field,
                                                                     problem):
