@@ -13,6 +13,10 @@ from services.common.validation import check_id, check_optional_id, check_point,
 from services.routing.model import Mode, OrderLine, RouteRequest
 from services.routing.policy import PolicyError, RoutingPolicy, policy_from_dict
 
+# Every opening, ETA and transfer arrival after the order must still be a datetime, which
+# ends with year 9999: an order time near that end overflowed inside the core.
+ORDER_TIMES = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
+
 MODE_FROM_PB = {pb.FULFILMENT_MODE_PICKUP: Mode.PICKUP,
                 pb.FULFILMENT_MODE_SAME_CITY_DELIVERY: Mode.SAME_CITY_DELIVERY,
                 pb.FULFILMENT_MODE_AUTO: Mode.AUTO}
@@ -48,6 +52,9 @@ def route_request(msg: pb.RouteRequest, limits: Limits, *, prefix: str = "order.
             placed_at = msg.order_time.ToDatetime(tzinfo=UTC)
         except (ValueError, OverflowError):
             errors.add(f"{prefix}order_time", "is not a valid timestamp")
+        else:
+            errors.check(ORDER_TIMES[0] <= placed_at < ORDER_TIMES[1], f"{prefix}order_time",
+                         "must be from 1970 to 2199")
     errors.raise_if_any()
     return RouteRequest(
         lines=tuple(OrderLine(ln.sku_id, ln.quantity) for ln in msg.lines),
