@@ -154,7 +154,7 @@ def test_a_replay_keeps_the_cycle_collector_off_what_it_keeps_and_thaws_only_its
         gc.unfreeze()
     assert len(steps) == len(scenario_.orders) and len(frozen_during) == 4
     assert min(frozen_during) > before  # the scenario itself, at least
-    if frozen_before:
-        assert after >= before > 0  # the process's own frozen objects stay frozen
+    if frozen_before:  # not thawed (that leaves none), though some frozen objects were freed
+        assert before > 0 and after > 0
     else:
         assert after == 0
