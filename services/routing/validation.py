@@ -10,12 +10,14 @@ from onestock.routing.v1 import routing_service_pb2 as pb
 from services.common.config import Limits
 from services.common.errors import Collector
 from services.common.validation import check_id, check_optional_id, check_point, check_text
-from services.routing.model import Mode, OrderLine, RouteRequest
+from services.routing.model import (
+    END_OF_ORDER_TIMES,
+    FIRST_ORDER_TIME,
+    Mode,
+    OrderLine,
+    RouteRequest,
+)
 from services.routing.policy import PolicyError, RoutingPolicy, policy_from_dict
-
-# Every opening, ETA and transfer arrival after the order must still be a datetime, which
-# ends with year 9999: an order time near that end overflowed inside the core.
-ORDER_TIMES = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
 
 MODE_FROM_PB = {pb.FULFILMENT_MODE_PICKUP: Mode.PICKUP,
                 pb.FULFILMENT_MODE_SAME_CITY_DELIVERY: Mode.SAME_CITY_DELIVERY,
@@ -53,8 +55,8 @@ def route_request(msg: pb.RouteRequest, limits: Limits, *, prefix: str = "order.
         except (ValueError, OverflowError):
             errors.add(f"{prefix}order_time", "is not a valid timestamp")
         else:
-            errors.check(ORDER_TIMES[0] <= placed_at < ORDER_TIMES[1], f"{prefix}order_time",
-                         "must be from 1970 to 2199")
+            errors.check(FIRST_ORDER_TIME <= placed_at < END_OF_ORDER_TIMES,
+                         f"{prefix}order_time", "must be from 1970 to 2199")
     errors.raise_if_any()
     return RouteRequest(
         lines=tuple(OrderLine(ln.sku_id, ln.quantity) for ln in msg.lines),

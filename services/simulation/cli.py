@@ -22,6 +22,7 @@ from services.simulation.scenario import (
     SEED_RANGE,
     SKUS_RANGE,
     START_RANGE,
+    Range,
     ScenarioError,
     ScenarioSpec,
     SyntheticChainSpec,
@@ -51,7 +52,7 @@ def add_parser(sub) -> None:
     orders = p.add_argument_group("the order stream")
     orders.add_argument("--orders", metavar="FILE", help="orders .csv or .parquet "
                         "(default: orders.* in the scenario directory)")
-    orders.add_argument("--synthetic-orders", type=_whole_number((1, 2**31 - 1)), metavar="N",
+    orders.add_argument("--synthetic-orders", type=_whole_number(Range(1, 2**31 - 1)), metavar="N",
                         help=f"generate N orders (default for a synthetic chain: "
                              f"{DEFAULT_SYNTHETIC_ORDERS:,})")
     orders.add_argument("--days", type=_whole_number(DAYS_RANGE), default=1,
@@ -70,7 +71,7 @@ def add_parser(sub) -> None:
                      help="transfers ship in whole cases of this many units (default 1)")
     run.add_argument("--skip-bad-rows", action="store_true",
                      help="skip and count bad rows instead of stopping at the first")
-    run.add_argument("--workers", type=_whole_number((1, 1_024)), default=1,
+    run.add_argument("--workers", type=_whole_number(Range(1, 1_024)), default=1,
                      help="worker processes running policies/scenarios in parallel")
     run.add_argument("--ray", metavar="ADDRESS",
                      help="run the sweep on a Ray cluster ('local' starts one here); "
@@ -79,15 +80,15 @@ def add_parser(sub) -> None:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _whole_number(bounds: tuple[int, int]):
+def _whole_number(bounds: Range):
     """An argparse type: a whole number within ``bounds``, else a usage error naming them."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not bounds[0] <= value <= bounds[1]:
-            raise argparse.ArgumentTypeError(f"must be {bounds[0]:,} to {bounds[1]:,}")
+        if value not in bounds:
+            raise argparse.ArgumentTypeError(f"must be {bounds}")
         return value
     return parse
 
@@ -97,8 +98,8 @@ def _start_date(text: str) -> date:
         day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date, YYYY-MM-DD") from None
-    if not START_RANGE[0] <= day <= START_RANGE[1]:
-        raise argparse.ArgumentTypeError(f"must be {START_RANGE[0]} to {START_RANGE[1]}")
+    if day not in START_RANGE:
+        raise argparse.ArgumentTypeError(f"must be {START_RANGE}")
     return day
 
 

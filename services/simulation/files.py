@@ -223,8 +223,8 @@ def _instant(row: dict, name: str) -> datetime:
             raise _Bad(name, f"{text!r} is not an ISO 8601 timestamp") from None
     if moment.tzinfo is None:
         raise _Bad(name, "must carry a UTC offset (e.g. 2026-11-23T12:30:00Z or +08:00)")
-    if not START_RANGE[0] <= moment.date() <= START_RANGE[1]:  # ETAs after it must fit too
-        raise _Bad(name, f"must be between {START_RANGE[0]} and {START_RANGE[1]}")
+    if moment.date() not in START_RANGE:  # ETAs after it must fit too
+        raise _Bad(name, f"must be between {START_RANGE.low} and {START_RANGE.high}")
     return moment.astimezone(UTC)
 
 

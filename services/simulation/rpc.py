@@ -202,8 +202,8 @@ class Simulations:
             synthetic_orders = self._synthetic_orders(errors, msg.synthetic_orders)
         elif not orders_file and source != "scenario_dir":
             errors.add("synthetic_orders", "is required without an orders file")
-        if msg.transfer_case_units and not _within(msg.transfer_case_units, CASE_UNITS_RANGE):
-            errors.add("transfer_case_units", f"must be {_span(CASE_UNITS_RANGE)} (0: 1)")
+        if msg.transfer_case_units and msg.transfer_case_units not in CASE_UNITS_RANGE:
+            errors.add("transfer_case_units", f"must be {CASE_UNITS_RANGE} (0: 1)")
         if not 0 <= msg.workers <= self.max_workers:
             errors.add("workers", f"must be 0 to {self.max_workers} (ONESTOCK_SIMULATION_WORKERS)")
         policies = self._policies(errors, msg.policies)
@@ -240,9 +240,9 @@ class Simulations:
         if not 1 <= msg.orders <= self.max_orders:
             errors.add("synthetic_orders.orders",
                        f"must be 1 to {self.max_orders:,} (ONESTOCK_SIMULATION_MAX_ORDERS)")
-        if msg.days and not _within(msg.days, DAYS_RANGE):
-            errors.add("synthetic_orders.days", f"must be {_span(DAYS_RANGE)} (0: 1)")
-        if not _within(msg.seed, SEED_RANGE):
+        if msg.days and msg.days not in DAYS_RANGE:
+            errors.add("synthetic_orders.days", f"must be {DAYS_RANGE} (0: 1)")
+        if msg.seed not in SEED_RANGE:
             errors.add("synthetic_orders.seed", "must be 0 or more")
         start = SyntheticOrdersSpec.start
         if msg.start_date:
@@ -251,8 +251,8 @@ class Simulations:
             except ValueError:
                 errors.add("synthetic_orders.start_date", "must be a date, YYYY-MM-DD")
             else:
-                if not _within(start, START_RANGE):
-                    errors.add("synthetic_orders.start_date", f"must be {_span(START_RANGE)}")
+                if start not in START_RANGE:
+                    errors.add("synthetic_orders.start_date", f"must be {START_RANGE}")
         return SyntheticOrdersSpec(max(1, msg.orders), msg.days or 1, start, msg.seed)
 
     def _policies(self, errors: Collector, policies) -> list[tuple[str, RoutingPolicy]]:
@@ -275,23 +275,14 @@ class Simulations:
 
 
 def _synthetic_chain(errors: Collector, msg: pb.SyntheticChain) -> SyntheticChainSpec:
-    if msg.locations and not _within(msg.locations, LOCATIONS_RANGE):
-        errors.add("synthetic_chain.locations", f"must be {_span(LOCATIONS_RANGE)} (0: 3,000)")
-    if msg.skus and not _within(msg.skus, SKUS_RANGE):
-        errors.add("synthetic_chain.skus", f"must be {_span(SKUS_RANGE)} (0: 20,000)")
-    if not _within(msg.seed, SEED_RANGE):
+    if msg.locations and msg.locations not in LOCATIONS_RANGE:
+        errors.add("synthetic_chain.locations", f"must be {LOCATIONS_RANGE} (0: 3,000)")
+    if msg.skus and msg.skus not in SKUS_RANGE:
+        errors.add("synthetic_chain.skus", f"must be {SKUS_RANGE} (0: 20,000)")
+    if msg.seed not in SEED_RANGE:
         errors.add("synthetic_chain.seed", "must be 0 or more")
     return SyntheticChainSpec(msg.locations or SyntheticChainSpec.locations,
                               msg.skus or SyntheticChainSpec.skus, msg.seed)
-
-
-def _within(value, bounds: tuple) -> bool:
-    return bounds[0] <= value <= bounds[1]
-
-
-def _span(bounds: tuple) -> str:
-    return f"{bounds[0]:,} to {bounds[1]:,}" if isinstance(bounds[0], int) else (
-        f"{bounds[0]} to {bounds[1]}")
 
 
 def _field_of(error: ScenarioError) -> str:

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from services.inventory.catalogue import DEFAULT_TIME_ZONE, Location, Sku
-from services.routing.model import RouteRequest
+from services.routing.model import END_OF_ORDER_TIMES, FIRST_ORDER_TIME, RouteRequest
 
 
 class ScenarioError(ValueError):
@@ -85,14 +86,30 @@ class Scenario:
         return {loc: dict(have) for loc, have in self.stock.items()}
 
 
-# What a synthetic scenario may ask for, from the command line and from RunSimulation alike.
-LOCATIONS_RANGE = (25, 20_000)
-SKUS_RANGE = (1, 200_000)
-DAYS_RANGE = (1, 31)
-CASE_UNITS_RANGE = (1, 1_000)
-SEED_RANGE = (0, 2**63 - 1)  # numpy's generators refuse a negative seed
-# Synthetic days, and every ETA and transfer after them, stay well inside datetime's years.
-START_RANGE = (date(1970, 1, 1), date(2199, 12, 31))
+@dataclass(frozen=True)
+class Range:
+    """Inclusive bounds of a number or date a scenario may ask for, and how to say them."""
+
+    low: Any
+    high: Any
+
+    def __contains__(self, value) -> bool:
+        return self.low <= value <= self.high
+
+    def __str__(self) -> str:
+        if isinstance(self.low, int):
+            return f"{self.low:,} to {self.high:,}"
+        return f"{self.low} to {self.high}"
+
+
+# What a scenario may ask for, from the command line and from RunSimulation alike.
+LOCATIONS_RANGE = Range(25, 20_000)
+SKUS_RANGE = Range(1, 200_000)
+DAYS_RANGE = Range(1, 31)
+CASE_UNITS_RANGE = Range(1, 1_000)
+SEED_RANGE = Range(0, 2**63 - 1)  # numpy's generators refuse a negative seed
+# Synthetic days and the timestamps in files: order times the routing core can plan for.
+START_RANGE = Range(FIRST_ORDER_TIME.date(), END_OF_ORDER_TIMES.date() - timedelta(days=1))
 
 
 @dataclass(frozen=True)
