@@ -6,7 +6,6 @@ both call ``simulate``, so for the same scenario they give the same KPIs.
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -60,7 +59,5 @@ def write_report(results: list[dict], scenario: dict, out_dir: str | Path, *,
     drawing the charts takes a second or two of CPU that a server's calls would wait for."""
     if not isolate:
         return report.write(results, scenario, out_dir)
-    # spawn, not fork: the parent may be a gRPC server, whose threads do not survive a fork
-    with ProcessPoolExecutor(max_workers=1,
-                             mp_context=multiprocessing.get_context("spawn")) as child:
+    with ProcessPoolExecutor(max_workers=1, mp_context=sweep.CHILD_PROCESSES) as child:
         return child.submit(report.write, results, scenario, out_dir).result()

@@ -21,6 +21,10 @@ from services.simulation.build import build
 from services.simulation.replay import replay, simulation_chain
 from services.simulation.scenario import ScenarioSpec
 
+# How simulation work leaves the calling process: spawned, not forked, as the caller may be a
+# gRPC server, whose threads do not survive a fork.
+CHILD_PROCESSES = multiprocessing.get_context("spawn")
+
 
 @dataclass(frozen=True)
 class Job:
@@ -108,10 +112,9 @@ def _worker_job(job: Job) -> dict:
 
 
 def _in_processes(jobs, workers: int, tracker: Tracker, cancel: threading.Event) -> list[dict]:
-    # spawn, not fork: the parent may be a gRPC server, whose threads do not survive a fork
-    context = multiprocessing.get_context("spawn")
-    progress, cancelled = context.Queue(), context.Event()
-    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))), mp_context=context,
+    progress, cancelled = CHILD_PROCESSES.Queue(), CHILD_PROCESSES.Event()
+    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))),
+                             mp_context=CHILD_PROCESSES,
                              initializer=_worker_init, initargs=(progress, cancelled)) as pool:
         futures = [pool.submit(_worker_job, job) for job in jobs]
         pending = set(futures)
