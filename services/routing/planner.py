@@ -161,6 +161,7 @@ class _Context:
     _complete: dict[str, bool] = field(default_factory=dict)
     _transfers: dict[str, tuple[Transfer, ...] | None] = field(default_factory=dict)
     _all_skus: tuple[str, ...] | None = None
+    _whole_order: tuple[OrderLine, ...] | None = None
 
     def opens(self, loc: Location) -> datetime:
         """When ``loc`` can start on this order: now if open, else its next opening.
@@ -199,6 +200,13 @@ class _Context:
         if self._all_skus is None:
             self._all_skus = tuple(self.needs)
         return self._all_skus
+
+    @property
+    def whole_order(self) -> tuple[OrderLine, ...]:
+        """The order's lines, one per SKU: what a single-store plan hands over."""
+        if self._whole_order is None:
+            self._whole_order = _lines(self.needs)
+        return self._whole_order
 
 
 def _needs(request: RouteRequest) -> dict[str, int]:
@@ -312,7 +320,7 @@ def _after_transfer(ctx: _Context, dest: Location, distance: float, mode: Mode) 
     if transfers is None:
         return None
     arrival = max(t.arrive_at for t in transfers)
-    shipment = _shipment(ctx, dest, distance, mode, _lines(ctx.needs), arrival, transfers)
+    shipment = _shipment(ctx, dest, distance, mode, ctx.whole_order, arrival, transfers)
     if shipment is None:
         return None
     label = "pickup after transfer" if mode is Mode.PICKUP else "delivery after transfer"
@@ -392,7 +400,7 @@ def _single_store_plans(ctx: _Context, role: str, mode: Mode, label: str,
         if score_of is not None and plans and score_of(distance, loc) > best + SCORE_SLACK:
             continue
         if _has_all(ctx, loc):
-            shipment = _shipment(ctx, loc, distance, mode, _lines(ctx.needs),
+            shipment = _shipment(ctx, loc, distance, mode, ctx.whole_order,
                                  ctx.request.placed_at)
             plans.append(_plan(ctx, mode, [shipment], label))
             best = min(best, plans[-1].score)
@@ -426,11 +434,14 @@ def _pickup_floor(ctx: _Context, distance: float) -> float:
 
 
 def _has_all(ctx: _Context, loc: Location) -> bool:
-    """Whether the location has every line (memoized: pickup and delivery ask alike)."""
+    """Whether the location has every line (memoized: pickup and delivery ask alike).
+
+    A location that holds fewer of the order's SKUs than the order has lines lacks one:
+    the server reads only the order's SKUs, so that count settles most candidates."""
     known = ctx._complete.get(loc.location_id)
     if known is None:
         have = ctx.stock.get(loc.location_id)
-        known = have is not None
+        known = have is not None and len(have) >= len(ctx.needs)
         if known:
             for sku, qty in ctx.needs.items():
                 if have.get(sku, 0) < qty:
