@@ -54,6 +54,26 @@ async def test_more_than_was_bought_cannot_come_back(stubs, engine):
     assert await table_counts(engine) == before
 
 
+async def test_racing_returns_never_take_back_more_than_was_bought(stubs, engine):
+    _, orders, members = stubs
+    sale = await completed_pos_sale(orders, qty=3)  # 3 x 25 yuan: 75 points
+    outcomes = await asyncio.gather(
+        *(orders.ReturnOrderLines(give_back(sale.order_id, f"r{i}", 1)) for i in range(10)),
+        return_exceptions=True)
+    refused = [o for o in outcomes if isinstance(o, grpc.RpcError)]
+    assert len(outcomes) - len(refused) == 3
+    assert {e.code() for e in refused} == {grpc.StatusCode.INVALID_ARGUMENT}
+    assert {tuple(bad_fields(e)) for e in refused} == {("lines[0].quantity",)}
+    assert await stock_of(engine, "B", "LAMP") == (3, 0, 0)
+    assert await points_of(members, "M-1") == 0
+    final = (await orders.GetOrder(pb.GetOrderRequest(order_id=sale.order_id))).order
+    assert final.lines[0].returned_quantity == 3
+    assert sorted(r.points_reversed for r in final.returns) == [25, 25, 25]
+    ledger = await members.ListPointsLedger(mem.ListPointsLedgerRequest(member_id="M-1"))
+    assert [e.kind for e in ledger.entries].count(mem.LEDGER_ENTRY_KIND_REVERSAL) == 3
+    await assert_ledger_consistent(engine)
+
+
 async def test_an_order_not_completed_cannot_be_returned(stubs):
     _, orders, _ = stubs
     made = (await orders.CreateOrder(order("o1", ("LAMP", 1, 10_000)))).order
