@@ -54,7 +54,7 @@ class _Trace:
         self._notes: list[tuple] = []
         self._unexamined: list[tuple[str, list[tuple[float, Location]]]] = []
         self._examined: list[tuple[str, list[tuple[float, Location]]]] = []
-        self._sources: list[tuple[list[tuple[float, Location]], dict[str, int]]] = []
+        self._sources: list[tuple[list[tuple], dict[str, int]]] = []
         self._filtered: list[tuple] = []
 
     def note(self, role: str, loc: Location, distance: float, reason: Reason | None = None,
@@ -70,9 +70,9 @@ class _Trace:
         """Locations screened for a role; those ``rejection`` refuses are explained when read."""
         self._filtered.append((role, nearby, rejection))
 
-    def sources_examined(self, sources: list[tuple[float, Location]],
-                         missing: dict[str, int]) -> None:
-        """Transfer sources looked at for ``missing``; explained when the trace is read."""
+    def sources_examined(self, sources: list[tuple], missing: dict[str, int]) -> None:
+        """Transfer sources looked at for ``missing``, as (distance, source, ...) tuples;
+        explained when the trace is read."""
         if sources:
             self._sources.append((sources, missing))
 
@@ -120,7 +120,7 @@ class _Trace:
     def _merged(self, chosen, ctx: _Context) -> list[Considered]:
         notes = list(self._notes)
         for sources, missing in self._sources:
-            for distance, src in sources:
+            for distance, src, *_ in sources:
                 have = ctx.stock.get(src.location_id, EMPTY)
                 short = tuple(sku for sku, qty in missing.items() if have.get(sku, 0) < qty)
                 notes.append((SOURCE, src.location_id, distance,
@@ -269,10 +269,9 @@ def _source_transfers(ctx: _Context, dest: Location, missing: dict[str, int]
         (SOURCE, dest.location_id, ctx.policy), lambda: _offers(ctx.chain, dest, ctx.policy))
     for distance, src in too_far:
         ctx.trace.note(SOURCE, src, distance, Reason.TOO_FAR_FOR_TRANSFER)
-    ctx.trace.sources_examined([(o[0], o[1]) for o in usable], missing)
+    ctx.trace.sources_examined(usable, missing)
     for offer in usable:  # one source for everything, if there is one
-        have = ctx.stock.get(offer[1].location_id)
-        if have is not None and all(have.get(sku, 0) >= qty for sku, qty in missing.items()):
+        if _holds(ctx.stock.get(offer[1].location_id), missing):
             return (_transfer(ctx, dest, offer, missing),)
     remaining, transfers = dict(missing), []
     for offer in usable:
@@ -434,21 +433,22 @@ def _pickup_floor(ctx: _Context, distance: float) -> float:
 
 
 def _has_all(ctx: _Context, loc: Location) -> bool:
-    """Whether the location has every line (memoized: pickup and delivery ask alike).
-
-    A location that holds fewer of the order's SKUs than the order has lines lacks one:
-    the server reads only the order's SKUs, so that count settles most candidates."""
+    """Whether the location has every line (memoized: pickup and delivery ask alike)."""
     known = ctx._complete.get(loc.location_id)
     if known is None:
-        have = ctx.stock.get(loc.location_id)
-        known = have is not None and len(have) >= len(ctx.needs)
-        if known:
-            for sku, qty in ctx.needs.items():
-                if have.get(sku, 0) < qty:
-                    known = False
-                    break
-        ctx._complete[loc.location_id] = known
+        known = ctx._complete[loc.location_id] = _holds(ctx.stock.get(loc.location_id), ctx.needs)
     return known
+
+
+def _holds(have: Mapping[str, int] | None, units: Mapping[str, int]) -> bool:
+    """Whether a shelf holds all these units. A shelf with fewer of these SKUs than there
+    are lacks one: the server reads only the order's SKUs, so that count settles most."""
+    if have is None or len(have) < len(units):
+        return False
+    for sku, qty in units.items():  # noqa: SIM110 (a loop: all() with a generator costs more)
+        if have.get(sku, 0) < qty:
+            return False
+    return True
 
 
 # --- same-city delivery (同城配送) ----------------------------------------------
