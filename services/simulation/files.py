@@ -90,20 +90,25 @@ def _check_columns(path: Path, kind: str, columns) -> None:
 
 
 def _csv_rows(path: Path, kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Rows of a UTF-8 CSV file; text that is not UTF-8, or not CSV (a field over the csv
-    module's 128 KiB limit), is a ScenarioError at its line, like any other bad row."""
+    """Rows of a UTF-8 CSV file, each with the line it starts on (a quoted field may hold
+    line breaks); text that is not UTF-8, or not CSV (a field over the csv module's
+    128 KiB limit), is a ScenarioError at its line, like any other bad row."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
+        reader = csv.reader(handle)
+        start = 1
         try:
-            _check_columns(path, kind, reader.fieldnames or ())
-            for row in reader:
-                yield reader.line_num, row
+            header = next(reader, [])
+            _check_columns(path, kind, header)
+            start = reader.line_num + 1
+            for values in reader:
+                if values:  # a blank line is no row; a field missing at its end reads as None
+                    yield start, dict(zip(header, values, strict=False))
+                start = reader.line_num + 1
         except UnicodeDecodeError:
             raise ScenarioError(path, _first_line_not_utf8(path), "encoding",
                                 "is not UTF-8 text (save the file as UTF-8)") from None
         except csv.Error as error:
-            raise ScenarioError(path, reader.line_num + 1, "row", f"is not valid CSV: {error}"
-                                ) from None
+            raise ScenarioError(path, start, "row", f"is not valid CSV: {error}") from None
 
 
 def _first_line_not_utf8(path: Path) -> int:

@@ -6,6 +6,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from services.routing.policy import DEFAULT_POLICY, PolicyError, load_policy
 from services.simulation.build import build
@@ -213,3 +215,98 @@ def test_a_parquet_file_damaged_inside_is_named_not_a_traceback(scenario_dir):
     assert (Path(caught.value.path).name, caught.value.line, caught.value.field) == (
         "locations.parquet", 1, "row")
     assert "cannot be read" in caught.value.problem
+
+
+REFILLS = [["at", "location_id", "sku_id", "units"], ["2026-11-23T04:00:00Z", "S1", "MUG", "3"]]
+FILES = {"locations.csv": LOCATIONS, "skus.csv": SKUS, "stock.csv": STOCK, "orders.csv": ORDERS,
+         "replenishment.csv": REFILLS}
+HOSTILE_CELLS = st.one_of(
+    st.sampled_from(["", " ", "0", "-1", "-0", "1e400", "-1e400", "nan", "inf", "NaN", "1e-320",
+                     "99999999999999999999999", "3.5", "true", "TRUE", "null", "None", ":",
+                     ";", "TEA:", ":2", "TEA:0", "TEA:-1", "TEA:1e9", "TEA:99999999999999999999",
+                     "TEA:1;TEA:1", "TEA:1;;MUG:1", "S1", "W1", "STORE", "WAREHOUSE", "AUTO",
+                     "PICKUP", "24:00", "10:00", "23:59", "09:60", "1:5", "Asia/Shanghai",
+                     "UTC", "../etc/passwd", "Etc/GMT+14", "2026-02-30T10:00:00Z",
+                     "2026-11-23T10:00:00", "2026-11-23", "1969-12-31T23:59:59Z",
+                     "2199-12-31T23:59:59+00:00", "2200-01-01T00:00:00Z", "x" * 10_000,
+                     "\u0000", "\ud7ff", "上海", "\u202e", "-90", "90.0000001", "-180.0", "180"]),
+    st.text(max_size=12),
+    st.floats().map(repr),
+    st.integers().map(str))
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_one_bad_cell_is_named_or_replays_never_a_traceback(scenario_dir, data):
+    """One cell of one file replaced by anything: the scenario loads and replays, or the
+    load stops with a ScenarioError naming a file, a line of it and one of its columns."""
+    name = data.draw(st.sampled_from(sorted(FILES)), label="file")
+    rows = [list(row) for row in FILES[name]]
+    row = data.draw(st.integers(1, len(rows) - 1), label="row")
+    column = data.draw(st.integers(0, len(rows[0]) - 1), label="column")
+    rows[row][column] = data.draw(HOSTILE_CELLS, label="cell")
+    for file_name, file_rows in FILES.items():
+        write(scenario_dir, file_name, rows if file_name == name else file_rows)
+    skip = data.draw(st.booleans(), label="skip_bad_rows")
+    try:
+        scenario = build(ScenarioSpec(chain_dir=str(scenario_dir), skip_bad_rows=skip))
+    except ScenarioError as error:  # an id changed in one file may leave another's rows bad
+        named = Path(error.path).name
+        assert named in FILES
+        assert error.line is None or 1 <= error.line <= len(FILES[named])
+        assert error.field in (*FILES[named][0], "row", "encoding")
+        return
+    kpis = replay(scenario, DEFAULT_POLICY)
+    assert kpis["orders"] == len(scenario.orders)
+
+TYPED_CELLS = st.one_of(st.none(), st.booleans(), st.floats(), st.integers(-2**63, 2**63 - 1),
+                        st.datetimes(), st.binary(max_size=8))
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_one_typed_parquet_cell_is_named_or_replays_never_a_traceback(scenario_dir, data):
+    """A Parquet column may carry numbers, flags, times or bytes where text is expected."""
+    name = data.draw(st.sampled_from(sorted(FILES)), label="file")
+    header, *body = FILES[name]
+    column = data.draw(st.sampled_from(header), label="column")
+    cell = data.draw(TYPED_CELLS, label="cell")
+    records = [dict(zip(header, row, strict=True)) for row in body]
+    for record in records:  # one typed value in the column, the rest of it empty
+        record[column] = None
+    records[data.draw(st.integers(0, len(records) - 1), label="row")][column] = cell
+    for earlier in scenario_dir.glob("*.parquet"):  # the folder is shared by every example
+        earlier.unlink()
+    for file_name, file_rows in FILES.items():
+        if file_name != name:
+            write(scenario_dir, file_name, file_rows)
+    (scenario_dir / name).unlink(missing_ok=True)
+    pq.write_table(pa.Table.from_pylist(records), scenario_dir / name.replace(".csv", ".parquet"))
+    try:
+        scenario = build(ScenarioSpec(chain_dir=str(scenario_dir)))
+    except ScenarioError as error:
+        named = Path(error.path).name
+        assert named in (*FILES, name.replace(".csv", ".parquet"))
+        assert error.field in (*header, *FILES.get(named, [[]])[0], "row", "encoding")
+        return
+    assert replay(scenario, DEFAULT_POLICY)["orders"] == len(scenario.orders)
+
+
+def test_a_row_with_a_line_break_in_a_quoted_field_is_named_at_the_line_it_starts_on(
+        scenario_dir):
+    two_lines = ["S2", "Two\nlines", "STORE", "31.2", "181", "Shanghai", "true", "false", "false",
+                 "", "", "", ""]
+    write(scenario_dir, "locations.csv", [*LOCATIONS, two_lines])
+    with pytest.raises(ScenarioError) as caught:
+        build(ScenarioSpec(chain_dir=str(scenario_dir)))
+    assert (caught.value.line, caught.value.field) == (4, "longitude")  # on lines 4 and 5
+
+    after = ["S3", "x", "STORE", "31.2", "181", "Shanghai", "true", "false", "false", "", "", "",
+             ""]
+    write(scenario_dir, "locations.csv", [*LOCATIONS, [*two_lines[:4], "121", *two_lines[5:]],
+                                          after])
+    with pytest.raises(ScenarioError) as caught:
+        build(ScenarioSpec(chain_dir=str(scenario_dir)))
+    assert (caught.value.line, caught.value.field) == (6, "longitude")
