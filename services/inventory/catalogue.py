@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -79,23 +79,52 @@ class Location:
     def opens_at(self, when_utc: datetime) -> datetime:
         """The first instant at or after ``when_utc`` (UTC) when the location is open.
 
-        An order that arrives at night is prepared from the next opening on.
+        An order that arrives at night is prepared from the next opening on. Openings
+        are compared as UTC instants, not local clock times: where clocks go back, a local
+        time happens twice (both are tried); where they go forward, an opening the clock
+        skips counts from the jump.
         """
         if self.is_open_at(when_utc):
             return when_utc
         tz = zone(self.time_zone)
-        local = when_utc.astimezone(tz)
+        first_day = when_utc.astimezone(tz).date()
         for days_ahead in range(8):
-            day = local.date() + timedelta(days=days_ahead)
-            starts = sorted(
-                datetime.combine(day, time(h.open_minute // 60, h.open_minute % 60), tz)
-                for h in self.opening_hours
-                if not h.iso_weekdays or day.isoweekday() in h.iso_weekdays
-            )
+            day = first_day + timedelta(days=days_ahead)
+            starts = sorted({instant for h in self.opening_hours
+                             if not h.iso_weekdays or day.isoweekday() in h.iso_weekdays
+                             for instant in _instants(day, h.open_minute, tz)})
             for start in starts:
-                if start >= local:
-                    return start.astimezone(UTC)
+                if start >= when_utc and self.is_open_at(start):
+                    return start
         raise ValueError(f"location {self.location_id} never opens")
+
+
+@lru_cache(maxsize=4096)
+def _instants(day: date, minute: int, tz: ZoneInfo) -> tuple[datetime, ...]:
+    """The UTC instants at which a local clock in ``tz`` shows ``minute`` on ``day``: one,
+    two where clocks go back, none where they jump forward past it (then the jump).
+    Kept: a day's orders ask for the same few openings again and again."""
+    wall = time(minute // 60, minute % 60)
+    first = datetime.combine(day, wall, tz).astimezone(UTC)
+    second = datetime.combine(day, wall.replace(fold=1), tz).astimezone(UTC)
+    if first == second:  # the clock shows it once: nearly always
+        return (first,)
+    if first.astimezone(tz).time() == wall:
+        return (first, second)
+    return (_clock_jump(tz, min(first, second), max(first, second)),)
+
+
+def _clock_jump(tz: ZoneInfo, before: datetime, after: datetime) -> datetime:
+    """The minute in (before, after] at which the clock in ``tz`` jumps forward."""
+    offset = before.astimezone(tz).utcoffset()
+    low, high = 0, int((after - before).total_seconds() // 60)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if (before + timedelta(minutes=middle)).astimezone(tz).utcoffset() == offset:
+            low = middle
+        else:
+            high = middle
+    return before + timedelta(minutes=high)
 
 
 @dataclass(frozen=True, slots=True)

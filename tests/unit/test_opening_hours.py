@@ -1,0 +1,57 @@
+"""When a location opens, in any time zone, daylight saving included: pure, no database."""
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.inventory.catalogue import Location, LocationKind, OpeningHours
+
+# China keeps no daylight saving; a chain's stores abroad may: these zones move their clocks
+# by an hour, half an hour (Lord Howe) or at midnight (Santiago), both ways.
+ZONES = ["Asia/Shanghai", "Europe/London", "America/New_York", "Australia/Lord_Howe",
+         "America/Santiago", "Europe/Berlin", "Asia/Kolkata", "Pacific/Chatham"]
+TRANSITIONS = [datetime(2026, month, day, tzinfo=UTC)
+               for month, day in ((3, 8), (3, 29), (4, 5), (9, 6), (10, 4), (10, 25), (11, 1))]
+
+
+@st.composite
+def hours(draw) -> tuple[OpeningHours, ...]:
+    windows = []
+    for _ in range(draw(st.integers(1, 3))):
+        opens = draw(st.one_of(st.integers(0, 1439), st.integers(0, 180)))  # clocks change 0-3h
+        closes = draw(st.integers(opens + 1, 1440))
+        days = draw(st.sets(st.integers(1, 7), max_size=6))
+        windows.append(OpeningHours(opens, closes, tuple(sorted(days))))
+    return tuple(windows)
+
+
+@st.composite
+def instants(draw) -> datetime:
+    """Mostly within a day of a clock change, where local times repeat or do not exist."""
+    near = draw(st.sampled_from(TRANSITIONS))
+    return near + timedelta(minutes=draw(st.integers(-36 * 60, 36 * 60)),
+                            seconds=draw(st.integers(0, 59)))
+
+
+@settings(max_examples=3000)
+@given(zone=st.sampled_from(ZONES), opening=hours(), when=instants())
+def test_a_location_opens_at_or_after_the_moment_asked_and_within_a_week(zone, opening, when):
+    store = Location("S1", "S1", LocationKind.STORE, 0.0, 0.0, "X", time_zone=zone,
+                     opening_hours=opening)
+    opens = store.opens_at(when)
+    assert when <= opens < when + timedelta(days=8)
+    assert (opens == when) is store.is_open_at(when)
+    assert store.is_open_at(opens)
+    assert opens == when or not store.is_open_at(max(when, opens - timedelta(minutes=1)))
+
+
+def test_a_store_opening_in_the_repeated_hour_is_not_said_to_open_before_the_order():
+    """New York, 2026-11-01: 01:00-02:00 happens twice. An order at the second 01:20 (EST,
+    06:20 UTC), for a store that opens at 01:30, waits for 01:30 EST, not the 01:30 EDT
+    that had passed an hour before."""
+    store = Location("S1", "S1", LocationKind.STORE, 0.0, 0.0, "X", time_zone="America/New_York",
+                     opening_hours=(OpeningHours(90, 120),))
+    when = datetime(2026, 11, 1, 6, 20, tzinfo=UTC)
+    assert not store.is_open_at(when)
+    assert store.opens_at(when) == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
