@@ -34,7 +34,7 @@ def instants(draw) -> datetime:
                             seconds=draw(st.integers(0, 59)))
 
 
-@settings(max_examples=3000)
+@settings(max_examples=600)
 @given(zone=st.sampled_from(ZONES), opening=hours(), when=instants())
 def test_a_location_opens_at_or_after_the_moment_asked_and_within_a_week(zone, opening, when):
     store = Location("S1", "S1", LocationKind.STORE, 0.0, 0.0, "X", time_zone=zone,
