@@ -88,7 +88,7 @@ class Location:
             return when_utc
         tz = zone(self.time_zone)
         first_day = when_utc.astimezone(tz).date()
-        for days_ahead in range(8):
+        for days_ahead in range(15):  # a week ahead, or two when clocks skip a whole window
             day = first_day + timedelta(days=days_ahead)
             starts = sorted({instant for h in self.opening_hours
                              if not h.iso_weekdays or day.isoweekday() in h.iso_weekdays

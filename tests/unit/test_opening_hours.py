@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,22 +37,30 @@ def instants(draw) -> datetime:
 
 @settings(max_examples=600)
 @given(zone=st.sampled_from(ZONES), opening=hours(), when=instants())
-def test_a_location_opens_at_or_after_the_moment_asked_and_within_a_week(zone, opening, when):
+def test_a_location_opens_at_or_after_the_moment_asked_and_within_two_weeks(zone, opening, when):
     store = Location("S1", "S1", LocationKind.STORE, 0.0, 0.0, "X", time_zone=zone,
                      opening_hours=opening)
     opens = store.opens_at(when)
-    assert when <= opens < when + timedelta(days=8)
+    assert when <= opens < when + timedelta(days=15)  # a window the clocks skip waits a week
     assert (opens == when) is store.is_open_at(when)
     assert store.is_open_at(opens)
     assert opens == when or not store.is_open_at(max(when, opens - timedelta(minutes=1)))
 
 
-def test_a_store_opening_in_the_repeated_hour_is_not_said_to_open_before_the_order():
-    """New York, 2026-11-01: 01:00-02:00 happens twice. An order at the second 01:20 (EST,
-    06:20 UTC), for a store that opens at 01:30, waits for 01:30 EST, not the 01:30 EDT
-    that had passed an hour before."""
+@pytest.mark.parametrize(("opening", "when", "opens"), [
+    # 2026-11-01, clocks go back: 01:00-02:00 happens twice. At the second 01:20 (EST, 06:20
+    # UTC) a store opening at 01:30 waits for 01:30 EST, not the 01:30 EDT an hour before.
+    (OpeningHours(90, 120), datetime(2026, 11, 1, 6, 20, tzinfo=UTC),
+     datetime(2026, 11, 1, 6, 30, tzinfo=UTC)),
+    # 2026-03-08, clocks jump from 02:00 to 03:00: a store open 02:01-03:02 opens at the jump.
+    (OpeningHours(121, 182), datetime(2026, 3, 8, 0, 0, tzinfo=UTC),
+     datetime(2026, 3, 8, 7, 0, tzinfo=UTC)),
+    # open only on Sundays, 02:00-02:01, which that Sunday never shows: the next Sunday.
+    (OpeningHours(120, 121, (7,)), datetime(2026, 3, 8, 0, 0, tzinfo=UTC),
+     datetime(2026, 3, 15, 6, 0, tzinfo=UTC)),
+])
+def test_a_store_in_new_york_opens_when_its_clock_first_shows_an_open_time(opening, when, opens):
     store = Location("S1", "S1", LocationKind.STORE, 0.0, 0.0, "X", time_zone="America/New_York",
-                     opening_hours=(OpeningHours(90, 120),))
-    when = datetime(2026, 11, 1, 6, 20, tzinfo=UTC)
+                     opening_hours=(opening,))
     assert not store.is_open_at(when)
-    assert store.opens_at(when) == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
+    assert store.opens_at(when) == opens
