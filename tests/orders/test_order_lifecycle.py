@@ -114,6 +114,30 @@ async def test_a_pos_sale_is_paid_and_completed_at_once(stubs, engine):
     await assert_ledger_consistent(engine)
 
 
+async def test_two_tills_racing_to_sell_one_reservation_sell_it_once(stubs, engine):
+    inventory, orders, members = stubs
+    held = await inventory.ReserveStock(inv.ReserveStockRequest(
+        request_id="till", channel=inv.CHANNEL_POS,
+        lines=[inv.ReservationLineInput(location_id="A", sku_id="LAMP", quantity=2)]))
+    before = await table_counts(engine)
+    sales = await asyncio.gather(*(orders.CreateOrder(order(
+        f"pos-{i}", ("LAMP", 2, 10_000), location="A", method=pb.FULFILMENT_METHOD_IN_STORE,
+        channel=pb.CHANNEL_POS, reservation=held.reservation.reservation_id)) for i in range(8)),
+        return_exceptions=True)
+    sold = [s.order for s in sales if not isinstance(s, grpc.RpcError)]
+    refused = [s for s in sales if isinstance(s, grpc.RpcError)]
+    assert len(sold) == 1 and sold[0].state == pb.ORDER_STATE_COMPLETED
+    assert {e.code() for e in refused} == {grpc.StatusCode.FAILED_PRECONDITION}
+    assert {error_info(e).reason for e in refused} == {"RESERVATION_NOT_ACTIVE"}  # sold already
+    assert await stock_of(engine, "A", "LAMP") == (3, 0, 0)
+    assert await points_of(members, "M-1") == 200
+    after = await table_counts(engine)
+    assert after["reservations"] == before["reservations"]  # the losers held nothing of their own
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM orders")) == 1
+    await assert_ledger_consistent(engine)
+
+
 async def test_cancelling_releases_everything_still_held(stubs, engine):
     _, orders, _ = stubs
     made = (await orders.CreateOrder(order("o1", ("LAMP", 2, 10_000), ("VASE", 1, 2_000)))).order
