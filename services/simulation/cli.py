@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from services.routing.policy import PolicyError
+from services.simulation.kpis import eta_text
 from services.simulation.scenario import (
     CASE_UNITS_RANGE,
     DAYS_RANGE,
@@ -167,7 +168,7 @@ def run(settings, args) -> int:
         return 130
     for kpis in outcome.results:
         print(f"{kpis['policy']}: {kpis['filled']:,} of {kpis['orders']:,} orders filled "
-              f"({kpis['fill_rate']:.1%}), ETA p50 {kpis['eta_minutes']['p50']} min, "
+              f"({kpis['fill_rate']:.1%}), {eta_text(kpis)}, "
               f"delivery fees {kpis['delivery_fees_minor'] / 100:,.2f}, "
               f"transfer costs {kpis['transfer_costs_minor'] / 100:,.2f}")
     print(f"report: {outcome.paths['html']}")

@@ -133,6 +133,13 @@ class KpiCollector:
         }
 
 
+def eta_text(kpis: dict) -> str:
+    """The median ETA as the CLI and the report's cards say it; a run that filled nothing
+    has none to give."""
+    p50 = kpis["eta_minutes"]["p50"]
+    return "no ETA (nothing filled)" if p50 is None else f"ETA p50 {p50:g} min"
+
+
 def _epoch_hour(moment: datetime) -> int:
     """Hours since the epoch: hour buckets that turn into local hours only at the end."""
     return int(moment.timestamp()) // 3600

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from services.simulation.kpis import LABELS
+from services.simulation.kpis import LABELS, eta_text
 
 REPORT_FILE, CSV_FILE, JSON_FILE = "report.html", "kpis.csv", "kpis.json"
 UNFILLABLE = "unfillable"
@@ -72,7 +72,7 @@ def html(results: list[dict], scenario: dict, written_at: str) -> str:
         results=results, scenario=scenario, written_at=written_at, labels=LABELS,
         table=[(name, [read(k) for k in results]) for name, read in SCALARS],
         charts={name: jinja2.utils.markupsafe.Markup(svg) for name, svg in charts.items()},
-        money=lambda minor: f"{minor / 100:,.2f}")
+        money=lambda minor: f"{minor / 100:,.2f}", eta_text=eta_text)
 
 
 # --- charts -------------------------------------------------------------------------

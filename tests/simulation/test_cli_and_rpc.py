@@ -241,3 +241,22 @@ def test_the_cli_names_an_output_folder_it_cannot_make_and_exits_2(tmp_path, cap
     assert main(["simulate", "--synthetic-orders", "10", "--locations", "30", "--skus", "20",
                  "--out", str(out), "--no-progress"]) == 2
     assert f"onestock simulate: {out}" in capsys.readouterr().err
+
+
+def test_a_run_that_fills_nothing_says_so_rather_than_an_eta_of_none(tmp_path, capsys):
+    chain = tmp_path / "empty-shelves"
+    chain.mkdir()
+    (chain / "locations.csv").write_text(
+        "location_id,kind,latitude,longitude,city,can_pickup,can_deliver,delivery_radius_km\n"
+        "S1,STORE,31.2349,121.4737,Shanghai,true,true,5\n")
+    (chain / "skus.csv").write_text("sku_id\nTEA\n")
+    (chain / "stock.csv").write_text("location_id,sku_id,units\n")  # nothing on any shelf
+    (chain / "orders.csv").write_text(
+        "order_id,placed_at,lines,latitude,longitude,city,mode\n"
+        "A1,2026-11-23T11:00:00+08:00,TEA:2,31.2304,121.4737,Shanghai,AUTO\n")
+    assert main(["simulate", "--chain", str(chain), "--out", str(tmp_path / "o"),
+                 "--no-progress"]) == 0
+    said = capsys.readouterr().out
+    assert "0 of 1 orders filled (0.0%), no ETA (nothing filled)," in said
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert "no ETA (nothing filled)" in html and "None" not in html
