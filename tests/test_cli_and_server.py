@@ -1,5 +1,6 @@
 """The `onestock` command line and the served process, as an operator runs them."""
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -8,12 +9,14 @@ import time
 from pathlib import Path
 
 import grpc
+from alembic.script import ScriptDirectory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 
 from services.access.client import credentials_metadata
+from services.common.migrate import alembic_config
 from services.inventory.catalogue import LocationKind
 from services.inventory.demo_chain import build_demo_chain
 from tests.helpers import cli_key, own_database_env
@@ -55,6 +58,50 @@ def test_migrate_seed_serve_and_drain_on_sigterm(database_url):
         output, _ = server.communicate(timeout=30)
     assert server.returncode == 0, output
     assert "draining in-flight calls" in output
+
+
+def test_commands_refuse_a_database_without_this_schema_and_name_the_fix(database_url, tmp_path):
+    env = own_database_env(database_url)  # a new, empty database
+    for command in (["serve"], ["seed-demo"], ["keys", "list"],
+                    ["simulate", "--from-database", "--out", str(tmp_path / "report")]):
+        refused = onestock(env, *command)
+        assert refused.returncode == 2, command
+        assert "the database has no OneStock schema yet: run `onestock migrate`" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    assert onestock(env, "migrate").returncode == 0
+    assert onestock(env, "keys", "list").returncode == 0
+
+    def schema_at(revision):
+        psql = f"UPDATE alembic_version SET version_num = '{revision}'"
+        asyncio.run(_execute(env["DATABASE_URL"], psql))
+
+    head = ScriptDirectory.from_config(alembic_config(database_url)).get_revision("head")
+    schema_at(head.down_revision)  # as if the last migration had not run
+    behind = onestock(env, "seed-demo")
+    assert behind.returncode == 2
+    assert (f"schema is at revision {head.down_revision}, this OneStock needs {head.revision}: "
+            "run `onestock migrate`") in behind.stderr
+    schema_at("0099")  # as if a newer OneStock had migrated it
+    ahead = onestock(env, "serve")
+    assert ahead.returncode == 2 and "which this OneStock does not know" in ahead.stderr
+
+
+async def _execute(url: str, statement: str) -> None:
+    from sqlalchemy import text
+
+    from services.common.database import create_engine
+
+    engine = create_engine(url, pool_size=1)
+    async with engine.begin() as conn:
+        await conn.execute(text(statement))
+    await engine.dispose()
+
+
+def test_serve_refuses_a_number_of_processes_out_of_range():
+    for processes in ("0", "-2", "65"):
+        refused = onestock(dict(os.environ), "serve", "--processes", processes)
+        assert refused.returncode == 2
+        assert "argument --processes: must be 1 to 64" in refused.stderr
 
 
 def test_configuration_error_is_reported_not_a_traceback():

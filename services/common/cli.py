@@ -10,6 +10,7 @@ from services.access.cli import add_parser as add_keys_parser
 from services.common import logs
 from services.common.config import Settings
 from services.common.database import create_engine, database_url
+from services.common.ranges import Range, whole_number
 from services.simulation.cli import add_parser as add_simulate_parser
 
 
@@ -76,6 +77,8 @@ def _keys(settings: Settings, url: str, args) -> None:
         sys.exit(code)
 
 
+PROCESSES = Range(1, 64)  # server processes on one machine
+
 COMMANDS = {"serve": _serve, "migrate": _migrate, "seed-demo": _seed_demo, "keys": _keys}
 
 
@@ -84,9 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default="INFO")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve every OneStock gRPC service on ONESTOCK_LISTEN")
-    serve.add_argument("--processes", type=int, default=1,
-                       help="server processes sharing the listen port (SO_REUSEPORT); "
-                            "one per core is typical")
+    serve.add_argument("--processes", type=whole_number(PROCESSES), default=1,
+                       help="server processes sharing the listen port (SO_REUSEPORT), "
+                            f"{PROCESSES}; one per core is typical")
     sub.add_parser("migrate", help="bring the database schema to the newest revision")
     seed = sub.add_parser("seed-demo", help="load the demo chain (Shanghai and Hangzhou)")
     seed.add_argument("--seed", type=int, default=20261122)
@@ -110,7 +113,15 @@ def main(argv: list[str] | None = None) -> int:
         from services.simulation.cli import run as simulate
 
         return simulate(settings, args)
+    from services.common.migrate import SchemaNotCurrent, require_current_schema
+
     with database_url(settings) as url:
+        try:
+            if args.command != "migrate":
+                require_current_schema(url)
+        except SchemaNotCurrent as error:
+            print(f"onestock: {error}", file=sys.stderr)
+            return 2
         COMMANDS[args.command](settings, url, args)
     return 0
 

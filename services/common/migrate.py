@@ -1,13 +1,19 @@
-"""Bring the database schema to the newest Alembic revision."""
+"""Bring the database schema to the newest Alembic revision, and tell whether it is there."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 import migrations
+
+
+class SchemaNotCurrent(Exception):
+    """The database's schema is not the one this OneStock was built for."""
 
 
 def alembic_config(url: str) -> Config:
@@ -20,3 +26,37 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "head") -> None:
     """Run pending migrations (synchronously: call before the server's event loop starts)."""
     command.upgrade(alembic_config(url), revision)
+
+
+def require_current_schema(url: str) -> None:
+    """Refuse to work on a database whose schema is behind (or ahead of) this code: a server
+    started before ``onestock migrate`` would fail every call and log a traceback a second."""
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    current = asyncio.run(_current_revision(url))
+    if current == head:
+        return
+    if current is None:
+        raise SchemaNotCurrent("the database has no OneStock schema yet: run `onestock migrate`")
+    known = {script.revision for script in
+             ScriptDirectory.from_config(alembic_config(url)).walk_revisions()}
+    if current in known:
+        raise SchemaNotCurrent(f"the database schema is at revision {current}, this OneStock "
+                               f"needs {head}: run `onestock migrate`")
+    raise SchemaNotCurrent(f"the database schema is at revision {current}, which this "
+                           f"OneStock does not know (it needs {head}): is the code older than "
+                           "the database?")
+
+
+async def _current_revision(url: str) -> str | None:
+    from sqlalchemy import text
+
+    from services.common.database import create_engine
+
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            if await conn.scalar(text("SELECT to_regclass('alembic_version')")) is None:
+                return None
+            return await conn.scalar(text("SELECT version_num FROM alembic_version"))
+    finally:
+        await engine.dispose()

@@ -14,6 +14,8 @@ import threading
 from datetime import date
 from pathlib import Path
 
+from services.common.migrate import SchemaNotCurrent, require_current_schema
+from services.common.ranges import Range, whole_number
 from services.routing.policy import PolicyError
 from services.simulation.kpis import eta_text
 from services.simulation.scenario import (
@@ -23,7 +25,6 @@ from services.simulation.scenario import (
     SEED_RANGE,
     SKUS_RANGE,
     START_RANGE,
-    Range,
     ScenarioError,
     ScenarioSpec,
     SyntheticChainSpec,
@@ -45,22 +46,22 @@ def add_parser(sub) -> None:
     chain.add_argument("--from-database", action="store_true",
                        help="snapshot locations, SKUs and online stock from the live database "
                             "(DATABASE_URL, or the embedded one) into OUT/snapshot and use it")
-    chain.add_argument("--locations", type=_whole_number(LOCATIONS_RANGE), default=3_000,
+    chain.add_argument("--locations", type=whole_number(LOCATIONS_RANGE), default=3_000,
                        help="synthetic chain: locations")
-    chain.add_argument("--skus", type=_whole_number(SKUS_RANGE), default=20_000,
+    chain.add_argument("--skus", type=whole_number(SKUS_RANGE), default=20_000,
                        help="synthetic chain: SKUs")
-    chain.add_argument("--chain-seed", type=_whole_number(SEED_RANGE), default=7)
+    chain.add_argument("--chain-seed", type=whole_number(SEED_RANGE), default=7)
     orders = p.add_argument_group("the order stream")
     orders.add_argument("--orders", metavar="FILE", help="orders .csv or .parquet "
                         "(default: orders.* in the scenario directory)")
-    orders.add_argument("--synthetic-orders", type=_whole_number(Range(1, 2**31 - 1)), metavar="N",
+    orders.add_argument("--synthetic-orders", type=whole_number(Range(1, 2**31 - 1)), metavar="N",
                         help=f"generate N orders (default for a synthetic chain: "
                              f"{DEFAULT_SYNTHETIC_ORDERS:,})")
-    orders.add_argument("--days", type=_whole_number(DAYS_RANGE), default=1,
+    orders.add_argument("--days", type=whole_number(DAYS_RANGE), default=1,
                         help="synthetic orders: days they span")
     orders.add_argument("--start", type=_start_date, default=date(2026, 11, 23),
                         help="synthetic orders: first local date (YYYY-MM-DD)")
-    orders.add_argument("--seed", type=_whole_number(SEED_RANGE), default=11,
+    orders.add_argument("--seed", type=whole_number(SEED_RANGE), default=11,
                         help="synthetic orders: seed")
     orders.add_argument("--replenishment", metavar="FILE",
                         help="replenishment schedule .csv or .parquet")
@@ -68,30 +69,17 @@ def add_parser(sub) -> None:
     run.add_argument("--policy", action="append", default=[], metavar="FILE",
                      help="a routing policy file (TOML, see docs/policies/default.toml); "
                           "repeat to compare; none: the built-in defaults")
-    run.add_argument("--transfer-case-units", type=_whole_number(CASE_UNITS_RANGE), default=1,
+    run.add_argument("--transfer-case-units", type=whole_number(CASE_UNITS_RANGE), default=1,
                      help="transfers ship in whole cases of this many units (default 1)")
     run.add_argument("--skip-bad-rows", action="store_true",
                      help="skip and count bad rows instead of stopping at the first")
-    run.add_argument("--workers", type=_whole_number(Range(1, 1_024)), default=1,
+    run.add_argument("--workers", type=whole_number(Range(1, 1_024)), default=1,
                      help="worker processes running policies/scenarios in parallel")
     run.add_argument("--ray", metavar="ADDRESS",
                      help="run the sweep on a Ray cluster ('local' starts one here); "
                           "needs pip install 'onestock[ray]'")
     run.add_argument("--out", default=DEFAULT_OUT, help=f"report directory (default {DEFAULT_OUT})")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def _whole_number(bounds: Range):
-    """An argparse type: a whole number within ``bounds``, else a usage error naming them."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value not in bounds:
-            raise argparse.ArgumentTypeError(f"must be {bounds}")
-        return value
-    return parse
 
 
 def _start_date(text: str) -> date:
@@ -157,7 +145,7 @@ def run(settings, args) -> int:
                                cancel=threading.Event())
         finally:
             bar.bar.close()
-    except (ScenarioError, PolicyError) as error:
+    except (ScenarioError, PolicyError, SchemaNotCurrent) as error:
         print(f"onestock simulate: {error}", file=sys.stderr)
         return 2
     except OSError as error:  # an output folder that cannot be made, a file that cannot be read
@@ -180,4 +168,5 @@ def _snapshot(settings, directory: Path) -> Path:
     from services.simulation import snapshot
 
     with database_url(settings) as url:
+        require_current_schema(url)
         return snapshot.take(url, directory)

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
+from services.common.ranges import Range
 from services.inventory.catalogue import DEFAULT_TIME_ZONE, Location, Sku
 from services.routing.model import END_OF_ORDER_TIMES, FIRST_ORDER_TIME, RouteRequest
 
@@ -84,22 +84,6 @@ class Scenario:
     def copy_stock(self) -> dict[str, dict[str, int]]:
         """A private copy for one replay: every policy starts from the same shelves."""
         return {loc: dict(have) for loc, have in self.stock.items()}
-
-
-@dataclass(frozen=True)
-class Range:
-    """Inclusive bounds of a number or date a scenario may ask for, and how to say them."""
-
-    low: Any
-    high: Any
-
-    def __contains__(self, value) -> bool:
-        return self.low <= value <= self.high
-
-    def __str__(self) -> str:
-        if isinstance(self.low, int):
-            return f"{self.low:,} to {self.high:,}"
-        return f"{self.low} to {self.high}"
 
 
 # What a scenario may ask for, from the command line and from RunSimulation alike.
