@@ -84,8 +84,10 @@ def _charts(results: list[dict]) -> dict[str, str]:
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
+    # text.parse_math off: policy names come from file names, and one like "a$\frac{x$"
+    # (read as mathtext) failed the whole report
     plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False,
-                         "axes.spines.right": False})
+                         "axes.spines.right": False, "text.parse_math": False})
     try:
         return {"mode_mix": _mode_mix(plt, results), "compare": _compare(plt, results),
                 "eta": _histogram(plt, results, "eta_minutes", "minutes from order to goods"),

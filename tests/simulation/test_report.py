@@ -82,3 +82,15 @@ def test_an_isolated_simulation_draws_its_report_outside_the_calling_process(tmp
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True, cwd=Path(__file__).resolve().parents[2])
     assert done.stdout.strip() == "False"
+
+
+def test_policy_names_are_shown_as_written_whatever_they_hold(tmp_path):
+    """Names come from policy file names: neither HTML nor matplotlib's mathtext may read them."""
+    names = ["a$\\frac{x$", "<img src=x onerror=alert(1)>"]
+    spec = ScenarioSpec(synthetic_chain=SyntheticChainSpec(locations=40, skus=50, seed=2),
+                        synthetic_orders=SyntheticOrdersSpec(orders=200, seed=8))
+    outcome = simulate([spec], [(name, DEFAULT_POLICY) for name in names], tmp_path)
+    html = outcome.paths["html"].read_text()
+    assert "<img" not in html
+    assert html.count("&lt;img src=x onerror=alert(1)&gt;") >= 2  # a card and the charts
+    assert html.count("a$\\frac{x$") >= 2
