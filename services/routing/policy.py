@@ -201,9 +201,14 @@ def policy_from_dict(data: dict, where: str = "policy", base: RoutingPolicy = DE
 def load_policy(path: str | Path) -> RoutingPolicy:
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode("utf-8"))
     except OSError as error:
         raise PolicyError(str(path), "-", f"cannot be read: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise PolicyError(str(path), "-", f"is not UTF-8 text at line {line} "
+                                          "(save the file as UTF-8)") from None
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(str(path), "-", f"is not valid TOML: {error}") from error
     return policy_from_dict(data, str(path))

@@ -179,6 +179,14 @@ def test_a_policy_file_with_an_unknown_key_is_named(tmp_path):
     assert "unknown key" in caught.value.problem
 
 
+def test_a_policy_file_that_is_not_utf8_is_named_with_its_line(tmp_path):
+    policy = tmp_path / "gbk.toml"
+    policy.write_bytes("pickup_radius_km = 5\n# 你好\n".encode("gbk"))
+    with pytest.raises(PolicyError) as caught:
+        load_policy(policy)
+    assert str(caught.value) == f"{policy}: -: is not UTF-8 text at line 2 (save the file as UTF-8)"
+
+
 def test_parquet_columns_may_be_typed_but_timestamps_need_a_time_zone(scenario_dir):
     from datetime import UTC, datetime
 
