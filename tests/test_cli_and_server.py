@@ -19,7 +19,7 @@ from services.access.client import credentials_metadata
 from services.common.migrate import alembic_config
 from services.inventory.catalogue import LocationKind
 from services.inventory.demo_chain import build_demo_chain
-from tests.helpers import cli_key, own_database_env
+from tests.helpers import cli_key, free_port, own_database_env
 
 
 def onestock(env, *args, **kw):
@@ -95,6 +95,21 @@ async def _execute(url: str, statement: str) -> None:
     async with engine.begin() as conn:
         await conn.execute(text(statement))
     await engine.dispose()
+
+
+def test_a_database_it_cannot_reach_or_start_is_said_in_a_line_not_a_traceback(tmp_path):
+    closed = f"postgresql://onestock:secret@127.0.0.1:{free_port()}/onestock"
+    unreachable = onestock({**os.environ, "DATABASE_URL": closed}, "migrate")
+    assert unreachable.returncode == 1
+    assert unreachable.stderr.startswith("onestock: cannot use the database 'onestock' on 127.0.0.1:")
+    (tmp_path / "a-file").write_text("not a folder")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    no_data_dir = onestock({**env, "ONESTOCK_DATA_DIR": str(tmp_path / "a-file" / "data")},
+                           "migrate")
+    assert no_data_dir.returncode == 1
+    assert "cannot start the embedded PostgreSQL in" in no_data_dir.stderr
+    for result in (unreachable, no_data_dir):
+        assert "Traceback" not in result.stderr
 
 
 def test_serve_refuses_a_number_of_processes_out_of_range():

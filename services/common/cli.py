@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 
 from services.access.cli import add_parser as add_keys_parser
@@ -113,15 +114,30 @@ def main(argv: list[str] | None = None) -> int:
         from services.simulation.cli import run as simulate
 
         return simulate(settings, args)
-    from services.common.migrate import SchemaNotCurrent, require_current_schema
+    from services.common.migrate import (
+        DatabaseUnusable,
+        SchemaNotCurrent,
+        require_current_schema,
+        schema_revision,
+    )
 
-    with database_url(settings) as url:
+    with contextlib.ExitStack() as stack:
         try:
-            if args.command != "migrate":
+            url = stack.enter_context(database_url(settings))
+            if args.command == "migrate":
+                schema_revision(url)  # can it be reached at all
+            else:
                 require_current_schema(url)
         except SchemaNotCurrent as error:
             print(f"onestock: {error}", file=sys.stderr)
             return 2
+        except DatabaseUnusable as error:
+            print(f"onestock: {error}", file=sys.stderr)
+            return 1
+        except OSError as error:  # the embedded PostgreSQL could not start in data_dir
+            print(f"onestock: cannot start the embedded PostgreSQL in {settings.data_dir} "
+                  f"(ONESTOCK_DATA_DIR): {error}", file=sys.stderr)
+            return 1
         COMMANDS[args.command](settings, url, args)
     return 0
 

@@ -51,6 +51,19 @@ def _choice(env: dict[str, str], name: str, choices: tuple[str, ...], default: s
     return raw
 
 
+def is_postgresql_url(url: str) -> bool:
+    """postgresql:// or postgres://, with any driver spelling (postgresql+asyncpg://)."""
+    scheme, separator, _ = url.partition("://")
+    return bool(separator) and scheme.split("+", 1)[0] in ("postgres", "postgresql")
+
+
+def _check_address(name: str, address: str) -> None:
+    """host:port (a host name, IPv4, or [IPv6]); port 0 asks for a free one."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65_535:
+        raise ValueError(f"{name} must be host:port (port 0 to 65535), got {address!r}")
+
+
 @dataclass(frozen=True)
 class Limits:
     """Bounds on every request, so no single call can exhaust the server."""
@@ -204,7 +217,14 @@ class Settings:
         ).checked()
 
     def checked(self) -> Settings:
-        """Refuse combinations that cannot work, naming the variables."""
+        """Refuse values and combinations that cannot work, naming the variables."""
+        if self.database_url is not None and not is_postgresql_url(self.database_url):
+            raise ValueError("DATABASE_URL must be a postgresql://user:password@host/database "
+                             "URL")
+        for variable, address in (("ONESTOCK_LISTEN", self.listen),
+                                  ("ONESTOCK_METRICS_LISTEN", self.metrics_listen)):
+            if not (variable == "ONESTOCK_METRICS_LISTEN" and not self.metrics_enabled):
+                _check_address(variable, address)
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("ONESTOCK_TLS_CERT and ONESTOCK_TLS_KEY must be set together")
         if self.tls_client_ca is not None and self.tls_cert is None:

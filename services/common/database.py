@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from services.common.config import Settings
+from services.common.config import Settings, is_postgresql_url
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +28,9 @@ EMBEDDED_DATABASE = "onestock"
 
 def to_asyncpg_url(url: str) -> str:
     """postgresql://... (any driver spelling) -> postgresql+asyncpg://..."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.split("+", 1)[0]
-    if scheme in ("postgres", "postgresql"):
-        return urlunsplit(parts._replace(scheme="postgresql+asyncpg"))
-    raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got scheme {parts.scheme!r}")
+    if not is_postgresql_url(url):
+        raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got {url.split(':')[0]!r}")
+    return urlunsplit(urlsplit(url)._replace(scheme="postgresql+asyncpg"))
 
 
 def with_database(url: str, database: str) -> str:

@@ -16,6 +16,10 @@ class SchemaNotCurrent(Exception):
     """The database's schema is not the one this OneStock was built for."""
 
 
+class DatabaseUnusable(Exception):
+    """The database cannot be reached or logged into: said in a line, not a traceback."""
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
@@ -32,7 +36,7 @@ def require_current_schema(url: str) -> None:
     """Refuse to work on a database whose schema is behind (or ahead of) this code: a server
     started before ``onestock migrate`` would fail every call and log a traceback a second."""
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-    current = asyncio.run(_current_revision(url))
+    current = schema_revision(url)
     if current == head:
         return
     if current is None:
@@ -45,6 +49,19 @@ def require_current_schema(url: str) -> None:
     raise SchemaNotCurrent(f"the database schema is at revision {current}, which this "
                            f"OneStock does not know (it needs {head}): is the code older than "
                            "the database?")
+
+
+def schema_revision(url: str) -> str | None:
+    """The database's Alembic revision (None: no OneStock schema), or DatabaseUnusable."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    try:
+        return asyncio.run(_current_revision(url))
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+        where = make_url(url)
+        raise DatabaseUnusable(f"cannot use the database {where.database!r} on "
+                               f"{where.host}:{where.port or 5432}: {error}") from None
 
 
 async def _current_revision(url: str) -> str | None:

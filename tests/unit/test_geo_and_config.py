@@ -70,3 +70,23 @@ def test_counts_refuse_zero_naming_the_variable(variable):
     with pytest.raises(ValueError, match=variable):
         Settings.from_env({variable: "0"})
 
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("DATABASE_URL", "garbage"), ("DATABASE_URL", "mysql://u@db/x"),
+    ("ONESTOCK_LISTEN", "nonsense"), ("ONESTOCK_LISTEN", "127.0.0.1:99999"),
+    ("ONESTOCK_LISTEN", ":50051"), ("ONESTOCK_METRICS_LISTEN", "localhost:http"),
+])
+def test_addresses_and_urls_that_cannot_work_are_refused_naming_the_variable(variable, value):
+    with pytest.raises(ValueError, match=variable):
+        Settings.from_env({variable: value})
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("DATABASE_URL", "postgres://u:p@db.internal:6432/onestock"),
+    ("DATABASE_URL", "postgresql+asyncpg://u@localhost/x"),
+    ("ONESTOCK_LISTEN", "[::]:50051"), ("ONESTOCK_LISTEN", "127.0.0.1:0"),
+    ("ONESTOCK_METRICS_LISTEN", "off"),
+])
+def test_addresses_and_urls_of_every_usual_shape_are_taken(variable, value):
+    assert Settings.from_env({variable: value})
