@@ -3,6 +3,7 @@
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -110,6 +111,21 @@ def test_a_database_it_cannot_reach_or_start_is_said_in_a_line_not_a_traceback(t
     assert "cannot start the embedded PostgreSQL in" in no_data_dir.stderr
     for result in (unreachable, no_data_dir):
         assert "Traceback" not in result.stderr
+
+
+def test_an_address_already_taken_is_said_in_a_line_not_a_traceback(database_url):
+    env = own_database_env(database_url)
+    assert onestock(env, "migrate").returncode == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        for variable, says in (("ONESTOCK_LISTEN", "cannot serve gRPC on"),
+                               ("ONESTOCK_METRICS_LISTEN", "cannot serve metrics on")):
+            refused = onestock({**env, variable: address}, "serve")
+            assert refused.returncode == 1
+            assert f"onestock: {says} {address} ({variable})" in refused.stderr
+            assert "Traceback" not in refused.stderr
 
 
 def test_serve_refuses_a_number_of_processes_out_of_range():

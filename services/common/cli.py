@@ -20,10 +20,14 @@ def _serve(settings: Settings, url: str, args) -> None:
         from services.common.supervisor import serve_processes
 
         sys.exit(serve_processes(url, args.processes))
-    from services.common.server import serve
+    from services.common.server import CannotListen, serve
 
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-        runner.run(serve(settings, url))
+        try:
+            runner.run(serve(settings, url))
+        except CannotListen as error:
+            print(f"onestock: {error}", file=sys.stderr)
+            sys.exit(1)
 
 
 def event_loop_factory():

@@ -107,6 +107,11 @@ async def start_server(
     if settings.otel_exporter:
         interceptors.insert(0, tracing.start(settings.otel_exporter))
     server = grpc.aio.server(interceptors=interceptors, options=options)
+    # the ports first: an address in use stops the start before anything else has started
+    port = _add_port(server, address or settings.listen, settings)
+    metrics_server, metrics_port = None, None
+    if settings.metrics_enabled:
+        metrics_server, metrics_port = _serve_metrics(settings.metrics_listen)
 
     policy = routing_policy(settings)  # a bad policy file stops the start, naming file and key
     listener = Listener(asyncpg_dsn(url))
@@ -153,27 +158,41 @@ async def start_server(
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
 
-    port = _add_port(server, address or settings.listen, settings)
     await server.start()
     running = RunningServer(server, port, engine, settings, owns_engine, health_servicer,
                             parts=[listener, feed, order_feed, batcher, orders, expiry, purge, relay,
-                                   relaying, gauges])
-    if settings.metrics_enabled:
-        running.metrics_server, running.metrics_port = metrics.serve_metrics(
-            settings.metrics_listen)
+                                   relaying, gauges], metrics_port=metrics_port,
+                            metrics_server=metrics_server)
     log.info("OneStock serving on port %d (%s)", port, "TLS" if settings.tls_cert else "plaintext")
     return running
 
 
+class CannotListen(Exception):
+    """An address to serve on is taken, or not this machine's."""
+
+
 def _add_port(server: grpc.aio.Server, address: str, settings: Settings) -> int:
     """Plaintext, TLS, or mutual TLS, as configured (Settings.checked() vetted the files)."""
-    if settings.tls_cert is None:
-        return server.add_insecure_port(address)
-    credentials = grpc.ssl_server_credentials(
-        [(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())],
-        root_certificates=settings.tls_client_ca.read_bytes() if settings.tls_client_ca else None,
-        require_client_auth=settings.tls_client_ca is not None)
-    return server.add_secure_port(address, credentials)
+    try:
+        if settings.tls_cert is None:
+            return server.add_insecure_port(address)
+        credentials = grpc.ssl_server_credentials(
+            [(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())],
+            root_certificates=settings.tls_client_ca.read_bytes() if settings.tls_client_ca
+            else None,
+            require_client_auth=settings.tls_client_ca is not None)
+        return server.add_secure_port(address, credentials)
+    except RuntimeError:  # grpc says only "Failed to bind"
+        raise CannotListen(f"cannot serve gRPC on {address} (ONESTOCK_LISTEN): the address is "
+                           "in use, or not one of this machine's") from None
+
+
+def _serve_metrics(listen: str) -> tuple[object, int]:
+    try:
+        return metrics.serve_metrics(listen)
+    except OSError as error:
+        raise CannotListen(f"cannot serve metrics on {listen} (ONESTOCK_METRICS_LISTEN): "
+                           f"{error.strerror}") from None
 
 
 def routing_policy(settings: Settings) -> RoutingPolicy:
