@@ -35,15 +35,14 @@ def upgrade(url: str, revision: str = "head") -> None:
 def require_current_schema(url: str) -> None:
     """Refuse to work on a database whose schema is behind (or ahead of) this code: a server
     started before ``onestock migrate`` would fail every call and log a traceback a second."""
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    head = scripts.get_current_head()
     current = schema_revision(url)
     if current == head:
         return
     if current is None:
         raise SchemaNotCurrent("the database has no OneStock schema yet: run `onestock migrate`")
-    known = {script.revision for script in
-             ScriptDirectory.from_config(alembic_config(url)).walk_revisions()}
-    if current in known:
+    if current in {script.revision for script in scripts.walk_revisions()}:
         raise SchemaNotCurrent(f"the database schema is at revision {current}, this OneStock "
                                f"needs {head}: run `onestock migrate`")
     raise SchemaNotCurrent(f"the database schema is at revision {current}, which this "

@@ -107,11 +107,8 @@ async def start_server(
     if settings.otel_exporter:
         interceptors.insert(0, tracing.start(settings.otel_exporter))
     server = grpc.aio.server(interceptors=interceptors, options=options)
-    # the ports first: an address in use stops the start before anything else has started
+    # the port first: an address in use stops the start before anything else has started
     port = _add_port(server, address or settings.listen, settings)
-    metrics_server, metrics_port = None, None
-    if settings.metrics_enabled:
-        metrics_server, metrics_port = _serve_metrics(settings.metrics_listen)
 
     policy = routing_policy(settings)  # a bad policy file stops the start, naming file and key
     listener = Listener(asyncpg_dsn(url))
@@ -161,8 +158,14 @@ async def start_server(
     await server.start()
     running = RunningServer(server, port, engine, settings, owns_engine, health_servicer,
                             parts=[listener, feed, order_feed, batcher, orders, expiry, purge, relay,
-                                   relaying, gauges], metrics_port=metrics_port,
-                            metrics_server=metrics_server)
+                                   relaying, gauges])
+    if settings.metrics_enabled:
+        try:
+            running.metrics_server, running.metrics_port = _serve_metrics(
+                settings.metrics_listen)
+        except CannotListen:
+            await running.stop(grace_s=0)
+            raise
     log.info("OneStock serving on port %d (%s)", port, "TLS" if settings.tls_cert else "plaintext")
     return running
 

@@ -14,7 +14,7 @@ import threading
 from datetime import date
 from pathlib import Path
 
-from services.common.migrate import SchemaNotCurrent, require_current_schema
+from services.common.migrate import DatabaseUnusable, SchemaNotCurrent, require_current_schema
 from services.common.ranges import Range, whole_number
 from services.routing.policy import PolicyError
 from services.simulation.kpis import eta_text
@@ -148,6 +148,9 @@ def run(settings, args) -> int:
     except (ScenarioError, PolicyError, SchemaNotCurrent) as error:
         print(f"onestock simulate: {error}", file=sys.stderr)
         return 2
+    except DatabaseUnusable as error:
+        print(f"onestock simulate: {error}", file=sys.stderr)
+        return 1
     except OSError as error:  # an output folder that cannot be made, a file that cannot be read
         print(f"onestock simulate: {error.filename or args.out}: {error.strerror}", file=sys.stderr)
         return 2
