@@ -16,7 +16,7 @@ KIND_TO_PB = {k: pb.GroupKind.Value(f"GROUP_KIND_{k}") for k in ("PICKUP", "DELI
 CHANNEL_TO_PB = {"MINI_PROGRAM": pb.CHANNEL_MINI_PROGRAM, "POS": pb.CHANNEL_POS}
 
 
-def _group(group: Group, prices: dict[str, int]) -> pb.FulfilmentGroup:
+def _group(group: Group, prices: dict[str, int], with_pickup_code: bool) -> pb.FulfilmentGroup:
     return pb.FulfilmentGroup(
         group_id=group.group_id, kind=KIND_TO_PB[group.kind.value],
         state=GROUP_STATE_TO_PB[group.state.value], location_id=group.location_id,
@@ -27,11 +27,14 @@ def _group(group: Group, prices: dict[str, int]) -> pb.FulfilmentGroup:
             lines=[pb.OrderLine(sku_id=s, quantity=q, unit_price_minor=prices[s])
                    for s, q in t.lines]) for t in group.transfers],
         delivery_fee_minor=group.delivery_fee_minor,
-        planned_ready_time=timestamp(group.planned_ready_time), pickup_code=group.pickup_code,
+        planned_ready_time=timestamp(group.planned_ready_time),
+        pickup_code=group.pickup_code if with_pickup_code else "",
         courier_reference=group.courier_reference)
 
 
-def order_to_pb(order: Order) -> pb.Order:
+def order_to_pb(order: Order, *, with_pickup_codes: bool = False) -> pb.Order:
+    """The order as the caller may see it: pickup codes only when ``with_pickup_codes``
+    (the customer shows the code at the counter, so the counter must not read it)."""
     prices = {sku: price for sku, _, price in order.lines}
     return pb.Order(
         order_id=order.order_id, channel=CHANNEL_TO_PB[order.channel],
@@ -39,7 +42,7 @@ def order_to_pb(order: Order) -> pb.Order:
         lines=[pb.OrderLine(sku_id=s, quantity=q, unit_price_minor=p,
                             returned_quantity=order.returned.get(s, 0)) for s, q, p in order.lines],
         total_minor=order.total_minor, currency=order.currency,
-        groups=[_group(g, prices) for g in order.groups],
+        groups=[_group(g, prices, with_pickup_codes) for g in order.groups],
         create_time=timestamp(order.create_time), expire_time=timestamp(order.expire_time),
         pay_time=timestamp(order.pay_time), complete_time=timestamp(order.complete_time),
         cancel_time=timestamp(order.cancel_time), cancel_reason=order.cancel_reason,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.access.authz import Scope
 from services.access.context import Access, access, actor
+from services.access.principals import Kind
 from services.common.config import Settings
 from services.common.errors import Collector, FieldViolation, InvalidArgument, NotFound
 from services.common.idempotency import idempotent, request_hash
@@ -45,8 +46,8 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         self.policy = policy
         self.settings = settings
 
-    async def _reload(self, conn, order_id: str, response_type):
-        return response_type(order=order_to_pb(await repo.load_order(conn, order_id)))
+    async def _reload(self, conn, order_id: str, response_type, caller: Access):
+        return response_type(order=_shown(await repo.load_order(conn, order_id), caller))
 
     async def CreateOrder(self, request, context):
         cmd = validation.create_order(request, self.settings.limits)
@@ -67,7 +68,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
 
         async def work(conn):
             order = await handlers.create_pos_sale(conn, cmd, chain.by_id[store].dealer_id, caller)
-            return pb.CreateOrderResponse(order=order_to_pb(order))
+            return pb.CreateOrderResponse(order=_shown(order, caller))
 
         return await idempotent(self.engine, "CreateOrder", request, pb.CreateOrderResponse, work)
 
@@ -81,7 +82,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         async def work(conn):
             order = await handlers.confirm_payment(conn, request.order_id, request.amount_minor,
                                                    self.settings.order_hold_s, access=caller)
-            return pb.ConfirmPaymentResponse(order=order_to_pb(order))
+            return pb.ConfirmPaymentResponse(order=_shown(order, caller))
 
         return await idempotent(self.engine, "ConfirmPayment", request,
                                 pb.ConfirmPaymentResponse, work)
@@ -96,7 +97,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         async def work(conn):
             order = await handlers.cancel_order(conn, request.order_id,
                                                 request.reason or "CUSTOMER", access=caller)
-            return pb.CancelOrderResponse(order=order_to_pb(order))
+            return pb.CancelOrderResponse(order=_shown(order, caller))
 
         return await idempotent(self.engine, "CancelOrder", request, pb.CancelOrderResponse, work)
 
@@ -106,8 +107,9 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
             order = await repo.load_order(conn, request.order_id)
         if order is None:
             raise NotFound("order", request.order_id)
-        _require_order_access(access(), order)
-        return pb.GetOrderResponse(order=order_to_pb(order))
+        caller = access()
+        _require_order_access(caller, order)
+        return pb.GetOrderResponse(order=_shown(order, caller))
 
     async def _step(self, name: str, request):
         event, response_type = STEPS[name]
@@ -124,18 +126,20 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
                 conn, request.group_id, event,
                 pickup_code=getattr(request, "pickup_code", ""),
                 courier_reference=getattr(request, "courier_reference", ""), access=caller)
-            return response_type(order=order_to_pb(order))
+            return response_type(order=_shown(order, caller))
 
         return await idempotent(self.engine, name, request, response_type, work)
 
     async def ReturnOrderLines(self, request, context):
         lines = validation.return_lines(request, self.settings.limits)
-        access().require_location(request.location_id, "location_id")
+        caller = access()
+        caller.require_location(request.location_id, "location_id")
 
         async def work(conn):
             await handlers.return_lines(conn, request.order_id, request.location_id, lines,
                                         request.request_id)
-            return await self._reload(conn, request.order_id, pb.ReturnOrderLinesResponse)
+            return await self._reload(conn, request.order_id, pb.ReturnOrderLinesResponse,
+                                      caller)
 
         return await idempotent(self.engine, "ReturnOrderLines", request,
                                 pb.ReturnOrderLinesResponse, work)
@@ -161,7 +165,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
                 after=after, limit=size + 1)
             orders = await repo.load_orders(conn, [order_id for _, order_id in keys[:size]])
         token = encode_token(keys[size - 1], filters) if len(keys) > size else ""
-        return pb.ListOrdersResponse(orders=[order_to_pb(o) for o in orders],
+        return pb.ListOrdersResponse(orders=[_shown(o, caller) for o in orders],
                                      next_page_token=token)
 
     async def WatchOrder(self, request, context):
@@ -177,7 +181,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
                     raise NotFound("order", request.order_id)
                 if last is None:
                     _require_order_access(caller, order)
-                message = order_to_pb(order)
+                message = _shown(order, caller)
                 if message != last:
                     yield pb.WatchOrderResponse(order=message)
                     last = message
@@ -225,6 +229,13 @@ def _require_catalogue_prices(lines, prices) -> None:
             for i, (sku, _, price) in enumerate(lines) if price > prices[sku]]
     if over:
         raise InvalidArgument(over)
+
+
+def _shown(order, caller: Access) -> pb.Order:
+    """The order for this caller. Its pickup codes go to the member's mall and head office
+    only: the customer shows the code at the counter and staff type it in, so a counter that
+    could read it would make ConfirmPickup's check prove nothing."""
+    return order_to_pb(order, with_pickup_codes=caller.principal.kind in (Kind.MALL, Kind.OPS))
 
 
 def _require_order_access(caller: Access, order) -> None:

@@ -139,10 +139,12 @@ async def test_every_change_records_the_principal_that_made_it(
         await ords_grpc.OrderServiceStub(mall).ConfirmPayment(ords.ConfirmPaymentRequest(
             request_id="p", order_id=order.order_id, amount_minor=order.total_minor))
         group = order.groups[0].group_id
-        ready = (await ords_grpc.OrderServiceStub(staff).MarkReadyForPickup(
-            ords.MarkReadyForPickupRequest(request_id="r", group_id=group))).order
+        await ords_grpc.OrderServiceStub(staff).MarkReadyForPickup(
+            ords.MarkReadyForPickupRequest(request_id="r", group_id=group))
+        shown = await ords_grpc.OrderServiceStub(mall).GetOrder(  # on the customer's phone
+            ords.GetOrderRequest(order_id=order.order_id))
         await ords_grpc.OrderServiceStub(staff).ConfirmPickup(ords.ConfirmPickupRequest(
-            request_id="c", group_id=group, pickup_code=_pickup_code(ready)))
+            request_id="c", group_id=group, pickup_code=_pickup_code(shown.order)))
         movements = await inv_grpc.InventoryServiceStub(staff).ListStockMovements(
             inv.ListStockMovementsRequest(location_id="S1", page_size=100))
         entries = await mem_grpc.MemberServiceStub(mall).ListPointsLedger(
@@ -167,6 +169,36 @@ async def test_every_change_records_the_principal_that_made_it(
         ("CREATE", mall_id), ("CONFIRM_PAYMENT", mall_id), ("MARK_READY_FOR_PICKUP", staff_id),
         ("CONFIRM_PICKUP", staff_id)]
     assert unattributed == 0
+
+
+async def test_pickup_codes_reach_the_member_and_ops_but_never_the_counter(
+        ops, server, issue_key):
+    from services.access import client
+
+    target = f"127.0.0.1:{server.port}"
+    mall_key, staff_key = await issue_key("MALL"), await issue_key("STORE_STAFF", "S1")
+    async with (client.channel(target, mall_key, member_id="A") as mall,
+                client.channel(target, staff_key) as staff):
+        order = await ops.online_order("A", paid=True)
+        group = order.groups[0].group_id
+        counter = ords_grpc.OrderServiceStub(staff)
+        ready = await counter.MarkReadyForPickup(
+            ords.MarkReadyForPickupRequest(request_id="r", group_id=group))
+        read = {who: (await stub.GetOrder(ords.GetOrderRequest(order_id=order.order_id))).order
+                for who, stub in (("mall", ords_grpc.OrderServiceStub(mall)), ("staff", counter),
+                                  ("ops", ops.orders))}
+        listed = await counter.ListOrders(ords.ListOrdersRequest(location_id="S1"))
+        code = _pickup_code(read["mall"])
+        assert len(code) == 6 and code.isdigit() and _pickup_code(read["ops"]) == code
+        assert _pickup_code(ready.order) == _pickup_code(read["staff"]) == ""
+        assert all(not g.pickup_code for o in listed.orders for g in o.groups)
+        with pytest.raises(grpc.RpcError) as caught:  # an empty code is a wrong code
+            await counter.ConfirmPickup(ords.ConfirmPickupRequest(
+                request_id="guess", group_id=group, pickup_code=""))
+        assert error_info(caught.value).reason == "WRONG_PICKUP_CODE"
+        done = await counter.ConfirmPickup(ords.ConfirmPickupRequest(
+            request_id="c", group_id=group, pickup_code=code))
+        assert done.order.state == ords.ORDER_STATE_COMPLETED
 
 
 def _pickup_code(order: ords.Order) -> str:
