@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.access.context import SYSTEM_ACCESS, Access
 from services.common import metrics
-from services.common.errors import NotFound
+from services.common.errors import FieldViolation, InvalidArgument, NotFound
 from services.common.geo import bounding_box, haversine_km
 from services.inventory import repository as repo
 from services.inventory.domain import (
@@ -153,9 +153,11 @@ async def expire_due(conn: AsyncConnection, limit: int = 200) -> int:
 
 
 async def availability(
-    conn: AsyncConnection, query: AvailabilityQuery
+    conn: AsyncConnection, query: AvailabilityQuery, max_entries: int
 ) -> list[tuple[StockLevel, float]]:
-    """(level, distance_km) per location and SKU: nearest first when asked near a point."""
+    """(level, distance_km) per location and SKU: nearest first when asked near a point.
+    More than ``max_entries`` of them (what one answer can carry) is refused, naming what
+    to narrow, before any stock is read."""
     await require_known(conn, query.location_ids, query.sku_ids)
     if query.near is None:
         ordered = [(loc_id, 0.0) for loc_id in query.location_ids]
@@ -167,6 +169,13 @@ async def availability(
             if distance <= radius:
                 nearby.append((distance, loc.location_id))
         ordered = [(loc_id, d) for d, loc_id in sorted(nearby)]
+    entries = len(ordered) * len(query.sku_ids)
+    if entries > max_entries:
+        raise InvalidArgument([FieldViolation(
+            "near.radius_km" if query.near else "locations.location_ids",
+            f"{len(ordered):,} locations x {len(query.sku_ids):,} SKUs is {entries:,} answers; "
+            f"one reply holds at most {max_entries:,}: narrow the "
+            f"{'radius' if query.near else 'locations'}, or ask for fewer SKUs")])
     keys = [(loc_id, sku) for loc_id, _ in ordered for sku in query.sku_ids]
     levels = await repo.read_stock(conn, keys)
     return [

@@ -18,6 +18,10 @@ from services.inventory.domain import (
     StockLevel,
 )
 
+# The most one Availability can take on the wire: two ids of up to 64 characters, five
+# counts, a distance, and the framing of each. An answer holds max_message_bytes / this.
+AVAILABILITY_MAX_BYTES = 208
+
 LOCATION_KIND_TO_PB = {LocationKind.STORE: pb.LOCATION_KIND_STORE,
                        LocationKind.WAREHOUSE: pb.LOCATION_KIND_WAREHOUSE}
 LOCATION_KIND_FROM_PB = {v: k for k, v in LOCATION_KIND_TO_PB.items()}

@@ -30,11 +30,12 @@ WATCH_SNAPSHOT_LIMIT = 5_000
 
 class InventoryServicer(pb_grpc.InventoryServiceServicer):
     def __init__(self, engine: AsyncEngine, limits: Limits, batcher: ReservationBatcher,
-                 feed: StockFeed):
+                 feed: StockFeed, max_message_bytes: int):
         self.engine = engine
         self.limits = limits
         self.batcher = batcher
         self.feed = feed
+        self.max_availability = max_message_bytes // mapping.AVAILABILITY_MAX_BYTES
 
     async def _read(self, work):
         async with self.engine.connect() as conn:
@@ -146,7 +147,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
 
     async def GetAvailability(self, request, context):
         query = validation.get_availability(request, self.limits)
-        rows = await self._read(lambda c: handlers.availability(c, query))
+        rows = await self._read(lambda c: handlers.availability(c, query, self.max_availability))
         return pb.GetAvailabilityResponse(availabilities=[
             pb.Availability(stock=mapping.stock_to_pb(level), distance_km=round(distance, 3))
             for level, distance in rows

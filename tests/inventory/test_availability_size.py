@@ -1,0 +1,54 @@
+"""An availability answer never outgrows the largest message: too many is refused by name."""
+
+from dataclasses import replace
+
+import grpc
+import pytest
+from onestock.inventory.v1 import inventory_service_pb2 as pb
+from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
+
+from services.inventory.mapping import AVAILABILITY_MAX_BYTES
+from tests.helpers import bad_fields, sku, store
+
+MESSAGE_BYTES = 20_000  # room for 96 answers
+SKUS = [f"K{i:02d}" for i in range(20)]
+
+
+@pytest.fixture
+def settings(settings):
+    return replace(settings, max_message_bytes=MESSAGE_BYTES)
+
+
+@pytest.fixture
+async def stub(channel):
+    stub = pb_grpc.InventoryServiceStub(channel)
+    stores = [store(f"S{i:02d}", 31.2 + i * 0.009, 121.4) for i in range(60)]  # 1 km apart
+    await stub.UpsertLocations(pb.UpsertLocationsRequest(request_id="l", locations=stores))
+    await stub.UpsertSkus(pb.UpsertSkusRequest(request_id="s", skus=[sku(s) for s in SKUS]))
+    return stub
+
+
+def near(radius_km: float) -> pb.GetAvailabilityRequest:
+    return pb.GetAvailabilityRequest(sku_ids=SKUS, near=pb.NearPoint(
+        latitude=31.2, longitude=121.4, radius_km=radius_km))
+
+
+async def test_more_answers_than_one_reply_holds_are_refused_naming_what_to_narrow(stub):
+    assert MESSAGE_BYTES // AVAILABILITY_MAX_BYTES == 96
+    with pytest.raises(grpc.RpcError) as caught:  # 60 stores x 20 SKUs, not a gRPC size error
+        await stub.GetAvailability(near(100))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_fields(caught.value) == ["near.radius_km"]
+    assert "60 locations x 20 SKUs is 1,200 answers; one reply holds at most 96" in (
+        caught.value.details())
+    with pytest.raises(grpc.RpcError) as caught:
+        await stub.GetAvailability(pb.GetAvailabilityRequest(
+            sku_ids=SKUS, locations=pb.LocationIds(location_ids=[f"S{i:02d}" for i in range(5)])))
+    assert bad_fields(caught.value) == ["locations.location_ids"]
+
+
+async def test_an_answer_up_to_the_bound_is_served_whole_and_nearest_first(stub):
+    served = await stub.GetAvailability(near(3.5))  # stores 0, 1, 2 and 3 km away
+    assert len(served.availabilities) == 4 * 20 <= 96
+    distances = [a.distance_km for a in served.availabilities]
+    assert distances == sorted(distances)
