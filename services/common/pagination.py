@@ -80,3 +80,19 @@ def page_size(requested: int, limits: Limits, errors: Collector) -> int:
         errors.add("page_size", f"must be between 0 and {limits.max_page_size}")
         return limits.default_page_size
     return requested or limits.default_page_size
+
+
+REPLY_OVERHEAD_BYTES = 1_024  # the page token and the reply's own framing, with room to spare
+ENTRY_FRAMING_BYTES = 6  # tag and length of one entry of a repeated field, at most
+
+
+def fitting(messages: Sequence, max_bytes: int) -> int:
+    """How many of ``messages``, in order, fit one reply of ``max_bytes``: a page may hold
+    fewer than its page_size (AIP-158), and one of big entries must, or gRPC refuses to send
+    it. At least one, so that paging always moves forward."""
+    room = max_bytes - REPLY_OVERHEAD_BYTES
+    for i, message in enumerate(messages):
+        room -= message.ByteSize() + ENTRY_FRAMING_BYTES
+        if room < 0:
+            return max(i, 1)
+    return len(messages)

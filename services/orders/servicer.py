@@ -14,7 +14,7 @@ from services.access.principals import Kind
 from services.common.config import Settings
 from services.common.errors import Collector, FieldViolation, InvalidArgument, NotFound
 from services.common.idempotency import idempotent, request_hash
-from services.common.pagination import decode_token, encode_token, page_size
+from services.common.pagination import decode_token, encode_token, fitting, page_size
 from services.common.validation import check_optional_id, check_text
 from services.orders import handlers, validation
 from services.orders import repository as repo
@@ -164,9 +164,11 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
                 conn, member_id=request.member_id, location_id=request.location_id, state=state,
                 after=after, limit=size + 1)
             orders = await repo.load_orders(conn, [order_id for _, order_id in keys[:size]])
-        token = encode_token(keys[size - 1], filters) if len(keys) > size else ""
-        return pb.ListOrdersResponse(orders=[_shown(o, caller) for o in orders],
-                                     next_page_token=token)
+        by_id = {order.order_id: order for order in orders}
+        shown = [_shown(by_id[order_id], caller) for _, order_id in keys[:size]]
+        count = fitting(shown, self.settings.max_message_bytes)  # big orders: a shorter page
+        token = encode_token(keys[count - 1], filters) if count < len(keys) else ""
+        return pb.ListOrdersResponse(orders=shown[:count], next_page_token=token)
 
     async def WatchOrder(self, request, context):
         validation.order_ref(request, needs_request_id=False)
