@@ -75,11 +75,22 @@ def add_parser(sub) -> None:
                      help="skip and count bad rows instead of stopping at the first")
     run.add_argument("--workers", type=whole_number(Range(1, 1_024)), default=1,
                      help="worker processes running policies/scenarios in parallel")
-    run.add_argument("--ray", metavar="ADDRESS",
+    run.add_argument("--ray", metavar="ADDRESS", type=_ray_address,
                      help="run the sweep on a Ray cluster ('local' starts one here); "
                           "needs pip install 'onestock[ray]'")
     run.add_argument("--out", default=DEFAULT_OUT, help=f"report directory (default {DEFAULT_OUT})")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _ray_address(text: str) -> str:
+    """host:port, ray://host:port, auto (the cluster this machine belongs to) or local."""
+    if text in ("auto", "local"):
+        return text
+    host, _, port = text.split("://", 1)[-1].rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a Ray address (host:port, ray://host:port, auto or local)")
+    return text
 
 
 def _start_date(text: str) -> date:
@@ -131,7 +142,7 @@ class _Bar:
 
 def run(settings, args) -> int:
     from services.simulation.run import policies_from_files, simulate
-    from services.simulation.sweep import Cancelled
+    from services.simulation.sweep import Cancelled, SweepUnavailable
 
     try:
         chain_dirs = list(args.chain)
@@ -148,7 +159,7 @@ def run(settings, args) -> int:
     except (ScenarioError, PolicyError, SchemaNotCurrent) as error:
         print(f"onestock simulate: {error}", file=sys.stderr)
         return 2
-    except DatabaseUnusable as error:
+    except (DatabaseUnusable, SweepUnavailable) as error:
         print(f"onestock simulate: {error}", file=sys.stderr)
         return 1
     except OSError as error:  # an output folder that cannot be made, a file that cannot be read

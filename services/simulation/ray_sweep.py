@@ -9,20 +9,23 @@ Progress is reported per finished job.
 
 from __future__ import annotations
 
+import socket
 import threading
 
-from services.simulation.sweep import Cancelled, Job, Tracker, run_job
+from services.simulation.sweep import Cancelled, Job, SweepUnavailable, Tracker, run_job
 
 POLL_S = 0.5
+CONNECT_TIMEOUT_S = 5.0
 
 
 def run(jobs: list[Job], address: str, tracker: Tracker, cancel: threading.Event) -> list[dict]:
     try:
         import ray
-    except ImportError as error:
-        raise RuntimeError("the Ray sweep needs Ray: pip install 'onestock[ray]'") from error
+    except ImportError:
+        raise SweepUnavailable("the Ray sweep needs Ray: pip install 'onestock[ray]'") from None
     started_here = not ray.is_initialized()
     if started_here:
+        _require_answer(address)
         ray.init(address=None if address == "local" else address, include_dashboard=False,
                  log_to_driver=False, configure_logging=False)
     try:
@@ -45,3 +48,16 @@ def run(jobs: list[Job], address: str, tracker: Tracker, cancel: threading.Event
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _require_answer(address: str) -> None:
+    """Fail fast when nothing listens at a cluster address: Ray itself retries for minutes,
+    logging a warning every few seconds, before it gives up."""
+    if address in ("local", "auto"):
+        return
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except (OSError, ValueError) as error:
+        raise SweepUnavailable(f"no Ray cluster answers at {address} ({error})") from None

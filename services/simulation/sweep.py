@@ -45,6 +45,11 @@ class Cancelled(Exception):
     """The caller went away (Ctrl-C, a cancelled RPC): the sweep stopped early."""
 
 
+class SweepUnavailable(Exception):
+    """Where the sweep was asked to run, it cannot: Ray is not installed, or no cluster
+    answers at the address given."""
+
+
 def run(jobs: Sequence[Job], *, workers: int = 1, ray_address: str | None = None,
         tracker: Tracker | None = None, cancel: threading.Event | None = None,
         isolate: bool = False) -> list[dict]:

@@ -18,7 +18,7 @@ from services.common.uow import in_transaction
 from services.inventory.demo_chain import build_demo_chain, seed_demo_chain
 from services.routing.policy import DEFAULT_POLICY
 from services.simulation.rpc import Simulations, kpis_to_pb
-from tests.helpers import bad_fields, error_info
+from tests.helpers import bad_fields, error_info, free_port
 from tests.simulation.test_scenario_files import ORDERS, write
 
 FAST = "pickup_radius_km = 3.0\nmax_split = 3\n[weights]\nper_hour_eta = 6.0\n"
@@ -226,6 +226,7 @@ def test_the_cli_names_a_bad_policy_key_and_exits_2(tmp_path, capsys):
     (["--locations", "ten"], "argument --locations: 'ten' is not a whole number"),
     (["--transfer-case-units", "0"], "argument --transfer-case-units: must be 1 to 1,000"),
     (["--start", "9999-12-20"], "argument --start: must be 1970-01-01 to 2199-12-31"),
+    (["--ray", "head-node"], "argument --ray: 'head-node' is not a Ray address"),
 ])
 def test_the_cli_refuses_a_value_out_of_range_naming_the_flag(tmp_path, capsys, flags, message):
     with pytest.raises(SystemExit) as exited:
@@ -260,3 +261,11 @@ def test_a_run_that_fills_nothing_says_so_rather_than_an_eta_of_none(tmp_path, c
     assert "0 of 1 orders filled (0.0%), no ETA (nothing filled)," in said
     html = (tmp_path / "o" / "report.html").read_text()
     assert "no ETA (nothing filled)" in html and "None" not in html
+
+
+def test_a_ray_cluster_that_does_not_answer_is_said_at_once_not_waited_for(tmp_path, capsys):
+    pytest.importorskip("ray")
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    assert main(["simulate", "--synthetic-orders", "10", "--locations", "30", "--skus", "20",
+                 "--ray", address, "--out", str(tmp_path / "o"), "--no-progress"]) == 1
+    assert f"onestock simulate: no Ray cluster answers at {address}" in capsys.readouterr().err
