@@ -35,6 +35,8 @@ def duration(raw: str) -> timedelta:
         raise argparse.ArgumentTypeError(f"{raw!r} is not a duration like 90s, 15m, 12h or 30d")
     unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
     count = int(match.group(1))
+    if count == 0:  # a key that expires as it is made
+        raise argparse.ArgumentTypeError(f"{raw!r} is no time at all")
     if count > MAX_LIFETIME / timedelta(**{unit: 1}):  # before timedelta() can overflow
         raise argparse.ArgumentTypeError(f"{raw!r} is more than ten years")
     return timedelta(**{unit: count})

@@ -249,6 +249,7 @@ def test_tls_settings_that_cannot_work_are_refused_naming_the_variables(tmp_path
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["create", "--kind", "OPS", "--expires-in", "99999999999d"], "more than ten years"),
+    (["create", "--kind", "OPS", "--expires-in", "0d"], "'0d' is no time at all"),
     (["create", "--kind", "POS", "--location", "S1\x00"], "is not an id"),
     (["create", "--kind", "OPS", "--name", "till\x003"], "must not contain control characters"),
     (["create", "--kind", "OPS", "--name", "x" * 201], "at most 200 characters"),
