@@ -114,7 +114,7 @@ async def test_a_pos_sale_is_paid_and_completed_at_once(stubs, engine):
     await assert_ledger_consistent(engine)
 
 
-async def test_two_tills_racing_to_sell_one_reservation_sell_it_once(stubs, engine):
+async def test_tills_racing_to_sell_one_reservation_sell_it_once(stubs, engine):
     inventory, orders, members = stubs
     held = await inventory.ReserveStock(inv.ReserveStockRequest(
         request_id="till", channel=inv.CHANNEL_POS,
