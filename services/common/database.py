@@ -33,6 +33,30 @@ def to_asyncpg_url(url: str) -> str:
     return urlunsplit(urlsplit(url)._replace(scheme="postgresql+asyncpg"))
 
 
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error``, or what caused it, says the database did not answer (a restart, a
+    failover, a killed connection, a full pool), rather than a bug: worth a retry."""
+    import asyncpg
+    from sqlalchemy import exc
+
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+            return True
+        if isinstance(error, exc.TimeoutError | OSError | TimeoutError
+                      | asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError
+                      | asyncpg.AdminShutdownError | asyncpg.CrashShutdownError
+                      | asyncpg.TooManyConnectionsError):
+            return True
+        # asyncpg's InterfaceError is mostly misuse (a bug), but also a pooled connection the
+        # server closed meanwhile
+        if isinstance(error, asyncpg.InterfaceError) and "connection is closed" in str(error):
+            return True
+        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+    return False
+
+
 def with_database(url: str, database: str) -> str:
     """The same server URL pointing at another database."""
     return make_url(url).set(database=database).render_as_string(hide_password=False)

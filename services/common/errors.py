@@ -89,6 +89,18 @@ class ResourceExhausted(OneStockError):
     reason = "RESOURCE_EXHAUSTED"
 
 
+class Unavailable(OneStockError):
+    """The database did not answer (a restart, a failover, a lost connection, a full pool):
+    the call may be retried, with the same request_id, which does nothing twice."""
+
+    code = grpc.StatusCode.UNAVAILABLE
+    reason = "DATABASE_UNAVAILABLE"
+
+    def __init__(self) -> None:
+        super().__init__("the database did not answer; retry the call (with the same "
+                         "request_id: nothing is done twice)")
+
+
 @dataclass(frozen=True)
 class Shortfall:
     """A line that cannot be served: how many units were asked and how many are free."""

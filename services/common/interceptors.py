@@ -20,7 +20,8 @@ from grpc_status import rpc_status
 from services.access.context import current_access
 from services.access.guard import Guard
 from services.common import metrics
-from services.common.errors import OneStockError, internal_status, to_rpc_status
+from services.common.database import database_unavailable
+from services.common.errors import OneStockError, Unavailable, internal_status, to_rpc_status
 from services.common.logs import call_fields
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ class _Call:
         if isinstance(error, grpc.aio.AbortError):
             self.code = _code_name(self.context.code(), self.code)
             raise error
+        if not isinstance(error, OneStockError) and database_unavailable(error):
+            log.warning("database unavailable in %s: %r", self.rpc.method, error)
+            error = Unavailable()
         if isinstance(error, OneStockError):
             self.code = error.code.name
             await self.context.abort_with_status(rpc_status.to_status(to_rpc_status(error)))
