@@ -40,14 +40,19 @@ def database_unavailable(error: BaseException) -> bool:
     from sqlalchemy import exc
 
     seen: set[int] = set()
+    from_driver = False  # an OSError or a timeout counts only as the driver's cause
     while error is not None and id(error) not in seen:
         seen.add(id(error))
-        if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
-            return True
-        if isinstance(error, exc.TimeoutError | OSError | TimeoutError
+        if isinstance(error, exc.DBAPIError):
+            if error.connection_invalidated:
+                return True
+            from_driver = True
+        if isinstance(error, exc.TimeoutError | ConnectionError
                       | asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError
                       | asyncpg.AdminShutdownError | asyncpg.CrashShutdownError
                       | asyncpg.TooManyConnectionsError):
+            return True
+        if from_driver and isinstance(error, OSError | TimeoutError):
             return True
         # asyncpg's InterfaceError is mostly misuse (a bug), but also a pooled connection the
         # server closed meanwhile
