@@ -221,10 +221,9 @@ class Settings:
         if self.database_url is not None and not is_postgresql_url(self.database_url):
             raise ValueError("DATABASE_URL must be a postgresql://user:password@host/database "
                              "URL")
-        for variable, address in (("ONESTOCK_LISTEN", self.listen),
-                                  ("ONESTOCK_METRICS_LISTEN", self.metrics_listen)):
-            if not (variable == "ONESTOCK_METRICS_LISTEN" and not self.metrics_enabled):
-                _check_address(variable, address)
+        _check_address("ONESTOCK_LISTEN", self.listen)
+        if self.metrics_enabled:
+            _check_address("ONESTOCK_METRICS_LISTEN", self.metrics_listen)
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("ONESTOCK_TLS_CERT and ONESTOCK_TLS_KEY must be set together")
         if self.tls_client_ca is not None and self.tls_cert is None:
