@@ -83,13 +83,13 @@ def add_parser(sub) -> None:
 
 
 def _ray_address(text: str) -> str:
-    """host:port, ray://host:port, auto (the cluster this machine belongs to) or local."""
-    if text in ("auto", "local"):
-        return text
-    host, _, port = text.split("://", 1)[-1].rpartition(":")
-    if not host or not port.isdigit():
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a Ray address (host:port, ray://host:port, auto or local)")
+    """An argparse type: an address ray_sweep.cluster_endpoint takes."""
+    from services.simulation.ray_sweep import cluster_endpoint  # Ray itself is not imported
+
+    try:
+        cluster_endpoint(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     return text
 
 

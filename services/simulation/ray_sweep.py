@@ -50,14 +50,25 @@ def run(jobs: list[Job], address: str, tracker: Tracker, cancel: threading.Event
             ray.shutdown()
 
 
+def cluster_endpoint(address: str) -> tuple[str, int] | None:
+    """(host, port) of a cluster address (host:port or ray://host:port); None for ``auto``
+    (the cluster this machine belongs to) and ``local``; ValueError for anything else."""
+    if address in ("local", "auto"):
+        return None
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"{address!r} is not a Ray address (host:port, ray://host:port, "
+                         "auto or local)")
+    return host, int(port)
+
+
 def _require_answer(address: str) -> None:
     """Fail fast when nothing listens at a cluster address: Ray itself retries for minutes,
     logging a warning every few seconds, before it gives up."""
-    if address in ("local", "auto"):
-        return
-    host, _, port = address.split("://", 1)[-1].rpartition(":")
     try:
-        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
-            pass
+        endpoint = cluster_endpoint(address)
+        if endpoint is not None:
+            with socket.create_connection(endpoint, timeout=CONNECT_TIMEOUT_S):
+                pass
     except (OSError, ValueError) as error:
         raise SweepUnavailable(f"no Ray cluster answers at {address} ({error})") from None
