@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from services.common.text import NotUtf8, utf8_text
+
 
 class PolicyError(ValueError):
     """A policy that cannot be used; ``where`` names the file (or request) and key."""
@@ -201,14 +203,11 @@ def policy_from_dict(data: dict, where: str = "policy", base: RoutingPolicy = DE
 def load_policy(path: str | Path) -> RoutingPolicy:
     path = Path(path)
     try:
-        raw = path.read_bytes()
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(utf8_text(path.read_bytes()))
     except OSError as error:
         raise PolicyError(str(path), "-", f"cannot be read: {error.strerror}") from error
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        raise PolicyError(str(path), "-", f"is not UTF-8 text at line {line} "
-                                          "(save the file as UTF-8)") from None
+    except NotUtf8 as error:
+        raise PolicyError(str(path), "-", f"{error} (save the file as UTF-8)") from None
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(str(path), "-", f"is not valid TOML: {error}") from error
     return policy_from_dict(data, str(path))

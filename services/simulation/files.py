@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from services.common.errors import Collector
+from services.common.text import NotUtf8, utf8_text
 from services.common.validation import check_optional_id, check_point
 from services.inventory.catalogue import (
     DEFAULT_TIME_ZONE,
@@ -114,11 +115,10 @@ def _csv_rows(path: Path, kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
 def _first_line_not_utf8(path: Path) -> int:
     """The line of the first byte that is not UTF-8: the text reader decodes ahead in
     chunks, so where it stopped says nothing about the line."""
-    data = path.read_bytes()
     try:
-        data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        return data.count(b"\n", 0, error.start) + 1
+        utf8_text(path.read_bytes(), byte_order_mark=True)
+    except NotUtf8 as error:
+        return error.line
     return 1
 
 
