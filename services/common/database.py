@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import text
+import asyncpg
+from sqlalchemy import exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -36,9 +37,6 @@ def to_asyncpg_url(url: str) -> str:
 def database_unavailable(error: BaseException) -> bool:
     """Whether ``error``, or what caused it, says the database did not answer (a restart, a
     failover, a killed connection, a full pool), rather than a bug: worth a retry."""
-    import asyncpg
-    from sqlalchemy import exc
-
     seen: set[int] = set()
     from_driver = False  # an OSError or a timeout counts only as the driver's cause
     while error is not None and id(error) not in seen:
