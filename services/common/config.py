@@ -126,6 +126,10 @@ class Settings:
     order_payment_ttl_s: int = 900
     # ONESTOCK_ORDER_HOLD_S: how long a paid order's stock stays held for fulfilment.
     order_hold_s: int = 7 * 24 * 3600
+    # ONESTOCK_PICKUP_CODE_ATTEMPTS: wrong pickup codes in a row that lock a group's code;
+    # ONESTOCK_PICKUP_CODE_LOCKOUT_S: for how long (services/orders/pickup_codes.py).
+    pickup_code_attempts: int = 5
+    pickup_code_lockout_s: int = 900
     # ONESTOCK_GRACE_S: how long SIGTERM waits for in-flight calls.
     shutdown_grace_s: float = 10.0
     # ONESTOCK_AUTH: "enabled" (every call needs an API key) or "disabled" (local
@@ -195,6 +199,10 @@ class Settings:
             crm_sink=env.get("ONESTOCK_CRM_SINK") or cls.crm_sink,
             order_payment_ttl_s=_int(env, "ONESTOCK_ORDER_PAYMENT_TTL_S", cls.order_payment_ttl_s),
             order_hold_s=_int(env, "ONESTOCK_ORDER_HOLD_S", cls.order_hold_s),
+            pickup_code_attempts=_int(env, "ONESTOCK_PICKUP_CODE_ATTEMPTS",
+                                      cls.pickup_code_attempts),
+            pickup_code_lockout_s=_int(env, "ONESTOCK_PICKUP_CODE_LOCKOUT_S",
+                                       cls.pickup_code_lockout_s),
             outbox_interval_s=_float(env, "ONESTOCK_OUTBOX_INTERVAL_S", cls.outbox_interval_s),
             routing_policy_path=Path(env["ONESTOCK_ROUTING_POLICY"])
             if env.get("ONESTOCK_ROUTING_POLICY") else None,
@@ -231,7 +239,8 @@ class Settings:
         if self.pos_requires_client_cert and self.tls_client_ca is None:
             raise ValueError("ONESTOCK_POS_REQUIRE_CLIENT_CERT needs ONESTOCK_TLS_CLIENT_CA")
         for name in ("simulation_workers", "simulation_max_orders", "simulation_keep_runs",
-                     "reserve_workers", "reserve_max_batch", "order_workers", "order_max_batch"):
+                     "reserve_workers", "reserve_max_batch", "order_workers", "order_max_batch",
+                     "pickup_code_attempts", "pickup_code_lockout_s"):
             if getattr(self, name) < 1:
                 raise ValueError(f"ONESTOCK_{name.upper()} must be at least 1")
         for path in (self.tls_cert, self.tls_key, self.tls_client_ca):

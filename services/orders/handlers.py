@@ -29,6 +29,7 @@ from services.inventory.domain import (
 )
 from services.inventory.reserve_batcher import reserve_locked
 from services.members import ledger
+from services.orders import pickup_codes
 from services.orders import repository as repo
 from services.orders.repository import Group, Order
 from services.orders.state_machine import (
@@ -181,12 +182,11 @@ async def expire_unpaid(conn: AsyncConnection, limit: int = 100) -> int:
 # --- fulfilment steps ------------------------------------------------------------
 
 
-async def group_step(conn: AsyncConnection, group_id: str, event: GroupEvent, *,
-                     pickup_code: str = "", courier_reference: str = "",
-                     access: Access = SYSTEM_ACCESS) -> Order:
-    """Move one group a step; completes the order with its last group. Returns the order.
-    Staff act for their store: a transfer is shipped at its source, everything else is
-    done at the store that serves the group."""
+async def _group_for(conn: AsyncConnection, group_id: str, event: GroupEvent,
+                     access: Access) -> tuple[Order, Group]:
+    """The group's order, locked, once the caller may act on the group. Staff act for their
+    store: a transfer is shipped at its source, everything else is done at the store that
+    serves the group."""
     order_id = await repo.order_of_group(conn, group_id)
     if order_id is None:
         raise NotFound("fulfilment group", group_id, field="group_id")
@@ -196,8 +196,60 @@ async def group_step(conn: AsyncConnection, group_id: str, event: GroupEvent, *,
         access.require_some_location([t.source_id for t in group.transfers], "group_id")
     else:
         access.require_location(group.location_id, "group_id")
+    return order, group
+
+
+async def judge_pickup_code(conn: AsyncConnection, group_id: str, typed: str,
+                            guard: pickup_codes.Guard, access: Access = SYSTEM_ACCESS
+                            ) -> FailedPrecondition | None:
+    """The refusal of a typed pickup code, or None when ConfirmPickup may go on.
+
+    A wrong code is counted here, in a transaction of its own that the caller commits
+    before raising the refusal: the count must outlive the refusal, which in ConfirmPickup's
+    own transaction would roll it back. The order row's lock makes racing guesses count one
+    after the other."""
+    order, group = await _group_for(conn, group_id, GroupEvent.CONFIRM_PICKUP, access)
+    if order.state is not OrderState.PAID or group.state is not GroupState.READY_FOR_PICKUP:
+        return None  # ConfirmPickup refuses the transition itself
+    verdict = pickup_codes.check(guard, group.pickup_code, typed, group.pickup_failures,
+                                group.pickup_locked_until, await stock_repo.db_now(conn))
+    if verdict.outcome is pickup_codes.Outcome.MATCH:
+        return None
+    if verdict.outcome is pickup_codes.Outcome.WRONG:
+        group.pickup_failures, group.pickup_locked_until = verdict.failures, verdict.locked_until
+        await repo.save_order(conn, order, "WRONG_PICKUP_CODE")
+    return _pickup_refusal(group_id, verdict, guard)
+
+
+def _pickup_refusal(group_id: str, verdict: pickup_codes.Verdict, guard: pickup_codes.Guard
+                    ) -> FailedPrecondition:
+    if verdict.locked_until is None:
+        left = verdict.attempts_left(guard)
+        return FailedPrecondition(
+            f"the pickup code does not match; {left} more wrong code(s) in a row lock it for "
+            f"{guard.lockout_s} s", reason="WRONG_PICKUP_CODE",
+            metadata={"group_id": group_id, "attempts_left": left})
+    until = verdict.locked_until.isoformat()
+    if verdict.outcome is pickup_codes.Outcome.WRONG:
+        return FailedPrecondition(
+            f"the pickup code does not match, and after {guard.attempts} wrong codes in a row "
+            f"it is locked until {until}", reason="WRONG_PICKUP_CODE",
+            metadata={"group_id": group_id, "attempts_left": 0, "locked_until": until})
+    return FailedPrecondition(
+        f"too many wrong pickup codes in a row: the code is locked until {until}, the right "
+        "one included", reason="PICKUP_CODE_LOCKED",
+        metadata={"group_id": group_id, "locked_until": until})
+
+
+async def group_step(conn: AsyncConnection, group_id: str, event: GroupEvent, *,
+                     pickup_code: str = "", courier_reference: str = "",
+                     access: Access = SYSTEM_ACCESS) -> Order:
+    """Move one group a step; completes the order with its last group. Returns the order.
+    ConfirmPickup's code has been judged (and counted) by judge_pickup_code first; the check
+    here only keeps a wrong code from ever handing goods over."""
+    order, group = await _group_for(conn, group_id, event, access)
     if order.state is not OrderState.PAID:
-        raise invalid_transition(f"order {order_id}", order.state.value, event.value)
+        raise invalid_transition(f"order {order.order_id}", order.state.value, event.value)
     target = next_group_state(group_id, group.kind, group.state, event)
     if event is GroupEvent.SHIP_TRANSFER:
         for transfer in group.transfers:  # the units leave their source
@@ -207,9 +259,9 @@ async def group_step(conn: AsyncConnection, group_id: str, event: GroupEvent, *,
     elif event is GroupEvent.RECEIVE_TRANSFER:
         await _receive(conn, order, group)
     elif event is GroupEvent.MARK_READY_FOR_PICKUP:
-        group.pickup_code = f"{secrets.randbelow(10**6):06d}"
+        group.pickup_code = pickup_codes.issue()
     elif event is GroupEvent.CONFIRM_PICKUP and not secrets.compare_digest(
-            pickup_code, group.pickup_code):
+            pickup_code.encode(), group.pickup_code.encode()):
         raise FailedPrecondition("the pickup code does not match", reason="WRONG_PICKUP_CODE",
                                  metadata={"group_id": group_id})
     elif event is GroupEvent.DISPATCH_DELIVERY:

@@ -37,6 +37,8 @@ class Group:
     planned_ready_time: datetime | None = None
     pickup_code: str = ""
     courier_reference: str = ""
+    pickup_failures: int = 0  # wrong pickup codes in a row (orders/pickup_codes.py)
+    pickup_locked_until: datetime | None = None
 
 
 @dataclass
@@ -210,7 +212,8 @@ def _group(row) -> Group:
                             t["shipped"], t["received"]) for t in transfers],
         held=list(row["held_reservations"]), delivery_fee_minor=row["delivery_fee_minor"],
         planned_ready_time=row["planned_ready_time"], pickup_code=row["pickup_code"],
-        courier_reference=row["courier_reference"])
+        courier_reference=row["courier_reference"], pickup_failures=row["pickup_failures"],
+        pickup_locked_until=row["pickup_locked_until"])
 
 
 async def order_of_group(conn: AsyncConnection, group_id: str) -> str | None:
@@ -231,9 +234,10 @@ async def save_order(conn: AsyncConnection, order: Order, action: str) -> None:
         order.cancel_reason, order.points_awarded)
     await db.executemany(
         "UPDATE fulfilment_groups SET state = $2, transfers = $3::jsonb, held_reservations = $4, "
-        "pickup_code = $5, courier_reference = $6, update_time = now() WHERE group_id = $1",
+        "pickup_code = $5, courier_reference = $6, pickup_failures = $7, "
+        "pickup_locked_until = $8, update_time = now() WHERE group_id = $1",
         [(g.group_id, g.state.value, _transfers_json(g), g.held, g.pickup_code,
-          g.courier_reference) for g in order.groups])
+          g.courier_reference, g.pickup_failures, g.pickup_locked_until) for g in order.groups])
     await notify_order(db, order.order_id)
 
 

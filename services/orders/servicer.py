@@ -15,8 +15,9 @@ from services.common.config import Settings
 from services.common.errors import Collector, FieldViolation, InvalidArgument, NotFound
 from services.common.idempotency import idempotent, request_hash
 from services.common.pagination import decode_token, encode_token, fitting, page_size
+from services.common.uow import in_transaction
 from services.common.validation import check_optional_id, check_text
-from services.orders import handlers, validation
+from services.orders import handlers, pickup_codes, validation
 from services.orders import repository as repo
 from services.orders.mapping import STATE_TO_PB, order_to_pb
 from services.orders.order_batcher import OnlineOrder, OrderBatcher
@@ -45,6 +46,8 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         self.chains = chains
         self.policy = policy
         self.settings = settings
+        self.pickup_guard = pickup_codes.Guard(settings.pickup_code_attempts,
+                                               settings.pickup_code_lockout_s)
 
     async def _reload(self, conn, order_id: str, response_type, caller: Access):
         return response_type(order=_shown(await repo.load_order(conn, order_id), caller))
@@ -118,8 +121,16 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         if event is GroupEvent.DISPATCH_DELIVERY:
             errors.check(0 < len(request.courier_reference) <= 128, "courier_reference",
                          "must be 1 to 128 characters")
+        if event is GroupEvent.CONFIRM_PICKUP:
+            errors.check(pickup_codes.well_formed(request.pickup_code), "pickup_code",
+                         "must be the 6 digits issued by MarkReadyForPickup")
         errors.raise_if_any()
         caller = access()
+        if event is GroupEvent.CONFIRM_PICKUP:
+            refusal = await in_transaction(self.engine, lambda conn: handlers.judge_pickup_code(
+                conn, request.group_id, request.pickup_code, self.pickup_guard, caller))
+            if refusal is not None:
+                raise refusal  # the wrong code has been counted: committed above
 
         async def work(conn):
             order = await handlers.group_step(

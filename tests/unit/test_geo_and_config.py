@@ -64,7 +64,9 @@ def test_simulation_settings_come_from_the_environment_and_refuse_zero_workers()
 
 @pytest.mark.parametrize("variable", ["ONESTOCK_RESERVE_MAX_BATCH", "ONESTOCK_RESERVE_WORKERS",
                                       "ONESTOCK_ORDER_MAX_BATCH", "ONESTOCK_ORDER_WORKERS",
-                                      "ONESTOCK_SIMULATION_KEEP_RUNS"])
+                                      "ONESTOCK_SIMULATION_KEEP_RUNS",
+                                      "ONESTOCK_PICKUP_CODE_ATTEMPTS",
+                                      "ONESTOCK_PICKUP_CODE_LOCKOUT_S"])
 def test_counts_refuse_zero_naming_the_variable(variable):
     assert Settings.from_env({variable: "3"}).checked()
     with pytest.raises(ValueError, match=variable):
