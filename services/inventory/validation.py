@@ -30,6 +30,10 @@ MAX_NAME = 200
 MAX_NOTE = 500
 MAX_REFERENCE = 128
 MAX_DELIVERY_RADIUS_KM = 100.0
+# Routing reads a location's windows for every order it considers the location for: a week
+# of split shifts is a few dozen; more is a mistake in the data, refused before it slows
+# every order.
+MAX_OPENING_WINDOWS = 50
 
 
 def _check_location(errors: Collector, loc: pb.Location, at: str) -> None:
@@ -44,13 +48,17 @@ def _check_location(errors: Collector, loc: pb.Location, at: str) -> None:
     errors.check(not loc.time_zone or is_time_zone(loc.time_zone), f"{at}.time_zone",
                  "is not an IANA time zone")
     check_optional_id(errors, loc.dealer_id, f"{at}.dealer_id")
-    for j, hours in enumerate(loc.opening_hours):
+    errors.check(len(loc.opening_hours) <= MAX_OPENING_WINDOWS, f"{at}.opening_hours",
+                 f"must hold at most {MAX_OPENING_WINDOWS} windows")
+    for j, hours in enumerate(loc.opening_hours[:MAX_OPENING_WINDOWS]):
         h = f"{at}.opening_hours[{j}]"
         errors.check(0 <= hours.open_minute <= 1439, f"{h}.open_minute", "must be 0 to 1439")
         errors.check(hours.open_minute < hours.close_minute <= 1440, f"{h}.close_minute",
                      "must be after open_minute and at most 1440")
         errors.check(all(1 <= d <= 7 for d in hours.iso_weekdays), f"{h}.iso_weekdays",
                      "must be 1 (Monday) to 7 (Sunday)")
+        errors.check(len(set(hours.iso_weekdays)) == len(hours.iso_weekdays),
+                     f"{h}.iso_weekdays", "must name each day at most once")
 
 
 def upsert_locations(request: pb.UpsertLocationsRequest, limits: Limits) -> list[Location]:

@@ -93,3 +93,27 @@ async def test_bad_location_names_every_bad_field_and_stores_nothing(stub, engin
         "locations[1].opening_hours[0].close_minute", "locations[1].opening_hours[0].iso_weekdays",
     }
     assert await table_counts(engine) == before
+
+
+async def test_opening_hours_are_bounded_and_name_each_day_once(stub, engine):
+    """A location's windows are read for every order routing considers it for: thousands of
+    them (an import gone wrong) are refused, naming the field, before they slow every order."""
+    before = await table_counts(engine)
+    week = [pb.OpeningHours(open_minute=600 + d, close_minute=1320, iso_weekdays=[d % 7 + 1])
+            for d in range(50)]
+    many = store("SH-MANY", 31.2, 121.4)
+    many.opening_hours.extend(week + week[:1])
+    twice = store("SH-TWICE", 31.2, 121.4)
+    twice.opening_hours.append(pb.OpeningHours(open_minute=600, close_minute=1320,
+                                               iso_weekdays=[1, 2, 1]))
+    with pytest.raises(grpc.RpcError) as caught:
+        await stub.UpsertLocations(pb.UpsertLocationsRequest(request_id="u",
+                                                             locations=[many, twice]))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_fields(caught.value) == ["locations[0].opening_hours",
+                                        "locations[1].opening_hours[0].iso_weekdays"]
+    assert await table_counts(engine) == before
+    del many.opening_hours[-1]  # fifty windows are fine
+    await stub.UpsertLocations(pb.UpsertLocationsRequest(request_id="u", locations=[many]))
+    got = (await stub.GetLocation(pb.GetLocationRequest(location_id="SH-MANY"))).location
+    assert len(got.opening_hours) == 50
