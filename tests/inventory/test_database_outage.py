@@ -1,6 +1,8 @@
 """A database that drops its connections (a restart, a failover) is a retryable UNAVAILABLE,
 not INTERNAL, and a retry with the same request_id does the work once."""
 
+import asyncio
+
 import grpc
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
@@ -26,9 +28,17 @@ async def test_calls_cut_off_from_the_database_are_unavailable_and_a_retry_does_
     await read()
     async with engine.connect() as conn:  # what a database restart does to open connections
         killed = await conn.scalar(text(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "SELECT array_agg(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
-    assert killed > 0
+        assert killed
+        await conn.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"),
+                           {"pids": killed})
+        # pg_terminate_backend only signals: wait until every one of them has gone, so that
+        # no call below still reaches a backend about to die
+        while await conn.scalar(text("SELECT count(*) FROM pg_stat_activity "
+                                     "WHERE pid = ANY(CAST(:pids AS int[]))"), {"pids": killed}):
+            await conn.rollback()  # a transaction sees one snapshot of pg_stat_activity
+            await asyncio.sleep(0.01)
     codes = []
     for call in (lambda: reserve("r1"), read, lambda: reserve("r1"), read):
         try:
