@@ -6,17 +6,24 @@ The relay sends them to a sink and marks each delivered once the sink has
 acknowledged it. Per member, only the oldest undelivered event is eligible,
 so a member's events reach the CRM in order even while the CRM fails; other
 members' events keep flowing. A failure schedules a retry with exponential
-backoff and jitter. Each event goes in its own short transaction, with its row
-locked (SKIP LOCKED lets relays in several server processes share the work).
-A crash after the CRM answered but before the commit sends that event again,
-with the same event_id: the CRM deduplicates on it.
+backoff and jitter.
+
+A round claims the due events in one short transaction, leasing them (their next
+attempt is pushed past the lease, and SKIP LOCKED keeps relays in other server
+processes off them); offers them to the sink several at once, one per member,
+holding no database connection while the CRM answers; and records every outcome in
+one more transaction. So a slow CRM is waited for in parallel, not event after event.
+A crash after the CRM answered but before the outcome is recorded sends that event
+again once its lease has run out, with the same event_id: the CRM deduplicates on it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
+from dataclasses import dataclass
 from typing import Protocol
 
 import grpc
@@ -30,12 +37,25 @@ from services.common.idempotency import driver
 log = logging.getLogger(__name__)
 crm_log = logging.getLogger("onestock.crm")
 
-DUE_HEADS_SQL = """
-SELECT o.seq FROM outbox o
-WHERE o.delivered_time IS NULL AND o.next_attempt_time <= now()
-  AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.member_id = o.member_id
-                  AND p.delivered_time IS NULL AND p.seq < o.seq)
-ORDER BY o.seq LIMIT $1
+CLAIM_SQL = """
+WITH due AS (
+    SELECT o.seq FROM outbox o
+    WHERE o.delivered_time IS NULL AND o.next_attempt_time <= now()
+      AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.member_id = o.member_id
+                      AND p.delivered_time IS NULL AND p.seq < o.seq)
+    ORDER BY o.seq LIMIT $1
+    FOR UPDATE SKIP LOCKED)
+UPDATE outbox SET next_attempt_time = now() + make_interval(secs => $2)
+FROM due WHERE outbox.seq = due.seq
+RETURNING outbox.seq, outbox.payload, outbox.attempts
+"""
+DELIVERED_SQL = ("UPDATE outbox SET delivered_time = now(), attempts = attempts + 1 "
+                 "WHERE seq = ANY($1::bigint[])")
+REFUSED_SQL = """
+UPDATE outbox AS o SET attempts = o.attempts + 1, last_error = t.error,
+    next_attempt_time = now() + make_interval(secs => t.wait_s)
+FROM unnest($1::bigint[], $2::text[], $3::float8[]) AS t(seq, error, wait_s)
+WHERE o.seq = t.seq
 """
 
 
@@ -86,47 +106,75 @@ def backoff_s(attempts: int, base_s: float, cap_s: float) -> float:
     return min(cap_s, base_s * 2 ** max(0, attempts - 1)) * random.uniform(0.8, 1.2)
 
 
+@dataclass(frozen=True)
+class _Claimed:
+    seq: int
+    event: pb.MemberEvent
+    attempts: int
+
+
 class OutboxRelay:
+    """``concurrency`` events in flight at most (one per member). ``lease_s`` must outlast a
+    round, up to ``batch / concurrency`` sink timeouts one after another (7 x 5 s with the
+    defaults), or a slow answer could be overtaken by a second send of the same event."""
+
     def __init__(self, engine: AsyncEngine, sink: Sink, *, batch: int = 100,
+                 concurrency: int = 16, lease_s: float = 60.0, rounds: int = 10,
                  base_backoff_s: float = 0.5, max_backoff_s: float = 60.0):
         self.engine = engine
         self.sink = sink
         self.batch = batch
+        self.lease_s = lease_s
+        self.rounds = rounds
         self.base_backoff_s = base_backoff_s
         self.max_backoff_s = max_backoff_s
+        self._slots = asyncio.Semaphore(concurrency)
 
     async def deliver_due(self) -> int:
-        """Offer every due event to the sink once; returns how many were acknowledged."""
-        async with self.engine.connect() as conn:
-            seqs = [r[0] for r in await (await driver(conn)).fetch(DUE_HEADS_SQL, self.batch)]
+        """Offer every due event to the sink, round after round while rounds come back full
+        (at most ``rounds``); returns how many were acknowledged."""
         delivered = 0
-        for seq in seqs:
-            delivered += await self._deliver_one(seq)
+        for _ in range(self.rounds):
+            claimed = await self._claim()
+            delivered += await self._offer_all(claimed)
+            if len(claimed) < self.batch:
+                break
         return delivered
 
-    async def _deliver_one(self, seq: int) -> int:
+    async def _claim(self) -> list[_Claimed]:
+        async with self.engine.begin() as conn:
+            rows = await (await driver(conn)).fetch(CLAIM_SQL, self.batch, self.lease_s)
+        return [_Claimed(r["seq"], pb.MemberEvent.FromString(r["payload"]), r["attempts"])
+                for r in sorted(rows, key=lambda r: r["seq"])]
+
+    async def _offer_all(self, claimed: list[_Claimed]) -> int:
+        if not claimed:
+            return 0
+        errors = await asyncio.gather(*(self._offer(c) for c in claimed))
+        delivered = [c.seq for c, error in zip(claimed, errors, strict=True) if error is None]
+        refused = [(c, error) for c, error in zip(claimed, errors, strict=True) if error]
+        waits = [backoff_s(c.attempts + 1, self.base_backoff_s, self.max_backoff_s)
+                 for c, _ in refused]
         async with self.engine.begin() as conn:
             db = await driver(conn)
-            row = await db.fetchrow(
-                "SELECT payload, attempts FROM outbox WHERE seq = $1 AND delivered_time IS NULL "
-                "FOR UPDATE SKIP LOCKED", seq)
-            if row is None:
-                return 0  # another relay has it, or delivered it
-            event = pb.MemberEvent.FromString(row["payload"])
+            if delivered:
+                await db.execute(DELIVERED_SQL, delivered)
+            if refused:
+                await db.execute(REFUSED_SQL, [c.seq for c, _ in refused],
+                                 [error for _, error in refused], waits)
+        for (c, error), wait in zip(refused, waits, strict=True):
+            log.warning("CRM sink refused event %s (%s); retry in %.1fs", c.event.event_id,
+                        error, wait)
+        return len(delivered)
+
+    async def _offer(self, claimed: _Claimed) -> str | None:
+        """None once the sink acknowledged the event, else why not."""
+        async with self._slots:
             try:
-                await self.sink.deliver(event)
+                await self.sink.deliver(claimed.event)
             except Exception as error:  # noqa: BLE001 - any failure means: try again later
-                wait = backoff_s(row["attempts"] + 1, self.base_backoff_s, self.max_backoff_s)
-                await db.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2, "
-                    "next_attempt_time = now() + make_interval(secs => $3) WHERE seq = $1",
-                    seq, _describe(error), wait)
-                log.warning("CRM sink refused event %s (%s); retry in %.1fs", event.event_id,
-                            _describe(error), wait)
-                return 0
-            await db.execute("UPDATE outbox SET delivered_time = now(), attempts = attempts + 1 "
-                             "WHERE seq = $1", seq)
-            return 1
+                return _describe(error)
+        return None
 
     async def stop(self) -> None:
         await self.sink.close()

@@ -140,6 +140,86 @@ async def test_one_members_failing_event_does_not_hold_up_another_member(engine,
     assert attempts >= 2 and "rejects this member" in error
 
 
+class SlowCrm:
+    """An in-process sink that answers after ``delay_s``, recording what it acknowledged and
+    which members it was sent events of at the same time."""
+
+    def __init__(self, delay_s=0.02):
+        self.delay_s = delay_s
+        self.acked: list[pb.MemberEvent] = []
+        self.in_flight: set[str] = set()
+        self.peak = 0
+        self.overlapping_member = False
+
+    async def deliver(self, event):
+        self.overlapping_member |= event.member_id in self.in_flight
+        self.in_flight.add(event.member_id)
+        self.peak = max(self.peak, len(self.in_flight))
+        try:
+            await asyncio.sleep(self.delay_s)
+        finally:
+            self.in_flight.discard(event.member_id)
+        self.acked.append(event)
+
+    async def close(self):
+        return None
+
+
+async def awards_for(engine, members, per_member):
+    for i in range(per_member):
+        for m in range(members):
+            await award(engine, f"M-{m:02d}", f"O-{m:02d}-{i}", 10_000)
+
+
+def assert_in_order_once(acked, members, per_member):
+    assert len(acked) == members * per_member
+    assert len({e.event_id for e in acked}) == len(acked)  # none sent twice
+    for m in range(members):
+        mine = [e.order_id for e in acked if e.member_id == f"M-{m:02d}"]
+        assert mine == [f"O-{m:02d}-{i}" for i in range(per_member)]
+
+
+async def test_a_slow_crm_gets_several_members_at_once_but_each_member_in_order(engine):
+    await awards_for(engine, members=20, per_member=3)
+    crm = SlowCrm()
+    relay = OutboxRelay(engine, crm, concurrency=8)
+    await drain(relay, rounds=10)
+    assert_in_order_once(crm.acked, 20, 3)
+    assert 1 < crm.peak <= 8  # in parallel, within the bound
+    assert not crm.overlapping_member  # one event of a member in flight at a time
+
+
+async def test_relays_of_several_processes_share_the_outbox_and_send_each_event_once(engine):
+    await awards_for(engine, members=10, per_member=4)
+    crm = SlowCrm(delay_s=0.005)
+    relays = [OutboxRelay(engine, crm, batch=7, concurrency=4) for _ in range(3)]
+    for _ in range(30):
+        await asyncio.gather(*(relay.deliver_due() for relay in relays))
+    assert_in_order_once(crm.acked, 10, 4)
+    assert not crm.overlapping_member
+
+
+async def test_an_event_whose_relay_died_mid_send_goes_again_after_its_lease(engine):
+    await award(engine, "M-1", "O-1", 10_000)
+
+    class Hangs:
+        async def deliver(self, event):
+            await asyncio.Event().wait()  # the CRM never answers this one: the process dies
+
+    dying = asyncio.create_task(OutboxRelay(engine, Hangs(), lease_s=0.5).deliver_due())
+    await asyncio.sleep(0.1)
+    dying.cancel()
+    crm = SlowCrm(delay_s=0)
+    survivor = OutboxRelay(engine, crm)
+    assert await survivor.deliver_due() == 0  # still leased to the dead relay
+    await asyncio.sleep(0.6)
+    assert await survivor.deliver_due() == 1
+    assert [e.order_id for e in crm.acked] == ["O-1"]
+    async with engine.connect() as conn:
+        assert await conn.scalar(text(
+            "SELECT count(*) FROM outbox WHERE delivered_time IS NULL")) == 0
+
+
 async def test_member_rpcs_show_balances_ledger_and_backlog(engine, channel):
     stub = pb_grpc.MemberServiceStub(channel)
     made = await stub.UpsertMember(pb.UpsertMemberRequest(request_id="u", member_id="M-1"))
