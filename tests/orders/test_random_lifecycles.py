@@ -1,0 +1,198 @@
+"""Random order lives through real channels, four calls at a time: checkouts (some retried, some
+reusing another request's id), payments right and wrong, cancellations, every fulfilment step
+with right and wrong pickup codes, returns, till sales, deliveries of stock, and unpaid orders
+expiring under them. No call ends INTERNAL or UNKNOWN, and after every round the ledger, the
+orders and the points agree with each other."""
+
+import asyncio
+import os
+import random
+from dataclasses import replace
+
+import grpc
+import pytest
+from onestock.inventory.v1 import inventory_service_pb2 as inv
+from onestock.orders.v1 import order_service_pb2 as pb
+from sqlalchemy import text
+
+from tests.helpers import assert_ledger_consistent
+from tests.orders.conftest import CUSTOMER
+
+SKUS = {"LAMP": 10_000, "SOFA": 50_000, "VASE": 2_000}
+LOCATIONS = ["A", "B", "W"]
+SEEDS = [int(s) for s in os.environ.get("ONESTOCK_WALK_SEEDS", "1,2,3").split(",")]
+STEPS = ["ShipTransfer", "ReceiveTransfer", "MarkReadyForPickup", "ConfirmPickup",
+         "DispatchDelivery", "ConfirmDelivery"]
+
+NEXT_STEP = {
+    (pb.GROUP_KIND_PICKUP, pb.GROUP_STATE_AWAITING_TRANSFER): "ShipTransfer",
+    (pb.GROUP_KIND_DELIVERY, pb.GROUP_STATE_AWAITING_TRANSFER): "ShipTransfer",
+    (pb.GROUP_KIND_PICKUP, pb.GROUP_STATE_IN_TRANSIT): "ReceiveTransfer",
+    (pb.GROUP_KIND_DELIVERY, pb.GROUP_STATE_IN_TRANSIT): "ReceiveTransfer",
+    (pb.GROUP_KIND_PICKUP, pb.GROUP_STATE_PREPARING): "MarkReadyForPickup",
+    (pb.GROUP_KIND_PICKUP, pb.GROUP_STATE_READY_FOR_PICKUP): "ConfirmPickup",
+    (pb.GROUP_KIND_DELIVERY, pb.GROUP_STATE_PREPARING): "DispatchDelivery",
+    (pb.GROUP_KIND_DELIVERY, pb.GROUP_STATE_OUT_FOR_DELIVERY): "ConfirmDelivery",
+}
+
+
+@pytest.fixture
+def settings(settings):
+    return replace(settings, order_payment_ttl_s=2)  # some orders expire while others pay
+
+
+class Walk:
+    """One random walk: what it has created, and one call of each kind."""
+
+    def __init__(self, rng: random.Random, inventory, orders):
+        self.rng, self.inventory, self.orders = rng, inventory, orders
+        self.order_ids: list[str] = []
+        self.codes: list[grpc.StatusCode] = []
+
+    def request_id(self, kind: str) -> str:
+        return f"{kind}-{self.rng.randrange(60)}"  # small pools: retries and reuse happen
+
+    def lines(self, most: int = 3):
+        skus = self.rng.sample(sorted(SKUS), self.rng.randint(1, most))
+        return [(sku, self.rng.randint(1, 3)) for sku in skus]
+
+    async def create(self):
+        method = self.rng.choice([pb.FULFILMENT_METHOD_PICKUP, pb.FULFILMENT_METHOD_AUTO,
+                                  pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY])
+        location = self.rng.choice(["", "A", "B"]) if method == pb.FULFILMENT_METHOD_PICKUP else ""
+        made = await self.orders.CreateOrder(pb.CreateOrderRequest(
+            request_id=self.request_id("create"), channel=pb.CHANNEL_MINI_PROGRAM,
+            member_id=self.rng.choice(["M-1", "M-2", ""]),
+            lines=[pb.OrderLineInput(sku_id=s, quantity=q, unit_price_minor=SKUS[s])
+                   for s, q in self.lines()],
+            fulfilment=pb.FulfilmentRequest(method=method, location_id=location,
+                                            latitude=CUSTOMER[0], longitude=CUSTOMER[1],
+                                            city="Shanghai")))
+        self.order_ids.append(made.order.order_id)
+
+    async def sell_at_till(self):
+        made = await self.orders.CreateOrder(pb.CreateOrderRequest(
+            request_id=self.request_id("till"), channel=pb.CHANNEL_POS,
+            member_id=self.rng.choice(["M-1", "M-3", ""]),
+            lines=[pb.OrderLineInput(sku_id=s, quantity=q, unit_price_minor=SKUS[s])
+                   for s, q in self.lines(1)],
+            fulfilment=pb.FulfilmentRequest(method=pb.FULFILMENT_METHOD_IN_STORE,
+                                            location_id=self.rng.choice(["A", "B"]))))
+        self.order_ids.append(made.order.order_id)
+
+    async def an_order(self) -> pb.Order | None:
+        if not self.order_ids:
+            return None
+        got = await self.orders.GetOrder(pb.GetOrderRequest(
+            order_id=self.rng.choice(self.order_ids)))
+        return got.order
+
+    async def pay(self):
+        if order := await self.an_order():
+            wrong = self.rng.random() < 0.2
+            await self.orders.ConfirmPayment(pb.ConfirmPaymentRequest(
+                request_id=f"pay-{order.order_id}-{wrong}", order_id=order.order_id,
+                amount_minor=order.total_minor + (1 if wrong else 0)))
+
+    async def cancel(self):
+        if order := await self.an_order():
+            await self.orders.CancelOrder(pb.CancelOrderRequest(
+                request_id=self.request_id("cancel"), order_id=order.order_id))
+
+    async def step(self):
+        order = await self.an_order()
+        if order is None or not order.groups:
+            return
+        group = self.rng.choice(order.groups)
+        name = NEXT_STEP.get((group.kind, group.state), "")
+        if not name or self.rng.random() < 0.25:  # and now and then one out of turn
+            name = self.rng.choice(STEPS)
+        fields = {"request_id": self.request_id(name), "group_id": group.group_id}
+        if name == "ConfirmPickup":
+            right = group.pickup_code or "000000"
+            fields["pickup_code"] = right if self.rng.random() < 0.7 else \
+                f"{(int(right) + 1) % 10**6:06d}"
+        if name == "DispatchDelivery":
+            fields["courier_reference"] = "SF-1"
+        await getattr(self.orders, name)(getattr(pb, f"{name}Request")(**fields))
+
+    async def give_back(self):
+        if order := await self.an_order():
+            await self.orders.ReturnOrderLines(pb.ReturnOrderLinesRequest(
+                request_id=self.request_id("return"), order_id=order.order_id,
+                location_id=self.rng.choice(["A", "B"]),
+                lines=[pb.ReturnLineInput(sku_id=ln.sku_id, quantity=self.rng.randint(1, 2))
+                       for ln in order.lines[:self.rng.randint(1, len(order.lines))]]))
+
+    async def receive_stock(self):
+        await self.inventory.AdjustStock(inv.AdjustStockRequest(
+            request_id=self.request_id("receipt"), location_id=self.rng.choice(LOCATIONS),
+            sku_id=self.rng.choice(sorted(SKUS)), delta=self.rng.randint(1, 4),
+            reason=inv.ADJUSTMENT_REASON_RECEIPT))
+
+    async def any_call(self):
+        action = self.rng.choices(
+            [self.create, self.sell_at_till, self.pay, self.cancel, self.step, self.give_back,
+             self.receive_stock], weights=[5, 1, 4, 1, 8, 2, 1])[0]
+        try:
+            await action()
+            self.codes.append(grpc.StatusCode.OK)
+        except grpc.RpcError as error:
+            assert error.code() not in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN), \
+                f"{action.__name__}: {error.code()} {error.details()}"
+            self.codes.append(error.code())
+
+
+async def assert_orders_and_points_agree(engine) -> None:
+    async with engine.connect() as conn:
+        async def rows(sql):
+            return (await conn.execute(text(sql))).all()
+
+        # every completed member order is awarded once; nothing else is awarded
+        assert await rows(
+            "SELECT o.order_id FROM orders o WHERE o.state = 'COMPLETED' AND o.member_id <> '' "
+            "AND NOT EXISTS (SELECT 1 FROM points_ledger p WHERE p.order_id = o.order_id "
+            "AND p.kind = 'AWARD')") == []
+        assert await rows(
+            "SELECT p.order_id FROM points_ledger p JOIN orders o USING (order_id) "
+            "WHERE p.kind = 'AWARD' AND o.state <> 'COMPLETED'") == []
+        # returns never take back more than was awarded
+        assert await rows(
+            "SELECT order_id FROM points_ledger GROUP BY order_id "
+            "HAVING SUM(points_delta) FILTER (WHERE kind <> 'TIER_CHANGE') < 0 "
+            "OR SUM(growth_delta) FILTER (WHERE kind <> 'TIER_CHANGE') < 0") == []
+        # balances are their ledger, entry after entry
+        assert await rows(
+            "SELECT m.member_id FROM members m LEFT JOIN (SELECT member_id, SUM(points_delta) p, "
+            "SUM(growth_delta) g FROM points_ledger GROUP BY 1) l USING (member_id) "
+            "WHERE m.points <> COALESCE(l.p, 0) OR m.growth <> COALESCE(l.g, 0)") == []
+        # one CRM event per ledger entry
+        assert await conn.scalar(text("SELECT count(*) FROM outbox")) == \
+            await conn.scalar(text("SELECT count(*) FROM points_ledger"))
+        # a cancelled or completed order holds nothing
+        assert await rows(
+            "SELECT o.order_id, r.reservation_id FROM orders o JOIN reservations r "
+            "ON r.reference = o.order_id WHERE o.state IN ('CANCELLED', 'COMPLETED') "
+            "AND r.state = 'ACTIVE'") == []
+        # nothing comes back that was not sold
+        assert await rows("SELECT order_id FROM order_lines "
+                          "WHERE returned_quantity > quantity OR returned_quantity < 0") == []
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+async def test_random_order_lives_keep_stock_orders_and_points_in_agreement(
+        stubs, engine, seed):
+    inventory, orders, _ = stubs
+    walk = Walk(random.Random(seed), inventory, orders)
+    for round_no in range(60):
+        await asyncio.gather(*(walk.any_call() for _ in range(4)))
+        if round_no % 8 == 7:
+            await asyncio.sleep(0.5)  # let unpaid orders run out of time now and then
+        await assert_ledger_consistent(engine)
+        await assert_orders_and_points_agree(engine)
+    # the walk went somewhere: orders were completed, and some calls were refused
+    async with engine.connect() as conn:
+        states = dict((await conn.execute(text(
+            "SELECT state, count(*) FROM orders GROUP BY state"))).all())
+    assert states.get("COMPLETED", 0) > 0 and states.get("CANCELLED", 0) > 0, states
+    assert grpc.StatusCode.OK in walk.codes and grpc.StatusCode.FAILED_PRECONDITION in walk.codes
