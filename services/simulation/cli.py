@@ -24,11 +24,11 @@ from services.simulation.scenario import (
     LOCATIONS_RANGE,
     SEED_RANGE,
     SKUS_RANGE,
-    START_RANGE,
     ScenarioError,
     ScenarioSpec,
     SyntheticChainSpec,
     SyntheticOrdersSpec,
+    start_date,
 )
 
 DEFAULT_OUT = "simulation-report"
@@ -95,12 +95,9 @@ def _ray_address(text: str) -> str:
 
 def _start_date(text: str) -> date:
     try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date, YYYY-MM-DD") from None
-    if day not in START_RANGE:
-        raise argparse.ArgumentTypeError(f"must be {START_RANGE}")
-    return day
+        return start_date(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def specs_from(args, chain_dirs: list[str]) -> list[ScenarioSpec]:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from google.protobuf import json_format
@@ -40,11 +40,11 @@ from services.simulation.scenario import (
     LOCATIONS_RANGE,
     SEED_RANGE,
     SKUS_RANGE,
-    START_RANGE,
     ScenarioError,
     ScenarioSpec,
     SyntheticChainSpec,
     SyntheticOrdersSpec,
+    start_date,
 )
 from services.simulation.sweep import Cancelled, Tracker
 
@@ -247,12 +247,9 @@ class Simulations:
         start = SyntheticOrdersSpec.start
         if msg.start_date:
             try:
-                start = date.fromisoformat(msg.start_date)
-            except ValueError:
-                errors.add("synthetic_orders.start_date", "must be a date, YYYY-MM-DD")
-            else:
-                if start not in START_RANGE:
-                    errors.add("synthetic_orders.start_date", f"must be {START_RANGE}")
+                start = start_date(msg.start_date)
+            except ValueError as error:
+                errors.add("synthetic_orders.start_date", str(error))
         return SyntheticOrdersSpec(max(1, msg.orders), msg.days or 1, start, msg.seed)
 
     def _policies(self, errors: Collector, policies) -> list[tuple[str, RoutingPolicy]]:

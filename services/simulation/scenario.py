@@ -96,6 +96,18 @@ SEED_RANGE = Range(0, 2**63 - 1)  # numpy's generators refuse a negative seed
 START_RANGE = Range(FIRST_ORDER_TIME.date(), END_OF_ORDER_TIMES.date() - timedelta(days=1))
 
 
+def start_date(text: str) -> date:
+    """A synthetic stream's first day, written YYYY-MM-DD, within START_RANGE: the one check
+    of the command line's --start and RunSimulation's start_date."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError("must be a date, YYYY-MM-DD") from None
+    if day not in START_RANGE:
+        raise ValueError(f"must be {START_RANGE}")
+    return day
+
+
 @dataclass(frozen=True)
 class SyntheticChainSpec:
     locations: int = 3_000

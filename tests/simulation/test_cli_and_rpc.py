@@ -226,6 +226,7 @@ def test_the_cli_names_a_bad_policy_key_and_exits_2(tmp_path, capsys):
     (["--locations", "ten"], "argument --locations: 'ten' is not a whole number"),
     (["--transfer-case-units", "0"], "argument --transfer-case-units: must be 1 to 1,000"),
     (["--start", "9999-12-20"], "argument --start: must be 1970-01-01 to 2199-12-31"),
+    (["--start", "23/11/2026"], "argument --start: must be a date, YYYY-MM-DD"),
     (["--ray", "head-node"], "argument --ray: 'head-node' is not a Ray address"),
 ])
 def test_the_cli_refuses_a_value_out_of_range_naming_the_flag(tmp_path, capsys, flags, message):
