@@ -132,12 +132,14 @@ class OutboxRelay:
 
     async def deliver_due(self) -> int:
         """Offer every due event to the sink, round after round while rounds come back full
-        (at most ``rounds``); returns how many were acknowledged."""
+        and wholly acknowledged (at most ``rounds``: a CRM that refuses is not pressed until
+        its next interval); returns how many were acknowledged."""
         delivered = 0
         for _ in range(self.rounds):
             claimed = await self._claim()
-            delivered += await self._offer_all(claimed)
-            if len(claimed) < self.batch:
+            acknowledged = await self._offer_all(claimed)
+            delivered += acknowledged
+            if len(claimed) < self.batch or acknowledged < len(claimed):
                 break
         return delivered
 

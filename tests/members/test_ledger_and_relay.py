@@ -199,6 +199,24 @@ async def test_relays_of_several_processes_share_the_outbox_and_send_each_event_
     assert not crm.overlapping_member
 
 
+async def test_a_refusing_crm_is_offered_one_round_per_look_not_the_whole_backlog(engine):
+    await awards_for(engine, members=25, per_member=1)
+
+    class Down:
+        offered = 0
+
+        async def deliver(self, event):
+            Down.offered += 1
+            raise ConnectionError("CRM is down")
+
+    relay = OutboxRelay(engine, Down(), batch=10, base_backoff_s=60)
+    assert await relay.deliver_due() == 0
+    assert Down.offered == 10  # one round, though rounds of 10 were full and more were due
+    crm = SlowCrm(delay_s=0)
+    relay = OutboxRelay(engine, crm, batch=10)
+    assert await relay.deliver_due() == 15  # the rest, round after full round, at once
+
+
 async def test_an_event_whose_relay_died_mid_send_goes_again_after_its_lease(engine):
     await award(engine, "M-1", "O-1", 10_000)
 
