@@ -190,13 +190,24 @@ def _describe(error: Exception) -> str:
 
 async def backlog(engine: AsyncEngine) -> pb.GetSyncBacklogResponse:
     async with engine.connect() as conn:
-        row = await (await driver(conn)).fetchrow(
+        db = await driver(conn)
+        row = await db.fetchrow(
             "SELECT count(*), count(DISTINCT member_id), "
             "COALESCE(EXTRACT(EPOCH FROM now() - min(create_time)), 0), "
             "count(*) FILTER (WHERE attempts > 0), "
             "(SELECT last_error FROM outbox WHERE delivered_time IS NULL AND last_error IS NOT NULL "
             " ORDER BY seq DESC LIMIT 1) "
             "FROM outbox WHERE delivered_time IS NULL")
+        # Through the pending index, not along the primary key past every delivered event
+        # (48 ms at 300,000 of them, against 0.1 ms): hence the materialized CTE.
+        oldest = await db.fetchrow(
+            "WITH pending AS MATERIALIZED (SELECT seq, event_id, member_id, attempts, last_error "
+            "FROM outbox WHERE delivered_time IS NULL) "
+            "SELECT event_id, member_id, attempts, last_error FROM pending ORDER BY seq LIMIT 1")
     return pb.GetSyncBacklogResponse(
         pending_events=row[0], pending_members=row[1], oldest_pending_age_seconds=float(row[2]),
-        retrying_events=row[3], last_error=row[4] or "")
+        retrying_events=row[3], last_error=row[4] or "",
+        oldest_pending_event_id=oldest["event_id"] if oldest else "",
+        oldest_pending_member_id=oldest["member_id"] if oldest else "",
+        oldest_pending_attempts=oldest["attempts"] if oldest else 0,
+        oldest_pending_error=(oldest["last_error"] or "") if oldest else "")

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from services.common.uow import in_transaction
 from services.members.ledger import award_order, reverse_return_line
-from services.members.outbox_relay import GrpcSink, OutboxRelay
+from services.members.outbox_relay import GrpcSink, OutboxRelay, backlog
 
 
 async def award(engine, member, order, paid):
@@ -236,6 +236,33 @@ async def test_an_event_whose_relay_died_mid_send_goes_again_after_its_lease(eng
     async with engine.connect() as conn:
         assert await conn.scalar(text(
             "SELECT count(*) FROM outbox WHERE delivered_time IS NULL")) == 0
+
+
+async def test_the_backlog_names_the_oldest_held_event_its_member_and_the_crms_answer(
+        engine, crm):
+    crm, address = crm
+
+    class RefusesOne(GrpcSink):
+        async def deliver(self, event):
+            if event.member_id == "M-STUCK":
+                raise RuntimeError("CRM: unknown member M-STUCK")
+            await super().deliver(event)
+
+    assert (await backlog(engine)).oldest_pending_event_id == ""  # nothing pending
+    await award(engine, "M-STUCK", "S1", 10_000)
+    await award(engine, "M-STUCK", "S2", 10_000)  # held back behind S1
+    await award(engine, "M-OK", "K1", 10_000)
+    relay = OutboxRelay(engine, RefusesOne(address), base_backoff_s=0.01, max_backoff_s=0.01)
+    await drain(relay, rounds=4)
+    await relay.stop()
+    seen = await backlog(engine)
+    assert (seen.pending_events, seen.pending_members) == (2, 1)
+    async with engine.connect() as conn:
+        first = await conn.scalar(text(
+            "SELECT event_id FROM outbox WHERE member_id = 'M-STUCK' ORDER BY seq LIMIT 1"))
+    assert (seen.oldest_pending_event_id, seen.oldest_pending_member_id) == (first, "M-STUCK")
+    assert seen.oldest_pending_attempts >= 2
+    assert "unknown member M-STUCK" in seen.oldest_pending_error
 
 
 async def test_member_rpcs_show_balances_ledger_and_backlog(engine, channel):

@@ -127,18 +127,26 @@ class GetSyncBacklogRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetSyncBacklogResponse(_message.Message):
-    __slots__ = ("pending_events", "pending_members", "oldest_pending_age_seconds", "retrying_events", "last_error")
+    __slots__ = ("pending_events", "pending_members", "oldest_pending_age_seconds", "retrying_events", "last_error", "oldest_pending_event_id", "oldest_pending_member_id", "oldest_pending_attempts", "oldest_pending_error")
     PENDING_EVENTS_FIELD_NUMBER: _ClassVar[int]
     PENDING_MEMBERS_FIELD_NUMBER: _ClassVar[int]
     OLDEST_PENDING_AGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     RETRYING_EVENTS_FIELD_NUMBER: _ClassVar[int]
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_PENDING_EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_PENDING_MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_PENDING_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    OLDEST_PENDING_ERROR_FIELD_NUMBER: _ClassVar[int]
     pending_events: int
     pending_members: int
     oldest_pending_age_seconds: float
     retrying_events: int
     last_error: str
-    def __init__(self, pending_events: _Optional[int] = ..., pending_members: _Optional[int] = ..., oldest_pending_age_seconds: _Optional[float] = ..., retrying_events: _Optional[int] = ..., last_error: _Optional[str] = ...) -> None: ...
+    oldest_pending_event_id: str
+    oldest_pending_member_id: str
+    oldest_pending_attempts: int
+    oldest_pending_error: str
+    def __init__(self, pending_events: _Optional[int] = ..., pending_members: _Optional[int] = ..., oldest_pending_age_seconds: _Optional[float] = ..., retrying_events: _Optional[int] = ..., last_error: _Optional[str] = ..., oldest_pending_event_id: _Optional[str] = ..., oldest_pending_member_id: _Optional[str] = ..., oldest_pending_attempts: _Optional[int] = ..., oldest_pending_error: _Optional[str] = ...) -> None: ...
 
 class MemberEvent(_message.Message):
     __slots__ = ("event_id", "member_id", "kind", "order_id", "points_delta", "growth_delta", "points_after", "growth_after", "tier", "occur_time", "member_sequence")
