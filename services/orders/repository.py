@@ -224,21 +224,30 @@ async def order_of_group(conn: AsyncConnection, group_id: str) -> str | None:
 async def save_order(conn: AsyncConnection, order: Order, action: str) -> None:
     """Write the order's state, times and every group back (the order row is locked), and
     append ``action`` and who did it to the order's history."""
+    await save_orders(conn, [order], action)
+
+
+async def save_orders(conn: AsyncConnection, orders: list[Order], action: str) -> None:
+    """save_order for many orders (their rows locked) in four round trips, for the sweeper
+    that cancels a hundred unpaid orders at a time."""
     db = await driver(conn)
-    await db.execute(ORDER_EVENT_SQL, order.order_id, action, actor(), order.state.value,
-                     _group_states(order))
-    await db.execute(
+    by = actor()
+    await db.executemany(ORDER_EVENT_SQL, [
+        (o.order_id, action, by, o.state.value, _group_states(o)) for o in orders])
+    await db.executemany(
         "UPDATE orders SET state = $2, pay_time = $3, complete_time = $4, cancel_time = $5, "
-        "cancel_reason = $6, points_awarded = $7 WHERE order_id = $1", order.order_id,
-        order.state.value, order.pay_time, order.complete_time, order.cancel_time,
-        order.cancel_reason, order.points_awarded)
+        "cancel_reason = $6, points_awarded = $7 WHERE order_id = $1", [
+            (o.order_id, o.state.value, o.pay_time, o.complete_time, o.cancel_time,
+             o.cancel_reason, o.points_awarded) for o in orders])
     await db.executemany(
         "UPDATE fulfilment_groups SET state = $2, transfers = $3::jsonb, held_reservations = $4, "
         "pickup_code = $5, courier_reference = $6, pickup_failures = $7, "
         "pickup_locked_until = $8, update_time = now() WHERE group_id = $1",
         [(g.group_id, g.state.value, _transfers_json(g), g.held, g.pickup_code,
-          g.courier_reference, g.pickup_failures, g.pickup_locked_until) for g in order.groups])
-    await notify_order(db, order.order_id)
+          g.courier_reference, g.pickup_failures, g.pickup_locked_until)
+         for o in orders for g in o.groups])
+    await db.execute("SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id",
+                     ORDERS_CHANNEL, [o.order_id for o in orders])
 
 
 ORDERS_CHANNEL = "onestock_orders"  # payload: the order id that changed

@@ -6,6 +6,7 @@ import grpc
 import pytest
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
+from sqlalchemy import text
 
 from tests.helpers import (
     assert_ledger_consistent,
@@ -118,6 +119,30 @@ async def test_expired_reservation_is_released_by_the_service_itself(stub, engin
         await stub.CommitReservation(pb.CommitReservationRequest(
             request_id="c1", reservation_id=made.reservation_id))
     assert error_info(caught.value).reason == "RESERVATION_EXPIRED"
+    await assert_ledger_consistent(engine)
+
+
+async def test_many_reservations_running_out_together_are_all_given_back_once(stub, engine):
+    """The sweeper closes a batch in a few statements; lines of many reservations on the same
+    rows must each give back their own units, once, in the ledger."""
+    made = [(await stub.ReserveStock(reserve(
+        f"r{n}", line("SH-1", "RETRO-CLOCK", 1), *([line("SH-1", "LAMP", 1)] if n < 2 else []),
+        ttl=1))).reservation for n in range(10)]
+    assert await stock_of(engine, "SH-1", "RETRO-CLOCK") == (10, 10, 0)
+    assert await stock_of(engine, "SH-1", "LAMP") == (4, 2, 2)
+    for _ in range(60):
+        await asyncio.sleep(0.1)
+        if await stock_of(engine, "SH-1", "RETRO-CLOCK") == (10, 0, 0):
+            break
+    assert await stock_of(engine, "SH-1", "RETRO-CLOCK") == (10, 0, 0)
+    assert await stock_of(engine, "SH-1", "LAMP") == (4, 0, 2)
+    states = {(await stub.GetReservation(pb.GetReservationRequest(
+        reservation_id=r.reservation_id))).reservation.state for r in made}
+    assert states == {pb.RESERVATION_STATE_EXPIRED}
+    async with engine.connect() as conn:
+        expired = await conn.scalar(text("SELECT count(*) FROM stock_movements "
+                                         "WHERE kind = 'EXPIRE' AND reserved_delta = -1"))
+    assert expired == 12  # one entry per line
     await assert_ledger_consistent(engine)
 
 

@@ -194,6 +194,46 @@ async def test_unpaid_orders_expire_and_release_their_stock(stubs, engine, setti
     await assert_ledger_consistent(engine)
 
 
+async def test_unpaid_orders_running_out_together_are_cancelled_in_one_sweep_releasing_all(
+        stubs, engine):
+    """Pickups, pickups after a transfer (two holds, two locations) and deliveries, on the
+    same stock rows, cancelled together by the sweeper: every unit comes back, once."""
+    inventory, orders, _ = stubs
+    for location, sku_id in (("A", "LAMP"), ("W", "VASE")):
+        await inventory.AdjustStock(inv.AdjustStockRequest(
+            request_id=f"more-{sku_id}", location_id=location, sku_id=sku_id, delta=100,
+            reason=inv.ADJUSTMENT_REASON_RECEIPT))
+    shapes = [((("LAMP", 1, 10_000),), pb.FULFILMENT_METHOD_PICKUP),
+              ((("LAMP", 1, 10_000), ("VASE", 1, 2_000)), pb.FULFILMENT_METHOD_PICKUP),
+              ((("LAMP", 2, 10_000),), pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY)]
+    made = [(await orders.CreateOrder(order(f"o{n}", *shapes[n % 3][0], method=shapes[n % 3][1],
+                                            member=f"M-{n}"))).order for n in range(30)]
+    assert await stock_of(engine, "A", "LAMP") == (105, 40, 0)
+    assert await stock_of(engine, "W", "VASE") == (110, 10, 0)
+    async with engine.begin() as conn:  # as if they had all been placed 15 minutes ago
+        await conn.execute(text("UPDATE orders SET expire_time = now() - interval '1 second'"))
+        await conn.execute(text("UPDATE reservations SET expire_time = now() "
+                                "- interval '1 second'"))
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        async with engine.connect() as conn:
+            if not await conn.scalar(text(
+                    "SELECT count(*) FROM orders WHERE state = 'PENDING_PAYMENT'")):
+                break
+    for o in made:
+        got = (await orders.GetOrder(pb.GetOrderRequest(order_id=o.order_id))).order
+        assert (got.state, got.cancel_reason) == (pb.ORDER_STATE_CANCELLED, "PAYMENT_TIMEOUT")
+        assert {g.state for g in got.groups} == {pb.GROUP_STATE_CANCELLED}
+    assert await stock_of(engine, "A", "LAMP") == (105, 0, 0)
+    assert await stock_of(engine, "W", "VASE") == (110, 0, 0)
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM order_events "
+                                      "WHERE action = 'EXPIRE'")) == 30
+        assert await conn.scalar(text("SELECT count(*) FROM reservations "
+                                      "WHERE state = 'ACTIVE'")) == 0
+    await assert_ledger_consistent(engine)
+
+
 async def test_100_concurrent_orders_for_scarce_stock_never_oversell(stubs, engine):
     _, orders, _ = stubs
 
