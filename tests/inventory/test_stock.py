@@ -4,7 +4,10 @@ import grpc
 import pytest
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
+from sqlalchemy import text
 
+from services.common import idempotency
+from services.common.uow import in_transaction
 from tests.helpers import (
     assert_ledger_consistent,
     error_info,
@@ -85,6 +88,29 @@ async def test_request_id_reused_for_another_request_is_refused(stub, engine):
     assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert error_info(caught.value).reason == "REQUEST_ID_REUSED"
     assert await stock_of(engine, "SH-1", "RETRO-CLOCK") == (4, 0, 0)
+
+
+async def test_request_ids_are_forgotten_after_their_retention_and_only_then(stub, engine):
+    """After ONESTOCK_IDEMPOTENCY_RETENTION_H a request id is forgotten: the same id then
+    does the work again. Younger ones stay."""
+    await stub.AdjustStock(adjust("kept", delta=1))
+    await stub.AdjustStock(adjust("old", delta=1))
+    async with engine.begin() as conn:  # 25 old ids beside the two real ones
+        await conn.execute(text(
+            "INSERT INTO idempotency_keys (method, request_id, request_hash, create_time) "
+            "SELECT 'AdjustStock', 'filler-' || g, '\\x00', now() - interval '2 days' "
+            "FROM generate_series(1, 25) AS g"))
+        await conn.execute(text("UPDATE idempotency_keys SET create_time = now() "
+                                "- interval '25 hours' WHERE request_id = 'old'"))
+    purged = await in_transaction(engine, lambda c: idempotency.purge_older_than(c, hours=24))
+    assert purged == 26
+    async with engine.connect() as conn:
+        left = (await conn.execute(text("SELECT request_id FROM idempotency_keys"))).scalars()
+        assert set(left) == {"kept", "seed-loc", "seed-sku"}  # and the fixture's, just made
+    again = await stub.AdjustStock(adjust("old", delta=1))  # forgotten: done again
+    assert again.stock.on_hand == 3
+    await stub.AdjustStock(adjust("kept", delta=1))  # remembered: not done again
+    assert await stock_of(engine, "SH-1", "RETRO-CLOCK") == (3, 0, 0)
 
 
 async def test_safety_stock_is_kept_from_online_but_not_from_pos(stub):
