@@ -154,7 +154,7 @@ async def cancel_order(conn: AsyncConnection, order_id: str, reason: str,
                        access: Access = SYSTEM_ACCESS) -> Order:
     order = await _order(conn, order_id)
     access.require_member(order.member_id, "order_id")
-    next_order_state(order_id, order.state, OrderEvent.CANCEL)
+    next_order_state(order_id, order.state, OrderEvent.CANCEL)  # refuses a final order
     if order.state is OrderState.PAID and not can_cancel_paid_order(g.state for g in order.groups):
         raise invalid_transition(f"order {order_id}", "PAID (goods already on their way)",
                                  OrderEvent.CANCEL.value)
