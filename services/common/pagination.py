@@ -96,3 +96,13 @@ def fitting(messages: Sequence, max_bytes: int) -> int:
         if room < 0:
             return max(i, 1)
     return len(messages)
+
+
+def fitted_page(messages: Sequence, keys: Sequence[Sequence], filters: dict,
+                max_bytes: int) -> tuple[Sequence, str]:
+    """A page and its next_page_token, from the page's ``messages`` and the keys of the rows
+    read for it (one more than a page, when there are more): the messages that fit one reply
+    (see fitting), and a token that goes on after the last of them, or "" at the end."""
+    count = fitting(messages, max_bytes)
+    return messages[:count], encode_token(keys[count - 1], filters) if len(keys) > count else ""
+

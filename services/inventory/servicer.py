@@ -18,7 +18,7 @@ from services.access.context import access
 from services.common.config import Limits
 from services.common.errors import Collector, NotFound, OneStockError
 from services.common.idempotency import idempotent, request_hash
-from services.common.pagination import decode_token, encode_token, page_size
+from services.common.pagination import decode_token, fitted_page, page_size
 from services.common.validation import check_id, check_optional_id, check_text
 from services.inventory import handlers, mapping, validation
 from services.inventory import repository as repo
@@ -35,6 +35,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         self.limits = limits
         self.batcher = batcher
         self.feed = feed
+        self.max_message_bytes = max_message_bytes
         self.max_availability = max_message_bytes // mapping.AVAILABILITY_MAX_BYTES
 
     async def _read(self, work):
@@ -73,9 +74,10 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         errors.raise_if_any()
         rows = await self._read(lambda c: repo.list_locations(
             c, city=request.city, kind=kind, after_id=after[0] if after else None, limit=size + 1))
-        token = encode_token([rows[size - 1].location_id], filters) if len(rows) > size else ""
-        return pb.ListLocationsResponse(
-            locations=[mapping.location_to_pb(loc) for loc in rows[:size]], next_page_token=token)
+        locations, token = fitted_page(
+            [mapping.location_to_pb(loc) for loc in rows[:size]],
+            [[loc.location_id] for loc in rows], filters, self.max_message_bytes)
+        return pb.ListLocationsResponse(locations=locations, next_page_token=token)
 
     async def UpsertSkus(self, request, context):
         skus = validation.upsert_skus(request, self.limits)
@@ -100,9 +102,9 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         errors.raise_if_any()
         rows = await self._read(
             lambda c: repo.list_skus(c, after_id=after[0] if after else None, limit=size + 1))
-        token = encode_token([rows[size - 1].sku_id], {}) if len(rows) > size else ""
-        return pb.ListSkusResponse(skus=[mapping.sku_to_pb(s) for s in rows[:size]],
-                                   next_page_token=token)
+        skus, token = fitted_page([mapping.sku_to_pb(s) for s in rows[:size]],
+                                  [[s.sku_id] for s in rows], {}, self.max_message_bytes)
+        return pb.ListSkusResponse(skus=skus, next_page_token=token)
 
     # --- stock -----------------------------------------------------------
 
@@ -141,9 +143,10 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
             c, location_id=request.location_id, sku_id=request.sku_id,
             reservation_id=request.reservation_id, before_id=before[0] if before else None,
             limit=size + 1))
-        token = encode_token([rows[size - 1].movement_id], filters) if len(rows) > size else ""
-        return pb.ListStockMovementsResponse(
-            movements=[mapping.movement_row_to_pb(r) for r in rows[:size]], next_page_token=token)
+        movements, token = fitted_page([mapping.movement_row_to_pb(r) for r in rows[:size]],
+                                       [[r.movement_id] for r in rows], filters,
+                                       self.max_message_bytes)
+        return pb.ListStockMovementsResponse(movements=movements, next_page_token=token)
 
     async def GetAvailability(self, request, context):
         query = validation.get_availability(request, self.limits)

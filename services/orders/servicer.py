@@ -14,7 +14,7 @@ from services.access.principals import Kind
 from services.common.config import Settings
 from services.common.errors import Collector, FieldViolation, InvalidArgument, NotFound
 from services.common.idempotency import idempotent, request_hash
-from services.common.pagination import decode_token, encode_token, fitting, page_size
+from services.common.pagination import decode_token, fitted_page, page_size
 from services.common.uow import in_transaction
 from services.common.validation import check_optional_id, check_text
 from services.orders import handlers, pickup_codes, validation
@@ -176,10 +176,10 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
                 after=after, limit=size + 1)
             orders = await repo.load_orders(conn, [order_id for _, order_id in keys[:size]])
         by_id = {order.order_id: order for order in orders}
-        shown = [_shown(by_id[order_id], caller) for _, order_id in keys[:size]]
-        count = fitting(shown, self.settings.max_message_bytes)  # big orders: a shorter page
-        token = encode_token(keys[count - 1], filters) if count < len(keys) else ""
-        return pb.ListOrdersResponse(orders=shown[:count], next_page_token=token)
+        shown, token = fitted_page(  # big orders: a shorter page
+            [_shown(by_id[order_id], caller) for _, order_id in keys[:size]], keys, filters,
+            self.settings.max_message_bytes)
+        return pb.ListOrdersResponse(orders=shown, next_page_token=token)
 
     async def WatchOrder(self, request, context):
         validation.order_ref(request, needs_request_id=False)
