@@ -105,4 +105,3 @@ def fitted_page(messages: Sequence, keys: Sequence[Sequence], filters: dict,
     (see fitting), and a token that goes on after the last of them, or "" at the end."""
     count = fitting(messages, max_bytes)
     return messages[:count], encode_token(keys[count - 1], filters) if len(keys) > count else ""
-
