@@ -1,7 +1,8 @@
 """Random order lives through real channels, four calls at a time: checkouts (some retried, some
 reusing another request's id), payments right and wrong, cancellations, every fulfilment step
-with right and wrong pickup codes, returns, till sales, deliveries of stock, and unpaid orders
-expiring under them. No call ends INTERNAL or UNKNOWN, and after every round the ledger, the
+with right and wrong pickup codes, returns, till sales (some of units the till held first,
+some of another store's or a spent hold), deliveries of stock, and unpaid orders expiring
+under them. No call ends INTERNAL or UNKNOWN, and after every round the ledger, the
 orders and the points agree with each other."""
 
 import asyncio
@@ -47,6 +48,7 @@ class Walk:
     def __init__(self, rng: random.Random, inventory, orders):
         self.rng, self.inventory, self.orders = rng, inventory, orders
         self.order_ids: list[str] = []
+        self.held: list[str] = []  # tills' reservations
         self.codes: list[grpc.StatusCode] = []
 
     def request_id(self, kind: str) -> str:
@@ -78,6 +80,29 @@ class Walk:
                    for s, q in self.lines(1)],
             fulfilment=pb.FulfilmentRequest(method=pb.FULFILMENT_METHOD_IN_STORE,
                                             location_id=self.rng.choice(["A", "B"]))))
+        self.order_ids.append(made.order.order_id)
+
+    async def sell_held_at_till(self):
+        """A till holds units first (ReserveStock), then sells them as an order consuming the
+        hold; now and then the hold is another store's, or one already sold or released."""
+        store = self.rng.choice(["A", "B"])
+        lines = self.lines(1)
+        if self.held and self.rng.random() < 0.3:
+            reservation_id = self.rng.choice(self.held)
+        else:
+            held = await self.inventory.ReserveStock(inv.ReserveStockRequest(
+                request_id=self.request_id("hold"), channel=inv.CHANNEL_POS,
+                lines=[inv.ReservationLineInput(location_id=self.rng.choice([store, "A", "B"]),
+                                                sku_id=s, quantity=q) for s, q in lines]))
+            reservation_id = held.reservation.reservation_id
+            self.held.append(reservation_id)
+        made = await self.orders.CreateOrder(pb.CreateOrderRequest(
+            request_id=self.request_id("till-held"), channel=pb.CHANNEL_POS,
+            member_id=self.rng.choice(["M-1", "M-3", ""]),
+            lines=[pb.OrderLineInput(sku_id=s, quantity=q, unit_price_minor=SKUS[s])
+                   for s, q in lines],
+            fulfilment=pb.FulfilmentRequest(method=pb.FULFILMENT_METHOD_IN_STORE,
+                                            location_id=store, reservation_id=reservation_id)))
         self.order_ids.append(made.order.order_id)
 
     async def an_order(self) -> pb.Order | None:
@@ -132,8 +157,9 @@ class Walk:
 
     async def any_call(self):
         action = self.rng.choices(
-            [self.create, self.sell_at_till, self.pay, self.cancel, self.step, self.give_back,
-             self.receive_stock], weights=[5, 1, 4, 1, 8, 2, 1])[0]
+            [self.create, self.sell_at_till, self.sell_held_at_till, self.pay, self.cancel,
+             self.step, self.give_back, self.receive_stock],
+            weights=[5, 1, 2, 4, 1, 8, 2, 1])[0]
         try:
             await action()
             self.codes.append(grpc.StatusCode.OK)
