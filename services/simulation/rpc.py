@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import logging
+import os
 import shutil
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +53,7 @@ from services.simulation.sweep import Cancelled, Tracker
 MAX_POLICIES = 16
 PROGRESS_EVERY_S = 0.25
 FINGERPRINT = "request.sha256"
+RUN_LOCK = ".running.lock"  # in reports/: held by the one simulation running
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,25 @@ def prune_runs(reports: Path, keep: int) -> list[Path]:
     return removed
 
 
+@contextlib.contextmanager
+def only_run(lock_path: Path) -> Iterator[None]:
+    """Hold the one simulation slot of ``lock_path``'s folder, or refuse with
+    SIMULATION_RUNNING. An OS file lock, so that every process of `serve --processes N`
+    (which share the folder) waits its turn, and so that it is let go when its holder ends,
+    however it ends."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ResourceExhausted("a simulation is already running on this server; "
+                                    "retry when it ends", reason="SIMULATION_RUNNING") from None
+        yield
+    finally:
+        os.close(fd)  # and with it the lock
+
+
 class Simulations:
     """Runs one simulation at a time, each into reports/<request_id>/ under ``root``,
     keeping the newest ``keep_runs`` of them."""
@@ -101,7 +123,6 @@ class Simulations:
                  max_orders: int, keep_runs: int):
         self.engine, self.root, self.policy = engine, root, policy
         self.max_workers, self.max_orders, self.keep_runs = workers, max_orders, keep_runs
-        self._running = asyncio.Lock()
 
     async def run(self, msg: pb.RunSimulationRequest) -> AsyncIterator[pb.RunSimulationResponse]:
         request = self.validate(msg)
@@ -117,10 +138,7 @@ class Simulations:
         else:  # a retry of a finished run: its result again
             yield self._result(results, out)
             return
-        if self._running.locked():
-            raise ResourceExhausted("a simulation is already running on this server; "
-                                    "retry when it ends", reason="SIMULATION_RUNNING")
-        async with self._running:
+        with only_run(self.root / "reports" / RUN_LOCK):
             out.mkdir(parents=True, exist_ok=True)
             finished.unlink(missing_ok=True)
             (out / FINGERPRINT).write_text(fingerprint)

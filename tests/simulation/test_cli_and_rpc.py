@@ -5,6 +5,7 @@ import asyncio
 import json
 import logging
 import shutil
+import sys
 import tomllib
 
 import grpc
@@ -14,10 +15,11 @@ from onestock.routing.v1 import routing_service_pb2 as pb
 from onestock.routing.v1 import routing_service_pb2_grpc as pb_grpc
 
 from services.common.cli import main
+from services.common.errors import ResourceExhausted
 from services.common.uow import in_transaction
 from services.inventory.demo_chain import build_demo_chain, seed_demo_chain
 from services.routing.policy import DEFAULT_POLICY
-from services.simulation.rpc import Simulations, kpis_to_pb
+from services.simulation.rpc import RUN_LOCK, Simulations, kpis_to_pb
 from tests.helpers import bad_fields, error_info, free_port
 from tests.simulation.test_scenario_files import ORDERS, write
 
@@ -119,12 +121,42 @@ async def test_only_the_newest_runs_are_kept_and_a_removed_run_runs_again(engine
     for request_id in ("run-1", "run-2", "run-3"):
         _, result = await drain(simulations.run(request(request_id)))
         assert (tmp_path / result.report_path).exists()
-    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["run-2", "run-3"]
+    assert runs_in(tmp_path) == ["run-2", "run-3"]
     assert "removed simulation runs run-1 " in caplog.text
 
     progress, again = await drain(simulations.run(request("run-1")))
     assert progress and again.policies == result.policies
-    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["run-1", "run-3"]
+    assert runs_in(tmp_path) == ["run-1", "run-3"]
+
+
+def runs_in(root) -> list[str]:
+    return sorted(p.name for p in (root / "reports").iterdir() if p.is_dir())
+
+
+async def test_one_simulation_at_a_time_across_processes_and_a_dead_holder_lets_go(
+        engine, tmp_path):
+    """`serve --processes N` shares the folder: a run held by another process refuses this
+    one, and the slot comes free when that process dies, however it dies."""
+    hand_made(tmp_path)
+    (tmp_path / "reports").mkdir()
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c",
+        "import fcntl, os, sys, time\n"
+        f"fd = os.open({str(tmp_path / 'reports' / RUN_LOCK)!r}, os.O_CREAT | os.O_RDWR)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(600)",
+        stdout=asyncio.subprocess.PIPE)
+    assert (await holder.stdout.readline()).strip() == b"held"
+    simulations = Simulations(engine, tmp_path, DEFAULT_POLICY, workers=1, max_orders=1_000,
+                              keep_runs=5)
+    request = pb.RunSimulationRequest(request_id="mine", scenario_dir="hand-made")
+    with pytest.raises(ResourceExhausted) as refused:
+        await drain(simulations.run(request))
+    assert refused.value.reason == "SIMULATION_RUNNING"
+    assert runs_in(tmp_path) == []  # nothing written
+    holder.kill()  # SIGKILL: no chance to let go itself
+    await holder.wait()
+    _, result = await drain(simulations.run(request))
+    assert (tmp_path / result.report_path).exists()
 
 
 @pytest.mark.parametrize(("request_", "fields"), [
