@@ -139,3 +139,18 @@ def cli_key(env: dict[str, str], kind: str = "OPS", *extra: str) -> str:
                            "--kind", kind, "--name", "tests", *extra], env=env,
                           capture_output=True, text=True, timeout=120, check=True)
     return made.stdout.strip()
+
+
+# Seeds of the random walks (tests/*/test_random_*.py): three in the suite, more by hand.
+WALK_SEEDS = [int(s) for s in os.environ.get("ONESTOCK_WALK_SEEDS", "1,2,3").split(",")]
+
+
+async def status_of(call) -> grpc.StatusCode:
+    """How one call of a random walk ended; it may be refused, never INTERNAL or UNKNOWN."""
+    try:
+        await call()
+        return grpc.StatusCode.OK
+    except grpc.RpcError as error:
+        assert error.code() not in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN), \
+            f"{call.__name__}: {error.code()} {error.details()}"
+        return error.code()
