@@ -220,17 +220,25 @@ async def test_a_refusing_crm_is_offered_one_round_per_look_not_the_whole_backlo
 async def test_an_event_whose_relay_died_mid_send_goes_again_after_its_lease(engine):
     await award(engine, "M-1", "O-1", 10_000)
 
+    offered = asyncio.Event()
+
     class Hangs:
         async def deliver(self, event):
+            offered.set()  # claimed and leased by now
             await asyncio.Event().wait()  # the CRM never answers this one: the process dies
 
-    dying = asyncio.create_task(OutboxRelay(engine, Hangs(), lease_s=0.5).deliver_due())
-    await asyncio.sleep(0.1)
+    async def lease_left_s() -> float:
+        async with engine.connect() as conn:
+            return float(await conn.scalar(text(
+                "SELECT EXTRACT(EPOCH FROM next_attempt_time - now()) FROM outbox")))
+
+    dying = asyncio.create_task(OutboxRelay(engine, Hangs(), lease_s=3).deliver_due())
+    await offered.wait()
     dying.cancel()
     crm = SlowCrm(delay_s=0)
     survivor = OutboxRelay(engine, crm)
     assert await survivor.deliver_due() == 0  # still leased to the dead relay
-    await asyncio.sleep(0.6)
+    await asyncio.sleep(await lease_left_s() + 0.05)
     assert await survivor.deliver_due() == 1
     assert [e.order_id for e in crm.acked] == ["O-1"]
     async with engine.connect() as conn:
