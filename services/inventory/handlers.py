@@ -90,21 +90,6 @@ async def load_reservation(conn: AsyncConnection, reservation_id: str, *, lock: 
     return reservation
 
 
-async def _close(
-    conn: AsyncConnection,
-    reservation: Reservation,
-    state: ReservationState,
-    sold: list[int],
-    request_id: str | None,
-) -> None:
-    """Give back or sell a locked ACTIVE reservation's units (lock order: reservation, stock)."""
-    levels = await repo.lock_stock(conn, [line.key for line in reservation.lines])
-    kind = MovementKind.EXPIRE if state is ReservationState.EXPIRED else MovementKind.RELEASE
-    changes = close_changes(reservation, sold, levels, kind, request_id)
-    await record_changes(conn, changes)
-    await repo.close_reservation(conn, reservation, state, sold)
-
-
 async def commit_reservation(
     conn: AsyncConnection, request_id: str, reservation_id: str, lines: list[LineRequest],
     access: Access = SYSTEM_ACCESS,
@@ -114,7 +99,11 @@ async def commit_reservation(
     reservation = await load_reservation(conn, reservation_id, lock=True, access=access)
     ensure_active(reservation, await repo.db_now(conn))
     sold = commit_quantities(reservation, lines)
-    await _close(conn, reservation, ReservationState.COMMITTED, sold, request_id)
+    levels = await repo.lock_stock(conn, [line.key for line in reservation.lines])
+    # units sold leave the shelf; the rest of a partial commit go back (RELEASE)
+    await record_changes(conn, close_changes(reservation, sold, levels, MovementKind.RELEASE,
+                                             request_id))
+    await repo.close_reservation(conn, reservation, ReservationState.COMMITTED, sold)
     return reservation
 
 
@@ -122,7 +111,7 @@ async def release_reservation(conn: AsyncConnection, request_id: str, reservatio
                               access: Access = SYSTEM_ACCESS) -> Reservation:
     reservation = await load_reservation(conn, reservation_id, lock=True, access=access)
     ensure_active(reservation, await repo.db_now(conn))
-    await release_locked(conn, reservation, request_id)
+    await give_back_locked(conn, [reservation], ReservationState.RELEASED, [request_id])
     return reservation
 
 
@@ -143,10 +132,6 @@ async def give_back_locked(conn: AsyncConnection, reservations: Sequence[Reserva
         changes += closing
     await record_changes(conn, changes)
     await repo.close_unsold(conn, reservations, state)
-
-
-async def release_locked(conn: AsyncConnection, reservation: Reservation, request_id: str) -> None:
-    await give_back_locked(conn, [reservation], ReservationState.RELEASED, [request_id])
 
 
 async def extend_reservation(conn: AsyncConnection, reservation_id: str, ttl_s: int,

@@ -452,36 +452,8 @@ async def list_movements(
 async def load_reservation(
     conn: AsyncConnection, reservation_id: str, *, lock: bool = False
 ) -> Reservation | None:
-    row = (
-        await conn.execute(
-            text(
-                "SELECT reservation_id, channel, reference, state, create_time, expire_time, "
-                "close_time, member_id FROM reservations WHERE reservation_id = :id"
-                + (" FOR UPDATE" if lock else "")
-            ),
-            {"id": reservation_id},
-        )
-    ).first()
-    if row is None:
-        return None
-    lines = await conn.execute(
-        text(
-            "SELECT location_id, sku_id, quantity, committed_quantity FROM reservation_lines "
-            "WHERE reservation_id = :id ORDER BY line_no"
-        ),
-        {"id": reservation_id},
-    )
-    return Reservation(
-        reservation_id=row.reservation_id,
-        channel=Channel(row.channel),
-        reference=row.reference,
-        state=ReservationState(row.state),
-        lines=[ReservationLine(*line) for line in lines],
-        create_time=row.create_time,
-        expire_time=row.expire_time,
-        close_time=row.close_time,
-        member_id=row.member_id or "",
-    )
+    found = await load_reservations(conn, [reservation_id], lock=lock)
+    return found[0] if found else None
 
 
 async def load_reservations(conn: AsyncConnection, reservation_ids: Sequence[str], *,
