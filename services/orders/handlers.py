@@ -8,7 +8,6 @@ key order), so these never deadlock with each other or with ReserveStock.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass, replace
 
@@ -271,8 +270,8 @@ async def group_step(conn: AsyncConnection, group_id: str, event: GroupEvent, *,
         await _receive(conn, order, group)
     elif event is GroupEvent.MARK_READY_FOR_PICKUP:
         group.pickup_code = pickup_codes.issue()
-    elif event is GroupEvent.CONFIRM_PICKUP and not secrets.compare_digest(
-            pickup_code.encode(), group.pickup_code.encode()):
+    elif event is GroupEvent.CONFIRM_PICKUP and not pickup_codes.matches(group.pickup_code,
+                                                                          pickup_code):
         raise FailedPrecondition("the pickup code does not match", reason="WRONG_PICKUP_CODE",
                                  metadata={"group_id": group_id})
     elif event is GroupEvent.DISPATCH_DELIVERY:

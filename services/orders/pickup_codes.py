@@ -55,6 +55,12 @@ def well_formed(typed: str) -> bool:
     return _FORMAT.fullmatch(typed) is not None
 
 
+def matches(code: str, typed: str) -> bool:
+    """In constant time, so that how long a refusal takes says nothing of the code; as bytes,
+    which compare_digest takes whatever the text holds."""
+    return secrets.compare_digest(typed.encode(), code.encode())
+
+
 def check(guard: Guard, code: str, typed: str, failures: int, locked_until: datetime | None,
           now: datetime) -> Verdict:
     """Judge one typed code against the group's code, its count of wrong codes in a row and
@@ -63,7 +69,7 @@ def check(guard: Guard, code: str, typed: str, failures: int, locked_until: date
         return Verdict(Outcome.LOCKED, failures, locked_until)
     if locked_until is not None:
         failures, locked_until = 0, None
-    if secrets.compare_digest(typed.encode(), code.encode()):
+    if matches(code, typed):
         return Verdict(Outcome.MATCH, 0, None)
     failures += 1
     if failures >= guard.attempts:

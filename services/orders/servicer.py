@@ -175,9 +175,8 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
                 conn, member_id=request.member_id, location_id=request.location_id, state=state,
                 after=after, limit=size + 1)
             orders = await repo.load_orders(conn, [order_id for _, order_id in keys[:size]])
-        by_id = {order.order_id: order for order in orders}
         shown, token = fitted_page(  # big orders: a shorter page
-            [_shown(by_id[order_id], caller) for _, order_id in keys[:size]], keys, filters,
+            [_shown(order, caller) for order in orders], keys, filters,
             self.settings.max_message_bytes)
         return pb.ListOrdersResponse(orders=shown, next_page_token=token)
 
