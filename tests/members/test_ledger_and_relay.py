@@ -119,16 +119,23 @@ async def test_events_wait_while_the_crm_is_down_then_drain_in_order_per_member(
         assert [e.points_after for e in mine] == [100, 200, 300]
 
 
+def refusing(address: str, member_id: str, message: str) -> GrpcSink:
+    """The test CRM at ``address``, behind a sink that fails every event of one member."""
+
+    class Refusing(GrpcSink):
+        async def deliver(self, event):
+            if event.member_id == member_id:
+                raise RuntimeError(message)
+            await super().deliver(event)
+
+    return Refusing(address)
+
+
 async def test_one_members_failing_event_does_not_hold_up_another_member(engine, crm):
     crm, address = crm
 
-    class Picky(GrpcSink):
-        async def deliver(self, event):
-            if event.member_id == "M-STUCK":
-                raise RuntimeError("CRM rejects this member")
-            await super().deliver(event)
-
-    relay = OutboxRelay(engine, Picky(address), base_backoff_s=0.05, max_backoff_s=0.1)
+    relay = OutboxRelay(engine, refusing(address, "M-STUCK", "CRM rejects this member"),
+                        base_backoff_s=0.05, max_backoff_s=0.1)
     await award(engine, "M-STUCK", "S1", 10_000)
     await award(engine, "M-OK", "K1", 10_000)
     await drain(relay, rounds=5)
@@ -250,17 +257,12 @@ async def test_the_backlog_names_the_oldest_held_event_its_member_and_the_crms_a
         engine, crm):
     crm, address = crm
 
-    class RefusesOne(GrpcSink):
-        async def deliver(self, event):
-            if event.member_id == "M-STUCK":
-                raise RuntimeError("CRM: unknown member M-STUCK")
-            await super().deliver(event)
-
     assert (await backlog(engine)).oldest_pending_event_id == ""  # nothing pending
     await award(engine, "M-STUCK", "S1", 10_000)
     await award(engine, "M-STUCK", "S2", 10_000)  # held back behind S1
     await award(engine, "M-OK", "K1", 10_000)
-    relay = OutboxRelay(engine, RefusesOne(address), base_backoff_s=0.01, max_backoff_s=0.01)
+    relay = OutboxRelay(engine, refusing(address, "M-STUCK", "CRM: unknown member M-STUCK"),
+                        base_backoff_s=0.01, max_backoff_s=0.01)
     await drain(relay, rounds=4)
     await relay.stop()
     seen = await backlog(engine)
