@@ -154,3 +154,14 @@ async def status_of(call) -> grpc.StatusCode:
         assert error.code() not in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN), \
             f"{call.__name__}: {error.code()} {error.details()}"
         return error.code()
+
+
+async def every_page(call, request) -> list:
+    """Every page a List RPC gives for ``request``, following next_page_token to the end."""
+    pages = []
+    while True:
+        page = await call(request)
+        pages.append(page)
+        if not page.next_page_token:
+            return pages
+        request.page_token = page.next_page_token

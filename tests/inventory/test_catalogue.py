@@ -5,7 +5,7 @@ import pytest
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 
-from tests.helpers import bad_fields, error_info, sku, store, table_counts
+from tests.helpers import bad_fields, error_info, every_page, sku, store, table_counts
 
 
 @pytest.fixture
@@ -36,14 +36,9 @@ async def test_list_locations_pages_through_every_match_once(stub):
     locations = [store(f"SH-{i:02d}", 31.2, 121.4) for i in range(7)]
     locations += [store(f"HZ-{i:02d}", 30.2, 120.1, city="Hangzhou") for i in range(3)]
     await stub.UpsertLocations(pb.UpsertLocationsRequest(request_id="u", locations=locations))
-    seen, token = [], ""
-    while True:
-        page = await stub.ListLocations(pb.ListLocationsRequest(
-            city="Shanghai", kind=pb.LOCATION_KIND_STORE, page_size=3, page_token=token))
-        seen += [loc.location_id for loc in page.locations]
-        token = page.next_page_token
-        if not token:
-            break
+    pages = await every_page(stub.ListLocations, pb.ListLocationsRequest(
+        city="Shanghai", kind=pb.LOCATION_KIND_STORE, page_size=3))
+    seen = [loc.location_id for page in pages for loc in page.locations]
     assert seen == [f"SH-{i:02d}" for i in range(7)]
 
 

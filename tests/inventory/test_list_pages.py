@@ -8,7 +8,7 @@ import pytest
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 
-from tests.helpers import sku, store
+from tests.helpers import every_page, sku, store
 
 MESSAGE_BYTES = 12_000
 
@@ -16,16 +16,6 @@ MESSAGE_BYTES = 12_000
 @pytest.fixture
 def settings(settings):
     return replace(settings, max_message_bytes=MESSAGE_BYTES)
-
-
-async def every_page(call, request):
-    pages = []
-    while True:
-        page = await call(request)
-        pages.append(page)
-        if not page.next_page_token:
-            return pages
-        request.page_token = page.next_page_token
 
 
 async def test_pages_of_big_locations_and_long_movement_notes_fit_and_see_each_once(channel):

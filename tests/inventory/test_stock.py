@@ -11,6 +11,7 @@ from services.common.uow import in_transaction
 from tests.helpers import (
     assert_ledger_consistent,
     error_info,
+    every_page,
     line,
     seed,
     sku,
@@ -141,12 +142,7 @@ async def test_availability_at_given_locations_keeps_the_order_asked(stub):
 async def test_ledger_pages_newest_first_without_gaps(stub):
     for i in range(5):
         await stub.AdjustStock(adjust(f"a{i}", delta=1))
-    ids, token = [], ""
-    while True:
-        page = await stub.ListStockMovements(pb.ListStockMovementsRequest(
-            sku_id="RETRO-CLOCK", page_size=2, page_token=token))
-        ids += [m.request_id for m in page.movements]
-        token = page.next_page_token
-        if not token:
-            break
+    pages = await every_page(stub.ListStockMovements, pb.ListStockMovementsRequest(
+        sku_id="RETRO-CLOCK", page_size=2))
+    ids = [m.request_id for page in pages for m in page.movements]
     assert ids == ["a4", "a3", "a2", "a1", "a0"]

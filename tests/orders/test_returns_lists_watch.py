@@ -8,7 +8,14 @@ from onestock.members.v1 import member_service_pb2 as mem
 from onestock.orders.v1 import order_service_pb2 as pb
 from sqlalchemy import text
 
-from tests.helpers import assert_ledger_consistent, bad_fields, error_info, stock_of, table_counts
+from tests.helpers import (
+    assert_ledger_consistent,
+    bad_fields,
+    error_info,
+    every_page,
+    stock_of,
+    table_counts,
+)
 from tests.orders.conftest import order, pay, points_of
 
 
@@ -86,14 +93,9 @@ async def test_list_orders_by_member_location_and_state_pages_newest_first(stubs
     _, orders, _ = stubs
     ids = [(await completed_pos_sale(orders, f"s{i}", qty=1)).order_id for i in range(3)]
     online = (await orders.CreateOrder(order("o1", ("LAMP", 1, 10_000)))).order
-    seen, token = [], ""
-    while True:
-        page = await orders.ListOrders(pb.ListOrdersRequest(member_id="M-1", page_size=2,
-                                                            page_token=token))
-        seen += [o.order_id for o in page.orders]
-        token = page.next_page_token
-        if not token:
-            break
+    pages = await every_page(orders.ListOrders,
+                             pb.ListOrdersRequest(member_id="M-1", page_size=2))
+    seen = [o.order_id for page in pages for o in page.orders]
     assert seen == [online.order_id, *reversed(ids)]
     done = await orders.ListOrders(pb.ListOrdersRequest(location_id="A",
                                                         state=pb.ORDER_STATE_COMPLETED))
