@@ -3,7 +3,9 @@ same server in the same run. Target (issue 3): at least 0.7 of the no-op ceiling
 
 Orders: AUTO, 1 to 3 lines of demo SKUs, customers scattered around the demo
 stores of both cities. Each RouteOrder reads live availability (one query) and
-returns the plan with its full trace.
+returns the plan with its full trace (the issue's figure); then the same orders
+in the basic view (PLAN_VIEW_BASIC: the plan without its trace, as a checkout page
+asks for it), against a ceiling of their own.
 
     .venv/bin/python -m bench.route_rpc [--rounds 3 --seconds 5 --concurrency 100]
 """
@@ -39,16 +41,23 @@ def demo_orders(count: int, seed: int = 5) -> list[pb.RouteOrderRequest]:
 async def run(args, server) -> dict:
     requests = demo_orders(2000)
 
-    def route_over(connections):
-        routing = connections.stubs(pb_grpc.RoutingServiceStub)
+    def route_over(view):
+        def over(connections):
+            routing = connections.stubs(pb_grpc.RoutingServiceStub)
+            ask = [pb.RouteOrderRequest(order=r.order, view=view) for r in requests]
 
-        async def route(n):
-            response = await routing[n % len(routing)].RouteOrder(
-                requests[n % len(requests)], metadata=connections.metadata)
-            assert response.plan.trace
-        return route
+            async def route(n):
+                response = await routing[n % len(routing)].RouteOrder(
+                    ask[n % len(ask)], metadata=connections.metadata)
+                assert bool(response.plan.trace) == (view == pb.PLAN_VIEW_FULL)
+            return route
+        return over
 
-    return await against_ceiling(args, server, "RouteOrder (AUTO, trace)", "route", route_over)
+    full = await against_ceiling(args, server, "RouteOrder (AUTO, trace)", "route",
+                                 route_over(pb.PLAN_VIEW_FULL))
+    basic = await against_ceiling(args, server, "RouteOrder (AUTO, basic view)", "route",
+                                  route_over(pb.PLAN_VIEW_BASIC))
+    return {**full, "basic_view": basic}
 
 
 def main() -> None:

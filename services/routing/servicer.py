@@ -51,8 +51,10 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
         return chain, request, stock, policy
 
     async def RouteOrder(self, request, context):
+        trace = validation.with_trace(request.view)
         chain, order, stock, policy = await self._inputs(request.order, require_mode=True)
-        return pb.RouteOrderResponse(plan=plan_to_pb(route(chain, order, stock, policy)))
+        return pb.RouteOrderResponse(plan=plan_to_pb(route(chain, order, stock, policy),
+                                                     with_trace=trace))
 
     async def QuoteFulfilment(self, request, context):
         chain, order, stock, policy = await self._inputs(request.order, require_mode=False)

@@ -23,6 +23,20 @@ MODE_FROM_PB = {pb.FULFILMENT_MODE_PICKUP: Mode.PICKUP,
                 pb.FULFILMENT_MODE_SAME_CITY_DELIVERY: Mode.SAME_CITY_DELIVERY,
                 pb.FULFILMENT_MODE_AUTO: Mode.AUTO}
 
+# Whether a RouteOrder response carries the plan's trace, per view (AIP-157: unset is FULL).
+TRACE_IN_VIEW = {pb.PLAN_VIEW_UNSPECIFIED: True, pb.PLAN_VIEW_BASIC: False,
+                 pb.PLAN_VIEW_FULL: True}
+
+
+def with_trace(view: int) -> bool:
+    """Whether the response to a RouteOrder asking for ``view`` carries the trace."""
+    found = TRACE_IN_VIEW.get(view)
+    if found is None:
+        errors = Collector()
+        errors.add("view", "must be PLAN_VIEW_BASIC or PLAN_VIEW_FULL")
+        errors.raise_if_any()
+    return found
+
 
 def route_request(msg: pb.RouteRequest, limits: Limits, *, prefix: str = "order.",
                   require_mode: bool = True, now: datetime | None = None) -> RouteRequest:

@@ -104,6 +104,26 @@ async def test_same_city_delivery_in_hangzhou_stays_in_city_and_radius(routing, 
         assert shipment.fee_minor > 0
 
 
+async def test_the_basic_view_is_the_same_plan_without_its_trace(routing):
+    order = request(("MILK-001", 1), ("TEA-001", 1), mode=pb.FULFILMENT_MODE_AUTO)
+    full, unset, basic = [(await routing.RouteOrder(pb.RouteOrderRequest(order=order, view=view))
+                           ).plan for view in (pb.PLAN_VIEW_FULL, pb.PLAN_VIEW_UNSPECIFIED,
+                                               pb.PLAN_VIEW_BASIC)]
+    assert full.trace and unset == full
+    assert not basic.trace
+    full.ClearField("trace")
+    assert basic == full
+
+
+async def test_an_unknown_view_is_invalid_naming_it(routing, engine):
+    before = await table_counts(engine)
+    with pytest.raises(grpc.RpcError) as caught:
+        await routing.RouteOrder(pb.RouteOrderRequest(order=request(("MILK-001", 1)), view=9))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_fields(caught.value) == ["view"]
+    assert await table_counts(engine) == before
+
+
 async def test_an_order_placed_at_night_is_ready_after_the_store_opens(routing):
     night = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)  # 23:30 in Shanghai
     plan = (await routing.RouteOrder(pb.RouteOrderRequest(order=request(

@@ -35,6 +35,12 @@ class CandidateRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CANDIDATE_ROLE_PICKUP: _ClassVar[CandidateRole]
     CANDIDATE_ROLE_DELIVERY: _ClassVar[CandidateRole]
     CANDIDATE_ROLE_TRANSFER_SOURCE: _ClassVar[CandidateRole]
+
+class PlanView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PLAN_VIEW_UNSPECIFIED: _ClassVar[PlanView]
+    PLAN_VIEW_BASIC: _ClassVar[PlanView]
+    PLAN_VIEW_FULL: _ClassVar[PlanView]
 FULFILMENT_MODE_UNSPECIFIED: FulfilmentMode
 FULFILMENT_MODE_PICKUP: FulfilmentMode
 FULFILMENT_MODE_SAME_CITY_DELIVERY: FulfilmentMode
@@ -51,6 +57,9 @@ CANDIDATE_ROLE_UNSPECIFIED: CandidateRole
 CANDIDATE_ROLE_PICKUP: CandidateRole
 CANDIDATE_ROLE_DELIVERY: CandidateRole
 CANDIDATE_ROLE_TRANSFER_SOURCE: CandidateRole
+PLAN_VIEW_UNSPECIFIED: PlanView
+PLAN_VIEW_BASIC: PlanView
+PLAN_VIEW_FULL: PlanView
 
 class OrderLine(_message.Message):
     __slots__ = ("sku_id", "quantity")
@@ -177,10 +186,12 @@ class QuoteFulfilmentResponse(_message.Message):
     def __init__(self, pickup_options: _Optional[_Iterable[_Union[Plan, _Mapping]]] = ..., delivery_options: _Optional[_Iterable[_Union[Plan, _Mapping]]] = ..., transfer_options: _Optional[_Iterable[_Union[Plan, _Mapping]]] = ...) -> None: ...
 
 class RouteOrderRequest(_message.Message):
-    __slots__ = ("order",)
+    __slots__ = ("order", "view")
     ORDER_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     order: RouteRequest
-    def __init__(self, order: _Optional[_Union[RouteRequest, _Mapping]] = ...) -> None: ...
+    view: PlanView
+    def __init__(self, order: _Optional[_Union[RouteRequest, _Mapping]] = ..., view: _Optional[_Union[PlanView, str]] = ...) -> None: ...
 
 class RouteOrderResponse(_message.Message):
     __slots__ = ("plan",)

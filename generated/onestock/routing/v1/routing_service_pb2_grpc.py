@@ -73,7 +73,8 @@ class RoutingServiceServicer:
 
     def RouteOrder(self, request, context):
         """The single best plan under the server's policy (or the request's
-        overrides), with the trace of every location considered.
+        overrides), with the trace of every location considered unless the
+        request asks for PLAN_VIEW_BASIC.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
