@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import socket
+import subprocess
+import sys
 import uuid
 
 import grpc
@@ -11,6 +15,8 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from sqlalchemy import text
+
+from services.access import client
 
 
 def store(location_id: str, lat: float, lng: float, city: str = "Shanghai", **kw) -> pb.Location:
@@ -130,11 +136,77 @@ def own_database_env(database_url: str) -> dict[str, str]:
             "ONESTOCK_METRICS_LISTEN": "127.0.0.1:0"}
 
 
+def serve(env: dict[str, str], relay_interval_s: float = 3600):
+    """`onestock serve` in a process of its own (a subprocess.Popen), for tests that kill it;
+    its CRM relay looks every ``relay_interval_s`` (and once at start)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.common.cli", "--log-level", "WARNING", "serve"],
+        env={**env, "ONESTOCK_OUTBOX_INTERVAL_S": str(relay_interval_s)})
+
+
+async def ready(address: str, key: str) -> grpc.aio.Channel:
+    """A channel to a server started by ``serve``, once it answers."""
+    channel = client.channel(address, key)
+    await asyncio.wait_for(channel.channel_ready(), 60)
+    return channel
+
+
+async def kill_mid_burst(env: dict[str, str], key: str, seed, send, callers: list[list],
+                         kill_after: int) -> tuple[dict, dict]:
+    """A burst of calls, a SIGKILL in the middle of it, and every call again on a new server,
+    as callers that lost their answers retry with the same request id.
+
+    ``seed(channel)`` prepares the first server; ``send(channel, request)`` makes one call and
+    says how it ended: ("ok", the id it made), ("refused", None) for a refusal that is the
+    answer, or ("unknown", None) when the answer was lost. Each list of ``callers`` is sent
+    one request after another, the lists side by side; the server is killed once
+    ``kill_after`` calls were answered ok. Returns every request id's answer before the kill
+    and on the new server."""
+    before: dict[str, tuple] = {}
+    first = serve(env)
+    try:
+        channel = await ready(env["ONESTOCK_LISTEN"], key)
+        await seed(channel)
+        enough = asyncio.Event()
+
+        async def caller(requests) -> None:
+            for request in requests:
+                before[request.request_id] = await send(channel, request)
+                if sum(answer == "ok" for answer, _ in before.values()) >= kill_after:
+                    enough.set()
+
+        burst = [asyncio.create_task(caller(requests)) for requests in callers]
+        await enough.wait()
+        first.send_signal(signal.SIGKILL)  # callers are mid-call: their answers are lost
+        await asyncio.gather(*burst)
+        await channel.close()
+    finally:
+        first.kill()
+        first.wait(30)
+    after: dict[str, tuple] = {}
+    second = serve(env)
+    try:
+        channel = await ready(env["ONESTOCK_LISTEN"], key)
+        for requests in callers:
+            for request in requests:
+                after[request.request_id] = await send(channel, request)
+        await channel.close()
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(30)
+    return before, after
+
+
+async def migrated(env: dict[str, str]) -> None:
+    """`onestock migrate` on the database of ``env``."""
+    migrate = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.common.cli", "migrate", env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    assert await migrate.wait() == 0
+
+
 def cli_key(env: dict[str, str], kind: str = "OPS", *extra: str) -> str:
     """An API key made the way an operator makes one: `onestock keys create`."""
-    import subprocess
-    import sys
-
     made = subprocess.run([sys.executable, "-m", "services.common.cli", "keys", "create",
                            "--kind", kind, "--name", "tests", *extra], env=env,
                           capture_output=True, text=True, timeout=120, check=True)

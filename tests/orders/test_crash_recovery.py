@@ -1,10 +1,9 @@
-"""The server SIGKILLed between completing an order and delivering its CRM event: after a
-restart the event reaches the CRM once, and the points ledger shows one award."""
+"""The server SIGKILLed: between completing an order and delivering its CRM event (after a
+restart the event reaches the CRM once, and the points ledger shows one award); and in the
+middle of a burst of online checkouts (retried, each makes one order, and none is lost)."""
 
 import asyncio
 import signal
-import subprocess
-import sys
 
 import grpc
 import pytest
@@ -16,22 +15,21 @@ from onestock.orders.v1 import order_service_pb2 as pb
 from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
 from sqlalchemy import text
 
-from services.access import client
 from services.common.database import create_engine, to_asyncpg_url
-from tests.helpers import cli_key, own_database_env, sku, store
+from tests.helpers import (
+    assert_ledger_consistent,
+    cli_key,
+    kill_mid_burst,
+    migrated,
+    own_database_env,
+    ready,
+    seed,
+    serve,
+    sku,
+    store,
+)
 from tests.members.test_ledger_and_relay import Crm
-
-
-def serve(env: dict, relay_interval_s: float) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "services.common.cli", "--log-level", "WARNING", "serve"],
-        env={**env, "ONESTOCK_OUTBOX_INTERVAL_S": str(relay_interval_s)})
-
-
-async def ready(address: str, key: str) -> grpc.aio.Channel:
-    channel = client.channel(address, key)
-    await asyncio.wait_for(channel.channel_ready(), 60)
-    return channel
+from tests.orders.conftest import north, order
 
 
 @pytest.fixture
@@ -50,10 +48,7 @@ async def test_event_is_delivered_once_after_a_kill_between_completion_and_deliv
     crm, crm_port = crm_peer
     env = {**await asyncio.to_thread(own_database_env, database_url),
            "ONESTOCK_CRM_SINK": f"grpc://127.0.0.1:{crm_port}"}
-    migrate = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.common.cli", "migrate", env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    assert await migrate.wait() == 0
+    await migrated(env)
     address = env["ONESTOCK_LISTEN"]
     key = await asyncio.to_thread(cli_key, env)
 
@@ -103,3 +98,50 @@ async def test_event_is_delivered_once_after_a_kill_between_completion_and_deliv
         awards = await conn.scalar(text("SELECT count(*) FROM points_ledger WHERE kind = 'AWARD'"))
     await engine.dispose()
     assert awards == 1
+
+
+LAMPS = 200  # fewer than the burst orders: the last checkouts are refused
+
+
+async def lamps_in_store(channel) -> None:
+    await seed(inv_grpc.InventoryServiceStub(channel), [store("A", *north(1))],
+               [sku("LAMP", 10_000)], {("A", "LAMP"): LAMPS})
+
+
+async def check_out(channel, request) -> tuple[str, str | None]:
+    try:
+        made = await pb_grpc.OrderServiceStub(channel).CreateOrder(request, timeout=30)
+    except grpc.RpcError as error:
+        if error.code() == grpc.StatusCode.FAILED_PRECONDITION:  # no lamp left in reach
+            return "refused", None
+        return "unknown", None
+    return "ok", made.order.order_id
+
+
+async def test_checkouts_killed_mid_burst_and_retried_make_one_order_each_and_lose_none(
+        database_url):
+    """Mall checkouts share transactions (the order batcher); a kill loses those in flight."""
+    env = await asyncio.to_thread(own_database_env, database_url)
+    await migrated(env)
+    key = await asyncio.to_thread(cli_key, env)
+    callers = [[order(f"buy-{n}-{i}", ("LAMP", 1, 10_000), member=f"M-{n}-{i}")
+                for i in range(8)] for n in range(36)]
+
+    before, after = await kill_mid_burst(env, key, lamps_in_store, check_out, callers, 80)
+
+    assert any(answer == "unknown" for answer, _ in before.values()), "nothing was lost"
+    assert all(answer != "unknown" for answer, _ in after.values())
+    for request_id, answer in before.items():
+        if answer[0] != "unknown":
+            assert after[request_id] == answer, request_id
+    made = {answer[1] for answer in after.values() if answer[0] == "ok"}
+    engine = create_engine(to_asyncpg_url(env["DATABASE_URL"]), pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            orders = set(await conn.scalars(text("SELECT order_id FROM orders")))
+            held = await conn.scalar(text("SELECT reserved FROM stock_levels"))
+        assert orders == made  # one order per checkout that succeeded, none lost
+        assert len(made) == held == LAMPS  # asked for more: every lamp sold once
+        await assert_ledger_consistent(engine)
+    finally:
+        await engine.dispose()
