@@ -13,7 +13,6 @@ reserved.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 
@@ -21,7 +20,7 @@ import asyncpg
 from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
 
 from bench.create_order import order_requests
-from bench.harness import Connections, database, seed_demo, server_process, write_result
+from bench.harness import Connections, arguments, database, seed_demo, server_process, write_result
 from services.common.cli import event_loop_factory
 from services.common.server import asyncpg_dsn
 
@@ -65,8 +64,7 @@ async def run(server, url: str, count: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--orders", type=int, default=3000)
     args = parser.parse_args()
     with database() as url:

@@ -367,12 +367,17 @@ async def seed_demo(url: str) -> None:
     await engine.dispose()
 
 
-def load_arguments(doc: str, concurrency: int = 100):
-    """The options every load benchmark takes; a script may add its own before parsing."""
+def arguments(doc: str):
+    """A benchmark's command line, whose help is the script's docstring as written."""
     import argparse
 
-    parser = argparse.ArgumentParser(description=doc,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    return argparse.ArgumentParser(description=doc,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def load_arguments(doc: str, concurrency: int = 100):
+    """The options every load benchmark takes; a script may add its own before parsing."""
+    parser = arguments(doc)
     parser.add_argument("--concurrency", type=int, default=concurrency)
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=5.0)

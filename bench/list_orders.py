@@ -10,7 +10,6 @@ little more than a page of 10.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
@@ -18,7 +17,7 @@ from onestock.orders.v1 import order_service_pb2 as pb
 from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
 
 from bench.create_order import order_requests
-from bench.harness import Connections, ServerProcesses, against_demo_server, write_result
+from bench.harness import Connections, ServerProcesses, against_demo_server, arguments, write_result
 
 MEMBER = "M-LIST"
 PAGE_SIZES = (10, 50, 100)
@@ -48,8 +47,7 @@ async def run(server: ServerProcesses, orders: int, repeats: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()

@@ -13,7 +13,6 @@ in the quiet hours, at a load the chain would really see.
 
 from __future__ import annotations
 
-import argparse
 import random
 from collections import Counter
 
@@ -25,6 +24,7 @@ from bench.harness import (
     Connections,
     ServerProcesses,
     against_demo_server,
+    arguments,
     open_loop,
     round_or_none,
     write_result,
@@ -109,8 +109,7 @@ async def run(server: ServerProcesses, peak_rate: float, seconds_per_hour: float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--peak-rate", type=float, default=600.0)
     parser.add_argument("--seconds-per-hour", type=float, default=2.0)
     args = parser.parse_args()

@@ -12,7 +12,6 @@ of 16, in one run. A backlog must drain faster than a peak hour fills it: a chai
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 
@@ -21,7 +20,7 @@ from onestock.members.v1 import member_service_pb2 as pb
 from onestock.members.v1 import member_service_pb2_grpc as pb_grpc
 from sqlalchemy import text
 
-from bench.harness import database, write_result
+from bench.harness import arguments, database, write_result
 from services.common.database import create_engine
 from services.common.uow import in_transaction
 from services.members.ledger import award_order
@@ -92,8 +91,7 @@ async def run(url: str, events: int, per_member: int, crm_ms: float) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--per-member", type=int, default=5)
     parser.add_argument("--crm-ms", type=float, default=20.0)

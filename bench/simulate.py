@@ -13,12 +13,11 @@
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import resource
 import time
 
-from bench.harness import write_result
+from bench.harness import arguments, write_result
 from services.routing.policy import DEFAULT_POLICY, policy_from_dict
 from services.simulation import sweep
 from services.simulation.build import build
@@ -76,8 +75,7 @@ def sweep_scaling(orders: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--sweep-orders", type=int, default=100_000)
     args = parser.parse_args()
