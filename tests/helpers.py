@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass
 
 import grpc
 from google.rpc import error_details_pb2
@@ -151,21 +152,95 @@ async def ready(address: str, key: str) -> grpc.aio.Channel:
     return channel
 
 
+SETTLE_S = 1.0  # how long a silenced server has to commit the calls it already received
+
+
+class SilencingProxy:
+    """A TCP proxy in front of a server that can stop passing its answers on while still
+    passing every request in: what callers see when a server commits their calls and dies
+    before replying. Once silenced, whatever the server sends is dropped."""
+
+    def __init__(self, upstream: str):
+        self.upstream = upstream
+        self.silent = False
+        self._listener: asyncio.Server | None = None
+
+    async def start(self) -> str:
+        """Starts listening; returns the address callers should dial instead of upstream."""
+        self._listener = await asyncio.start_server(self._connect, "127.0.0.1", 0)
+        return f"127.0.0.1:{self._listener.sockets[0].getsockname()[1]}"
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+
+    async def _connect(self, caller_in: asyncio.StreamReader,
+                       caller_out: asyncio.StreamWriter) -> None:
+        host, port = self.upstream.rsplit(":", 1)
+        try:
+            server_in, server_out = await asyncio.open_connection(host, int(port))
+        except OSError:
+            caller_out.close()
+            return
+        await asyncio.gather(self._copy(caller_in, server_out, lambda: True),
+                             self._copy(server_in, caller_out, lambda: not self.silent),
+                             return_exceptions=True)
+
+    @staticmethod
+    async def _copy(source: asyncio.StreamReader, sink: asyncio.StreamWriter, passing) -> None:
+        """Until either end closes; closing the sink then ends the other direction too."""
+        try:
+            while data := await source.read(65536):
+                if passing():
+                    sink.write(data)
+                    await sink.drain()
+        finally:
+            sink.close()
+
+
+@dataclass
+class Burst:
+    """How each request of a burst ended (request id -> ("ok", id made) / ("refused", None) /
+    ("unknown", None)) before the kill and on the new server; and what the database held when
+    the first server died (request id -> id made), answered or not."""
+
+    before: dict[str, tuple]
+    after: dict[str, tuple]
+    committed: dict[str, str]
+
+    def assert_retried_as_committed(self) -> None:
+        """Every answer given before the kill was committed and is the answer for good; every
+        call committed without an answer gets, on retry, what it made; and some were (the
+        case a crash test is for). Calls never committed get a definite answer on retry."""
+        answered = {r for r, (answer, _) in self.before.items() if answer == "ok"}
+        assert answered <= self.committed.keys(), "an acknowledged call was lost"
+        unanswered = {r for r in self.committed if self.before[r][0] == "unknown"}
+        assert unanswered, "no call was committed with its answer lost"
+        for request_id, answer in self.before.items():
+            if answer[0] != "unknown":
+                assert self.after[request_id] == answer, request_id
+        for request_id, made in self.committed.items():
+            assert self.after[request_id] == ("ok", made), request_id
+        assert all(answer != "unknown" for answer, _ in self.after.values())
+
+
 async def kill_mid_burst(env: dict[str, str], key: str, seed, send, callers: list[list],
-                         kill_after: int) -> tuple[dict, dict]:
+                         kill_after: int, made: str) -> Burst:
     """A burst of calls, a SIGKILL in the middle of it, and every call again on a new server,
     as callers that lost their answers retry with the same request id.
 
     ``seed(channel)`` prepares the first server; ``send(channel, request)`` makes one call and
     says how it ended: ("ok", the id it made), ("refused", None) for a refusal that is the
     answer, or ("unknown", None) when the answer was lost. Each list of ``callers`` is sent
-    one request after another, the lists side by side; the server is killed once
-    ``kill_after`` calls were answered ok. Returns every request id's answer before the kill
-    and on the new server."""
+    one request after another, the lists side by side. Once ``kill_after`` calls were answered
+    ok, the server's answers stop reaching the callers (a proxy drops them), it is given
+    ``SETTLE_S`` to commit the calls it has, and is then killed: those calls are committed
+    with their answers lost, every time. ``made`` is the query that lists, in the database,
+    (request id, id made) for every call committed."""
     before: dict[str, tuple] = {}
-    first = serve(env)
+    first, proxy = serve(env), SilencingProxy(env["ONESTOCK_LISTEN"])
     try:
-        channel = await ready(env["ONESTOCK_LISTEN"], key)
+        channel = await ready(await proxy.start(), key)
         await seed(channel)
         enough = asyncio.Event()
 
@@ -179,12 +254,16 @@ async def kill_mid_burst(env: dict[str, str], key: str, seed, send, callers: lis
         killing = asyncio.ensure_future(enough.wait())
         await asyncio.wait([burst, killing], return_when=asyncio.FIRST_COMPLETED)
         killing.cancel()  # the burst may end first: the test's own checks say so
-        first.send_signal(signal.SIGKILL)  # callers are mid-call: their answers are lost
+        proxy.silent = True
+        await asyncio.sleep(SETTLE_S)
+        first.send_signal(signal.SIGKILL)  # committed or not, callers hear nothing more
         await burst
         await channel.close()
     finally:
+        proxy.close()
         first.kill()
         first.wait(30)
+    committed = await _committed(env, made)
     after: dict[str, tuple] = {}
     second = serve(env)
     try:
@@ -196,7 +275,18 @@ async def kill_mid_burst(env: dict[str, str], key: str, seed, send, callers: lis
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(30)
-    return before, after
+    return Burst(before, after, committed)
+
+
+async def _committed(env: dict[str, str], made: str) -> dict[str, str]:
+    from services.common.database import create_engine, to_asyncpg_url
+
+    engine = create_engine(to_asyncpg_url(env["DATABASE_URL"]), pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            return dict((await conn.execute(text(made))).all())
+    finally:
+        await engine.dispose()
 
 
 async def migrated(env: dict[str, str]) -> None:
