@@ -113,10 +113,16 @@ class _Claimed:
     attempts: int
 
 
+# Of a round's lease, the share its offers may take; the rest records their outcomes.
+OFFERS_SHARE_OF_LEASE = 0.8
+
+
 class OutboxRelay:
-    """``concurrency`` events in flight at most (one per member). ``lease_s`` must outlast a
-    round, up to ``batch / concurrency`` sink timeouts one after another (7 x 5 s with the
-    defaults), or a slow answer could be overtaken by a second send of the same event."""
+    """``concurrency`` events in flight at most (one per member). A round's offers end
+    within its lease (``OFFERS_SHARE_OF_LEASE`` of it), however slow the CRM and however
+    many events queue for a slot: past the lease, a relay in another process may claim the
+    same events, and a slow answer would be overtaken by a second send. An offer cut short
+    counts as refused and is retried with backoff, like any other timeout."""
 
     def __init__(self, engine: AsyncEngine, sink: Sink, *, batch: int = 100,
                  concurrency: int = 16, lease_s: float = 60.0, rounds: int = 10,
@@ -152,7 +158,8 @@ class OutboxRelay:
     async def _offer_all(self, claimed: list[_Claimed]) -> int:
         if not claimed:
             return 0
-        errors = await asyncio.gather(*(self._offer(c) for c in claimed))
+        deadline = asyncio.get_running_loop().time() + self.lease_s * OFFERS_SHARE_OF_LEASE
+        errors = await asyncio.gather(*(self._offer(c, deadline) for c in claimed))
         delivered = [c.seq for c, error in zip(claimed, errors, strict=True) if error is None]
         refused = [(c, error) for c, error in zip(claimed, errors, strict=True) if error]
         waits = [backoff_s(c.attempts + 1, self.base_backoff_s, self.max_backoff_s)
@@ -169,11 +176,17 @@ class OutboxRelay:
                         error, wait)
         return len(delivered)
 
-    async def _offer(self, claimed: _Claimed) -> str | None:
-        """None once the sink acknowledged the event, else why not."""
+    async def _offer(self, claimed: _Claimed, deadline: float) -> str | None:
+        """None once the sink acknowledged the event before ``deadline`` (loop time), else
+        why not."""
         async with self._slots:
+            left_s = deadline - asyncio.get_running_loop().time()
+            if left_s <= 0:
+                return "not offered: the round's lease ran out first"
             try:
-                await self.sink.deliver(claimed.event)
+                await asyncio.wait_for(self.sink.deliver(claimed.event), left_s)
+            except TimeoutError:
+                return f"no answer within the round's lease ({left_s:.1f}s left when offered)"
             except Exception as error:  # noqa: BLE001 - any failure means: try again later
                 return _describe(error)
         return None

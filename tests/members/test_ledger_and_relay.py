@@ -253,6 +253,37 @@ async def test_an_event_whose_relay_died_mid_send_goes_again_after_its_lease(eng
             "SELECT count(*) FROM outbox WHERE delivered_time IS NULL")) == 0
 
 
+async def test_a_round_ends_within_its_lease_however_slow_the_crm(engine):
+    """Else a relay in another process could claim the same events and send them again
+    while the first still waits for the CRM."""
+    for n in range(3):
+        await award(engine, f"M-{n}", f"O-{n}", 10_000)
+
+    class NeverAnswers:
+        offered = 0
+
+        async def deliver(self, event):
+            NeverAnswers.offered += 1
+            await asyncio.Event().wait()
+
+    relay = OutboxRelay(engine, NeverAnswers(), concurrency=1, lease_s=2,
+                        base_backoff_s=0.01, max_backoff_s=0.01)
+    started = asyncio.get_running_loop().time()
+    assert await asyncio.wait_for(relay.deliver_due(), 10) == 0
+    assert asyncio.get_running_loop().time() - started < 2  # outcomes recorded within the lease
+    assert NeverAnswers.offered == 1  # the one slot waited out the round; the others not sent
+    async with engine.connect() as conn:
+        errors = sorted((await conn.execute(text(
+            "SELECT last_error, attempts FROM outbox ORDER BY seq"))).all())
+    assert [attempts for _, attempts in errors] == [1, 1, 1]
+    assert errors[0][0].startswith("no answer within the round's lease")
+    assert [error for error, _ in errors[1:]] == ["not offered: the round's lease ran out first"] * 2
+    await asyncio.sleep(0.05)  # their backoff, not the lease
+    crm = SlowCrm(delay_s=0)
+    assert await OutboxRelay(engine, crm).deliver_due() == 3
+    assert sorted(e.order_id for e in crm.acked) == ["O-0", "O-1", "O-2"]
+
+
 async def test_the_backlog_names_the_oldest_held_event_its_member_and_the_crms_answer(
         engine, crm):
     crm, address = crm
