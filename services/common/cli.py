@@ -118,12 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         from services.simulation.cli import run as simulate
 
         return simulate(settings, args)
-    from services.common.migrate import (
-        DatabaseUnusable,
-        SchemaNotCurrent,
-        require_current_schema,
-        schema_revision,
-    )
+    from services.common.database import DatabaseUnusable
+    from services.common.migrate import SchemaNotCurrent, require_current_schema, schema_revision
 
     with contextlib.ExitStack() as stack:
         try:
@@ -135,12 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         except SchemaNotCurrent as error:
             print(f"onestock: {error}", file=sys.stderr)
             return 2
-        except DatabaseUnusable as error:
+        except DatabaseUnusable as error:  # unreachable, or not started in data_dir
             print(f"onestock: {error}", file=sys.stderr)
-            return 1
-        except OSError as error:  # the embedded PostgreSQL could not start in data_dir
-            print(f"onestock: cannot start the embedded PostgreSQL in {settings.data_dir} "
-                  f"(ONESTOCK_DATA_DIR): {error}", file=sys.stderr)
             return 1
         COMMANDS[args.command](settings, url, args)
     return 0

@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 EMBEDDED_DATABASE = "onestock"
 
 
+class DatabaseUnusable(Exception):
+    """The database cannot be started, reached or logged into: said in a line, not a
+    traceback."""
+
+
 def to_asyncpg_url(url: str) -> str:
     """postgresql://... (any driver spelling) -> postgresql+asyncpg://..."""
     if not is_postgresql_url(url):
@@ -100,7 +105,11 @@ def database_url(settings: Settings) -> Iterator[str]:
     if settings.database_url:
         yield to_asyncpg_url(settings.database_url)
         return
-    server = start_embedded_postgres(settings.data_dir)
+    try:
+        server = start_embedded_postgres(settings.data_dir)
+    except OSError as error:  # a data folder that cannot be made or used
+        raise DatabaseUnusable(f"cannot start the embedded PostgreSQL in {settings.data_dir} "
+                               f"(ONESTOCK_DATA_DIR): {error}") from error
     admin = server.get_uri()
     ensure_database(admin, EMBEDDED_DATABASE)
     yield to_asyncpg_url(with_database(admin, EMBEDDED_DATABASE))

@@ -10,14 +10,11 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 import migrations
+from services.common.database import DatabaseUnusable
 
 
 class SchemaNotCurrent(Exception):
     """The database's schema is not the one this OneStock was built for."""
-
-
-class DatabaseUnusable(Exception):
-    """The database cannot be reached or logged into: said in a line, not a traceback."""
 
 
 def alembic_config(url: str) -> Config:

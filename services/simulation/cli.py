@@ -14,7 +14,8 @@ import threading
 from datetime import date
 from pathlib import Path
 
-from services.common.migrate import DatabaseUnusable, SchemaNotCurrent, require_current_schema
+from services.common.database import DatabaseUnusable
+from services.common.migrate import SchemaNotCurrent, require_current_schema
 from services.common.ranges import Range, whole_number
 from services.routing.policy import PolicyError
 from services.simulation.kpis import eta_text

@@ -242,6 +242,19 @@ async def test_the_cli_takes_a_snapshot_of_the_database_too(engine, database_url
     shutil.rmtree(out)
 
 
+def test_the_cli_says_in_a_line_when_it_cannot_start_the_database_to_snapshot(
+        tmp_path, monkeypatch, capsys):
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("ONESTOCK_DATA_DIR", str(tmp_path / "a-file" / "data"))
+    assert main(["simulate", "--from-database", "--out", str(tmp_path / "o"),
+                 "--no-progress"]) == 1  # the machine's fault, as for `onestock migrate`
+    said = capsys.readouterr().err
+    assert said.startswith(f"onestock simulate: cannot start the embedded PostgreSQL in "
+                           f"{tmp_path / 'a-file' / 'data'} (ONESTOCK_DATA_DIR): ")
+    assert "Traceback" not in said and not (tmp_path / "o").exists()
+
+
 def test_the_cli_names_a_bad_policy_key_and_exits_2(tmp_path, capsys):
     policy = tmp_path / "typo.toml"
     policy.write_text("pickup_radius_kms = 3\n")
