@@ -51,6 +51,7 @@ RETURNING outbox.seq, outbox.payload, outbox.attempts
 """
 DELIVERED_SQL = ("UPDATE outbox SET delivered_time = now(), attempts = attempts + 1 "
                  "WHERE seq = ANY($1::bigint[])")
+UNOFFERED_SQL = "UPDATE outbox SET next_attempt_time = now() WHERE seq = ANY($1::bigint[])"
 REFUSED_SQL = """
 UPDATE outbox AS o SET attempts = o.attempts + 1, last_error = t.error,
     next_attempt_time = now() + make_interval(secs => t.wait_s)
@@ -115,6 +116,7 @@ class _Claimed:
 
 # Of a round's lease, the share its offers may take; the rest records their outcomes.
 OFFERS_SHARE_OF_LEASE = 0.8
+NOT_OFFERED = "not offered: the round's lease ran out first"
 
 
 class OutboxRelay:
@@ -122,7 +124,8 @@ class OutboxRelay:
     within its lease (``OFFERS_SHARE_OF_LEASE`` of it), however slow the CRM and however
     many events queue for a slot: past the lease, a relay in another process may claim the
     same events, and a slow answer would be overtaken by a second send. An offer cut short
-    counts as refused and is retried with backoff, like any other timeout."""
+    counts as refused and is retried with backoff, like any other timeout; an event the
+    round had no time to offer is due again at once, no attempt counted."""
 
     def __init__(self, engine: AsyncEngine, sink: Sink, *, batch: int = 100,
                  concurrency: int = 16, lease_s: float = 60.0, rounds: int = 10,
@@ -160,8 +163,10 @@ class OutboxRelay:
             return 0
         deadline = asyncio.get_running_loop().time() + self.lease_s * OFFERS_SHARE_OF_LEASE
         errors = await asyncio.gather(*(self._offer(c, deadline) for c in claimed))
-        delivered = [c.seq for c, error in zip(claimed, errors, strict=True) if error is None]
-        refused = [(c, error) for c, error in zip(claimed, errors, strict=True) if error]
+        outcomes = list(zip(claimed, errors, strict=True))
+        delivered = [c.seq for c, error in outcomes if error is None]
+        unoffered = [c.seq for c, error in outcomes if error is NOT_OFFERED]
+        refused = [(c, error) for c, error in outcomes if error and error is not NOT_OFFERED]
         waits = [backoff_s(c.attempts + 1, self.base_backoff_s, self.max_backoff_s)
                  for c, _ in refused]
         async with self.engine.begin() as conn:
@@ -171,18 +176,23 @@ class OutboxRelay:
             if refused:
                 await db.execute(REFUSED_SQL, [c.seq for c, _ in refused],
                                  [error for _, error in refused], waits)
+            if unoffered:
+                await db.execute(UNOFFERED_SQL, unoffered)
         for (c, error), wait in zip(refused, waits, strict=True):
             log.warning("CRM sink refused event %s (%s); retry in %.1fs", c.event.event_id,
                         error, wait)
+        if unoffered:
+            log.warning("%d CRM events not offered before their round's lease ran out; "
+                        "due again now", len(unoffered))
         return len(delivered)
 
     async def _offer(self, claimed: _Claimed, deadline: float) -> str | None:
-        """None once the sink acknowledged the event before ``deadline`` (loop time), else
-        why not."""
+        """None once the sink acknowledged the event before ``deadline`` (loop time),
+        NOT_OFFERED if its turn came too late to try, else why the sink did not."""
         async with self._slots:
             left_s = deadline - asyncio.get_running_loop().time()
             if left_s <= 0:
-                return "not offered: the round's lease ran out first"
+                return NOT_OFFERED
             try:
                 await asyncio.wait_for(self.sink.deliver(claimed.event), left_s)
             except TimeoutError:
