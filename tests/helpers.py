@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import grpc
@@ -137,6 +139,26 @@ def own_database_env(database_url: str) -> dict[str, str]:
             "ONESTOCK_METRICS_LISTEN": "127.0.0.1:0"}
 
 
+async def onestock_env(database_url: str, **settings: str) -> tuple[dict[str, str], str]:
+    """For tests that start and kill `onestock serve` themselves: the environment of its own
+    migrated database (own_database_env, plus ``settings``) and an OPS key to call it with."""
+    env = {**await asyncio.to_thread(own_database_env, database_url), **settings}
+    await migrated(env)
+    return env, await asyncio.to_thread(cli_key, env)
+
+
+@contextlib.asynccontextmanager
+async def engine_of(env: dict[str, str]) -> AsyncIterator:
+    """An engine on the database of ``env``, to look at what a `onestock` process left."""
+    from services.common.database import create_engine, to_asyncpg_url
+
+    engine = create_engine(to_asyncpg_url(env["DATABASE_URL"]), pool_size=1)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 def serve(env: dict[str, str], relay_interval_s: float = 3600):
     """`onestock serve` in a process of its own (a subprocess.Popen), for tests that kill it;
     its CRM relay looks every ``relay_interval_s`` (and once at start)."""
@@ -207,6 +229,10 @@ class Burst:
     before: dict[str, tuple]
     after: dict[str, tuple]
     committed: dict[str, str]
+
+    def made(self) -> set[str]:
+        """What the calls that ended ok made, by the end (on the new server)."""
+        return {made for answer, made in self.after.values() if answer == "ok"}
 
     def assert_retried_as_committed(self) -> None:
         """Every answer given before the kill was committed and is the answer for good; every
@@ -279,14 +305,8 @@ async def kill_mid_burst(env: dict[str, str], key: str, seed, send, callers: lis
 
 
 async def _committed(env: dict[str, str], made: str) -> dict[str, str]:
-    from services.common.database import create_engine, to_asyncpg_url
-
-    engine = create_engine(to_asyncpg_url(env["DATABASE_URL"]), pool_size=1)
-    try:
-        async with engine.connect() as conn:
-            return dict((await conn.execute(text(made))).all())
-    finally:
-        await engine.dispose()
+    async with engine_of(env) as engine, engine.connect() as conn:
+        return dict((await conn.execute(text(made))).all())
 
 
 async def migrated(env: dict[str, str]) -> None:

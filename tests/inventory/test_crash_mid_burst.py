@@ -3,21 +3,17 @@ sharing transactions (the coalesced hot path). Callers that lost the answer retr
 same request id once a new server is up, as a POS terminal does after a lost connection:
 no acknowledged hold is lost, no request holds twice, and no unit is held twice."""
 
-import asyncio
-
 import grpc
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from sqlalchemy import text
 
-from services.common.database import create_engine, to_asyncpg_url
 from tests.helpers import (
     assert_ledger_consistent,
-    cli_key,
+    engine_of,
     kill_mid_burst,
     line,
-    migrated,
-    own_database_env,
+    onestock_env,
     seed,
     sku,
     store,
@@ -52,18 +48,15 @@ async def reserve(channel, request) -> tuple[str, str | None]:
 
 
 async def test_a_kill_mid_burst_loses_no_acknowledged_hold_and_retries_hold_once(database_url):
-    env = await asyncio.to_thread(own_database_env, database_url)
-    await migrated(env)
-    key = await asyncio.to_thread(cli_key, env)
+    env, key = await onestock_env(database_url)
     callers = [[hold(n, call) for call in range(CALLS_EACH)] for n in range(CALLERS)]
 
     burst = await kill_mid_burst(env, key, stocked, reserve, callers, KILL_AFTER,
                                  made="SELECT request_id, reservation_id FROM reservations")
 
     burst.assert_retried_as_committed()
-    held = {answer[1] for answer in burst.after.values() if answer[0] == "ok"}
-    engine = create_engine(to_asyncpg_url(env["DATABASE_URL"]), pool_size=1)
-    try:
+    held = burst.made()
+    async with engine_of(env) as engine:
         async with engine.connect() as conn:
             active = set(await conn.scalars(text(
                 "SELECT reservation_id FROM reservations WHERE state = 'ACTIVE'")))
@@ -71,5 +64,3 @@ async def test_a_kill_mid_burst_loses_no_acknowledged_hold_and_retries_hold_once
         assert active == held  # one reservation per request that held, none lost
         assert len(held) == hot == HOT_UNITS  # asked for more: every unit held, none twice
         await assert_ledger_consistent(engine)
-    finally:
-        await engine.dispose()

@@ -15,13 +15,11 @@ from onestock.orders.v1 import order_service_pb2 as pb
 from onestock.orders.v1 import order_service_pb2_grpc as pb_grpc
 from sqlalchemy import text
 
-from services.common.database import create_engine, to_asyncpg_url
 from tests.helpers import (
     assert_ledger_consistent,
-    cli_key,
+    engine_of,
     kill_mid_burst,
-    migrated,
-    own_database_env,
+    onestock_env,
     ready,
     seed,
     serve,
@@ -46,11 +44,9 @@ async def crm_peer():
 async def test_event_is_delivered_once_after_a_kill_between_completion_and_delivery(
         database_url, crm_peer):
     crm, crm_port = crm_peer
-    env = {**await asyncio.to_thread(own_database_env, database_url),
-           "ONESTOCK_CRM_SINK": f"grpc://127.0.0.1:{crm_port}"}
-    await migrated(env)
+    env, key = await onestock_env(database_url,
+                                  ONESTOCK_CRM_SINK=f"grpc://127.0.0.1:{crm_port}")
     address = env["ONESTOCK_LISTEN"]
-    key = await asyncio.to_thread(cli_key, env)
 
     first = serve(env, relay_interval_s=3600)  # its relay runs once at start, then sleeps
     try:
@@ -93,10 +89,8 @@ async def test_event_is_delivered_once_after_a_kill_between_completion_and_deliv
     assert [(e.order_id, e.points_delta) for e in awarded] == [(sale.order_id, 100)]
     assert len({e.event_id for e in crm.acked}) == len(crm.acked)
     assert backlog.pending_events == 0
-    engine = create_engine(to_asyncpg_url(env["DATABASE_URL"]), pool_size=1)
-    async with engine.connect() as conn:
+    async with engine_of(env) as engine, engine.connect() as conn:
         awards = await conn.scalar(text("SELECT count(*) FROM points_ledger WHERE kind = 'AWARD'"))
-    await engine.dispose()
     assert awards == 1
 
 
@@ -121,9 +115,7 @@ async def check_out(channel, request) -> tuple[str, str | None]:
 async def test_checkouts_killed_mid_burst_and_retried_make_one_order_each_and_lose_none(
         database_url):
     """Mall checkouts share transactions (the order batcher); a kill loses those in flight."""
-    env = await asyncio.to_thread(own_database_env, database_url)
-    await migrated(env)
-    key = await asyncio.to_thread(cli_key, env)
+    env, key = await onestock_env(database_url)
     callers = [[order(f"buy-{n}-{i}", ("LAMP", 1, 10_000), member=f"M-{n}-{i}")
                 for i in range(8)] for n in range(36)]
 
@@ -131,14 +123,11 @@ async def test_checkouts_killed_mid_burst_and_retried_make_one_order_each_and_lo
                                  made="SELECT request_id, order_id FROM orders")
 
     burst.assert_retried_as_committed()
-    made = {answer[1] for answer in burst.after.values() if answer[0] == "ok"}
-    engine = create_engine(to_asyncpg_url(env["DATABASE_URL"]), pool_size=1)
-    try:
+    made = burst.made()
+    async with engine_of(env) as engine:
         async with engine.connect() as conn:
             orders = set(await conn.scalars(text("SELECT order_id FROM orders")))
             held = await conn.scalar(text("SELECT reserved FROM stock_levels"))
         assert orders == made  # one order per checkout that succeeded, none lost
         assert len(made) == held == LAMPS  # asked for more: every lamp sold once
         await assert_ledger_consistent(engine)
-    finally:
-        await engine.dispose()
