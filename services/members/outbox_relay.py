@@ -165,8 +165,8 @@ class OutboxRelay:
         errors = await asyncio.gather(*(self._offer(c, deadline) for c in claimed))
         outcomes = list(zip(claimed, errors, strict=True))
         delivered = [c.seq for c, error in outcomes if error is None]
-        unoffered = [c.seq for c, error in outcomes if error is NOT_OFFERED]
-        refused = [(c, error) for c, error in outcomes if error and error is not NOT_OFFERED]
+        unoffered = [c.seq for c, error in outcomes if error == NOT_OFFERED]
+        refused = [(c, error) for c, error in outcomes if error not in (None, NOT_OFFERED)]
         waits = [backoff_s(c.attempts + 1, self.base_backoff_s, self.max_backoff_s)
                  for c, _ in refused]
         async with self.engine.begin() as conn:
