@@ -174,7 +174,11 @@ async def ready(address: str, key: str) -> grpc.aio.Channel:
     return channel
 
 
-SETTLE_S = 1.0  # how long a silenced server has to commit the calls it already received
+# A silenced server is killed once the calls it received have settled: some committed with
+# their answers lost, and nothing more committed for SETTLED_FOR_S. Waiting on the database,
+# not a fixed time, keeps the case on a slow or loaded machine; SETTLE_LIMIT_S bounds it.
+SETTLED_FOR_S = 0.3
+SETTLE_LIMIT_S = 30.0
 
 
 class SilencingProxy:
@@ -259,8 +263,8 @@ async def kill_mid_burst(env: dict[str, str], key: str, seed, send, callers: lis
     says how it ended: ("ok", the id it made), ("refused", None) for a refusal that is the
     answer, or ("unknown", None) when the answer was lost. Each list of ``callers`` is sent
     one request after another, the lists side by side. Once ``kill_after`` calls were answered
-    ok, the server's answers stop reaching the callers (a proxy drops them), it is given
-    ``SETTLE_S`` to commit the calls it has, and is then killed: those calls are committed
+    ok, the server's answers stop reaching the callers (a proxy drops them), and once the
+    calls it has settled in the database (``_settled``) it is killed: some calls are committed
     with their answers lost, every time. ``made`` is the query that lists, in the database,
     (request id, id made) for every call committed."""
     before: dict[str, tuple] = {}
@@ -281,7 +285,7 @@ async def kill_mid_burst(env: dict[str, str], key: str, seed, send, callers: lis
         await asyncio.wait([burst, killing], return_when=asyncio.FIRST_COMPLETED)
         killing.cancel()  # the burst may end first: the test's own checks say so
         proxy.silent = True
-        await asyncio.sleep(SETTLE_S)
+        await _settled(env, made, before)
         first.send_signal(signal.SIGKILL)  # committed or not, callers hear nothing more
         await burst
         await channel.close()
@@ -302,6 +306,22 @@ async def kill_mid_burst(env: dict[str, str], key: str, seed, send, callers: lis
         second.send_signal(signal.SIGTERM)
         second.wait(30)
     return Burst(before, after, committed)
+
+
+async def _settled(env: dict[str, str], made: str, before: dict[str, tuple]) -> None:
+    """Until the database holds a call whose caller has no answer (a silenced call has not
+    returned, so it is not in ``before``) and nothing more commits for SETTLED_FOR_S; at most
+    SETTLE_LIMIT_S, after which the burst's checks say what went wrong."""
+    deadline = asyncio.get_running_loop().time() + SETTLE_LIMIT_S
+    seen: set[str] = set()
+    async with engine_of(env) as engine, engine.connect() as conn:
+        while asyncio.get_running_loop().time() < deadline:
+            now = {request_id for request_id, _ in (await conn.execute(text(made))).all()}
+            await conn.rollback()  # a fresh snapshot for the next look
+            if now == seen and now - before.keys():
+                return
+            seen = now
+            await asyncio.sleep(SETTLED_FOR_S)
 
 
 async def _committed(env: dict[str, str], made: str) -> dict[str, str]:
