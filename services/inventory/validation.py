@@ -39,7 +39,7 @@ MAX_OPENING_WINDOWS = 50
 def _check_location(errors: Collector, loc: pb.Location, at: str) -> None:
     check_id(errors, loc.location_id, f"{at}.location_id")
     check_text(errors, loc.name, f"{at}.name", MAX_NAME, required=True)
-    check_enum(errors, loc.kind, mapping.LOCATION_KIND_FROM_PB, f"{at}.kind")
+    check_enum(errors, loc.kind, mapping.LOCATION_KIND_FROM_PB, f"{at}.kind", pb.LocationKind)
     check_point(errors, loc.latitude, loc.longitude, f"{at}.")
     check_text(errors, loc.city, f"{at}.city", MAX_NAME, required=True)
     radius = loc.delivery_radius_km
@@ -124,7 +124,7 @@ def adjust_stock(request: pb.AdjustStockRequest, limits: Limits) -> AdjustComman
                      f"must be non-zero and at most {bound} either way")
     else:
         errors.check(0 <= request.set_on_hand <= bound, "set_on_hand", f"must be 0 to {bound}")
-    check_enum(errors, request.reason, mapping.REASON_FROM_PB, "reason")
+    check_enum(errors, request.reason, mapping.REASON_FROM_PB, "reason", pb.AdjustmentReason)
     check_text(errors, request.note, "note", MAX_NOTE)
     errors.raise_if_any()
     return AdjustCommand(
@@ -169,7 +169,7 @@ def _lines(errors: Collector, lines, limits: Limits, *, min_quantity: int) -> li
 def reserve_stock(request: pb.ReserveStockRequest, limits: Limits) -> ReserveCommand:
     errors = Collector()
     check_request_id(errors, request.request_id)
-    check_enum(errors, request.channel, mapping.CHANNEL_FROM_PB, "channel")
+    check_enum(errors, request.channel, mapping.CHANNEL_FROM_PB, "channel", pb.Channel)
     check_text(errors, request.reference, "reference", MAX_REFERENCE)
     lines = _lines(errors, request.lines, limits, min_quantity=1)
     if not 0 <= request.ttl_seconds <= limits.max_ttl_s:

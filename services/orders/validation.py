@@ -14,6 +14,7 @@ from services.common.validation import (
     check_point,
     check_request_id,
     check_text,
+    wire_names,
 )
 from services.orders.handlers import NewOrder
 from services.routing.model import Mode, OrderLine, RouteRequest
@@ -22,6 +23,7 @@ MAX_UNIT_PRICE_MINOR = 10**10
 ONLINE_MODES = {pb.FULFILMENT_METHOD_PICKUP: Mode.PICKUP,
                 pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY: Mode.SAME_CITY_DELIVERY,
                 pb.FULFILMENT_METHOD_AUTO: Mode.AUTO}
+METHODS = (*ONLINE_MODES, pb.FULFILMENT_METHOD_IN_STORE)
 CHANNELS = {pb.CHANNEL_MINI_PROGRAM: "MINI_PROGRAM", pb.CHANNEL_POS: "POS"}
 
 
@@ -30,7 +32,7 @@ def create_order(request: pb.CreateOrderRequest, limits: Limits) -> NewOrder:
     check_request_id(errors, request.request_id)
     channel = CHANNELS.get(request.channel)
     if channel is None:
-        errors.add("channel", "must be MINI_PROGRAM or POS")
+        errors.add("channel", f"must be {wire_names(pb.Channel, CHANNELS)}")
     check_optional_id(errors, request.member_id, "member_id")
     lines = _lines(errors, request.lines, limits)
     f = request.fulfilment
@@ -57,7 +59,7 @@ def create_order(request: pb.CreateOrderRequest, limits: Limits) -> NewOrder:
         route = RouteRequest(tuple(OrderLine(s, q) for s, q, _ in lines), f.latitude, f.longitude,
                              f.city.strip(), mode, datetime.now(UTC), f.location_id or None)
     else:
-        errors.add("fulfilment.method", "must be PICKUP, SAME_CITY_DELIVERY, AUTO or IN_STORE")
+        errors.add("fulfilment.method", f"must be {wire_names(pb.FulfilmentMethod, METHODS)}")
     errors.raise_if_any()
     in_store = method == pb.FULFILMENT_METHOD_IN_STORE
     return NewOrder(request.request_id, channel, request.member_id or None, tuple(lines), route,

@@ -9,7 +9,13 @@ from onestock.routing.v1 import routing_service_pb2 as pb
 
 from services.common.config import Limits
 from services.common.errors import Collector
-from services.common.validation import check_id, check_optional_id, check_point, check_text
+from services.common.validation import (
+    check_id,
+    check_optional_id,
+    check_point,
+    check_text,
+    wire_names,
+)
 from services.routing.model import (
     END_OF_ORDER_TIMES,
     FIRST_ORDER_TIME,
@@ -55,7 +61,7 @@ def route_request(msg: pb.RouteRequest, limits: Limits, *, prefix: str = "order.
     check_text(errors, msg.city, f"{prefix}city", 200)
     mode = MODE_FROM_PB.get(msg.mode)
     if mode is None and require_mode:
-        errors.add(f"{prefix}mode", "must be PICKUP, SAME_CITY_DELIVERY or AUTO")
+        errors.add(f"{prefix}mode", f"must be {wire_names(pb.FulfilmentMode, MODE_FROM_PB)}")
     delivery_possible = mode in (Mode.SAME_CITY_DELIVERY, Mode.AUTO) or not require_mode
     if delivery_possible and not msg.city.strip():
         errors.add(f"{prefix}city", "is required for same-city delivery")

@@ -95,3 +95,12 @@ async def test_bad_input_names_the_field_and_changes_nothing(stub, engine, metho
     # and the server still serves
     got = await stub.GetSku(pb.GetSkuRequest(sku_id="LAMP"))
     assert got.sku.sku_id == "LAMP"
+
+
+@pytest.mark.parametrize("value,given", [(0, "CHANNEL_UNSPECIFIED"), (42, "42")])
+async def test_a_bad_enum_names_the_values_allowed_as_callers_write_them(stub, value, given):
+    with pytest.raises(grpc.RpcError) as caught:
+        await stub.ReserveStock(reserve(channel=value))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert ("channel: must be CHANNEL_MINI_PROGRAM, CHANNEL_POS or CHANNEL_OPS "
+            f"(got {given})") in caught.value.details()

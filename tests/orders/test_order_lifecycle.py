@@ -309,6 +309,18 @@ async def test_bad_orders_name_the_field_and_change_nothing(stubs, engine, reque
     assert await table_counts(engine) == before
 
 
+async def test_a_bad_channel_or_method_names_the_values_allowed_as_callers_write_them(stubs):
+    _, orders, _ = stubs
+    with pytest.raises(grpc.RpcError) as caught:
+        await orders.CreateOrder(order("b", ("LAMP", 1, 1), channel=pb.CHANNEL_UNSPECIFIED,
+                                       method=pb.FULFILMENT_METHOD_UNSPECIFIED))
+    details = caught.value.details()
+    assert "channel: must be CHANNEL_MINI_PROGRAM or CHANNEL_POS" in details
+    assert ("fulfilment.method: must be FULFILMENT_METHOD_PICKUP, "
+            "FULFILMENT_METHOD_SAME_CITY_DELIVERY, FULFILMENT_METHOD_AUTO or "
+            "FULFILMENT_METHOD_IN_STORE") in details
+
+
 async def test_unknown_sku_store_or_order_is_not_found(stubs):
     _, orders, _ = stubs
     for call in (orders.CreateOrder(order("n1", ("GHOST", 1, 1))),
