@@ -4,6 +4,7 @@ request_id and principal (never the key), and OpenTelemetry spans for RPCs and q
 import io
 import json
 import logging
+import re
 import urllib.request
 
 import grpc
@@ -94,6 +95,31 @@ async def test_each_call_logs_one_json_line_with_request_id_and_principal_and_no
     assert line["method"] == "InventoryService/AdjustStock" and line["code"] == "OK"
     assert line["principal"].startswith("key:") and line["principal"][4:] in key
     assert key not in buffer.getvalue() and key.split("_", 2)[2] not in buffer.getvalue()
+
+
+async def test_in_text_format_each_call_line_still_says_its_method_code_and_request_id(
+        ops, server, issue_key):
+    from services.access import client
+
+    buffer = io.StringIO()
+    handler = logs.handler(buffer, "text")
+    calls = logging.getLogger("onestock.calls")
+    calls.addHandler(handler)
+    calls.setLevel(logging.INFO)
+    key = await issue_key("OPS")
+    try:
+        async with client.channel(f"127.0.0.1:{server.port}", key) as channel:
+            with pytest.raises(grpc.RpcError):
+                await inv_grpc.InventoryServiceStub(channel).AdjustStock(inv.AdjustStockRequest(
+                    request_id="logged as text", location_id="S1", sku_id="LAMP", delta=0,
+                    reason=inv.ADJUSTMENT_REASON_RECEIPT))
+    finally:
+        calls.removeHandler(handler)
+    [line] = [text for text in buffer.getvalue().splitlines() if "logged as text" in text]
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ INFO onestock\.calls: call ", line)
+    assert "code=INVALID_ARGUMENT" in line and "request_id='logged as text'" in line
+    assert "method=InventoryService/AdjustStock" in line and "principal=key:" in line
+    assert key not in buffer.getvalue()
 
 
 async def test_rpcs_and_their_database_queries_are_traced_when_an_exporter_is_configured(
