@@ -63,7 +63,8 @@ def add_parser(sub) -> None:
     parser = sub.add_parser("keys", help="create, list and revoke API keys")
     actions = parser.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="issue a key (printed once)")
-    create.add_argument("--kind", required=True, choices=[k.value for k in Kind])
+    create.add_argument("--kind", required=True, choices=[k.value for k in Kind],
+                        help="what the key may do (docs/security.md has the table)")
     create.add_argument("--location", type=identifier,
                         help="the store of a POS or STORE_STAFF key")
     create.add_argument("--name", type=holder_name, default="",
@@ -71,7 +72,7 @@ def add_parser(sub) -> None:
     create.add_argument("--expires-in", type=duration, help="e.g. 30d; default: never")
     actions.add_parser("list", help="every key, without secrets")
     revoke = actions.add_parser("revoke", help="revoke a key at once, in every server process")
-    revoke.add_argument("key_id", type=identifier)
+    revoke.add_argument("key_id", type=identifier, help="the key's id, as `keys list` shows it")
 
 
 def run(url: str, args) -> int:

@@ -1,4 +1,4 @@
-"""The ``onestock`` command line: serve, migrate, seed-demo, keys, simulate."""
+"""The onestock command line: serve, migrate, seed-demo, keys, simulate."""
 
 from __future__ import annotations
 
@@ -92,12 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default="INFO")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve every OneStock gRPC service on ONESTOCK_LISTEN")
-    serve.add_argument("--processes", type=whole_number(PROCESSES), default=1,
+    serve.add_argument("--processes", type=whole_number(PROCESSES), default=1, metavar="N",
                        help="server processes sharing the listen port (SO_REUSEPORT), "
                             f"{PROCESSES}; one per core is typical")
     sub.add_parser("migrate", help="bring the database schema to the newest revision")
     seed = sub.add_parser("seed-demo", help="load the demo chain (Shanghai and Hangzhou)")
-    seed.add_argument("--seed", type=int, default=20261122)
+    seed.add_argument("--seed", type=int, default=20261122, metavar="N",
+                      help="the same seed loads the same chain, to the unit (default %(default)s)")
     add_keys_parser(sub)
     add_simulate_parser(sub)
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""``onestock simulate``: replay orders under one or more routing policies and write the report.
+"""onestock simulate: replay orders under one or more routing policies and write the report.
 
     onestock simulate --policy docs/policies/default.toml --policy fast.toml \\
         --synthetic-orders 200000 --out reports/today
@@ -48,10 +48,11 @@ def add_parser(sub) -> None:
                        help="snapshot locations, SKUs and online stock from the live database "
                             "(DATABASE_URL, or the embedded one) into OUT/snapshot and use it")
     chain.add_argument("--locations", type=whole_number(LOCATIONS_RANGE), default=3_000,
-                       help="synthetic chain: locations")
+                       metavar="N", help="synthetic chain: locations (default %(default)s)")
     chain.add_argument("--skus", type=whole_number(SKUS_RANGE), default=20_000,
-                       help="synthetic chain: SKUs")
-    chain.add_argument("--chain-seed", type=whole_number(SEED_RANGE), default=7)
+                       metavar="N", help="synthetic chain: SKUs (default %(default)s)")
+    chain.add_argument("--chain-seed", type=whole_number(SEED_RANGE), default=7, metavar="N",
+                       help="synthetic chain: seed (default %(default)s)")
     orders = p.add_argument_group("the order stream")
     orders.add_argument("--orders", metavar="FILE", help="orders .csv or .parquet "
                         "(default: orders.* in the scenario directory)")
@@ -59,11 +60,12 @@ def add_parser(sub) -> None:
                         help=f"generate N orders (default for a synthetic chain: "
                              f"{DEFAULT_SYNTHETIC_ORDERS:,})")
     orders.add_argument("--days", type=whole_number(DAYS_RANGE), default=1,
-                        help="synthetic orders: days they span")
+                        metavar="N", help="synthetic orders: days they span (default %(default)s)")
     orders.add_argument("--start", type=_start_date, default=date(2026, 11, 23),
-                        help="synthetic orders: first local date (YYYY-MM-DD)")
+                        metavar="DATE",
+                        help="synthetic orders: first local date, YYYY-MM-DD (default %(default)s)")
     orders.add_argument("--seed", type=whole_number(SEED_RANGE), default=11,
-                        help="synthetic orders: seed")
+                        metavar="N", help="synthetic orders: seed (default %(default)s)")
     orders.add_argument("--replenishment", metavar="FILE",
                         help="replenishment schedule .csv or .parquet")
     run = p.add_argument_group("the run")
@@ -71,15 +73,16 @@ def add_parser(sub) -> None:
                      help="a routing policy file (TOML, see docs/policies/default.toml); "
                           "repeat to compare; none: the built-in defaults")
     run.add_argument("--transfer-case-units", type=whole_number(CASE_UNITS_RANGE), default=1,
-                     help="transfers ship in whole cases of this many units (default 1)")
+                     metavar="N", help="transfers ship in whole cases of this many units (default 1)")
     run.add_argument("--skip-bad-rows", action="store_true",
                      help="skip and count bad rows instead of stopping at the first")
     run.add_argument("--workers", type=whole_number(Range(1, 1_024)), default=1,
-                     help="worker processes running policies/scenarios in parallel")
+                     metavar="N",
+                     help="worker processes running policies/scenarios in parallel (default 1)")
     run.add_argument("--ray", metavar="ADDRESS", type=_ray_address,
                      help="run the sweep on a Ray cluster ('local' starts one here); "
                           "needs pip install 'onestock[ray]'")
-    run.add_argument("--out", default=DEFAULT_OUT, help=f"report directory (default {DEFAULT_OUT})")
+    run.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"report directory (default {DEFAULT_OUT})")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
