@@ -172,8 +172,8 @@ def run(settings, args) -> int:
     for kpis in outcome.results:
         print(f"{kpis['policy']}: {kpis['filled']:,} of {kpis['orders']:,} orders filled "
               f"({kpis['fill_rate']:.1%}), {eta_text(kpis)}, "
-              f"delivery fees {kpis['delivery_fees_minor'] / 100:,.2f}, "
-              f"transfer costs {kpis['transfer_costs_minor'] / 100:,.2f}")
+              f"delivery fees {kpis['delivery_fees_minor'] / 100:,.2f} yuan, "
+              f"transfer costs {kpis['transfer_costs_minor'] / 100:,.2f} yuan")
     print(f"report: {outcome.paths['html']}")
     return 0
 

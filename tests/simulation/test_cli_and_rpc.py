@@ -305,6 +305,7 @@ def test_a_run_that_fills_nothing_says_so_rather_than_an_eta_of_none(tmp_path, c
                  "--no-progress"]) == 0
     said = capsys.readouterr().out
     assert "0 of 1 orders filled (0.0%), no ETA (nothing filled)," in said
+    assert "delivery fees 0.00 yuan, transfer costs 0.00 yuan" in said
     html = (tmp_path / "o" / "report.html").read_text()
     assert "no ETA (nothing filled)" in html and "None" not in html
 
