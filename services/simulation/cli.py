@@ -73,7 +73,8 @@ def add_parser(sub) -> None:
                      help="a routing policy file (TOML, see docs/policies/default.toml); "
                           "repeat to compare; none: the built-in defaults")
     run.add_argument("--transfer-case-units", type=whole_number(CASE_UNITS_RANGE), default=1,
-                     metavar="N", help="transfers ship in whole cases of this many units (default 1)")
+                     metavar="N",
+                     help="transfers ship in whole cases of this many units (default 1)")
     run.add_argument("--skip-bad-rows", action="store_true",
                      help="skip and count bad rows instead of stopping at the first")
     run.add_argument("--workers", type=whole_number(Range(1, 1_024)), default=1,
@@ -82,7 +83,8 @@ def add_parser(sub) -> None:
     run.add_argument("--ray", metavar="ADDRESS", type=_ray_address,
                      help="run the sweep on a Ray cluster ('local' starts one here); "
                           "needs pip install 'onestock[ray]'")
-    run.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"report directory (default {DEFAULT_OUT})")
+    run.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                     help="report directory (default %(default)s)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
