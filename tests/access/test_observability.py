@@ -1,6 +1,7 @@
 """What ops sees: Prometheus metrics that reflect the calls made, JSON log lines carrying the
 request_id and principal (never the key), and OpenTelemetry spans for RPCs and queries."""
 
+import contextlib
 import io
 import json
 import logging
@@ -73,53 +74,48 @@ async def test_metrics_count_calls_by_method_and_status_and_reservations_by_outc
     assert sample(after, "onestock_outbox_backlog") == undelivered
 
 
-async def test_each_call_logs_one_json_line_with_request_id_and_principal_and_no_secret(
-        ops, server, issue_key):
+async def logged_calls(server, key: str, fmt: str, request: inv.AdjustStockRequest) -> str:
+    """What the calls logger writes, in ``fmt``, while ``request`` is sent (answered or not)."""
     from services.access import client
 
     buffer = io.StringIO()
-    handler = logs.handler(buffer)
+    handler = logs.handler(buffer, fmt)
     calls = logging.getLogger("onestock.calls")
     calls.addHandler(handler)
     calls.setLevel(logging.INFO)
-    key = await issue_key("OPS")
     try:
         async with client.channel(f"127.0.0.1:{server.port}", key) as channel:
-            await inv_grpc.InventoryServiceStub(channel).AdjustStock(inv.AdjustStockRequest(
-                request_id="logged-1", location_id="S1", sku_id="LAMP", delta=1,
-                reason=inv.ADJUSTMENT_REASON_RECEIPT))
+            with contextlib.suppress(grpc.RpcError):
+                await inv_grpc.InventoryServiceStub(channel).AdjustStock(request)
     finally:
         calls.removeHandler(handler)
-    lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    return buffer.getvalue()
+
+
+async def test_each_call_logs_one_json_line_with_request_id_and_principal_and_no_secret(
+        ops, server, issue_key):
+    key = await issue_key("OPS")
+    logged = await logged_calls(server, key, "json", inv.AdjustStockRequest(
+        request_id="logged-1", location_id="S1", sku_id="LAMP", delta=1,
+        reason=inv.ADJUSTMENT_REASON_RECEIPT))
+    lines = [json.loads(line) for line in logged.splitlines()]
     [line] = [entry for entry in lines if entry.get("request_id") == "logged-1"]
     assert line["method"] == "InventoryService/AdjustStock" and line["code"] == "OK"
     assert line["principal"].startswith("key:") and line["principal"][4:] in key
-    assert key not in buffer.getvalue() and key.split("_", 2)[2] not in buffer.getvalue()
+    assert key not in logged and key.split("_", 2)[2] not in logged
 
 
 async def test_in_text_format_each_call_line_still_says_its_method_code_and_request_id(
         ops, server, issue_key):
-    from services.access import client
-
-    buffer = io.StringIO()
-    handler = logs.handler(buffer, "text")
-    calls = logging.getLogger("onestock.calls")
-    calls.addHandler(handler)
-    calls.setLevel(logging.INFO)
     key = await issue_key("OPS")
-    try:
-        async with client.channel(f"127.0.0.1:{server.port}", key) as channel:
-            with pytest.raises(grpc.RpcError):
-                await inv_grpc.InventoryServiceStub(channel).AdjustStock(inv.AdjustStockRequest(
-                    request_id="logged as text", location_id="S1", sku_id="LAMP", delta=0,
-                    reason=inv.ADJUSTMENT_REASON_RECEIPT))
-    finally:
-        calls.removeHandler(handler)
-    [line] = [text for text in buffer.getvalue().splitlines() if "logged as text" in text]
+    logged = await logged_calls(server, key, "text", inv.AdjustStockRequest(
+        request_id="logged as text", location_id="S1", sku_id="LAMP", delta=0,
+        reason=inv.ADJUSTMENT_REASON_RECEIPT))
+    [line] = [text for text in logged.splitlines() if "logged as text" in text]
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ INFO onestock\.calls: call ", line)
     assert "code=INVALID_ARGUMENT" in line and "request_id='logged as text'" in line
     assert "method=InventoryService/AdjustStock" in line and "principal=key:" in line
-    assert key not in buffer.getvalue()
+    assert key not in logged and key.split("_", 2)[2] not in logged
 
 
 async def test_rpcs_and_their_database_queries_are_traced_when_an_exporter_is_configured(
