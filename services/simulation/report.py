@@ -20,28 +20,60 @@ REPORT_FILE, CSV_FILE, JSON_FILE = "report.html", "kpis.csv", "kpis.json"
 UNFILLABLE = "unfillable"
 COLOURS = ("#2f6db5", "#e08a1e", "#3b9a57", "#b8413c", "#7d5ba6", "#6b6b6b", "#c9a227",
            "#2aa1b3")
-SCALARS = (  # (column, how to read it from a policy's KPIs) for the CSV and the table
-    ("orders", lambda k: k["orders"]),
-    ("filled", lambda k: k["filled"]),
-    ("unfillable", lambda k: k["unfillable"]),
-    ("fill_rate", lambda k: k["fill_rate"]),
-    *((f"mode_{label.replace(' ', '_')}", lambda k, lb=label: k["mode_mix"][lb]) for label in LABELS),
-    ("split_rate", lambda k: k["split_rate"]),
-    ("courier_km_p50", lambda k: k["courier_km"]["p50"]),
-    ("courier_km_p95", lambda k: k["courier_km"]["p95"]),
-    ("pickup_trip_km_p50", lambda k: k["pickup_trip_km"]["p50"]),
-    ("pickup_trip_km_p95", lambda k: k["pickup_trip_km"]["p95"]),
-    ("eta_minutes_p50", lambda k: k["eta_minutes"]["p50"]),
-    ("eta_minutes_p95", lambda k: k["eta_minutes"]["p95"]),
-    ("delivery_fees_minor", lambda k: k["delivery_fees_minor"]),
-    ("transfer_costs_minor", lambda k: k["transfer_costs_minor"]),
-    ("transfers", lambda k: k["transfers"]),
-    ("transfer_units", lambda k: k["transfer_units"]),
-    ("orders_waiting_for_opening", lambda k: k["orders_waiting_for_opening"]),
-    ("stockouts", lambda k: k["stockouts"]),
-    ("locations_with_stockouts", lambda k: k["locations_with_stockouts"]),
-    ("peak_store_hour_orders", lambda k: (k["peak_store_hour"] or {}).get("orders", 0)),
-    ("store_hour_orders_p95", lambda k: k["store_hour_orders_p95"]),
+
+
+def _count(value: int) -> str:
+    return f"{value:,}"
+
+
+def _share(value: float) -> str:
+    return f"{value:.2%}"
+
+
+def _one_decimal(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def _km(value: float | None) -> str:
+    """To ten metres: policies a few hundred metres apart must not read alike."""
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def _yuan(minor: int) -> str:
+    return f"{minor / 100:,.2f}"
+
+
+# (CSV column, what the report's table calls it, how to read it from a policy's KPIs, how the
+# table shows it). The CSV keeps raw values under stable names, for tools; the table is for people.
+SCALARS = (
+    ("orders", "orders", lambda k: k["orders"], _count),
+    ("filled", "filled", lambda k: k["filled"], _count),
+    ("unfillable", "unfillable", lambda k: k["unfillable"], _count),
+    ("fill_rate", "fill rate", lambda k: k["fill_rate"], _share),
+    *((f"mode_{label.replace(' ', '_')}", f"mode: {label}",
+       lambda k, lb=label: k["mode_mix"][lb], _count) for label in LABELS),
+    ("split_rate", "split rate", lambda k: k["split_rate"], _share),
+    ("courier_km_p50", "courier km, p50", lambda k: k["courier_km"]["p50"], _km),
+    ("courier_km_p95", "courier km, p95", lambda k: k["courier_km"]["p95"], _km),
+    ("pickup_trip_km_p50", "customer's km to the pickup store, p50",
+     lambda k: k["pickup_trip_km"]["p50"], _km),
+    ("pickup_trip_km_p95", "customer's km to the pickup store, p95",
+     lambda k: k["pickup_trip_km"]["p95"], _km),
+    ("eta_minutes_p50", "ETA minutes, p50", lambda k: k["eta_minutes"]["p50"], _one_decimal),
+    ("eta_minutes_p95", "ETA minutes, p95", lambda k: k["eta_minutes"]["p95"], _one_decimal),
+    ("delivery_fees_minor", "delivery fees, yuan", lambda k: k["delivery_fees_minor"], _yuan),
+    ("transfer_costs_minor", "transfer costs, yuan", lambda k: k["transfer_costs_minor"], _yuan),
+    ("transfers", "transfers", lambda k: k["transfers"], _count),
+    ("transfer_units", "units transferred", lambda k: k["transfer_units"], _count),
+    ("orders_waiting_for_opening", "orders waiting for a store to open",
+     lambda k: k["orders_waiting_for_opening"], _count),
+    ("stockouts", "stock-outs", lambda k: k["stockouts"], _count),
+    ("locations_with_stockouts", "locations with a stock-out",
+     lambda k: k["locations_with_stockouts"], _count),
+    ("peak_store_hour_orders", "orders in the busiest store-hour",
+     lambda k: (k["peak_store_hour"] or {}).get("orders", 0), _count),
+    ("store_hour_orders_p95", "orders per store-hour, p95",
+     lambda k: k["store_hour_orders_p95"], _one_decimal),
 )
 
 
@@ -55,9 +87,9 @@ def write(results: list[dict], scenario: dict, out_dir: str | Path) -> dict[str,
     paths["json"].write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
     with paths["csv"].open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["policy", *(name for name, _ in SCALARS)])
+        writer.writerow(["policy", *(column for column, *_ in SCALARS)])
         for kpis in results:
-            writer.writerow([kpis["policy"], *(read(kpis) for _, read in SCALARS)])
+            writer.writerow([kpis["policy"], *(read(kpis) for _, _, read, _ in SCALARS)])
     paths["html"].write_text(html(results, scenario, document["written_at"]), encoding="utf-8")
     return paths
 
@@ -70,9 +102,9 @@ def html(results: list[dict], scenario: dict, written_at: str) -> str:
     charts = _charts(results)
     return template.render(
         results=results, scenario=scenario, written_at=written_at, labels=LABELS,
-        table=[(name, [read(k) for k in results]) for name, read in SCALARS],
+        table=[(label, [shown(read(k)) for k in results]) for _, label, read, shown in SCALARS],
         charts={name: jinja2.utils.markupsafe.Markup(svg) for name, svg in charts.items()},
-        money=lambda minor: f"{minor / 100:,.2f}", eta_text=eta_text)
+        money=_yuan, eta_text=eta_text)
 
 
 # --- charts -------------------------------------------------------------------------

@@ -54,9 +54,13 @@ def test_the_html_shows_every_policy_s_kpis_and_charts_and_needs_no_network(outc
     html = outcome.paths["html"].read_text()
     for kpis in outcome.results:
         assert f"<th>{kpis['policy']}</th>" in html
-        assert f"<td>{kpis['filled']}</td>" in html
-        assert f"<td>{kpis['transfers']}</td>" in html
-        assert f"{kpis['fill_rate'] * 100:.1f}%" in html
+        assert f"<td>{kpis['filled']:,}</td>" in html
+        assert f"<td>{kpis['transfers']:,}</td>" in html
+        assert f"<b>{kpis['fill_rate'] * 100:.1f}%</b> filled" in html  # its card
+        assert f"<td>{kpis['fill_rate']:.2%}</td>" in html
+        assert f"<td>{kpis['transfer_costs_minor'] / 100:,.2f}</td>" in html
+    # the table is for people: labels and units, not the CSV's column names and minor units
+    assert "<td>transfer costs, yuan</td>" in html and "transfer_costs_minor" not in html
     assert html.count("<svg") == 5  # mode mix, comparison, ETA, distances, hourly load
     # nothing fetched from elsewhere: no scripts, no stylesheets, no images by URL
     assert not re.search(r"<(script|link|img)\b", html)
