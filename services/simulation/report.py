@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jinja2
 
+from services.inventory.catalogue import DEFAULT_TIME_ZONE, zone
 from services.simulation.kpis import LABELS, eta_text
 
 REPORT_FILE, CSV_FILE, JSON_FILE = "report.html", "kpis.csv", "kpis.json"
@@ -41,6 +42,13 @@ def _km(value: float | None) -> str:
 
 def _yuan(minor: int) -> str:
     return f"{minor / 100:,.2f}"
+
+
+def _local_hour(utc_iso: str, time_zone: str) -> str:
+    """An hour the KPIs keep in UTC, as the chain's clocks showed it: the chart beside it
+    counts local hours."""
+    local = datetime.fromisoformat(utc_iso).astimezone(zone(time_zone))
+    return f"{local:%Y-%m-%d %H:00} {time_zone}"
 
 
 # (CSV column, what the report's table calls it, how to read it from a policy's KPIs, how the
@@ -104,7 +112,8 @@ def html(results: list[dict], scenario: dict, written_at: str) -> str:
         results=results, scenario=scenario, written_at=written_at, labels=LABELS,
         table=[(label, [shown(read(k)) for k in results]) for _, label, read, shown in SCALARS],
         charts={name: jinja2.utils.markupsafe.Markup(svg) for name, svg in charts.items()},
-        money=_yuan, eta_text=eta_text)
+        money=_yuan, count=_count, eta_text=eta_text,
+        local_hour=lambda utc: _local_hour(utc, scenario.get("time_zone", DEFAULT_TIME_ZONE)))
 
 
 # --- charts -------------------------------------------------------------------------

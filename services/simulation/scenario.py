@@ -78,7 +78,7 @@ class Scenario:
                 "last_order": last, "locations": len(self.locations), "skus": len(self.skus),
                 "stock_units": sum(sum(have.values()) for have in self.stock.values()),
                 "replenishments": len(self.replenishments),
-                "transfer_case_units": self.transfer_case_units,
+                "transfer_case_units": self.transfer_case_units, "time_zone": self.time_zone,
                 "skipped_rows": dict(sorted(self.skipped.items()))}
 
     def copy_stock(self) -> dict[str, dict[str, int]]:

@@ -6,7 +6,9 @@ import re
 import subprocess
 import sys
 import textwrap
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -40,6 +42,7 @@ def test_the_csv_and_json_hold_the_same_kpis_as_the_run(outcome):
     assert [p["policy"] for p in document["policies"]] == ["default", "near-only"]
     assert document["policies"] == outcome.results
     assert document["scenario"]["name"] == "tiny" and document["scenario"]["orders"] == 3_000
+    assert document["scenario"]["time_zone"] == "Asia/Shanghai"
     with outcome.paths["csv"].open() as handle:
         rows = {row["policy"]: row for row in csv.DictReader(handle)}
     for kpis in outcome.results:
@@ -59,6 +62,10 @@ def test_the_html_shows_every_policy_s_kpis_and_charts_and_needs_no_network(outc
         assert f"<b>{kpis['fill_rate'] * 100:.1f}%</b> filled" in html  # its card
         assert f"<td>{kpis['fill_rate']:.2%}</td>" in html
         assert f"<td>{kpis['transfer_costs_minor'] / 100:,.2f}</td>" in html
+        # the busiest store-hour on the chain's clock, as the hourly chart beside it counts
+        busiest = datetime.fromisoformat(kpis["peak_store_hour"]["hour"]).astimezone(
+            ZoneInfo("Asia/Shanghai"))
+        assert f"{busiest:%Y-%m-%d %H:00} Asia/Shanghai</td>" in html
     # the table is for people: labels and units, not the CSV's column names and minor units
     assert "<td>transfer costs, yuan</td>" in html and "transfer_costs_minor" not in html
     assert html.count("<svg") == 5  # mode mix, comparison, ETA, distances, hourly load
