@@ -128,7 +128,8 @@ class InsufficientStock(FailedPrecondition):
 
 def request_id_reused(request_id: str) -> AlreadyExists:
     return AlreadyExists(
-        f"request_id {request_id!r} was already used for a different request",
+        f"request_id {request_id!r} was already used for a different request, or by another "
+        "caller (a retry must send the same request with the same key)",
         reason="REQUEST_ID_REUSED",
         metadata={"request_id": request_id},
     )

@@ -119,6 +119,7 @@ async def test_a_request_id_reused_by_another_principal_gets_no_one_elses_respon
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await inv_grpc.InventoryServiceStub(channels["OPS"]).ReserveStock(request)
     assert error_info(caught.value).reason == "REQUEST_ID_REUSED"
+    assert "or by another caller" in caught.value.details()  # the body was the same
 
 
 async def test_every_change_records_the_principal_that_made_it(
