@@ -45,7 +45,11 @@ class Access:
     def require_member(self, member_id: str | None, field: str) -> None:
         """The member named must be the one the call acts for, under OWN_MEMBER."""
         if self.scope is Scope.OWN_MEMBER and (member_id or "") != self.member_id:
-            self._deny(field, "act for another member than x-onestock-member-id")
+            if not self.member_id:
+                self._deny(field, "act for a member without the x-onestock-member-id header "
+                                  "naming them")
+            self._deny(field, f"act for a member other than {self.member_id}, the one its "
+                              "x-onestock-member-id header names")
 
     def require(self, allowed: bool, field: str, why: str) -> None:
         if not allowed:

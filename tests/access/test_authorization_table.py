@@ -213,3 +213,24 @@ async def test_every_rpc_refuses_a_call_without_a_credential_and_changes_nothing
             before = await database_fingerprint(engine)
             assert await call(anonymous, rpc, request) is grpc.StatusCode.UNAUTHENTICATED, case
             assert await database_fingerprint(engine) == before, case
+
+
+async def test_a_mall_call_for_another_member_says_which_member_it_may_act_for(
+        ops, server, issue_key):
+    from onestock.members.v1 import member_service_pb2_grpc as mem_grpc
+
+    from services.access import client
+
+    target, key = f"127.0.0.1:{server.port}", await issue_key("MALL")
+    async with client.channel(target, key, member_id="A") as for_a, \
+            client.channel(target, key) as for_no_one:
+        for channel, says in (
+                (for_a, "may not act for a member other than A, the one its "
+                        "x-onestock-member-id header names (member_id)"),
+                (for_no_one, "may not act for a member without the x-onestock-member-id "
+                             "header naming them (member_id)")):
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await mem_grpc.MemberServiceStub(channel).GetMember(
+                    mem.GetMemberRequest(member_id="B"))
+            assert caught.value.code() is grpc.StatusCode.PERMISSION_DENIED
+            assert says in caught.value.details()
