@@ -49,7 +49,7 @@ def check_point(errors: Collector, latitude: float, longitude: float, prefix: st
                         "must be between -180 and 180") and ok
 
 
-def wire_names(enum, values) -> str:
+def _wire_names(enum, values) -> str:
     """Values of a protobuf enum as a caller writes them (in JSON, say): "A, B or C"."""
     names = [enum.Name(v) for v in sorted(values)]
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
@@ -61,5 +61,5 @@ def check_enum(errors: Collector, value: int, allowed, field: str, enum) -> bool
     if value in allowed:
         return True
     given = enum.Name(value) if value in enum.values() else str(value)
-    errors.add(field, f"must be {wire_names(enum, allowed)} (got {given})")
+    errors.add(field, f"must be {_wire_names(enum, allowed)} (got {given})")
     return False

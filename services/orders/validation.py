@@ -9,12 +9,12 @@ from onestock.orders.v1 import order_service_pb2 as pb
 from services.common.config import Limits
 from services.common.errors import Collector
 from services.common.validation import (
+    check_enum,
     check_id,
     check_optional_id,
     check_point,
     check_request_id,
     check_text,
-    wire_names,
 )
 from services.orders.handlers import NewOrder
 from services.routing.model import Mode, OrderLine, RouteRequest
@@ -30,9 +30,8 @@ CHANNELS = {pb.CHANNEL_MINI_PROGRAM: "MINI_PROGRAM", pb.CHANNEL_POS: "POS"}
 def create_order(request: pb.CreateOrderRequest, limits: Limits) -> NewOrder:
     errors = Collector()
     check_request_id(errors, request.request_id)
+    check_enum(errors, request.channel, CHANNELS, "channel", pb.Channel)
     channel = CHANNELS.get(request.channel)
-    if channel is None:
-        errors.add("channel", f"must be {wire_names(pb.Channel, CHANNELS)}")
     check_optional_id(errors, request.member_id, "member_id")
     lines = _lines(errors, request.lines, limits)
     f = request.fulfilment
@@ -59,7 +58,7 @@ def create_order(request: pb.CreateOrderRequest, limits: Limits) -> NewOrder:
         route = RouteRequest(tuple(OrderLine(s, q) for s, q, _ in lines), f.latitude, f.longitude,
                              f.city.strip(), mode, datetime.now(UTC), f.location_id or None)
     else:
-        errors.add("fulfilment.method", f"must be {wire_names(pb.FulfilmentMethod, METHODS)}")
+        check_enum(errors, method, METHODS, "fulfilment.method", pb.FulfilmentMethod)
     errors.raise_if_any()
     in_store = method == pb.FULFILMENT_METHOD_IN_STORE
     return NewOrder(request.request_id, channel, request.member_id or None, tuple(lines), route,

@@ -10,11 +10,11 @@ from onestock.routing.v1 import routing_service_pb2 as pb
 from services.common.config import Limits
 from services.common.errors import Collector
 from services.common.validation import (
+    check_enum,
     check_id,
     check_optional_id,
     check_point,
     check_text,
-    wire_names,
 )
 from services.routing.model import (
     END_OF_ORDER_TIMES,
@@ -36,12 +36,10 @@ TRACE_IN_VIEW = {pb.PLAN_VIEW_UNSPECIFIED: True, pb.PLAN_VIEW_BASIC: False,
 
 def with_trace(view: int) -> bool:
     """Whether the response to a RouteOrder asking for ``view`` carries the trace."""
-    found = TRACE_IN_VIEW.get(view)
-    if found is None:
-        errors = Collector()
-        errors.add("view", "must be PLAN_VIEW_BASIC or PLAN_VIEW_FULL")
-        errors.raise_if_any()
-    return found
+    errors = Collector()
+    check_enum(errors, view, TRACE_IN_VIEW, "view", pb.PlanView)
+    errors.raise_if_any()
+    return TRACE_IN_VIEW[view]
 
 
 def route_request(msg: pb.RouteRequest, limits: Limits, *, prefix: str = "order.",
@@ -59,9 +57,9 @@ def route_request(msg: pb.RouteRequest, limits: Limits, *, prefix: str = "order.
             errors.add(f"{at}.quantity", f"must be 1 to {limits.max_quantity}")
     check_point(errors, msg.latitude, msg.longitude, prefix)
     check_text(errors, msg.city, f"{prefix}city", 200)
+    if require_mode:
+        check_enum(errors, msg.mode, MODE_FROM_PB, f"{prefix}mode", pb.FulfilmentMode)
     mode = MODE_FROM_PB.get(msg.mode)
-    if mode is None and require_mode:
-        errors.add(f"{prefix}mode", f"must be {wire_names(pb.FulfilmentMode, MODE_FROM_PB)}")
     delivery_possible = mode in (Mode.SAME_CITY_DELIVERY, Mode.AUTO) or not require_mode
     if delivery_possible and not msg.city.strip():
         errors.add(f"{prefix}city", "is required for same-city delivery")
