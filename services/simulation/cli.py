@@ -18,7 +18,7 @@ from services.common.database import DatabaseUnusable
 from services.common.migrate import SchemaNotCurrent, require_current_schema
 from services.common.ranges import Range, whole_number
 from services.routing.policy import PolicyError
-from services.simulation.kpis import eta_text
+from services.simulation.kpis import eta_text, yuan
 from services.simulation.scenario import (
     CASE_UNITS_RANGE,
     DAYS_RANGE,
@@ -174,8 +174,8 @@ def run(settings, args) -> int:
     for kpis in outcome.results:
         print(f"{kpis['policy']}: {kpis['filled']:,} of {kpis['orders']:,} orders filled "
               f"({kpis['fill_rate']:.1%}), {eta_text(kpis)}, "
-              f"delivery fees {kpis['delivery_fees_minor'] / 100:,.2f} yuan, "
-              f"transfer costs {kpis['transfer_costs_minor'] / 100:,.2f} yuan")
+              f"delivery fees {yuan(kpis['delivery_fees_minor'])} yuan, "
+              f"transfer costs {yuan(kpis['transfer_costs_minor'])} yuan")
     print(f"report: {outcome.paths['html']}")
     return 0
 

@@ -140,6 +140,11 @@ def eta_text(kpis: dict) -> str:
     return "no ETA (nothing filled)" if p50 is None else f"ETA p50 {p50:g} min"
 
 
+def yuan(minor: int) -> str:
+    """An amount in fen as the CLI and the report say it: 250,551.00."""
+    return f"{minor / 100:,.2f}"
+
+
 def _epoch_hour(moment: datetime) -> int:
     """Hours since the epoch: hour buckets that turn into local hours only at the end."""
     return int(moment.timestamp()) // 3600

@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 
 from services.inventory.catalogue import DEFAULT_TIME_ZONE, zone
-from services.simulation.kpis import LABELS, eta_text
+from services.simulation.kpis import LABELS, eta_text, yuan
 
 REPORT_FILE, CSV_FILE, JSON_FILE = "report.html", "kpis.csv", "kpis.json"
 UNFILLABLE = "unfillable"
@@ -38,10 +38,6 @@ def _one_decimal(value: float | None) -> str:
 def _km(value: float | None) -> str:
     """To ten metres: policies a few hundred metres apart must not read alike."""
     return "-" if value is None else f"{value:,.2f}"
-
-
-def _yuan(minor: int) -> str:
-    return f"{minor / 100:,.2f}"
 
 
 def _local_hour(utc_iso: str, time_zone: str) -> str:
@@ -69,8 +65,8 @@ SCALARS = (
      lambda k: k["pickup_trip_km"]["p95"], _km),
     ("eta_minutes_p50", "ETA minutes, p50", lambda k: k["eta_minutes"]["p50"], _one_decimal),
     ("eta_minutes_p95", "ETA minutes, p95", lambda k: k["eta_minutes"]["p95"], _one_decimal),
-    ("delivery_fees_minor", "delivery fees, yuan", lambda k: k["delivery_fees_minor"], _yuan),
-    ("transfer_costs_minor", "transfer costs, yuan", lambda k: k["transfer_costs_minor"], _yuan),
+    ("delivery_fees_minor", "delivery fees, yuan", lambda k: k["delivery_fees_minor"], yuan),
+    ("transfer_costs_minor", "transfer costs, yuan", lambda k: k["transfer_costs_minor"], yuan),
     ("transfers", "transfers", lambda k: k["transfers"], _count),
     ("transfer_units", "units transferred", lambda k: k["transfer_units"], _count),
     ("orders_waiting_for_opening", "orders waiting for a store to open",
@@ -112,7 +108,7 @@ def html(results: list[dict], scenario: dict, written_at: str) -> str:
         results=results, scenario=scenario, written_at=written_at, labels=LABELS,
         table=[(label, [shown(read(k)) for k in results]) for _, label, read, shown in SCALARS],
         charts={name: jinja2.utils.markupsafe.Markup(svg) for name, svg in charts.items()},
-        money=_yuan, count=_count, eta_text=eta_text,
+        money=yuan, count=_count, eta_text=eta_text,
         local_hour=lambda utc: _local_hour(utc, scenario.get("time_zone", DEFAULT_TIME_ZONE)))
 
 
