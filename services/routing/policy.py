@@ -159,6 +159,14 @@ def _check_keys(where: str, prefix: str, table: dict, allowed) -> None:
                               f"unknown key (known: {', '.join(sorted(allowed))})")
 
 
+def _check_band_keys(where: str, at: str, band: dict, names: tuple[str, ...]) -> None:
+    """A band has exactly these keys: an unknown one or a missing one is named."""
+    _check_keys(where, f"{at}.", band, names)
+    for name in names:
+        if name not in band:
+            raise PolicyError(where, f"{at}.{name}", "is missing")
+
+
 def policy_from_dict(data: dict, where: str = "policy", base: RoutingPolicy = DEFAULT_POLICY
                      ) -> RoutingPolicy:
     """``base`` with the keys in ``data`` replaced, every one checked."""
@@ -176,21 +184,21 @@ def policy_from_dict(data: dict, where: str = "policy", base: RoutingPolicy = DE
                 for k, v in value.items()})
         elif key == "delivery_bands":
             def delivery(at, item):
-                _check_keys(where, f"{at}.", item, {"max_km", "fee_minor", "courier_minutes"})
+                _check_band_keys(where, at, item, ("max_km", "fee_minor", "courier_minutes"))
                 return DeliveryBand(
-                    _number(where, f"{at}.max_km", item.get("max_km"), minimum=0.1, maximum=100),
-                    _number(where, f"{at}.fee_minor", item.get("fee_minor"), minimum=0,
+                    _number(where, f"{at}.max_km", item["max_km"], minimum=0.1, maximum=100),
+                    _number(where, f"{at}.fee_minor", item["fee_minor"], minimum=0,
                             integer=True, maximum=MAX_MONEY_MINOR),
-                    _number(where, f"{at}.courier_minutes", item.get("courier_minutes"), minimum=0,
+                    _number(where, f"{at}.courier_minutes", item["courier_minutes"], minimum=0,
                             integer=True, maximum=24 * 60))
             changes[key] = _bands(where, key, value, delivery)
         elif key == "intercity_transfer_bands":
             def lead(at, item):
-                _check_keys(where, f"{at}.", item, {"max_km", "hours"})
+                _check_band_keys(where, at, item, ("max_km", "hours"))
                 return LeadTimeBand(
-                    _number(where, f"{at}.max_km", item.get("max_km"), minimum=1,
+                    _number(where, f"{at}.max_km", item["max_km"], minimum=1,
                             maximum=HALF_THE_EARTH_KM),
-                    _number(where, f"{at}.hours", item.get("hours"), minimum=0,
+                    _number(where, f"{at}.hours", item["hours"], minimum=0,
                             maximum=MAX_LEAD_HOURS))
             changes[key] = _bands(where, key, value, lead)
         else:

@@ -216,6 +216,49 @@ def test_policy_with_an_unknown_key_is_refused_naming_file_and_key(tmp_path):
         load_policy(path)
 
 
+BAND = "[[delivery_bands]]\nmax_km = {}\nfee_minor = 600\ncourier_minutes = 30\n"
+
+
+@pytest.mark.parametrize(("toml", "key", "problem"), [
+    ("prep_minutes = 2.5", "prep_minutes", "must be a whole number, got 2.5"),
+    ('pickup_radius_km = "5"', "pickup_radius_km", "must be a number, got '5'"),
+    ("pickup_radius_km = true", "pickup_radius_km", "must be a number, got True"),
+    ("pickup_radius_km = nan", "pickup_radius_km", "must be a number, got nan"),
+    ("max_split = 9", "max_split", "must be between 1 and 5, got 9"),
+    ("weights = 3", "weights", "must be a table"),
+    ("[weights]\nper_hour_eta = -1", "weights.per_hour_eta", "must be between 0 and"),
+    ("delivery_bands = []", "delivery_bands", "must be a non-empty list of tables"),
+    ("delivery_bands = [1]", "delivery_bands[0]", "must be a table"),
+    (BAND.format(5) + BAND.format(3), "delivery_bands", "max_km must increase from band to band"),
+    ("[[delivery_bands]]\nmax_km = 3\nfee_minor = 600", "delivery_bands[0].courier_minutes",
+     "is missing"),
+    ("[[intercity_transfer_bands]]\nhours = 24", "intercity_transfer_bands[0].max_km",
+     "is missing"),
+    ("[[intercity_transfer_bands]]\nmax_km = 300\nhours = 24\ndays = 1",
+     "intercity_transfer_bands[0].days", "unknown key (known: hours, max_km)"),
+    ("pickup_radius_km =", "-", "is not valid TOML"),
+])
+def test_each_bad_policy_value_is_refused_naming_its_file_key_and_problem(tmp_path, toml, key,
+                                                                          problem):
+    from services.routing.policy import PolicyError, load_policy
+
+    path = tmp_path / "tuned.toml"
+    path.write_text(toml + "\n")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert (caught.value.where, caught.value.key) == (str(path), key)
+    assert caught.value.problem.startswith(problem)
+    assert str(caught.value).startswith(f"{path}: {key}: {problem}")
+
+
+def test_a_policy_file_that_is_not_there_is_named_with_why():
+    from services.routing.policy import PolicyError, load_policy
+
+    with pytest.raises(PolicyError) as caught:
+        load_policy("no/such/policy.toml")
+    assert str(caught.value) == "no/such/policy.toml: -: cannot be read: No such file or directory"
+
+
 def test_a_policy_at_every_bound_still_gives_plans_whose_numbers_fit_their_fields():
     """The policy's maxima are safe: times stay datetimes, fees and costs fit int64."""
     weights = {f.name: MAX_WEIGHT for f in fields(Weights)}
