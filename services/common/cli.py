@@ -1,4 +1,4 @@
-"""The onestock command line: serve, migrate, seed-demo, keys, simulate."""
+"""The onestock command line: serve, migrate, seed-demo, load, keys, simulate."""
 
 from __future__ import annotations
 
@@ -74,6 +74,14 @@ def _seed_demo(settings: Settings, url: str, args) -> None:
         print(f"  {label:<24} {key}")
 
 
+def _load(settings: Settings, url: str, args) -> None:
+    from services.inventory.load import run
+
+    code = run(url, args.directory)
+    if code:
+        sys.exit(code)
+
+
 def _keys(settings: Settings, url: str, args) -> None:
     from services.access.cli import run
 
@@ -84,7 +92,8 @@ def _keys(settings: Settings, url: str, args) -> None:
 
 PROCESSES = Range(1, 64)  # server processes on one machine
 
-COMMANDS = {"serve": _serve, "migrate": _migrate, "seed-demo": _seed_demo, "keys": _keys}
+COMMANDS = {"serve": _serve, "migrate": _migrate, "seed-demo": _seed_demo, "load": _load,
+            "keys": _keys}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     seed = sub.add_parser("seed-demo", help="load the demo chain (Shanghai and Hangzhou)")
     seed.add_argument("--seed", type=int, default=20261122, metavar="N",
                       help="the same seed loads the same chain, to the unit (default %(default)s)")
+    load = sub.add_parser("load", help="load a chain's locations, SKUs and stock counts from "
+                                       "files (CSV or Parquet), in one transaction")
+    load.add_argument("directory", metavar="DIR",
+                      help="a folder with any of locations, skus and stock_counts "
+                           "(.csv or .parquet; docs/inventory.md)")
     add_keys_parser(sub)
     add_simulate_parser(sub)
     args = parser.parse_args(argv)

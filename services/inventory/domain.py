@@ -276,6 +276,42 @@ def adjust_on_hand(
     return replace(level, on_hand=new_on_hand)
 
 
+@dataclass(frozen=True, slots=True)
+class StockCount:
+    """A counted shelf (盘点): ``on_hand`` units there, and the safety stock to keep
+    (None: leave it as it is)."""
+
+    location_id: str
+    sku_id: str
+    on_hand: int
+    safety_stock: int | None = None
+
+    @property
+    def key(self) -> StockKey:
+        return (self.location_id, self.sku_id)
+
+
+def count_changes(level: StockLevel, count: StockCount, request_id: str,
+                  note: str = "") -> list[StockChange]:
+    """The ledger entries that bring ``level`` to ``count``: a CYCLE_COUNT adjustment and a
+    SAFETY_STOCK entry, each only when it changes something, so that a count loaded twice
+    writes nothing the second time. A count below the units reserved is refused, as any
+    adjustment would be."""
+    changes = []
+    after = adjust_on_hand(level, set_on_hand=count.on_hand)
+    if after.on_hand != level.on_hand:
+        changes.append(StockChange(MovementKind.ADJUSTMENT, after,
+                                   on_hand_delta=after.on_hand - level.on_hand,
+                                   reason=AdjustmentReason.CYCLE_COUNT, request_id=request_id,
+                                   note=note))
+    if count.safety_stock is not None and count.safety_stock != level.safety_stock:
+        before, after = after, replace(after, safety_stock=count.safety_stock)
+        changes.append(StockChange(MovementKind.SAFETY_STOCK, after,
+                                   safety_stock_delta=after.safety_stock - before.safety_stock,
+                                   request_id=request_id, note=note))
+    return changes
+
+
 def ensure_active(reservation: Reservation, now: datetime) -> None:
     """A reservation can be committed, released or extended only while ACTIVE and unexpired."""
     if reservation.state is ReservationState.EXPIRED:

@@ -22,10 +22,12 @@ from services.inventory.domain import (
     Reservation,
     ReservationState,
     StockChange,
+    StockCount,
     StockLevel,
     adjust_on_hand,
     close_changes,
     commit_quantities,
+    count_changes,
     ensure_active,
 )
 from services.inventory.validation import AdjustCommand, AvailabilityQuery
@@ -78,6 +80,26 @@ async def set_safety_stock(
                                      safety_stock_delta=units - level.safety_stock,
                                      request_id=request_id)])
     return after
+
+
+async def apply_stock_counts(conn: AsyncConnection, counts: Sequence[StockCount],
+                             request_id: str, note: str = "", chunk: int = 5_000) -> int:
+    """Bring each counted level to its count, in the caller's transaction (a chain's counts
+    land whole or not at all); returns the ledger entries written. Locations and SKUs must
+    exist; the rows are locked a chunk at a time, in key order, as every writer locks them."""
+    written = 0
+    ordered = sorted(counts, key=lambda c: c.key)
+    for start in range(0, len(ordered), chunk):
+        part = ordered[start:start + chunk]
+        keys = [c.key for c in part]
+        await repo.create_stock_rows(conn, keys)
+        levels = await repo.lock_stock(conn, keys)
+        changes = [change for c in part
+                   for change in count_changes(levels[c.key], c, request_id, note)]
+        if changes:
+            await record_changes(conn, changes)
+        written += len(changes)
+    return written
 
 
 async def load_reservation(conn: AsyncConnection, reservation_id: str, *, lock: bool,

@@ -1,4 +1,5 @@
-"""Scenario files: locations, SKUs, stock, orders and replenishment as CSV or Parquet.
+"""The chain's files: locations, SKUs, stock, orders and replenishment as CSV or Parquet,
+read by the simulator, and locations, SKUs and stock counts read by ``onestock load``.
 
 Every row is checked field by field. A bad row raises ``ScenarioError`` naming
 the file, the line (CSV: the line in the file, header = 1; Parquet: the row
@@ -28,6 +29,7 @@ from services.inventory.catalogue import (
     Sku,
     is_time_zone,
 )
+from services.inventory.domain import StockCount, StockKey
 from services.routing.model import Mode, OrderLine, RouteRequest
 from services.simulation.scenario import START_RANGE, Replenishment, ScenarioError, SimOrder
 
@@ -37,9 +39,11 @@ MAX_QUANTITY = 10_000
 
 LOCATION_COLUMNS = ("location_id", "name", "kind", "latitude", "longitude", "city", "can_pickup",
                     "can_deliver", "can_transfer", "delivery_radius_km", "time_zone", "opens",
-                    "closes")
-SKU_COLUMNS = ("sku_id", "name", "price_minor")
+                    "closes", "dealer_id")
+SKU_COLUMNS = ("sku_id", "name", "price_minor", "spec")
 STOCK_COLUMNS = ("location_id", "sku_id", "units")
+COUNT_COLUMNS = ("location_id", "sku_id", "on_hand", "safety_stock")
+MAX_UNITS = 10**9
 ORDER_COLUMNS = ("order_id", "placed_at", "member_id", "lines", "latitude", "longitude", "city",
                  "mode", "pickup_location_id")
 REPLENISHMENT_COLUMNS = ("at", "location_id", "sku_id", "units")
@@ -47,6 +51,7 @@ REQUIRED = {  # columns a file may not leave out; the others have defaults
     "locations": ("location_id", "kind", "latitude", "longitude", "city"),
     "skus": ("sku_id",),
     "stock": STOCK_COLUMNS,
+    "stock_counts": ("location_id", "sku_id", "on_hand"),
     "orders": ("order_id", "placed_at", "lines", "latitude", "longitude", "mode"),
     "replenishment": REPLENISHMENT_COLUMNS,
 }
@@ -282,23 +287,40 @@ def location(row: dict) -> Location:
         kind=LocationKind(kind_text), latitude=latitude, longitude=longitude,
         city=_text(row, "city"), can_pickup=_flag(row, "can_pickup"), can_deliver=can_deliver,
         can_transfer=_flag(row, "can_transfer"), delivery_radius_km=radius, time_zone=time_zone,
-        opening_hours=() if opens is None else (OpeningHours(opens, closes),))
+        opening_hours=() if opens is None else (OpeningHours(opens, closes),),
+        dealer_id=_id(row, "dealer_id", optional=True))
 
 
 def sku(row: dict) -> Sku:
     sku_id = _id(row, "sku_id")
     return Sku(sku_id, _text(row, "name", default=sku_id),
-               _whole(row, "price_minor", minimum=0, maximum=10**12, default=0))
+               _whole(row, "price_minor", minimum=0, maximum=10**12, default=0),
+               spec=_text(row, "spec", default=""))
+
+
+def _known_pair(row: dict, known_locations, known_skus) -> tuple[str, str]:
+    location_id, sku_id = _id(row, "location_id"), _id(row, "sku_id")
+    if location_id not in known_locations:
+        raise _Bad("location_id", f"unknown location {location_id!r}")
+    if sku_id not in known_skus:
+        raise _Bad("sku_id", f"unknown SKU {sku_id!r}")
+    return location_id, sku_id
 
 
 def stock_level(known_locations, known_skus) -> Callable[[dict], tuple[str, str, int]]:
     def parse(row: dict) -> tuple[str, str, int]:
-        location_id, sku_id = _id(row, "location_id"), _id(row, "sku_id")
-        if location_id not in known_locations:
-            raise _Bad("location_id", f"unknown location {location_id!r}")
-        if sku_id not in known_skus:
-            raise _Bad("sku_id", f"unknown SKU {sku_id!r}")
-        return location_id, sku_id, _whole(row, "units", minimum=0, maximum=10**9)
+        location_id, sku_id = _known_pair(row, known_locations, known_skus)
+        return location_id, sku_id, _whole(row, "units", minimum=0, maximum=MAX_UNITS)
+    return parse
+
+
+def stock_count(known_locations, known_skus) -> Callable[[dict], StockCount]:
+    def parse(row: dict) -> StockCount:
+        location_id, sku_id = _known_pair(row, known_locations, known_skus)
+        safety = (None if _text(row, "safety_stock", default="") == "" else
+                  _whole(row, "safety_stock", minimum=0, maximum=MAX_UNITS))
+        return StockCount(location_id, sku_id, _whole(row, "on_hand", minimum=0,
+                                                      maximum=MAX_UNITS), safety)
     return parse
 
 
@@ -378,6 +400,21 @@ def load_stock(path: Path, locations, skus, skipped: Counter | None) -> dict[str
     return stock
 
 
+def load_counts(path: Path, locations, skus) -> dict[StockKey, tuple[int, StockCount]]:
+    """Every count with its line. A shelf counted twice is refused: which count would hold?"""
+    parse, found = stock_count(locations, skus), {}
+    for line, row in rows(path, "stock_counts"):
+        try:
+            count = parse(row)
+        except _Bad as bad:
+            raise ScenarioError(path, line, bad.field, bad.problem) from None
+        if count.key in found:
+            raise ScenarioError(path, line, "sku_id", f"{count.location_id}/{count.sku_id} is "
+                                f"counted twice (first on line {found[count.key][0]})")
+        found[count.key] = (line, count)
+    return found
+
+
 def load_orders(path: Path, locations, skus, skipped: Counter | None) -> list[SimOrder]:
     orders = list(_load(path, "orders", order(locations, skus), skipped))
     orders.sort(key=lambda o: o.placed_at)  # stable: same-instant orders keep file order
@@ -407,7 +444,7 @@ def location_record(loc: Location) -> tuple:
     return (loc.location_id, loc.name, loc.kind.value, loc.latitude, loc.longitude, loc.city,
             loc.can_pickup, loc.can_deliver, loc.can_transfer, loc.delivery_radius_km,
             loc.time_zone, _hhmm(hours.open_minute) if hours else "",
-            _hhmm(hours.close_minute) if hours else "")
+            _hhmm(hours.close_minute) if hours else "", loc.dealer_id)
 
 
 def order_record(o: SimOrder) -> tuple:

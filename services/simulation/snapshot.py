@@ -34,7 +34,7 @@ def write(locations, skus, stock, directory: Path) -> Path:
     files.write_csv(directory / "locations.csv", files.LOCATION_COLUMNS,
                     (files.location_record(loc) for loc in sorted(locations, key=lambda x: x.location_id)))
     files.write_csv(directory / "skus.csv", files.SKU_COLUMNS,
-                    ((s.sku_id, s.name, s.price_minor) for s in skus))
+                    ((s.sku_id, s.name, s.price_minor, s.spec) for s in skus))
     files.write_csv(directory / "stock.csv", files.STOCK_COLUMNS, stock)
     return directory
 

@@ -13,11 +13,13 @@ from services.inventory.domain import (
     ReservationLine,
     ReservationState,
     ReserveCommand,
+    StockCount,
     StockLevel,
     adjust_on_hand,
     allocate_batch,
     close_changes,
     commit_quantities,
+    count_changes,
     ensure_active,
 )
 
@@ -135,3 +137,23 @@ def test_closing_sells_committed_units_and_returns_the_rest():
         (MovementKind.COMMIT, -2, -2), (MovementKind.RELEASE, 0, -1), (MovementKind.RELEASE, 0, -1)]
     assert changes[1].after == StockLevel("SH-1", "LAMP", 8, 0)
     assert changes[2].after == StockLevel("SH-1", "SOFA", 2, 0)
+
+
+def test_a_count_writes_only_what_differs_from_the_shelf():
+    shelf = StockLevel("S1", "LAMP", on_hand=10, reserved=3, safety_stock=2)
+    assert count_changes(shelf, StockCount("S1", "LAMP", 10, 2), "c") == []
+    assert count_changes(shelf, StockCount("S1", "LAMP", 10, None), "c") == []
+    [recount] = count_changes(shelf, StockCount("S1", "LAMP", 7), "c")
+    assert (recount.kind, recount.on_hand_delta, recount.after) == (
+        MovementKind.ADJUSTMENT, -3, StockLevel("S1", "LAMP", 7, 3, 2))
+    counted, safety = count_changes(shelf, StockCount("S1", "LAMP", 12, 5), "c")
+    assert counted.after == StockLevel("S1", "LAMP", 12, 3, 2)  # each entry's own after
+    assert (safety.kind, safety.safety_stock_delta, safety.after) == (
+        MovementKind.SAFETY_STOCK, 3, StockLevel("S1", "LAMP", 12, 3, 5))
+
+
+def test_a_count_below_the_units_reserved_is_refused():
+    shelf = StockLevel("S1", "LAMP", on_hand=10, reserved=3)
+    with pytest.raises(FailedPrecondition) as refused:
+        count_changes(shelf, StockCount("S1", "LAMP", 2), "c")
+    assert refused.value.reason == "ON_HAND_BELOW_RESERVED"

@@ -1,0 +1,121 @@
+"""`onestock load DIR`: a chain's locations, SKUs and stock counts, from files into the live
+catalogue and ledger, in one transaction.
+
+The files are the simulator's (services/simulation/files.py, docs/simulation.md), plus a
+``stock_counts`` file of counted on-hand units, so ops keep one folder per chain. Every row
+is checked before anything is written, and the load lands whole or not at all: a bad row, or
+a count below the units reserved on that shelf, stops it with the file, line and field.
+Each change to stock is a ledger entry (CYCLE_COUNT, or SAFETY_STOCK); a count that
+matches the shelf writes none, so loading the same files twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.common.database import create_engine
+from services.common.errors import FailedPrecondition
+from services.common.uow import in_transaction
+from services.inventory import handlers
+from services.inventory import repository as repo
+from services.inventory.catalogue import Location, Sku
+from services.inventory.domain import StockCount, StockKey
+from services.simulation import files
+from services.simulation.scenario import ScenarioError
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What a load wrote: rows upserted, shelves counted, ledger entries appended."""
+
+    locations: int
+    skus: int
+    counts: int
+    entries: int
+    request_id: str
+
+
+@dataclass(frozen=True)
+class ChainFiles:
+    """A folder's files, every row checked; ``counts`` keeps each count's line."""
+
+    locations: list[Location]
+    skus: dict[str, Sku]
+    counts: dict[StockKey, tuple[int, StockCount]]
+    counts_path: Path | None
+
+
+def read_chain(directory: Path, known_locations: set[str], known_skus: set[str]) -> ChainFiles:
+    """Read and check the files; counts may name locations and SKUs loaded before (known)."""
+    if not directory.is_dir():
+        raise ScenarioError(directory, None, "directory", "is not a folder")
+    found = {stem: files.find(directory, stem, required=False)
+             for stem in ("locations", "skus", "stock_counts")}
+    if not any(found.values()):
+        raise ScenarioError(directory, None, "files",
+                            "no locations, skus or stock_counts file (.csv or .parquet) here")
+    locations = files.load_locations(found["locations"], None) if found["locations"] else []
+    skus = files.load_skus(found["skus"], None) if found["skus"] else {}
+    counts = files.load_counts(
+        found["stock_counts"], known_locations | {loc.location_id for loc in locations},
+        known_skus | set(skus)) if found["stock_counts"] else {}
+    return ChainFiles(locations, skus, counts, found["stock_counts"])
+
+
+async def load_chain(conn: AsyncConnection, directory: Path, request_id: str) -> Loaded:
+    """Check every file in ``directory``, then write them in ``conn``'s transaction."""
+    chain = await asyncio.to_thread(
+        read_chain, directory, {loc.location_id for loc in await repo.all_locations(conn)},
+        {sku.sku_id for sku in await repo.all_skus(conn)})
+    if chain.locations:
+        await repo.upsert_locations(conn, chain.locations)
+    if chain.skus:
+        await repo.upsert_skus(conn, list(chain.skus.values()))
+    counts = chain.counts
+    try:
+        entries = await handlers.apply_stock_counts(
+            conn, [count for _, count in counts.values()], request_id,
+            note=f"stock count from {chain.counts_path.name}" if counts else "")
+    except FailedPrecondition as refused:  # a count below the units reserved on a shelf
+        key = (refused.metadata["location_id"], refused.metadata["sku_id"])
+        raise ScenarioError(chain.counts_path, counts[key][0], "on_hand",
+                            refused.message) from None
+    return Loaded(len(chain.locations), len(chain.skus), len(counts), entries, request_id)
+
+
+def run(url: str, directory: str) -> int:
+    """The command: load, print what was written, exit 0; or name the bad row and exit 2."""
+    request_id = f"load-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+
+    async def load() -> Loaded:
+        engine = create_engine(url, pool_size=1)
+        try:
+            return await in_transaction(
+                engine, lambda conn: load_chain(conn, Path(directory), request_id))
+        finally:
+            await engine.dispose()
+
+    try:
+        loaded = asyncio.run(load())
+    except ScenarioError as error:
+        print(f"onestock load: {error} (nothing was loaded)", file=sys.stderr)
+        return 2
+    print(f"loaded {directory}: {_many(loaded.locations, 'location')}, "
+          f"{_many(loaded.skus, 'SKU')}, {_many(loaded.counts, 'stock count')}; "
+          f"{_many(loaded.entries, 'ledger entry', 'ledger entries')} "
+          f"(request_id {loaded.request_id})")
+    if not loaded.counts and any((Path(directory) / f"stock{suffix}").exists()
+                                 for suffix in files.SUFFIXES):
+        print("note: the stock file (units online orders may take, for the simulator) is not loaded; "
+              "counted on-hand units go in stock_counts.csv", file=sys.stderr)
+    return 0
+
+
+def _many(n: int, one: str, more: str = "") -> str:
+    return f"{n:,} {one if n == 1 else more or one + 's'}"

@@ -1,0 +1,158 @@
+"""`onestock load DIR`: a chain's locations, SKUs and stock counts from files, landing whole
+or not at all, with a ledger entry for every unit that changes and none for a shelf that
+already matches its count."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from onestock.inventory.v1 import inventory_service_pb2 as pb
+from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
+from sqlalchemy import text
+
+from services.common.uow import in_transaction
+from services.inventory.load import load_chain
+from services.simulation.scenario import ScenarioError
+from tests.helpers import (
+    assert_ledger_consistent,
+    engine_of,
+    line,
+    onestock_env,
+    seed,
+    sku,
+    stock_of,
+    store,
+    table_counts,
+)
+from tests.test_cli_and_server import onestock
+
+LOCATIONS = """location_id,name,kind,latitude,longitude,city,can_pickup,can_deliver,can_transfer,\
+delivery_radius_km,time_zone,opens,closes,dealer_id
+CQ-S001,Guanyinqiao,STORE,29.5630,106.5516,Chongqing,true,true,false,5,Asia/Shanghai,09:00,21:30,\
+DEALER-CQ
+CQ-W01,Chongqing DC,WAREHOUSE,29.6500,106.5500,Chongqing,false,false,true,0,,,,
+"""
+SKUS = "sku_id,name,price_minor,spec\nHOTPOT-001,Hotpot base,3900,400 g\nTEA-002,Jasmine tea,2500,\n"
+COUNTS = """location_id,sku_id,on_hand,safety_stock
+CQ-S001,HOTPOT-001,40,4
+CQ-W01,HOTPOT-001,500,
+CQ-S001,TEA-002,0,
+"""
+
+
+def chain_folder(folder: Path, **files: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    for stem, rows in files.items():
+        (folder / f"{stem}.csv").write_text(rows, encoding="utf-8")
+    return folder
+
+
+async def load(engine, folder: Path, request_id: str = "load-1"):
+    return await in_transaction(engine, lambda conn: load_chain(conn, folder, request_id))
+
+
+async def movements(engine) -> list[tuple]:
+    async with engine.connect() as conn:
+        return (await conn.execute(text(
+            "SELECT location_id, sku_id, kind, reason, on_hand_delta, safety_stock_delta, "
+            "request_id FROM stock_movements ORDER BY movement_id"))).all()
+
+
+async def test_a_chain_loads_from_its_files_with_a_ledger_entry_for_every_change(
+        engine, channel, tmp_path):
+    folder = chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS, stock_counts=COUNTS)
+    loaded = await load(engine, folder)
+    assert (loaded.locations, loaded.skus, loaded.counts, loaded.entries) == (2, 2, 3, 3)
+    inventory = pb_grpc.InventoryServiceStub(channel)
+    shop = (await inventory.GetLocation(pb.GetLocationRequest(location_id="CQ-S001"))).location
+    assert (shop.city, shop.dealer_id, shop.capabilities.same_city_delivery) == (
+        "Chongqing", "DEALER-CQ", True)
+    assert (shop.opening_hours[0].open_minute, shop.opening_hours[0].close_minute) == (540, 1290)
+    base = (await inventory.GetSku(pb.GetSkuRequest(sku_id="HOTPOT-001"))).sku
+    assert (base.price_minor, base.spec) == (3900, "400 g")
+    assert await stock_of(engine, "CQ-S001", "HOTPOT-001") == (40, 0, 4)
+    assert await stock_of(engine, "CQ-W01", "HOTPOT-001") == (500, 0, 0)
+    assert await stock_of(engine, "CQ-S001", "TEA-002") == (0, 0, 0)  # counted empty: no entry
+    assert await movements(engine) == [
+        ("CQ-S001", "HOTPOT-001", "ADJUSTMENT", "CYCLE_COUNT", 40, 0, "load-1"),
+        ("CQ-S001", "HOTPOT-001", "SAFETY_STOCK", None, 0, 4, "load-1"),
+        ("CQ-W01", "HOTPOT-001", "ADJUSTMENT", "CYCLE_COUNT", 500, 0, "load-1")]
+    await assert_ledger_consistent(engine)
+
+
+async def test_loading_the_same_files_again_writes_nothing(engine, tmp_path):
+    folder = chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS, stock_counts=COUNTS)
+    await load(engine, folder)
+    before = await table_counts(engine)
+    again = await load(engine, folder, "load-2")
+    assert (again.counts, again.entries) == (3, 0)
+    assert await table_counts(engine) == before
+
+
+async def test_a_recount_writes_the_difference_and_a_blank_safety_stock_keeps_it(
+        engine, tmp_path):
+    await load(engine, chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS,
+                                    stock_counts=COUNTS))
+    recount = chain_folder(tmp_path / "recount", stock_counts=(
+        "location_id,sku_id,on_hand\nCQ-S001,HOTPOT-001,35\n"))  # no safety_stock column
+    assert (await load(engine, recount, "load-2")).entries == 1
+    assert await stock_of(engine, "CQ-S001", "HOTPOT-001") == (35, 0, 4)
+    assert (await movements(engine))[-1] == (
+        "CQ-S001", "HOTPOT-001", "ADJUSTMENT", "CYCLE_COUNT", -5, 0, "load-2")
+    await assert_ledger_consistent(engine)
+
+
+async def test_a_count_below_the_units_reserved_stops_the_whole_load_naming_its_line(
+        engine, channel, tmp_path):
+    inventory = pb_grpc.InventoryServiceStub(channel)
+    await seed(inventory, [store("SH-1", 31.23, 121.47)], [sku("LAMP")], stock={("SH-1", "LAMP"): 5})
+    await inventory.ReserveStock(pb.ReserveStockRequest(
+        request_id="r1", channel=pb.CHANNEL_MINI_PROGRAM, reference="order-1",
+        lines=[line("SH-1", "LAMP", 3)]))
+    before = await table_counts(engine)
+    folder = chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS, stock_counts=(
+        COUNTS + "SH-1,LAMP,2,\n"))  # the counted shelf holds fewer than the 3 units held
+    with pytest.raises(ScenarioError) as refused:
+        await load(engine, folder)
+    assert (refused.value.path, refused.value.line, refused.value.field) == (
+        str(folder / "stock_counts.csv"), 5, "on_hand")
+    assert "on_hand would be 2 at SH-1/LAMP, below the 3 units reserved" in str(refused.value)
+    assert await table_counts(engine) == before  # not even the new locations and SKUs
+    await assert_ledger_consistent(engine)
+
+
+@pytest.mark.parametrize(("files", "where", "problem"), [
+    ({"stock_counts": COUNTS}, "stock_counts.csv:2: location_id",
+     "unknown location 'CQ-S001'"),
+    ({"locations": LOCATIONS, "skus": SKUS, "stock_counts": COUNTS + "CQ-S001,TEA-002,1,\n"},
+     "stock_counts.csv:5: sku_id", "CQ-S001/TEA-002 is counted twice (first on line 4)"),
+    ({"locations": LOCATIONS, "skus": SKUS, "stock_counts": COUNTS + "CQ-W01,TEA-002,-1,\n"},
+     "stock_counts.csv:5: on_hand", "'-1' must be a whole number from 0 to 1000000000"),
+    ({"locations": LOCATIONS.replace("29.5630", "95.0")}, "locations.csv:2: latitude",
+     "must be between -90 and 90"),
+    ({"stock": "location_id,sku_id,units\n"}, "cq: files", "no locations, skus or stock_counts"),
+])
+async def test_a_bad_row_is_named_by_file_line_and_field_and_nothing_is_written(
+        engine, tmp_path, files, where, problem):
+    folder = chain_folder(tmp_path / "cq", **files)
+    before = await table_counts(engine)
+    with pytest.raises(ScenarioError) as refused:
+        await load(engine, folder)
+    assert f"{where}: {problem}" in str(refused.value)
+    assert await table_counts(engine) == before
+
+
+async def test_the_command_says_what_it_loaded_or_names_the_bad_row_and_exits_2(
+        database_url, tmp_path):
+    env, _ = await onestock_env(database_url)
+    folder = chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS, stock_counts=COUNTS)
+    done = await asyncio.to_thread(onestock, env, "load", str(folder))
+    assert done.returncode == 0, done.stderr
+    assert f"loaded {folder}: 2 locations, 2 SKUs, 3 stock counts; 3 ledger entries" in done.stdout
+    (folder / "stock_counts.csv").write_text(COUNTS + "CQ-W01,GOLD,1,\n", encoding="utf-8")
+    refused = await asyncio.to_thread(onestock, env, "load", str(folder))
+    assert refused.returncode == 2
+    assert (f"onestock load: {folder}/stock_counts.csv:5: sku_id: unknown SKU 'GOLD' "
+            "(nothing was loaded)") in refused.stderr
+    async with engine_of(env) as engine:
+        assert await stock_of(engine, "CQ-S001", "HOTPOT-001") == (40, 0, 4)
