@@ -20,7 +20,7 @@ from typing import Any
 
 from services.common.errors import Collector
 from services.common.text import NotUtf8, utf8_text
-from services.common.validation import check_optional_id, check_point
+from services.common.validation import check_optional_id, check_point, check_text
 from services.inventory.catalogue import (
     DEFAULT_TIME_ZONE,
     Location,
@@ -30,6 +30,7 @@ from services.inventory.catalogue import (
     is_time_zone,
 )
 from services.inventory.domain import StockCount, StockKey
+from services.inventory.validation import MAX_NAME
 from services.routing.model import Mode, OrderLine, RouteRequest
 from services.simulation.scenario import START_RANGE, Replenishment, ScenarioError, SimOrder
 
@@ -42,7 +43,6 @@ LOCATION_COLUMNS = ("location_id", "name", "kind", "latitude", "longitude", "cit
                     "closes", "dealer_id")
 SKU_COLUMNS = ("sku_id", "name", "price_minor", "spec")
 STOCK_COLUMNS = ("location_id", "sku_id", "units")
-COUNT_COLUMNS = ("location_id", "sku_id", "on_hand", "safety_stock")
 MAX_UNITS = 10**9
 ORDER_COLUMNS = ("order_id", "placed_at", "member_id", "lines", "latitude", "longitude", "city",
                  "mode", "pickup_location_id")
@@ -181,6 +181,12 @@ def _by_rule(check, *args) -> None:
         raise _Bad(errors.violations[0].field, errors.violations[0].description)
 
 
+def _name(row: dict, name: str, *, default: str | None = None) -> str:
+    value = _text(row, name, default=default)
+    _by_rule(check_text, value, name, MAX_NAME)
+    return value
+
+
 def _id(row: dict, name: str, *, optional: bool = False) -> str:
     value = _text(row, name, default="" if optional else None)
     _by_rule(check_optional_id, value, name)
@@ -283,9 +289,9 @@ def location(row: dict) -> Location:
         raise _Bad("delivery_radius_km", "must be above 0 for a location that delivers")
     location_id = _id(row, "location_id")
     return Location(
-        location_id=location_id, name=_text(row, "name", default=location_id),
+        location_id=location_id, name=_name(row, "name", default=location_id),
         kind=LocationKind(kind_text), latitude=latitude, longitude=longitude,
-        city=_text(row, "city"), can_pickup=_flag(row, "can_pickup"), can_deliver=can_deliver,
+        city=_name(row, "city"), can_pickup=_flag(row, "can_pickup"), can_deliver=can_deliver,
         can_transfer=_flag(row, "can_transfer"), delivery_radius_km=radius, time_zone=time_zone,
         opening_hours=() if opens is None else (OpeningHours(opens, closes),),
         dealer_id=_id(row, "dealer_id", optional=True))
@@ -293,9 +299,9 @@ def location(row: dict) -> Location:
 
 def sku(row: dict) -> Sku:
     sku_id = _id(row, "sku_id")
-    return Sku(sku_id, _text(row, "name", default=sku_id),
+    return Sku(sku_id, _name(row, "name", default=sku_id),
                _whole(row, "price_minor", minimum=0, maximum=10**12, default=0),
-               spec=_text(row, "spec", default=""))
+               spec=_name(row, "spec", default=""))
 
 
 def _known_pair(row: dict, known_locations, known_skus) -> tuple[str, str]:
@@ -389,7 +395,12 @@ def load_locations(path: Path, skipped: Counter | None) -> list[Location]:
 
 
 def load_skus(path: Path, skipped: Counter | None) -> dict[str, Sku]:
-    return {s.sku_id: s for s in _load(path, "skus", sku, skipped)}
+    found: dict[str, Sku] = {}
+    for s in _load(path, "skus", sku, skipped):
+        if s.sku_id in found:
+            raise ScenarioError(path, None, "sku_id", f"{s.sku_id!r} appears twice")
+        found[s.sku_id] = s
+    return found
 
 
 def load_stock(path: Path, locations, skus, skipped: Counter | None) -> dict[str, dict[str, int]]:

@@ -130,6 +130,9 @@ async def test_a_count_below_the_units_reserved_stops_the_whole_load_naming_its_
      "stock_counts.csv:5: on_hand", "'-1' must be a whole number from 0 to 1000000000"),
     ({"locations": LOCATIONS.replace("29.5630", "95.0")}, "locations.csv:2: latitude",
      "must be between -90 and 90"),
+    ({"skus": SKUS + "TEA-002,Green tea,2400,\n"}, "skus.csv: sku_id", "'TEA-002' appears twice"),
+    ({"skus": SKUS.replace("Jasmine tea", "J" * 201)}, "skus.csv:3: name",
+     "must be at most 200 characters"),
     ({"stock": "location_id,sku_id,units\n"}, "cq: files", "no locations, skus or stock_counts"),
 ])
 async def test_a_bad_row_is_named_by_file_line_and_field_and_nothing_is_written(

@@ -304,17 +304,31 @@ def test_any_one_typed_parquet_cell_is_named_or_replays_never_a_traceback(scenar
 
 def test_a_row_with_a_line_break_in_a_quoted_field_is_named_at_the_line_it_starts_on(
         scenario_dir):
-    two_lines = ["S2", "Two\nlines", "STORE", "31.2", "181", "Shanghai", "true", "false", "false",
-                 "", "", "", ""]
-    write(scenario_dir, "locations.csv", [*LOCATIONS, two_lines])
+    """The break sits in a column the replay does not read (a note kept beside the rows)."""
+    header, *rows = LOCATIONS
+    noted = [[*header, "note"], *([*row, ""] for row in rows)]
+    two_lines = ["S2", "Two", "STORE", "31.2", "181", "Shanghai", "true", "false", "false",
+                 "", "", "", "", "checked\ntwice"]
+    write(scenario_dir, "locations.csv", [*noted, two_lines])
     with pytest.raises(ScenarioError) as caught:
         build(ScenarioSpec(chain_dir=str(scenario_dir)))
     assert (caught.value.line, caught.value.field) == (4, "longitude")  # on lines 4 and 5
 
     after = ["S3", "x", "STORE", "31.2", "181", "Shanghai", "true", "false", "false", "", "", "",
-             ""]
-    write(scenario_dir, "locations.csv", [*LOCATIONS, [*two_lines[:4], "121", *two_lines[5:]],
+             "", ""]
+    write(scenario_dir, "locations.csv", [*noted, [*two_lines[:4], "121", *two_lines[5:]],
                                           after])
     with pytest.raises(ScenarioError) as caught:
         build(ScenarioSpec(chain_dir=str(scenario_dir)))
     assert (caught.value.line, caught.value.field) == (6, "longitude")
+
+
+def test_a_name_is_checked_by_the_api_s_rule_so_a_line_break_in_it_is_refused(scenario_dir):
+    header, *rows = LOCATIONS
+    broken = ["S2", "Two\nlines", "STORE", "31.2", "121", "Shanghai", "true", "false", "false",
+              "", "", "", ""]
+    write(scenario_dir, "locations.csv", [header, *rows, broken])
+    with pytest.raises(ScenarioError) as caught:
+        build(ScenarioSpec(chain_dir=str(scenario_dir)))
+    assert (caught.value.line, caught.value.field, caught.value.problem) == (
+        4, "name", "must not contain control characters")
