@@ -17,7 +17,8 @@ from tests.helpers import (
     assert_ledger_consistent,
     engine_of,
     line,
-    onestock_env,
+    migrated,
+    own_database_env,
     seed,
     sku,
     stock_of,
@@ -147,7 +148,8 @@ async def test_a_bad_row_is_named_by_file_line_and_field_and_nothing_is_written(
 
 async def test_the_command_says_what_it_loaded_or_names_the_bad_row_and_exits_2(
         database_url, tmp_path):
-    env, _ = await onestock_env(database_url)
+    env = await asyncio.to_thread(own_database_env, database_url)  # no server: no key needed
+    await migrated(env)
     folder = chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS, stock_counts=COUNTS)
     done = await asyncio.to_thread(onestock, env, "load", str(folder))
     assert done.returncode == 0, done.stderr
