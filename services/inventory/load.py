@@ -1,8 +1,8 @@
 """`onestock load DIR`: a chain's locations, SKUs and stock counts, from files into the live
 catalogue and ledger, in one transaction.
 
-The files are the simulator's (services/simulation/files.py, docs/simulation.md), plus a
-``stock_counts`` file of counted on-hand units, so ops keep one folder per chain. Every row
+The files are the catalogue's (services/inventory/files.py), which the simulator reads too,
+plus a ``stock_counts`` file of counted on-hand units, so ops keep one folder per chain. Every row
 is checked before anything is written, and the load lands whole or not at all: a bad row, or
 a count below the units reserved on that shelf, stops it with the file, line and field.
 Each change to stock is a ledger entry (CYCLE_COUNT, or SAFETY_STOCK); a count that
@@ -21,13 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.database import create_engine
 from services.common.errors import FailedPrecondition
+from services.common.input_files import SUFFIXES, InputError, find
 from services.common.uow import in_transaction
-from services.inventory import handlers
+from services.inventory import files, handlers
 from services.inventory import repository as repo
 from services.inventory.catalogue import Location, Sku
 from services.inventory.domain import StockCount, StockKey
-from services.simulation import files
-from services.simulation.scenario import ScenarioError
 
 
 @dataclass(frozen=True)
@@ -54,11 +53,11 @@ class ChainFiles:
 def read_chain(directory: Path, known_locations: set[str], known_skus: set[str]) -> ChainFiles:
     """Read and check the files; counts may name locations and SKUs loaded before (known)."""
     if not directory.is_dir():
-        raise ScenarioError(directory, None, "directory", "is not a folder")
-    found = {stem: files.find(directory, stem, required=False)
+        raise InputError(directory, None, "directory", "is not a folder")
+    found = {stem: find(directory, stem, required=False)
              for stem in ("locations", "skus", "stock_counts")}
     if not any(found.values()):
-        raise ScenarioError(directory, None, "files",
+        raise InputError(directory, None, "files",
                             "no locations, skus or stock_counts file (.csv or .parquet) here")
     locations = files.load_locations(found["locations"], None) if found["locations"] else []
     skus = files.load_skus(found["skus"], None) if found["skus"] else {}
@@ -84,7 +83,7 @@ async def load_chain(conn: AsyncConnection, directory: Path, request_id: str) ->
             note=f"stock count from {chain.counts_path.name}" if counts else "")
     except FailedPrecondition as refused:  # a count below the units reserved on a shelf
         key = (refused.metadata["location_id"], refused.metadata["sku_id"])
-        raise ScenarioError(chain.counts_path, counts[key][0], "on_hand",
+        raise InputError(chain.counts_path, counts[key][0], "on_hand",
                             refused.message) from None
     return Loaded(len(chain.locations), len(chain.skus), len(counts), entries, request_id)
 
@@ -103,7 +102,7 @@ def run(url: str, directory: str) -> int:
 
     try:
         loaded = asyncio.run(load())
-    except ScenarioError as error:
+    except InputError as error:
         print(f"onestock load: {error} (nothing was loaded)", file=sys.stderr)
         return 2
     print(f"loaded {directory}: {_many(loaded.locations, 'location')}, "
@@ -111,7 +110,7 @@ def run(url: str, directory: str) -> int:
           f"{_many(loaded.entries, 'ledger entry', 'ledger entries')} "
           f"(request_id {loaded.request_id})")
     if not loaded.counts and any((Path(directory) / f"stock{suffix}").exists()
-                                 for suffix in files.SUFFIXES):
+                                 for suffix in SUFFIXES):
         print("note: the stock file (units online orders may take, for the simulator) is not loaded; "
               "counted on-hand units go in stock_counts.csv", file=sys.stderr)
     return 0

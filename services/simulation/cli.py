@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from services.common.database import DatabaseUnusable
+from services.common.input_files import InputError
 from services.common.migrate import SchemaNotCurrent, require_current_schema
 from services.common.ranges import Range, whole_number
 from services.routing.policy import PolicyError
@@ -25,7 +26,6 @@ from services.simulation.scenario import (
     LOCATIONS_RANGE,
     SEED_RANGE,
     SKUS_RANGE,
-    ScenarioError,
     ScenarioSpec,
     SyntheticChainSpec,
     SyntheticOrdersSpec,
@@ -159,7 +159,7 @@ def run(settings, args) -> int:
                                cancel=threading.Event())
         finally:
             bar.bar.close()
-    except (ScenarioError, PolicyError, SchemaNotCurrent) as error:
+    except (InputError, PolicyError, SchemaNotCurrent) as error:
         print(f"onestock simulate: {error}", file=sys.stderr)
         return 2
     except (DatabaseUnusable, SweepUnavailable) as error:

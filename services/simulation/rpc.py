@@ -32,6 +32,7 @@ from services.common.errors import (
     request_id_reused,
 )
 from services.common.idempotency import request_hash
+from services.common.input_files import InputError
 from services.common.validation import check_id, check_optional_id, check_request_id
 from services.routing.policy import PolicyError, RoutingPolicy, policy_from_dict
 from services.simulation import report, snapshot
@@ -42,7 +43,6 @@ from services.simulation.scenario import (
     LOCATIONS_RANGE,
     SEED_RANGE,
     SKUS_RANGE,
-    ScenarioError,
     ScenarioSpec,
     SyntheticChainSpec,
     SyntheticOrdersSpec,
@@ -179,7 +179,7 @@ class Simulations:
                         orders_replayed=stream.done, orders_total=stream.total))
             try:
                 outcome = task.result()
-            except ScenarioError as error:
+            except InputError as error:
                 raise InvalidArgument([FieldViolation(_field_of(error), str(error))]) from None
             yield pb.RunSimulationResponse(progress=pb.SimulationProgress(
                 orders_replayed=stream.done, orders_total=stream.total))
@@ -300,7 +300,7 @@ def _synthetic_chain(errors: Collector, msg: pb.SyntheticChain) -> SyntheticChai
                               msg.skus or SyntheticChainSpec.skus, msg.seed)
 
 
-def _field_of(error: ScenarioError) -> str:
+def _field_of(error: InputError) -> str:
     """The request field whose file holds the bad row."""
     name = Path(error.path).name
     if name.startswith("orders"):

@@ -20,18 +20,6 @@ from services.inventory.catalogue import DEFAULT_TIME_ZONE, Location, Sku
 from services.routing.model import END_OF_ORDER_TIMES, FIRST_ORDER_TIME, RouteRequest
 
 
-class ScenarioError(ValueError):
-    """Bad input, named down to the file, line and field, so ops can fix the row."""
-
-    def __init__(self, path: str | Path, line: int | None, field_name: str, problem: str):
-        where = f"{path}:{line}" if line is not None else str(path)
-        super().__init__(f"{where}: {field_name}: {problem}")
-        self.path, self.line, self.field, self.problem = str(path), line, field_name, problem
-
-    def __reduce__(self):  # crosses from worker processes back to the caller intact
-        return ScenarioError, (self.path, self.line, self.field, self.problem)
-
-
 @dataclass(frozen=True, slots=True)
 class SimOrder:
     """One order of the stream: who placed it and what routing is asked."""

@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from services.common.database import create_engine
+from services.common.input_files import write_csv
+from services.inventory import files as catalogue_files
 from services.inventory import repository
 from services.simulation import files
 
@@ -31,11 +33,12 @@ async def _read(url: str):
 
 
 def write(locations, skus, stock, directory: Path) -> Path:
-    files.write_csv(directory / "locations.csv", files.LOCATION_COLUMNS,
-                    (files.location_record(loc) for loc in sorted(locations, key=lambda x: x.location_id)))
-    files.write_csv(directory / "skus.csv", files.SKU_COLUMNS,
-                    ((s.sku_id, s.name, s.price_minor, s.spec) for s in skus))
-    files.write_csv(directory / "stock.csv", files.STOCK_COLUMNS, stock)
+    write_csv(directory / "locations.csv", catalogue_files.LOCATION_COLUMNS,
+              (catalogue_files.location_record(loc)
+               for loc in sorted(locations, key=lambda x: x.location_id)))
+    write_csv(directory / "skus.csv", catalogue_files.SKU_COLUMNS,
+              (catalogue_files.sku_record(s) for s in skus))
+    write_csv(directory / "stock.csv", files.STOCK_COLUMNS, stock)
     return directory
 
 

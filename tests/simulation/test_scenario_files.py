@@ -9,10 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.common.input_files import InputError
 from services.routing.policy import DEFAULT_POLICY, PolicyError, load_policy
 from services.simulation.build import build
 from services.simulation.replay import replay
-from services.simulation.scenario import ScenarioError, ScenarioSpec
+from services.simulation.scenario import ScenarioSpec
 
 LOCATIONS = [
     ["location_id", "name", "kind", "latitude", "longitude", "city", "can_pickup", "can_deliver",
@@ -67,6 +68,21 @@ def test_a_scenario_directory_loads_and_replays(scenario_dir):
     assert kpis["mode_mix"]["pickup after transfer"] == 1  # A3: S1 sold out by A1
 
 
+def test_a_store_open_on_weekdays_only_makes_a_saturday_pickup_wait_for_monday(scenario_dir):
+    weekdays = [[*row, hours] for row, hours in zip(LOCATIONS, ["opening_hours", "", ""],
+                                                    strict=True)]
+    weekdays[1][11:14] = ["", "", "Mon-Fri 10:00-22:00"]  # S1: opens, closes, opening_hours
+    saturday = ["A4", "2026-11-28T11:00:00+08:00", "M3", "MUG:1", "31.2304", "121.4737", "",
+                "PICKUP", "S1"]
+    with_order_row(scenario_dir, saturday)
+    write(scenario_dir, "stock.csv", [*STOCK, ["S1", "MUG", "5"]])  # on S1's shelf: no transfer
+    daily = replay(build(ScenarioSpec(chain_dir=str(scenario_dir))), DEFAULT_POLICY)
+    write(scenario_dir, "locations.csv", weekdays)
+    weekly = replay(build(ScenarioSpec(chain_dir=str(scenario_dir))), DEFAULT_POLICY)
+
+    assert (daily["orders_waiting_for_opening"], weekly["orders_waiting_for_opening"]) == (0, 1)
+
+
 def test_parquet_files_replay_exactly_like_csv(scenario_dir, tmp_path_factory):
     parquet_dir = tmp_path_factory.mktemp("parquet")
     for name in ("locations", "skus", "stock", "orders"):
@@ -103,7 +119,7 @@ def test_parquet_files_replay_exactly_like_csv(scenario_dir, tmp_path_factory):
 def test_a_bad_order_row_stops_the_load_naming_file_line_and_field(scenario_dir, row, field,
                                                                     problem):
     with_order_row(scenario_dir, row)
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(InputError) as caught:
         build(ScenarioSpec(chain_dir=str(scenario_dir)))
 
     error = caught.value
@@ -139,7 +155,7 @@ def test_bad_rows_can_be_skipped_and_counted_instead(scenario_dir):
 ])
 def test_bad_chain_rows_are_named_too(scenario_dir, file, rows, line, field):
     write(scenario_dir, file, rows)
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(InputError) as caught:
         build(ScenarioSpec(chain_dir=str(scenario_dir)))
     assert (Path(caught.value.path).name, caught.value.line, caught.value.field) == (
         file, line, field)
@@ -154,7 +170,7 @@ def test_bad_chain_rows_are_named_too(scenario_dir, file, rows, line, field):
 def test_a_file_that_is_not_utf8_csv_is_named_at_its_line(scenario_dir, bad_row, field, problem):
     path = write(scenario_dir, "locations.csv", LOCATIONS)
     path.write_bytes(path.read_bytes() + bad_row)
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(InputError) as caught:
         build(ScenarioSpec(chain_dir=str(scenario_dir)))
     assert (Path(caught.value.path).name, caught.value.line, caught.value.field) == (
         "locations.csv", len(LOCATIONS) + 1, field)
@@ -163,10 +179,10 @@ def test_a_file_that_is_not_utf8_csv_is_named_at_its_line(scenario_dir, bad_row,
 
 def test_a_missing_column_or_file_is_named(scenario_dir):
     write(scenario_dir, "stock.csv", [["location_id", "sku_id"], ["S1", "TEA"]])
-    with pytest.raises(ScenarioError, match="stock.csv:1: units: column missing"):
+    with pytest.raises(InputError, match="stock.csv:1: units: column missing"):
         build(ScenarioSpec(chain_dir=str(scenario_dir)))
     (scenario_dir / "stock.csv").unlink()
-    with pytest.raises(ScenarioError, match="stock: no stock.csv or stock.parquet here"):
+    with pytest.raises(InputError, match="stock: no stock.csv or stock.parquet here"):
         build(ScenarioSpec(chain_dir=str(scenario_dir)))
 
 
@@ -203,7 +219,7 @@ def test_parquet_columns_may_be_typed_but_timestamps_need_a_time_zone(scenario_d
     naive = [p.replace(tzinfo=None) for p in placed]
     pq.write_table(pa.table({**columns, "placed_at": pa.array(naive, pa.timestamp("us"))}),
                    scenario_dir / "orders.parquet")
-    with pytest.raises(ScenarioError, match=r"orders.parquet:1: placed_at: must carry a UTC offset"):
+    with pytest.raises(InputError, match=r"orders.parquet:1: placed_at: must carry a UTC offset"):
         build(ScenarioSpec(chain_dir=str(scenario_dir)))
 
 
@@ -218,7 +234,7 @@ def test_a_parquet_file_damaged_inside_is_named_not_a_traceback(scenario_dir):
     footer = int.from_bytes(data[-8:-4], "little")  # then the magic "PAR1"
     data[4:len(data) - 8 - footer] = b"\xa5" * (len(data) - 12 - footer)  # every page
     path.write_bytes(bytes(data))
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(InputError) as caught:
         build(ScenarioSpec(chain_dir=str(scenario_dir)))
     assert (Path(caught.value.path).name, caught.value.line, caught.value.field) == (
         "locations.parquet", 1, "row")
@@ -226,14 +242,19 @@ def test_a_parquet_file_damaged_inside_is_named_not_a_traceback(scenario_dir):
 
 
 REFILLS = [["at", "location_id", "sku_id", "units"], ["2026-11-23T04:00:00Z", "S1", "MUG", "3"]]
-FILES = {"locations.csv": LOCATIONS, "skus.csv": SKUS, "stock.csv": STOCK, "orders.csv": ORDERS,
-         "replenishment.csv": REFILLS}
+FILES = {"locations.csv": [[*row, hours] for row, hours in zip(  # both ways of giving hours
+              LOCATIONS, ["opening_hours", "", "Mon-Fri 09:00-18:00"], strict=True)],
+         "skus.csv": [[*row, currency] for row, currency in zip(SKUS, ["currency", "CNY", ""],
+                                                                strict=True)],
+         "stock.csv": STOCK, "orders.csv": ORDERS, "replenishment.csv": REFILLS}
 HOSTILE_CELLS = st.one_of(
     st.sampled_from(["", " ", "0", "-1", "-0", "1e400", "-1e400", "nan", "inf", "NaN", "1e-320",
                      "99999999999999999999999", "3.5", "true", "TRUE", "null", "None", ":",
                      ";", "TEA:", ":2", "TEA:0", "TEA:-1", "TEA:1e9", "TEA:99999999999999999999",
                      "TEA:1;TEA:1", "TEA:1;;MUG:1", "S1", "W1", "STORE", "WAREHOUSE", "AUTO",
                      "PICKUP", "24:00", "10:00", "23:59", "09:60", "1:5", "Asia/Shanghai",
+                     "Mon-Fri 10:00-22:00", "Sat,Sun 00:00-24:00; 10:00-12:00", "Fri-Mon 1:00-2:00",
+                     "Mon,Mon 10:00-11:00", "Mon 10:00-25:00", "HKD", "RMB", "cny",
                      "UTC", "../etc/passwd", "Etc/GMT+14", "2026-02-30T10:00:00Z",
                      "2026-11-23T10:00:00", "2026-11-23", "1969-12-31T23:59:59Z",
                      "2199-12-31T23:59:59+00:00", "2200-01-01T00:00:00Z", "x" * 10_000,
@@ -248,7 +269,7 @@ HOSTILE_CELLS = st.one_of(
 @given(data=st.data())
 def test_any_one_bad_cell_is_named_or_replays_never_a_traceback(scenario_dir, data):
     """One cell of one file replaced by anything: the scenario loads and replays, or the
-    load stops with a ScenarioError naming a file, a line of it and one of its columns."""
+    load stops with an InputError naming a file, a line of it and one of its columns."""
     name = data.draw(st.sampled_from(sorted(FILES)), label="file")
     rows = [list(row) for row in FILES[name]]
     row = data.draw(st.integers(1, len(rows) - 1), label="row")
@@ -259,7 +280,7 @@ def test_any_one_bad_cell_is_named_or_replays_never_a_traceback(scenario_dir, da
     skip = data.draw(st.booleans(), label="skip_bad_rows")
     try:
         scenario = build(ScenarioSpec(chain_dir=str(scenario_dir), skip_bad_rows=skip))
-    except ScenarioError as error:  # an id changed in one file may leave another's rows bad
+    except InputError as error:  # an id changed in one file may leave another's rows bad
         named = Path(error.path).name
         assert named in FILES
         assert error.line is None or 1 <= error.line <= len(FILES[named])
@@ -294,7 +315,7 @@ def test_any_one_typed_parquet_cell_is_named_or_replays_never_a_traceback(scenar
     pq.write_table(pa.Table.from_pylist(records), scenario_dir / name.replace(".csv", ".parquet"))
     try:
         scenario = build(ScenarioSpec(chain_dir=str(scenario_dir)))
-    except ScenarioError as error:
+    except InputError as error:
         named = Path(error.path).name
         assert named in (*FILES, name.replace(".csv", ".parquet"))
         assert error.field in (*header, *FILES.get(named, [[]])[0], "row", "encoding")
@@ -310,7 +331,7 @@ def test_a_row_with_a_line_break_in_a_quoted_field_is_named_at_the_line_it_start
     two_lines = ["S2", "Two", "STORE", "31.2", "181", "Shanghai", "true", "false", "false",
                  "", "", "", "", "checked\ntwice"]
     write(scenario_dir, "locations.csv", [*noted, two_lines])
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(InputError) as caught:
         build(ScenarioSpec(chain_dir=str(scenario_dir)))
     assert (caught.value.line, caught.value.field) == (4, "longitude")  # on lines 4 and 5
 
@@ -318,7 +339,7 @@ def test_a_row_with_a_line_break_in_a_quoted_field_is_named_at_the_line_it_start
              "", ""]
     write(scenario_dir, "locations.csv", [*noted, [*two_lines[:4], "121", *two_lines[5:]],
                                           after])
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(InputError) as caught:
         build(ScenarioSpec(chain_dir=str(scenario_dir)))
     assert (caught.value.line, caught.value.field) == (6, "longitude")
 
@@ -328,7 +349,7 @@ def test_a_name_is_checked_by_the_api_s_rule_so_a_line_break_in_it_is_refused(sc
     broken = ["S2", "Two\nlines", "STORE", "31.2", "121", "Shanghai", "true", "false", "false",
               "", "", "", ""]
     write(scenario_dir, "locations.csv", [header, *rows, broken])
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(InputError) as caught:
         build(ScenarioSpec(chain_dir=str(scenario_dir)))
     assert (caught.value.line, caught.value.field, caught.value.problem) == (
         4, "name", "must not contain control characters")

@@ -1,0 +1,260 @@
+"""The catalogue's files: locations, SKUs and stock counts, as CSV or Parquet.
+
+Read by ``onestock load`` into the live catalogue and by the simulator into a scenario,
+and written by a snapshot of the live database, so that a snapshot loads back exactly:
+a location's opening hours, weekday by weekday, and a SKU's currency survive the trip.
+Fields are checked by the API's rules (``services.inventory.validation``), so a file and
+a request refuse the same values. docs/simulation.md shows each format with examples.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from services.common import input_files as f
+from services.common.input_files import BadField, FileKind, InputError
+from services.inventory.catalogue import (
+    DEFAULT_CURRENCY,
+    DEFAULT_TIME_ZONE,
+    Location,
+    LocationKind,
+    OpeningHours,
+    Sku,
+    is_time_zone,
+)
+from services.inventory.domain import StockCount, StockKey
+from services.inventory.validation import (
+    CURRENCIES_MINOR_UNITS,
+    MAX_DELIVERY_RADIUS_KM,
+    MAX_NAME,
+    MAX_OPENING_WINDOWS,
+)
+
+MAX_UNITS = 10**9
+LOCATION_COLUMNS = ("location_id", "name", "kind", "latitude", "longitude", "city", "can_pickup",
+                    "can_deliver", "can_transfer", "delivery_radius_km", "time_zone", "opens",
+                    "closes", "opening_hours", "dealer_id")
+SKU_COLUMNS = ("sku_id", "name", "price_minor", "currency", "spec")
+LOCATIONS = FileKind("locations", ("location_id", "kind", "latitude", "longitude", "city"))
+SKUS = FileKind("skus", ("sku_id",))
+STOCK_COUNTS = FileKind("stock_counts", ("location_id", "sku_id", "on_hand"))
+
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # ISO weekday n is DAYS[n - 1]
+_WINDOW = re.compile(r"(?:(?P<days>\S+)\s+)?(?P<opens>\d{1,2}:\d\d)-(?P<closes>\d{1,2}:\d\d)")
+
+
+def location(row: dict) -> Location:
+    kind_text = f.text(row, "kind").upper()
+    if kind_text not in LocationKind.__members__:
+        raise BadField("kind", f"{kind_text!r} must be STORE or WAREHOUSE")
+    latitude, longitude = f.point(row)
+    time_zone = f.text(row, "time_zone", default=DEFAULT_TIME_ZONE)
+    if not is_time_zone(time_zone):
+        raise BadField("time_zone", f"{time_zone!r} is not an IANA time zone")
+    hours = _opening_hours(row)
+    can_deliver = f.flag(row, "can_deliver")
+    radius = f.number(row, "delivery_radius_km", default=0.0)
+    if not 0 <= radius <= MAX_DELIVERY_RADIUS_KM:
+        raise BadField("delivery_radius_km",
+                       f"{radius!r} must be between 0 and {MAX_DELIVERY_RADIUS_KM:g}")
+    if can_deliver and radius <= 0:
+        raise BadField("delivery_radius_km", "must be above 0 for a location that delivers")
+    location_id = f.identifier(row, "location_id")
+    return Location(
+        location_id=location_id, name=f.checked_text(row, "name", MAX_NAME, default=location_id),
+        kind=LocationKind(kind_text), latitude=latitude, longitude=longitude,
+        city=f.checked_text(row, "city", MAX_NAME), can_pickup=f.flag(row, "can_pickup"),
+        can_deliver=can_deliver, can_transfer=f.flag(row, "can_transfer"),
+        delivery_radius_km=radius, time_zone=time_zone, opening_hours=hours,
+        dealer_id=f.identifier(row, "dealer_id", optional=True))
+
+
+def sku(row: dict) -> Sku:
+    sku_id = f.identifier(row, "sku_id")
+    currency = f.text(row, "currency", default=DEFAULT_CURRENCY)
+    if currency not in CURRENCIES_MINOR_UNITS:
+        raise BadField("currency", f"{currency!r} must be one of {sorted(CURRENCIES_MINOR_UNITS)}")
+    return Sku(sku_id, f.checked_text(row, "name", MAX_NAME, default=sku_id),
+               f.whole(row, "price_minor", minimum=0, maximum=10**12, default=0),
+               currency=currency, spec=f.checked_text(row, "spec", MAX_NAME, default=""))
+
+
+def known_pair(row: dict, known_locations, known_skus) -> tuple[str, str]:
+    """The row's location and SKU, each one the chain has."""
+    location_id, sku_id = f.identifier(row, "location_id"), f.identifier(row, "sku_id")
+    if location_id not in known_locations:
+        raise BadField("location_id", f"unknown location {location_id!r}")
+    if sku_id not in known_skus:
+        raise BadField("sku_id", f"unknown SKU {sku_id!r}")
+    return location_id, sku_id
+
+
+def stock_count(known_locations, known_skus) -> Callable[[dict], StockCount]:
+    def parse(row: dict) -> StockCount:
+        location_id, sku_id = known_pair(row, known_locations, known_skus)
+        safety = (None if f.text(row, "safety_stock", default="") == "" else
+                  f.whole(row, "safety_stock", minimum=0, maximum=MAX_UNITS))
+        return StockCount(location_id, sku_id, f.whole(row, "on_hand", minimum=0,
+                                                       maximum=MAX_UNITS), safety)
+    return parse
+
+
+# --- opening hours ----------------------------------------------------------------
+
+
+def _opening_hours(row: dict) -> tuple[OpeningHours, ...]:
+    """One window every day (``opens``/``closes``), or any windows (``opening_hours``);
+    nothing at all: open around the clock."""
+    opens, closes = _minute(row, "opens"), _minute(row, "closes")
+    written = f.text(row, "opening_hours", default="")
+    if written:
+        if opens is not None or closes is not None:
+            raise BadField("opening_hours", "give either opens and closes or opening_hours, not both")
+        return parse_opening_hours(written)
+    if (opens is None) != (closes is None):
+        raise BadField("closes" if closes is None else "opens",
+                       "opens and closes go together (both empty: always open)")
+    if opens is None:
+        return ()
+    if opens >= closes:
+        raise BadField("closes", "must be later than opens")
+    return (OpeningHours(opens, closes),)
+
+
+def parse_opening_hours(written: str) -> tuple[OpeningHours, ...]:
+    """``Mon-Fri 10:00-22:00; Sat,Sun 09:00-23:00``: windows separated by ';', each on the
+    days it names (none: every day), in the location's local time."""
+    windows = []
+    for part in filter(None, (p.strip() for p in written.split(";"))):
+        match = _WINDOW.fullmatch(part)
+        if match is None:
+            raise BadField("opening_hours", f"{part!r} must look like 'Mon-Fri 10:00-22:00' "
+                                            "or '10:00-22:00' (every day)")
+        opens, closes = (_clock(match[end], part) for end in ("opens", "closes"))
+        if opens >= closes:
+            raise BadField("opening_hours", f"{part!r} must close after it opens")
+        days = _days(match["days"], part) if match["days"] else ()
+        windows.append(OpeningHours(opens, closes, days))
+    if len(windows) > MAX_OPENING_WINDOWS:
+        raise BadField("opening_hours", f"must hold at most {MAX_OPENING_WINDOWS} windows")
+    return tuple(windows)
+
+
+def _days(written: str, part: str) -> tuple[int, ...]:
+    days: list[int] = []
+    for item in written.split(","):
+        first, _, last = item.partition("-")
+        start, end = _day(first, part), _day(last or first, part)
+        if end < start:
+            raise BadField("opening_hours", f"{item!r} in {part!r} must run forward, e.g. Mon-Fri")
+        days.extend(range(start, end + 1))
+    if len(set(days)) != len(days):
+        raise BadField("opening_hours", f"{part!r} names a day twice")
+    return tuple(sorted(days))
+
+
+def _day(name: str, part: str) -> int:
+    for number, day in enumerate(DAYS, start=1):
+        if name.strip().lower() == day.lower():
+            return number
+    raise BadField("opening_hours", f"{name!r} in {part!r} is not a day (Mon, Tue, ... Sun)")
+
+
+def _clock(written: str, part: str) -> int:
+    hours, minutes = (int(n) for n in written.split(":"))
+    if minutes >= 60 or hours * 60 + minutes > 24 * 60:
+        raise BadField("opening_hours", f"{written!r} in {part!r} is not a time of day")
+    return hours * 60 + minutes
+
+
+def _minute(row: dict, name: str) -> int | None:
+    value = row.get(name)
+    if value is None or str(value).strip() == "":
+        return None
+    written = str(value).strip()
+    hours, _, minutes = written.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise BadField(name, f"{written!r} must be HH:MM")
+    minute = int(hours) * 60 + int(minutes)
+    if not 0 <= minute <= 24 * 60 or int(minutes) >= 60:
+        raise BadField(name, f"{written!r} is not a time of day")
+    return minute
+
+
+def opening_hours_text(hours: tuple[OpeningHours, ...]) -> str:
+    """The ``opening_hours`` column for ``hours``, read back by ``parse_opening_hours``."""
+    return "; ".join(f"{_days_text(h.iso_weekdays)} {_hhmm(h.open_minute)}-{_hhmm(h.close_minute)}"
+                     .lstrip() for h in hours)
+
+
+def _days_text(days: tuple[int, ...]) -> str:
+    runs: list[list[int]] = []
+    for day in sorted(days):
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ",".join(DAYS[r[0] - 1] if len(r) == 1 else f"{DAYS[r[0] - 1]}-{DAYS[r[-1] - 1]}"
+                    for r in runs)
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+# --- whole files ----------------------------------------------------------------
+
+
+def load_locations(path: Path, skipped: Counter | None) -> list[Location]:
+    found: dict[str, Location] = {}
+    for loc in f.parse_rows(path, LOCATIONS, location, skipped):
+        if loc.location_id in found:
+            raise InputError(path, None, "location_id", f"{loc.location_id!r} appears twice")
+        found[loc.location_id] = loc
+    return list(found.values())
+
+
+def load_skus(path: Path, skipped: Counter | None) -> dict[str, Sku]:
+    found: dict[str, Sku] = {}
+    for s in f.parse_rows(path, SKUS, sku, skipped):
+        if s.sku_id in found:
+            raise InputError(path, None, "sku_id", f"{s.sku_id!r} appears twice")
+        found[s.sku_id] = s
+    return found
+
+
+def load_counts(path: Path, locations, skus) -> dict[StockKey, tuple[int, StockCount]]:
+    """Every count with its line. A shelf counted twice is refused: which count would hold?"""
+    parse, found = stock_count(locations, skus), {}
+    for line, row in f.rows(path, STOCK_COUNTS):
+        try:
+            count = parse(row)
+        except BadField as bad:
+            raise InputError(path, line, bad.field, bad.problem) from None
+        if count.key in found:
+            raise InputError(path, line, "sku_id", f"{count.location_id}/{count.sku_id} is "
+                             f"counted twice (first on line {found[count.key][0]})")
+        found[count.key] = (line, count)
+    return found
+
+
+# --- writing (database snapshots) ---------------------------------------------------
+
+
+def location_record(loc: Location) -> tuple:
+    """A location as a row of LOCATION_COLUMNS: one window every day as ``opens``/``closes``,
+    which reads best, any other hours as ``opening_hours``."""
+    hours = loc.opening_hours
+    daily = hours[0] if len(hours) == 1 and not hours[0].iso_weekdays else None
+    return (loc.location_id, loc.name, loc.kind.value, loc.latitude, loc.longitude, loc.city,
+            loc.can_pickup, loc.can_deliver, loc.can_transfer, loc.delivery_radius_km,
+            loc.time_zone, _hhmm(daily.open_minute) if daily else "",
+            _hhmm(daily.close_minute) if daily else "",
+            "" if daily else opening_hours_text(hours), loc.dealer_id)
+
+
+def sku_record(s: Sku) -> tuple:
+    return (s.sku_id, s.name, s.price_minor, s.currency, s.spec)
