@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.access import keys
 from services.access.principals import Kind
-from services.common.database import create_engine
+from services.common.database import command_engine
 from services.common.errors import Collector
 from services.common.uow import in_transaction
 from services.common.validation import ID_PATTERN, check_text
@@ -80,8 +80,7 @@ def run(url: str, args) -> int:
 
 
 async def _run(url: str, args) -> int:
-    engine = create_engine(url, pool_size=1)
-    try:
+    async with command_engine(url) as engine:
         if args.action == "create":
             try:
                 key, stored = await in_transaction(engine, lambda conn: keys.issue(
@@ -102,8 +101,6 @@ async def _run(url: str, args) -> int:
                 return 1
             print(f"revoked {args.key_id}")
         return 0
-    finally:
-        await engine.dispose()
 
 
 def describe(key: keys.ApiKey) -> str:

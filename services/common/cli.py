@@ -1,4 +1,4 @@
-"""The onestock command line: serve, migrate, seed-demo, load, keys, simulate."""
+"""The onestock command line: serve, migrate, seed-demo, load, export, keys, simulate."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 from services.access.cli import add_parser as add_keys_parser
 from services.common import logs
 from services.common.config import Settings
-from services.common.database import create_engine, database_url
+from services.common.database import command_engine, database_url
 from services.common.ranges import Range, whole_number
 from services.simulation.cli import add_parser as add_simulate_parser
 
@@ -59,11 +59,8 @@ def _seed_demo(settings: Settings, url: str, args) -> None:
         return loaded, await issue_demo_keys(conn, first_store)
 
     async def run():
-        engine = create_engine(url, pool_size=1)
-        try:
+        async with command_engine(url) as engine:
             return await in_transaction(engine, seed)
-        finally:
-            await engine.dispose()
 
     loaded, demo_keys = asyncio.run(run())
     stores = sum(1 for loc in chain.locations if loc.kind.value == "STORE")
@@ -74,26 +71,33 @@ def _seed_demo(settings: Settings, url: str, args) -> None:
         print(f"  {label:<24} {key}")
 
 
+def _exit_on_failure(code: int) -> None:
+    if code:
+        sys.exit(code)
+
+
 def _load(settings: Settings, url: str, args) -> None:
     from services.inventory.load import run
 
-    code = run(url, args.directory)
-    if code:
-        sys.exit(code)
+    _exit_on_failure(run(url, args.directory))
+
+
+def _export(settings: Settings, url: str, args) -> None:
+    from services.inventory.export import run
+
+    _exit_on_failure(run(url, args.directory))
 
 
 def _keys(settings: Settings, url: str, args) -> None:
     from services.access.cli import run
 
-    code = run(url, args)
-    if code:
-        sys.exit(code)
+    _exit_on_failure(run(url, args))
 
 
 PROCESSES = Range(1, 64)  # server processes on one machine
 
 COMMANDS = {"serve": _serve, "migrate": _migrate, "seed-demo": _seed_demo, "load": _load,
-            "keys": _keys}
+            "export": _export, "keys": _keys}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("directory", metavar="DIR",
                       help="a folder with any of locations, skus and stock_counts "
                            "(.csv or .parquet; docs/inventory.md)")
+    export = sub.add_parser("export", help="write the live catalogue as the locations and skus "
+                                           "files that load reads, to edit and load back")
+    export.add_argument("directory", metavar="DIR",
+                        help="the folder to write locations.csv and skus.csv in (made if missing; "
+                             "files of those names are replaced)")
     add_keys_parser(sub)
     add_simulate_parser(sub)
     args = parser.parse_args(argv)

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -171,3 +171,14 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         max_overflow=pool_size,
         connect_args={"server_settings": SERVER_SETTINGS},
     )
+
+
+@contextlib.asynccontextmanager
+async def command_engine(url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine for a command that runs a few statements and exits: one connection,
+    closed when the command is done."""
+    engine = create_engine(url, pool_size=1)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()

@@ -63,13 +63,9 @@ def schema_revision(url: str) -> str | None:
 async def _current_revision(url: str) -> str | None:
     from sqlalchemy import text
 
-    from services.common.database import create_engine
+    from services.common.database import command_engine
 
-    engine = create_engine(url, pool_size=1)
-    try:
-        async with engine.connect() as conn:
-            if await conn.scalar(text("SELECT to_regclass('alembic_version')")) is None:
-                return None
-            return await conn.scalar(text("SELECT version_num FROM alembic_version"))
-    finally:
-        await engine.dispose()
+    async with command_engine(url) as engine, engine.connect() as conn:
+        if await conn.scalar(text("SELECT to_regclass('alembic_version')")) is None:
+            return None
+        return await conn.scalar(text("SELECT version_num FROM alembic_version"))

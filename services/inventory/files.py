@@ -250,8 +250,8 @@ def location_record(loc: Location) -> tuple:
     hours = loc.opening_hours
     daily = hours[0] if len(hours) == 1 and not hours[0].iso_weekdays else None
     return (loc.location_id, loc.name, loc.kind.value, loc.latitude, loc.longitude, loc.city,
-            loc.can_pickup, loc.can_deliver, loc.can_transfer, loc.delivery_radius_km,
-            loc.time_zone, _hhmm(daily.open_minute) if daily else "",
+            *(str(flag).lower() for flag in (loc.can_pickup, loc.can_deliver, loc.can_transfer)),
+            loc.delivery_radius_km, loc.time_zone, _hhmm(daily.open_minute) if daily else "",
             _hhmm(daily.close_minute) if daily else "",
             "" if daily else opening_hours_text(hours), loc.dealer_id)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.common.database import create_engine
+from services.common.database import command_engine
 from services.common.errors import FailedPrecondition
 from services.common.input_files import SUFFIXES, InputError, find
 from services.common.uow import in_transaction
@@ -93,12 +93,9 @@ def run(url: str, directory: str) -> int:
     request_id = f"load-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
 
     async def load() -> Loaded:
-        engine = create_engine(url, pool_size=1)
-        try:
+        async with command_engine(url) as engine:
             return await in_transaction(
                 engine, lambda conn: load_chain(conn, Path(directory), request_id))
-        finally:
-            await engine.dispose()
 
     try:
         loaded = asyncio.run(load())

@@ -3,7 +3,6 @@ or not at all, with a ledger entry for every unit that changes and none for a sh
 already matches its count."""
 
 import asyncio
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,10 +12,7 @@ from sqlalchemy import text
 
 from services.common.input_files import InputError
 from services.common.uow import in_transaction
-from services.inventory import repository as repo
-from services.inventory.catalogue import Location, LocationKind, OpeningHours, Sku
 from services.inventory.load import load_chain
-from services.simulation import snapshot
 from tests.helpers import (
     assert_ledger_consistent,
     engine_of,
@@ -124,34 +120,6 @@ async def test_a_count_below_the_units_reserved_stops_the_whole_load_naming_its_
     assert "on_hand would be 2 at SH-1/LAMP, below the 3 units reserved" in str(refused.value)
     assert await table_counts(engine) == before  # not even the new locations and SKUs
     await assert_ledger_consistent(engine)
-
-
-async def test_a_snapshot_of_the_catalogue_loads_back_unchanged_weekday_hours_and_currency_too(
-        engine, tmp_path):
-    """Ops snapshot the chain, edit the files and load them back: whatever the files do not
-    show would be lost on the way, like a Sunday window or a Hong Kong price read as yuan."""
-    hours = (OpeningHours(600, 1320, (1, 2, 3, 4, 5)), OpeningHours(540, 720, (6, 7)),
-             OpeningHours(840, 1380, (6, 7)))
-    shops = [Location("HK-S01", "Causeway Bay", LocationKind.STORE, 22.2803, 114.1830,
-                      "Hong Kong", can_pickup=True, can_deliver=True, delivery_radius_km=4,
-                      time_zone="Asia/Hong_Kong", opening_hours=hours, dealer_id="DEALER-HK"),
-             Location("HK-W01", "Kwai Chung DC", LocationKind.WAREHOUSE, 22.3570, 114.1290,
-                      "Hong Kong", can_transfer=True)]
-    tarts = [Sku("TART-01", "Egg tart", 1200, currency="HKD", spec="6 pieces")]
-    async with engine.begin() as conn:
-        await repo.upsert_locations(conn, shops)
-        await repo.upsert_skus(conn, tarts)
-    async with engine.connect() as conn:
-        locations, skus, stock = await snapshot.read(conn)
-    folder = snapshot.write(locations, skus, stock, tmp_path / "snapshot")
-    async with engine.begin() as conn:  # the live catalogue changes after the snapshot
-        await repo.upsert_locations(conn, [replace(shops[0], opening_hours=())])
-        await repo.upsert_skus(conn, [replace(tarts[0], currency="CNY")])
-
-    await load(engine, folder)
-    async with engine.connect() as conn:
-        assert [loc for loc in await repo.all_locations(conn) if loc.city == "Hong Kong"] == shops
-        assert [s for s in await repo.all_skus(conn) if s.sku_id == "TART-01"] == tarts
 
 
 @pytest.mark.parametrize(("files", "where", "problem"), [
