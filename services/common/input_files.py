@@ -78,6 +78,20 @@ def rows(path: Path, kind: FileKind) -> Iterator[tuple[int, dict[str, Any]]]:
         raise InputError(path, None, kind.name, "must be a .csv or .parquet file")
 
 
+def columns(path: Path) -> frozenset[str]:
+    """The columns a file has: its header row, or its Parquet schema. None when the file
+    cannot be read that far; reading its rows then says why, at its line."""
+    try:
+        if path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return frozenset(pq.read_schema(path).names)
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            return frozenset(next(csv.reader(handle), []))
+    except Exception:  # not UTF-8, not CSV, not Parquet, not there: one of many errors
+        return frozenset()
+
+
 def parse_rows(path: Path, kind: FileKind, parse: Callable[[dict], Any],
                skipped: Counter | None) -> Iterator[Any]:
     """Parse every row; a bad one stops the read, or is counted when ``skipped`` is given."""

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
+from typing import TypeVar
 
 from services.common import input_files as f
 from services.common.input_files import BadField, FileKind, InputError
@@ -42,44 +44,89 @@ LOCATIONS = FileKind("locations", ("location_id", "kind", "latitude", "longitude
 SKUS = FileKind("skus", ("sku_id",))
 STOCK_COUNTS = FileKind("stock_counts", ("location_id", "sku_id", "on_hand"))
 
+HOURS_COLUMNS = ("opens", "closes", "opening_hours")
+EMPTY: Mapping = MappingProxyType({})
+T = TypeVar("T")
+
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # ISO weekday n is DAYS[n - 1]
 _WINDOW = re.compile(r"(?:(?P<days>\S+)\s+)?(?P<opens>\d{1,2}:\d\d)-(?P<closes>\d{1,2}:\d\d)")
 
 
-def location(row: dict) -> Location:
+class _Replacing:
+    """A row that may replace a location or SKU already in the catalogue (``old``; None for
+    a new one). A column the file leaves out keeps the old value, so a file of prices alone
+    does not reset names, specs and currencies; a column that is there but empty sets the
+    default, as in a new row."""
+
+    def __init__(self, listed: frozenset[str], old: Location | Sku | None):
+        self.listed, self.old = listed, old
+
+    def value(self, attr: str, parse: Callable[[], T], columns: tuple[str, ...] = ()) -> T:
+        if self.old is not None and self.listed.isdisjoint(columns or (attr,)):
+            return getattr(self.old, attr)
+        return parse()
+
+
+def location(row: dict, current: Mapping[str, Location] = EMPTY,
+             listed: frozenset[str] = frozenset()) -> Location:
+    """The row's location; one in ``current`` keeps what the file's ``listed`` columns omit."""
+    location_id = f.identifier(row, "location_id")
+    cell = _Replacing(listed, current.get(location_id))
     kind_text = f.text(row, "kind").upper()
     if kind_text not in LocationKind.__members__:
         raise BadField("kind", f"{kind_text!r} must be STORE or WAREHOUSE")
     latitude, longitude = f.point(row)
+    time_zone = cell.value("time_zone", lambda: _time_zone(row))
+    hours = cell.value("opening_hours", lambda: _opening_hours(row), HOURS_COLUMNS)
+    can_deliver = cell.value("can_deliver", lambda: f.flag(row, "can_deliver"))
+    radius = cell.value("delivery_radius_km", lambda: _radius(row))
+    if can_deliver and radius <= 0:
+        raise BadField("delivery_radius_km", "must be above 0 for a location that delivers")
+    return Location(
+        location_id=location_id,
+        name=cell.value("name", lambda: f.checked_text(row, "name", MAX_NAME, default=location_id)),
+        kind=LocationKind(kind_text), latitude=latitude, longitude=longitude,
+        city=f.checked_text(row, "city", MAX_NAME),
+        can_pickup=cell.value("can_pickup", lambda: f.flag(row, "can_pickup")),
+        can_deliver=can_deliver,
+        can_transfer=cell.value("can_transfer", lambda: f.flag(row, "can_transfer")),
+        delivery_radius_km=radius, time_zone=time_zone, opening_hours=hours,
+        dealer_id=cell.value("dealer_id", lambda: f.identifier(row, "dealer_id", optional=True)))
+
+
+def _time_zone(row: dict) -> str:
     time_zone = f.text(row, "time_zone", default=DEFAULT_TIME_ZONE)
     if not is_time_zone(time_zone):
         raise BadField("time_zone", f"{time_zone!r} is not an IANA time zone")
-    hours = _opening_hours(row)
-    can_deliver = f.flag(row, "can_deliver")
+    return time_zone
+
+
+def _radius(row: dict) -> float:
     radius = f.number(row, "delivery_radius_km", default=0.0)
     if not 0 <= radius <= MAX_DELIVERY_RADIUS_KM:
         raise BadField("delivery_radius_km",
                        f"{radius!r} must be between 0 and {MAX_DELIVERY_RADIUS_KM:g}")
-    if can_deliver and radius <= 0:
-        raise BadField("delivery_radius_km", "must be above 0 for a location that delivers")
-    location_id = f.identifier(row, "location_id")
-    return Location(
-        location_id=location_id, name=f.checked_text(row, "name", MAX_NAME, default=location_id),
-        kind=LocationKind(kind_text), latitude=latitude, longitude=longitude,
-        city=f.checked_text(row, "city", MAX_NAME), can_pickup=f.flag(row, "can_pickup"),
-        can_deliver=can_deliver, can_transfer=f.flag(row, "can_transfer"),
-        delivery_radius_km=radius, time_zone=time_zone, opening_hours=hours,
-        dealer_id=f.identifier(row, "dealer_id", optional=True))
+    return radius
 
 
-def sku(row: dict) -> Sku:
+def sku(row: dict, current: Mapping[str, Sku] = EMPTY,
+        listed: frozenset[str] = frozenset()) -> Sku:
+    """The row's SKU; one in ``current`` keeps what the file's ``listed`` columns omit."""
     sku_id = f.identifier(row, "sku_id")
+    cell = _Replacing(listed, current.get(sku_id))
+    return Sku(sku_id,
+               cell.value("name", lambda: f.checked_text(row, "name", MAX_NAME, default=sku_id)),
+               cell.value("price_minor", lambda: f.whole(row, "price_minor", minimum=0,
+                                                         maximum=10**12, default=0)),
+               currency=cell.value("currency", lambda: _currency(row)),
+               spec=cell.value("spec", lambda: f.checked_text(row, "spec", MAX_NAME, default="")))
+
+
+def _currency(row: dict) -> str:
     currency = f.text(row, "currency", default=DEFAULT_CURRENCY)
     if currency not in CURRENCIES_MINOR_UNITS:
         raise BadField("currency", f"{currency!r} must be one of {sorted(CURRENCIES_MINOR_UNITS)}")
-    return Sku(sku_id, f.checked_text(row, "name", MAX_NAME, default=sku_id),
-               f.whole(row, "price_minor", minimum=0, maximum=10**12, default=0),
-               currency=currency, spec=f.checked_text(row, "spec", MAX_NAME, default=""))
+    return currency
 
 
 def known_pair(row: dict, known_locations, known_skus) -> tuple[str, str]:
@@ -208,18 +255,24 @@ def _hhmm(minute: int) -> str:
 # --- whole files ----------------------------------------------------------------
 
 
-def load_locations(path: Path, skipped: Counter | None) -> list[Location]:
+def load_locations(path: Path, skipped: Counter | None,
+                   current: Mapping[str, Location] = EMPTY) -> list[Location]:
+    """The file's locations; those in ``current`` keep what the file's columns leave out."""
+    listed = f.columns(path)
     found: dict[str, Location] = {}
-    for loc in f.parse_rows(path, LOCATIONS, location, skipped):
+    for loc in f.parse_rows(path, LOCATIONS, lambda row: location(row, current, listed), skipped):
         if loc.location_id in found:
             raise InputError(path, None, "location_id", f"{loc.location_id!r} appears twice")
         found[loc.location_id] = loc
     return list(found.values())
 
 
-def load_skus(path: Path, skipped: Counter | None) -> dict[str, Sku]:
+def load_skus(path: Path, skipped: Counter | None,
+              current: Mapping[str, Sku] = EMPTY) -> dict[str, Sku]:
+    """The file's SKUs; those in ``current`` keep what the file's columns leave out."""
+    listed = f.columns(path)
     found: dict[str, Sku] = {}
-    for s in f.parse_rows(path, SKUS, sku, skipped):
+    for s in f.parse_rows(path, SKUS, lambda row: sku(row, current, listed), skipped):
         if s.sku_id in found:
             raise InputError(path, None, "sku_id", f"{s.sku_id!r} appears twice")
         found[s.sku_id] = s

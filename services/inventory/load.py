@@ -2,8 +2,10 @@
 catalogue and ledger, in one transaction.
 
 The files are the catalogue's (services/inventory/files.py), which the simulator reads too,
-plus a ``stock_counts`` file of counted on-hand units, so ops keep one folder per chain. Every row
-is checked before anything is written, and the load lands whole or not at all: a bad row, or
+plus a ``stock_counts`` file of counted on-hand units, so ops keep one folder per chain. A row
+replaces its location or SKU, except for the columns its file leaves out: a file of prices
+alone changes prices alone. Every row is checked before anything is written, and the load
+lands whole or not at all: a bad row, or
 a count below the units reserved on that shelf, stops it with the file, line and field.
 Each change to stock is a ledger entry (CYCLE_COUNT, or SAFETY_STOCK); a count that
 matches the shelf writes none, so loading the same files twice changes nothing.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,28 +53,31 @@ class ChainFiles:
     counts_path: Path | None
 
 
-def read_chain(directory: Path, known_locations: set[str], known_skus: set[str]) -> ChainFiles:
-    """Read and check the files; counts may name locations and SKUs loaded before (known)."""
+def read_chain(directory: Path, current_locations: Mapping[str, Location],
+               current_skus: Mapping[str, Sku]) -> ChainFiles:
+    """Read and check the files against the catalogue as it is: a row replacing a location or
+    SKU keeps what its file's columns leave out, and counts may name those loaded before."""
     if not directory.is_dir():
         raise InputError(directory, None, "directory", "is not a folder")
     found = {stem: find(directory, stem, required=False)
              for stem in ("locations", "skus", "stock_counts")}
     if not any(found.values()):
         raise InputError(directory, None, "files",
-                            "no locations, skus or stock_counts file (.csv or .parquet) here")
-    locations = files.load_locations(found["locations"], None) if found["locations"] else []
-    skus = files.load_skus(found["skus"], None) if found["skus"] else {}
+                         "no locations, skus or stock_counts file (.csv or .parquet) here")
+    locations = (files.load_locations(found["locations"], None, current_locations)
+                 if found["locations"] else [])
+    skus = files.load_skus(found["skus"], None, current_skus) if found["skus"] else {}
     counts = files.load_counts(
-        found["stock_counts"], known_locations | {loc.location_id for loc in locations},
-        known_skus | set(skus)) if found["stock_counts"] else {}
+        found["stock_counts"], current_locations.keys() | {loc.location_id for loc in locations},
+        current_skus.keys() | set(skus)) if found["stock_counts"] else {}
     return ChainFiles(locations, skus, counts, found["stock_counts"])
 
 
 async def load_chain(conn: AsyncConnection, directory: Path, request_id: str) -> Loaded:
     """Check every file in ``directory``, then write them in ``conn``'s transaction."""
     chain = await asyncio.to_thread(
-        read_chain, directory, {loc.location_id for loc in await repo.all_locations(conn)},
-        {sku.sku_id for sku in await repo.all_skus(conn)})
+        read_chain, directory, {loc.location_id: loc for loc in await repo.all_locations(conn)},
+        {sku.sku_id: sku for sku in await repo.all_skus(conn)})
     if chain.locations:
         await repo.upsert_locations(conn, chain.locations)
     if chain.skus:

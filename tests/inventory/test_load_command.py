@@ -122,6 +122,27 @@ async def test_a_count_below_the_units_reserved_stops_the_whole_load_naming_its_
     await assert_ledger_consistent(engine)
 
 
+async def test_a_file_of_prices_alone_changes_prices_alone(engine, channel, tmp_path):
+    """A column the file leaves out keeps each row's value; an empty cell in a column it has
+    sets the default (no dealer), and a new row gets the defaults."""
+    await load(engine, chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS))
+    await load(engine, chain_folder(
+        tmp_path / "erp", skus="sku_id,price_minor\nHOTPOT-001,4200\nNEW-1,100\n",
+        locations="location_id,kind,latitude,longitude,city,dealer_id\n"
+                  "CQ-S001,STORE,29.5630,106.5516,Chongqing,\n"), "load-2")
+
+    inventory = pb_grpc.InventoryServiceStub(channel)
+    shop = (await inventory.GetLocation(pb.GetLocationRequest(location_id="CQ-S001"))).location
+    assert (shop.name, shop.capabilities.pickup, shop.capabilities.same_city_delivery,
+            shop.delivery_radius_km, shop.dealer_id) == ("Guanyinqiao", True, True, 5.0, "")
+    assert [(h.open_minute, h.close_minute) for h in shop.opening_hours] == [(540, 1290)]
+    skus = {s.sku_id: s for s in (await inventory.ListSkus(pb.ListSkusRequest())).skus}
+    assert (skus["HOTPOT-001"].name, skus["HOTPOT-001"].price_minor, skus["HOTPOT-001"].spec,
+            skus["HOTPOT-001"].currency) == ("Hotpot base", 4200, "400 g", "CNY")
+    assert (skus["NEW-1"].name, skus["NEW-1"].price_minor, skus["TEA-002"].price_minor) == (
+        "NEW-1", 100, 2500)
+
+
 @pytest.mark.parametrize(("files", "where", "problem"), [
     ({"stock_counts": COUNTS}, "stock_counts.csv:2: location_id",
      "unknown location 'CQ-S001'"),

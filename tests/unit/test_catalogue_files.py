@@ -1,6 +1,8 @@
 """The catalogue's file rows: what a snapshot writes reads back as the same location or SKU,
 and a bad opening-hours cell is refused naming its problem. Pure, no database."""
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -103,3 +105,18 @@ def test_a_sku_keeps_its_currency_and_an_unknown_one_is_refused():
     with pytest.raises(BadField) as refused:
         files.sku({"sku_id": "TEA", "currency": "RMB"})
     assert refused.value.field == "currency" and "'RMB' must be one of" in refused.value.problem
+
+
+def test_a_row_replacing_a_location_keeps_what_its_file_leaves_out_and_checks_the_whole():
+    old = Location("S1", "Old name", LocationKind.STORE, 31.2, 121.4, "Shanghai", can_pickup=True,
+                   can_deliver=False, delivery_radius_km=4.0,
+                   opening_hours=(OpeningHours(600, 1320),), dealer_id="D-1")
+    listed = frozenset({"location_id", "kind", "latitude", "longitude", "city", "can_deliver"})
+    row = location_row(city="Suzhou", can_deliver="true")
+
+    assert files.location(row, {"S1": old}, listed) == replace(old, city="Suzhou",
+                                                               can_deliver=True)
+    for current in ({"S1": replace(old, delivery_radius_km=0.0)}, {}):  # a new one: radius 0
+        with pytest.raises(BadField) as refused:  # it would deliver within 0 km
+            files.location(row, current, listed)
+        assert refused.value.field == "delivery_radius_km"
