@@ -79,7 +79,7 @@ def _exit_on_failure(code: int) -> None:
 def _load(settings: Settings, url: str, args) -> None:
     from services.inventory.load import run
 
-    _exit_on_failure(run(url, args.directory))
+    _exit_on_failure(run(url, args.directory, dry_run=args.dry_run))
 
 
 def _export(settings: Settings, url: str, args) -> None:
@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("directory", metavar="DIR",
                       help="a folder with any of locations, skus and stock_counts "
                            "(.csv or .parquet; docs/inventory.md)")
+    load.add_argument("--dry-run", action="store_true",
+                      help="check everything and say what would be written, then write nothing")
     export = sub.add_parser("export", help="write the live catalogue as the locations and skus "
                                            "files that load reads, to edit and load back")
     export.add_argument("directory", metavar="DIR",

@@ -1,10 +1,11 @@
 """The catalogue's files: locations, SKUs and stock counts, as CSV or Parquet.
 
-Read by ``onestock load`` into the live catalogue and by the simulator into a scenario,
-and written by a snapshot of the live database, so that a snapshot loads back exactly:
-a location's opening hours, weekday by weekday, and a SKU's currency survive the trip.
-Fields are checked by the API's rules (``services.inventory.validation``), so a file and
-a request refuse the same values. docs/simulation.md shows each format with examples.
+Read by ``onestock load`` into the live catalogue and by the simulator into a scenario;
+written by ``onestock export`` and the simulator's live snapshot with every column, so that
+what they write loads back exactly, a location's weekday hours and a SKU's currency
+included. A file may leave columns out: a row replacing a location or SKU keeps their
+values. Fields are checked by the API's rules (``services.inventory.validation``), so a
+file and a request refuse the same values. docs/simulation.md shows each format.
 """
 
 from __future__ import annotations

@@ -33,11 +33,21 @@ from services.inventory.domain import StockCount, StockKey
 
 
 @dataclass(frozen=True)
-class Loaded:
-    """What a load wrote: rows upserted, shelves counted, ledger entries appended."""
+class Rows:
+    """A file's rows of one kind: how many, and how many of them new or changed; the
+    others matched the catalogue and were not written."""
 
-    locations: int
-    skus: int
+    listed: int = 0
+    new: int = 0
+    changed: int = 0
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What a load wrote: catalogue rows, shelves counted, ledger entries appended."""
+
+    locations: Rows
+    skus: Rows
     counts: int
     entries: int
     request_id: str
@@ -74,14 +84,19 @@ def read_chain(directory: Path, current_locations: Mapping[str, Location],
 
 
 async def load_chain(conn: AsyncConnection, directory: Path, request_id: str) -> Loaded:
-    """Check every file in ``directory``, then write them in ``conn``'s transaction."""
-    chain = await asyncio.to_thread(
-        read_chain, directory, {loc.location_id: loc for loc in await repo.all_locations(conn)},
-        {sku.sku_id: sku for sku in await repo.all_skus(conn)})
-    if chain.locations:
-        await repo.upsert_locations(conn, chain.locations)
-    if chain.skus:
-        await repo.upsert_skus(conn, list(chain.skus.values()))
+    """Check every file in ``directory``, then write what differs in ``conn``'s transaction.
+
+    Rows that match the catalogue are not written: their update times stay, and servers
+    rebuild their chain index only when a location did change."""
+    current_locations = {loc.location_id: loc for loc in await repo.all_locations(conn)}
+    current_skus = {sku.sku_id: sku for sku in await repo.all_skus(conn)}
+    chain = await asyncio.to_thread(read_chain, directory, current_locations, current_skus)
+    locations = _differing(chain.locations, current_locations, lambda loc: loc.location_id)
+    if locations:
+        await repo.upsert_locations(conn, locations)
+    skus = _differing(chain.skus.values(), current_skus, lambda sku: sku.sku_id)
+    if skus:
+        await repo.upsert_skus(conn, skus)
     counts = chain.counts
     try:
         entries = await handlers.apply_stock_counts(
@@ -90,33 +105,65 @@ async def load_chain(conn: AsyncConnection, directory: Path, request_id: str) ->
     except FailedPrecondition as refused:  # a count below the units reserved on a shelf
         key = (refused.metadata["location_id"], refused.metadata["sku_id"])
         raise InputError(chain.counts_path, counts[key][0], "on_hand",
-                            refused.message) from None
-    return Loaded(len(chain.locations), len(chain.skus), len(counts), entries, request_id)
+                         refused.message) from None
+    return Loaded(_rows(chain.locations, locations, current_locations, lambda x: x.location_id),
+                  _rows(chain.skus, skus, current_skus, lambda x: x.sku_id),
+                  len(counts), entries, request_id)
 
 
-def run(url: str, directory: str) -> int:
-    """The command: load, print what was written, exit 0; or name the bad row and exit 2."""
+def _differing(listed, current: Mapping, key) -> list:
+    return [row for row in listed if current.get(key(row)) != row]
+
+
+def _rows(listed, differing: list, current: Mapping, key) -> Rows:
+    new = sum(1 for row in differing if key(row) not in current)
+    return Rows(len(listed), new, len(differing) - new)
+
+
+class _DryRun(Exception):
+    """Leaves the transaction with what it would have written, rolling it all back."""
+
+    def __init__(self, loaded: Loaded):
+        self.loaded = loaded
+
+
+def run(url: str, directory: str, *, dry_run: bool = False) -> int:
+    """The command: load, print what was written, exit 0; or name the bad row and exit 2.
+    A dry run does all of it, the checks against the database included, then rolls back."""
     request_id = f"load-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+
+    async def work(conn: AsyncConnection) -> Loaded:
+        loaded = await load_chain(conn, Path(directory), request_id)
+        if dry_run:
+            raise _DryRun(loaded)
+        return loaded
 
     async def load() -> Loaded:
         async with command_engine(url) as engine:
-            return await in_transaction(
-                engine, lambda conn: load_chain(conn, Path(directory), request_id))
+            try:
+                return await in_transaction(engine, work)
+            except _DryRun as rolled_back:
+                return rolled_back.loaded
 
     try:
         loaded = asyncio.run(load())
     except InputError as error:
         print(f"onestock load: {error} (nothing was loaded)", file=sys.stderr)
         return 2
-    print(f"loaded {directory}: {_many(loaded.locations, 'location')}, "
-          f"{_many(loaded.skus, 'SKU')}, {_many(loaded.counts, 'stock count')}; "
+    print(f"{'would load' if dry_run else 'loaded'} {directory}: "
+          f"{_listed(loaded.locations, 'location')}, {_listed(loaded.skus, 'SKU')}, "
+          f"{_many(loaded.counts, 'stock count')}; "
           f"{_many(loaded.entries, 'ledger entry', 'ledger entries')} "
-          f"(request_id {loaded.request_id})")
+          + ("(dry run: nothing was written)" if dry_run else f"(request_id {loaded.request_id})"))
     if not loaded.counts and any((Path(directory) / f"stock{suffix}").exists()
                                  for suffix in SUFFIXES):
         print("note: the stock file (units online orders may take, for the simulator) is not loaded; "
               "counted on-hand units go in stock_counts.csv", file=sys.stderr)
     return 0
+
+
+def _listed(rows: Rows, one: str) -> str:
+    return f"{_many(rows.listed, one)} ({rows.new:,} new, {rows.changed:,} changed)"
 
 
 def _many(n: int, one: str, more: str = "") -> str:

@@ -123,7 +123,7 @@ async def upsert_locations(conn: AsyncConnection, locations: Sequence[Location])
 
 
 async def all_locations(conn: AsyncConnection) -> list[Location]:
-    rows = await conn.execute(text(f"SELECT {_LOCATION_COLUMNS} FROM locations"))
+    rows = await conn.execute(text(f"SELECT {_LOCATION_COLUMNS} FROM locations ORDER BY location_id"))
     return [_location(row) for row in rows]
 
 

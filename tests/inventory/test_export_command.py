@@ -10,6 +10,7 @@ from sqlalchemy import text
 from services.inventory import repository as repo
 from services.inventory.catalogue import Location, LocationKind, OpeningHours, Sku
 from services.inventory.export import read_catalogue, write_catalogue
+from services.inventory.load import Rows
 from tests.helpers import engine_of, migrated, own_database_env, table_counts
 from tests.inventory.test_load_command import COUNTS, LOCATIONS, SKUS, chain_folder, load
 from tests.test_cli_and_server import onestock
@@ -72,7 +73,8 @@ async def test_a_price_edited_in_the_exported_file_is_the_only_change_a_load_mak
         writer.writerows(rows)
     before = await table_counts(engine)
 
-    await load(engine, tmp_path / "hk")
+    loaded = await load(engine, tmp_path / "hk")
+    assert (loaded.locations, loaded.skus) == (Rows(2), Rows(2, changed=1))
     assert await catalogue_of(engine) == (SHOPS, [TARTS[0], replace(TARTS[1], price_minor=1500)])
     assert await table_counts(engine) == before  # rows replaced, none added; no ledger entry
 
@@ -89,7 +91,8 @@ async def test_the_command_exports_what_load_reads_and_refuses_a_parquet_file_in
     assert done.returncode == 0, done.stderr
     assert f"exported 2 locations and 2 SKUs to {out / 'locations.csv'}" in done.stdout
     again = await asyncio.to_thread(onestock, env, "load", str(out))
-    assert "2 locations, 2 SKUs, 0 stock counts; 0 ledger entries" in again.stdout
+    assert ("2 locations (0 new, 0 changed), 2 SKUs (0 new, 0 changed), 0 stock counts; "
+            "0 ledger entries") in again.stdout
 
     written = (out / "locations.csv").read_bytes()
     (out / "skus.parquet").write_bytes(b"PAR1")

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from services.common.input_files import InputError
 from services.common.uow import in_transaction
-from services.inventory.load import load_chain
+from services.inventory.load import Rows, load_chain
 from tests.helpers import (
     assert_ledger_consistent,
     engine_of,
@@ -63,7 +63,8 @@ async def test_a_chain_loads_from_its_files_with_a_ledger_entry_for_every_change
         engine, channel, tmp_path):
     folder = chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS, stock_counts=COUNTS)
     loaded = await load(engine, folder)
-    assert (loaded.locations, loaded.skus, loaded.counts, loaded.entries) == (2, 2, 3, 3)
+    assert (loaded.locations, loaded.skus, loaded.counts, loaded.entries) == (
+        Rows(2, new=2), Rows(2, new=2), 3, 3)
     inventory = pb_grpc.InventoryServiceStub(channel)
     shop = (await inventory.GetLocation(pb.GetLocationRequest(location_id="CQ-S001"))).location
     assert (shop.city, shop.dealer_id, shop.capabilities.same_city_delivery) == (
@@ -82,12 +83,21 @@ async def test_a_chain_loads_from_its_files_with_a_ledger_entry_for_every_change
 
 
 async def test_loading_the_same_files_again_writes_nothing(engine, tmp_path):
+    """Not a ledger entry, nor a catalogue row: their update times stay as they were."""
     folder = chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS, stock_counts=COUNTS)
     await load(engine, folder)
-    before = await table_counts(engine)
+    before = (await table_counts(engine), await update_times(engine))
     again = await load(engine, folder, "load-2")
-    assert (again.counts, again.entries) == (3, 0)
-    assert await table_counts(engine) == before
+    assert (again.locations, again.skus, again.counts, again.entries) == (
+        Rows(2), Rows(2), 3, 0)
+    assert (await table_counts(engine), await update_times(engine)) == before
+
+
+async def update_times(engine) -> list[tuple]:
+    async with engine.connect() as conn:
+        return (await conn.execute(text(
+            "SELECT location_id, update_time FROM locations UNION ALL "
+            "SELECT sku_id, update_time FROM skus ORDER BY 1"))).all()
 
 
 async def test_a_recount_writes_the_difference_and_a_blank_safety_stock_keeps_it(
@@ -172,9 +182,16 @@ async def test_the_command_says_what_it_loaded_or_names_the_bad_row_and_exits_2(
     env = await asyncio.to_thread(own_database_env, database_url)  # no server: no key needed
     await migrated(env)
     folder = chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS, stock_counts=COUNTS)
+    checked = await asyncio.to_thread(onestock, env, "load", "--dry-run", str(folder))
+    assert checked.returncode == 0, checked.stderr
+    summary = ("2 locations (2 new, 0 changed), 2 SKUs (2 new, 0 changed), 3 stock counts; "
+               "3 ledger entries")
+    assert f"would load {folder}: {summary} (dry run: nothing was written)" in checked.stdout
+    async with engine_of(env) as engine:
+        assert set((await table_counts(engine)).values()) == {0}
     done = await asyncio.to_thread(onestock, env, "load", str(folder))
     assert done.returncode == 0, done.stderr
-    assert f"loaded {folder}: 2 locations, 2 SKUs, 3 stock counts; 3 ledger entries" in done.stdout
+    assert f"loaded {folder}: {summary} (request_id load-" in done.stdout
     (folder / "stock_counts.csv").write_text(COUNTS + "CQ-W01,GOLD,1,\n", encoding="utf-8")
     refused = await asyncio.to_thread(onestock, env, "load", str(folder))
     assert refused.returncode == 2
