@@ -35,3 +35,9 @@ class Principal:
 
 
 SYSTEM = Principal("system", Kind.OPS, name="OneStock's own background work")
+
+
+def command_line(user: str, command: str) -> Principal:
+    """Whoever runs an ``onestock`` command that writes, named by their login: they reach
+    the database itself, so no key is asked, but the audit trail still says who it was."""
+    return Principal(f"cli:{user}", Kind.OPS, name=f"onestock {command}")

@@ -14,6 +14,7 @@ matches the shelf writes none, so loading the same files twice changes nothing.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.access.context import Access, current_access
+from services.access.principals import command_line
 from services.common.database import command_engine
 from services.common.errors import FailedPrecondition
 from services.common.input_files import SUFFIXES, InputError, find
@@ -139,6 +142,7 @@ def run(url: str, directory: str, *, dry_run: bool = False) -> int:
         return loaded
 
     async def load() -> Loaded:
+        current_access.set(Access(command_line(login(), "load")))  # the ledger's actor
         async with command_engine(url) as engine:
             try:
                 return await in_transaction(engine, work)
@@ -160,6 +164,14 @@ def run(url: str, directory: str, *, dry_run: bool = False) -> int:
         print("note: the stock file (units online orders may take, for the simulator) is not loaded; "
               "counted on-hand units go in stock_counts.csv", file=sys.stderr)
     return 0
+
+
+def login() -> str:
+    """The login of whoever runs the command ("unknown" where the system names none)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry
+        return "unknown"
 
 
 def _listed(rows: Rows, one: str) -> str:

@@ -3,6 +3,7 @@ or not at all, with a ledger entry for every unit that changes and none for a sh
 already matches its count."""
 
 import asyncio
+import getpass
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,6 @@ async def test_the_command_says_what_it_loaded_or_names_the_bad_row_and_exits_2(
             "(nothing was loaded)") in refused.stderr
     async with engine_of(env) as engine:
         assert await stock_of(engine, "CQ-S001", "HOTPOT-001") == (40, 0, 4)
+        async with engine.connect() as conn:  # the ledger names who ran the command
+            actors = (await conn.execute(text("SELECT DISTINCT actor FROM stock_movements"))).all()
+    assert actors == [(f"cli:{getpass.getuser()}",)]
