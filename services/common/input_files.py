@@ -79,8 +79,8 @@ def rows(path: Path, kind: FileKind) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def columns(path: Path) -> frozenset[str]:
-    """The columns a file has: its header row, or its Parquet schema. None when the file
-    cannot be read that far; reading its rows then says why, at its line."""
+    """The columns a file has: its header row, or its Parquet schema. None at all when the
+    file cannot be read that far; reading its rows then says why, at its line."""
     try:
         if path.suffix == ".parquet":
             import pyarrow.parquet as pq

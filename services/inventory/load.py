@@ -5,10 +5,10 @@ The files are the catalogue's (services/inventory/files.py), which the simulator
 plus a ``stock_counts`` file of counted on-hand units, so ops keep one folder per chain. A row
 replaces its location or SKU, except for the columns its file leaves out: a file of prices
 alone changes prices alone. Every row is checked before anything is written, and the load
-lands whole or not at all: a bad row, or
-a count below the units reserved on that shelf, stops it with the file, line and field.
-Each change to stock is a ledger entry (CYCLE_COUNT, or SAFETY_STOCK); a count that
-matches the shelf writes none, so loading the same files twice changes nothing.
+lands whole or not at all: a bad row, or a count below the units reserved on that shelf,
+stops it with the file, line and field. Each change to stock is a ledger entry (CYCLE_COUNT,
+or SAFETY_STOCK); a count that matches the shelf writes none, and a row that matches the
+catalogue is not written, so loading the same files twice changes nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,10 +94,11 @@ async def load_chain(conn: AsyncConnection, directory: Path, request_id: str) ->
     current_locations = {loc.location_id: loc for loc in await repo.all_locations(conn)}
     current_skus = {sku.sku_id: sku for sku in await repo.all_skus(conn)}
     chain = await asyncio.to_thread(read_chain, directory, current_locations, current_skus)
-    locations = _differing(chain.locations, current_locations, lambda loc: loc.location_id)
+    locations, location_rows = _to_write(chain.locations, current_locations,
+                                         lambda loc: loc.location_id)
     if locations:
         await repo.upsert_locations(conn, locations)
-    skus = _differing(chain.skus.values(), current_skus, lambda sku: sku.sku_id)
+    skus, sku_rows = _to_write(chain.skus.values(), current_skus, lambda sku: sku.sku_id)
     if skus:
         await repo.upsert_skus(conn, skus)
     counts = chain.counts
@@ -109,18 +110,14 @@ async def load_chain(conn: AsyncConnection, directory: Path, request_id: str) ->
         key = (refused.metadata["location_id"], refused.metadata["sku_id"])
         raise InputError(chain.counts_path, counts[key][0], "on_hand",
                          refused.message) from None
-    return Loaded(_rows(chain.locations, locations, current_locations, lambda x: x.location_id),
-                  _rows(chain.skus, skus, current_skus, lambda x: x.sku_id),
-                  len(counts), entries, request_id)
+    return Loaded(location_rows, sku_rows, len(counts), entries, request_id)
 
 
-def _differing(listed, current: Mapping, key) -> list:
-    return [row for row in listed if current.get(key(row)) != row]
-
-
-def _rows(listed, differing: list, current: Mapping, key) -> Rows:
+def _to_write(listed: Collection, current: Mapping, key) -> tuple[list, Rows]:
+    """The rows that differ from the catalogue's, and the tally of new and changed ones."""
+    differing = [row for row in listed if current.get(key(row)) != row]
     new = sum(1 for row in differing if key(row) not in current)
-    return Rows(len(listed), new, len(differing) - new)
+    return differing, Rows(len(listed), new, len(differing) - new)
 
 
 class _DryRun(Exception):
