@@ -67,7 +67,9 @@ def find(directory: str | Path, stem: str, *, required: bool = True) -> Path | N
 
 
 def rows(path: Path, kind: FileKind) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line, row) for every data row, after checking the required columns are there."""
+    """(line, row) for every data row, after checking the required columns are there.
+    A row holds every column of its file, None where a cell is missing, so ``name in row``
+    says whether the file has that column at all."""
     if not path.exists():
         raise InputError(path, None, kind.name, "file not found")
     if path.suffix == ".parquet":
@@ -76,20 +78,6 @@ def rows(path: Path, kind: FileKind) -> Iterator[tuple[int, dict[str, Any]]]:
         yield from _csv_rows(path, kind)
     else:
         raise InputError(path, None, kind.name, "must be a .csv or .parquet file")
-
-
-def columns(path: Path) -> frozenset[str]:
-    """The columns a file has: its header row, or its Parquet schema. None at all when the
-    file cannot be read that far; reading its rows then says why, at its line."""
-    try:
-        if path.suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            return frozenset(pq.read_schema(path).names)
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            return frozenset(next(csv.reader(handle), []))
-    except Exception:  # not UTF-8, not CSV, not Parquet, not there: one of many errors
-        return frozenset()
 
 
 def parse_rows(path: Path, kind: FileKind, parse: Callable[[dict], Any],
@@ -124,7 +112,8 @@ def _csv_rows(path: Path, kind: FileKind) -> Iterator[tuple[int, dict[str, Any]]
             start = reader.line_num + 1
             for values in reader:
                 if values:  # a blank line is no row; a field missing at its end reads as None
-                    yield start, dict(zip(header, values, strict=False))
+                    yield start, {name: values[i] if i < len(values) else None
+                                  for i, name in enumerate(header)}
                 start = reader.line_num + 1
         except UnicodeDecodeError:
             raise InputError(path, _first_line_not_utf8(path), "encoding",

@@ -55,24 +55,23 @@ _WINDOW = re.compile(r"(?:(?P<days>\S+)\s+)?(?P<opens>\d{1,2}:\d\d)-(?P<closes>\
 
 class _Replacing:
     """A row that may replace a location or SKU already in the catalogue (``old``; None for
-    a new one). A column the file leaves out keeps the old value, so a file of prices alone
-    does not reset names, specs and currencies; a column that is there but empty sets the
-    default, as in a new row."""
+    a new one). A column the file leaves out (not in the row at all) keeps the old value, so
+    a file of prices alone does not reset names, specs and currencies; a column that is there
+    but empty sets the default, as in a new row."""
 
-    def __init__(self, listed: frozenset[str], old: Location | Sku | None):
-        self.listed, self.old = listed, old
+    def __init__(self, row: dict, old: Location | Sku | None):
+        self.row, self.old = row, old
 
     def value(self, attr: str, parse: Callable[[], T], columns: tuple[str, ...] = ()) -> T:
-        if self.old is not None and self.listed.isdisjoint(columns or (attr,)):
+        if self.old is not None and not any(c in self.row for c in columns or (attr,)):
             return getattr(self.old, attr)
         return parse()
 
 
-def location(row: dict, current: Mapping[str, Location] = EMPTY,
-             listed: frozenset[str] = frozenset()) -> Location:
-    """The row's location; one in ``current`` keeps what the file's ``listed`` columns omit."""
+def location(row: dict, current: Mapping[str, Location] = EMPTY) -> Location:
+    """The row's location; one in ``current`` keeps what the row's file leaves out."""
     location_id = f.identifier(row, "location_id")
-    cell = _Replacing(listed, current.get(location_id))
+    cell = _Replacing(row, current.get(location_id))
     kind_text = f.text(row, "kind").upper()
     if kind_text not in LocationKind.__members__:
         raise BadField("kind", f"{kind_text!r} must be STORE or WAREHOUSE")
@@ -110,11 +109,10 @@ def _radius(row: dict) -> float:
     return radius
 
 
-def sku(row: dict, current: Mapping[str, Sku] = EMPTY,
-        listed: frozenset[str] = frozenset()) -> Sku:
-    """The row's SKU; one in ``current`` keeps what the file's ``listed`` columns omit."""
+def sku(row: dict, current: Mapping[str, Sku] = EMPTY) -> Sku:
+    """The row's SKU; one in ``current`` keeps what the row's file leaves out."""
     sku_id = f.identifier(row, "sku_id")
-    cell = _Replacing(listed, current.get(sku_id))
+    cell = _Replacing(row, current.get(sku_id))
     return Sku(sku_id,
                cell.value("name", lambda: f.checked_text(row, "name", MAX_NAME, default=sku_id)),
                cell.value("price_minor", lambda: f.whole(row, "price_minor", minimum=0,
@@ -212,10 +210,10 @@ def _day(name: str, part: str) -> int:
 
 
 def _clock(written: str, part: str) -> int:
-    hours, minutes = (int(n) for n in written.split(":"))
-    if minutes >= 60 or hours * 60 + minutes > 24 * 60:
+    minute = _time_of_day(*written.split(":"))
+    if minute is None:
         raise BadField("opening_hours", f"{written!r} in {part!r} is not a time of day")
-    return hours * 60 + minutes
+    return minute
 
 
 def _minute(row: dict, name: str) -> int | None:
@@ -226,10 +224,16 @@ def _minute(row: dict, name: str) -> int | None:
     hours, _, minutes = written.partition(":")
     if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
         raise BadField(name, f"{written!r} must be HH:MM")
-    minute = int(hours) * 60 + int(minutes)
-    if not 0 <= minute <= 24 * 60 or int(minutes) >= 60:
+    minute = _time_of_day(hours, minutes)
+    if minute is None:
         raise BadField(name, f"{written!r} is not a time of day")
     return minute
+
+
+def _time_of_day(hours: str, minutes: str) -> int | None:
+    """Minutes after midnight, 24:00 (closing at midnight) included; None past it."""
+    minute = int(hours) * 60 + int(minutes)
+    return minute if int(minutes) < 60 and minute <= 24 * 60 else None
 
 
 def opening_hours_text(hours: tuple[OpeningHours, ...]) -> str:
@@ -259,24 +263,25 @@ def _hhmm(minute: int) -> str:
 def load_locations(path: Path, skipped: Counter | None,
                    current: Mapping[str, Location] = EMPTY) -> list[Location]:
     """The file's locations; those in ``current`` keep what the file's columns leave out."""
-    listed = f.columns(path)
-    found: dict[str, Location] = {}
-    for loc in f.parse_rows(path, LOCATIONS, lambda row: location(row, current, listed), skipped):
-        if loc.location_id in found:
-            raise InputError(path, None, "location_id", f"{loc.location_id!r} appears twice")
-        found[loc.location_id] = loc
-    return list(found.values())
+    return list(_by_id(path, f.parse_rows(path, LOCATIONS, lambda row: location(row, current),
+                                          skipped), "location_id").values())
 
 
 def load_skus(path: Path, skipped: Counter | None,
               current: Mapping[str, Sku] = EMPTY) -> dict[str, Sku]:
     """The file's SKUs; those in ``current`` keep what the file's columns leave out."""
-    listed = f.columns(path)
-    found: dict[str, Sku] = {}
-    for s in f.parse_rows(path, SKUS, lambda row: sku(row, current, listed), skipped):
-        if s.sku_id in found:
-            raise InputError(path, None, "sku_id", f"{s.sku_id!r} appears twice")
-        found[s.sku_id] = s
+    return _by_id(path, f.parse_rows(path, SKUS, lambda row: sku(row, current), skipped),
+                  "sku_id")
+
+
+def _by_id(path: Path, parsed, id_field: str) -> dict:
+    """Locations or SKUs by id, in file order; an id listed twice is refused."""
+    found: dict = {}
+    for item in parsed:
+        item_id = getattr(item, id_field)
+        if item_id in found:
+            raise InputError(path, None, id_field, f"{item_id!r} appears twice")
+        found[item_id] = item
     return found
 
 

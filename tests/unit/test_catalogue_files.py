@@ -111,12 +111,10 @@ def test_a_row_replacing_a_location_keeps_what_its_file_leaves_out_and_checks_th
     old = Location("S1", "Old name", LocationKind.STORE, 31.2, 121.4, "Shanghai", can_pickup=True,
                    can_deliver=False, delivery_radius_km=4.0,
                    opening_hours=(OpeningHours(600, 1320),), dealer_id="D-1")
-    listed = frozenset({"location_id", "kind", "latitude", "longitude", "city", "can_deliver"})
-    row = location_row(city="Suzhou", can_deliver="true")
+    row = location_row(city="Suzhou", can_deliver="true")  # the file's only other column
 
-    assert files.location(row, {"S1": old}, listed) == replace(old, city="Suzhou",
-                                                               can_deliver=True)
+    assert files.location(row, {"S1": old}) == replace(old, city="Suzhou", can_deliver=True)
     for current in ({"S1": replace(old, delivery_radius_km=0.0)}, {}):  # a new one: radius 0
         with pytest.raises(BadField) as refused:  # it would deliver within 0 km
-            files.location(row, current, listed)
+            files.location(row, current)
         assert refused.value.field == "delivery_radius_km"
