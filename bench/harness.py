@@ -357,14 +357,13 @@ def write_result(name: str, result: dict) -> None:
 
 async def seed_demo(url: str) -> None:
     """Load the demo chain into a benchmark's database."""
-    from services.common.database import create_engine
+    from services.common.database import command_engine
     from services.common.uow import in_transaction
     from services.inventory.demo_chain import build_demo_chain, seed_demo_chain
 
-    engine = create_engine(url, pool_size=1)
     chain = build_demo_chain()
-    await in_transaction(engine, lambda conn: seed_demo_chain(conn, chain))
-    await engine.dispose()
+    async with command_engine(url) as engine:
+        await in_transaction(engine, lambda conn: seed_demo_chain(conn, chain))
 
 
 def arguments(doc: str):

@@ -37,7 +37,7 @@ from bench.harness import (
     write_result,
 )
 from services.common.cli import event_loop_factory
-from services.common.database import create_engine
+from services.common.database import command_engine
 
 HOT = ("SH-HOT", "FLASH-SALE")
 
@@ -54,13 +54,11 @@ async def seed(stub, metadata) -> None:
 
 
 async def reserved_units(url: str) -> tuple[int, int]:
-    engine = create_engine(url, pool_size=1)
-    async with engine.connect() as conn:
+    async with command_engine(url) as engine, engine.connect() as conn:
         units = await conn.scalar(text(
             "SELECT reserved FROM stock_levels WHERE location_id = :l AND sku_id = :s"),
             {"l": HOT[0], "s": HOT[1]})
         count = await conn.scalar(text("SELECT count(*) FROM reservations"))
-    await engine.dispose()
     return units, count
 
 

@@ -150,13 +150,10 @@ async def onestock_env(database_url: str, **settings: str) -> tuple[dict[str, st
 @contextlib.asynccontextmanager
 async def engine_of(env: dict[str, str]) -> AsyncIterator:
     """An engine on the database of ``env``, to look at what a `onestock` process left."""
-    from services.common.database import create_engine, to_asyncpg_url
+    from services.common.database import command_engine, to_asyncpg_url
 
-    engine = create_engine(to_asyncpg_url(env["DATABASE_URL"]), pool_size=1)
-    try:
+    async with command_engine(to_asyncpg_url(env["DATABASE_URL"])) as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 def serve(env: dict[str, str], relay_interval_s: float = 3600):

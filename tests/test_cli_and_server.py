@@ -90,12 +90,10 @@ def test_commands_refuse_a_database_without_this_schema_and_name_the_fix(databas
 async def _execute(url: str, statement: str) -> None:
     from sqlalchemy import text
 
-    from services.common.database import create_engine
+    from services.common.database import command_engine
 
-    engine = create_engine(url, pool_size=1)
-    async with engine.begin() as conn:
+    async with command_engine(url) as engine, engine.begin() as conn:
         await conn.execute(text(statement))
-    await engine.dispose()
 
 
 def test_a_database_it_cannot_reach_or_start_is_said_in_a_line_not_a_traceback(tmp_path):
