@@ -124,7 +124,10 @@ class OrderStream(Sequence[SimOrder]):
 
     def __getitem__(self, i):  # type: ignore[override]
         if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
+            first, stop, step = i.indices(len(self))
+            if step == 1:
+                return list(self._build(first, max(first, stop)))
+            return [self[j] for j in range(first, stop, step)]
         if i < 0:
             i += len(self)
         if not 0 <= i < len(self):
@@ -135,20 +138,27 @@ class OrderStream(Sequence[SimOrder]):
         return self._build(0, len(self))
 
     def _build(self, first: int, stop: int) -> Iterator[SimOrder]:
-        epoch, member = self._epoch.tolist(), self._member.tolist()
-        lat, lng, city, mode = self._lat.tolist(), self._lng.tolist(), self._city.tolist(), self._mode.tolist()
-        start, skus, qtys = self._start.tolist(), self._sku.tolist(), self._qty.tolist()
+        """Orders ``first`` to ``stop``, converting only those rows of the columns to Python
+        values: one order or a slice costs its own rows, not the whole stream's."""
+        rows = slice(first, stop)
+        epoch, member = self._epoch[rows].tolist(), self._member[rows].tolist()
+        lat, lng = self._lat[rows].tolist(), self._lng[rows].tolist()
+        city, mode = self._city[rows].tolist(), self._mode[rows].tolist()
+        start = self._start[first:stop + 1].tolist()  # one more than orders: never empty
+        base, end = start[0], start[-1]
+        skus, qtys = self._sku[base:end].tolist(), self._qty[base:end].tolist()
         cities, sku_ids, modes = self._cities, self._sku_ids, MODES[0]
         fromtimestamp = datetime.fromtimestamp
-        for i in range(first, stop):
+        for n in range(stop - first):
+            i = first + n
             merged: dict[str, int] = {}
-            for k in range(start[i], start[i + 1]):
+            for k in range(start[n] - base, start[n + 1] - base):
                 sku = sku_ids[skus[k]]
                 merged[sku] = merged.get(sku, 0) + qtys[k]
             request = RouteRequest(
-                tuple(OrderLine(s, q) for s, q in merged.items()), lat[i], lng[i],
-                cities[city[i]], modes[mode[i]], fromtimestamp(epoch[i], UTC))
-            yield SimOrder(f"O{i:08d}", f"M{member[i]:07d}", request)
+                tuple(OrderLine(s, q) for s, q in merged.items()), lat[n], lng[n],
+                cities[city[n]], modes[mode[n]], fromtimestamp(epoch[n], UTC))
+            yield SimOrder(f"O{i:08d}", f"M{member[n]:07d}", request)
 
 
 def order_stream(locations: Sequence[Location], sku_ids: Sequence[str],

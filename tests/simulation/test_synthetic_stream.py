@@ -69,3 +69,18 @@ def test_the_same_seed_gives_the_same_stream():
     spec = SyntheticOrdersSpec(orders=500, seed=9)
     assert list(synthetic.order_stream(locations, skus, spec)) == list(
         synthetic.order_stream(locations, skus, spec))
+
+
+def test_an_order_or_a_slice_of_the_stream_is_the_one_iteration_gives():
+    locations = synthetic.chain_locations(50, seed=2)
+    skus = list(synthetic.catalogue(300, seed=2))
+    stream = synthetic.order_stream(locations, skus, SyntheticOrdersSpec(orders=2_000, seed=5))
+    every = list(stream)
+
+    assert stream[0] == every[0] and stream[-1] == every[-1] and stream[1234] == every[1234]
+    assert stream[10:500] == every[10:500]
+    assert stream[1990:5000] == every[1990:]
+    assert stream[3::97] == every[3::97]
+    assert stream[500:10] == []
+    with pytest.raises(IndexError):
+        stream[2_000]
