@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.database import command_engine
@@ -27,6 +28,12 @@ from services.inventory.catalogue import Location, Sku
 class Catalogue:
     locations: list[Location]
     skus: list[Sku]
+
+
+async def as_of_one_moment(conn: AsyncConnection) -> None:
+    """Make the reads of ``conn``'s transaction, which this begins, see one snapshot: a load
+    committing between two of them shows in both or in neither."""
+    await conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
 
 
 async def read_catalogue(conn: AsyncConnection) -> Catalogue:
@@ -50,6 +57,7 @@ def run(url: str, directory: str) -> int:
     """The command: write the files and say what was written, or exit 2 naming the problem."""
     async def read() -> Catalogue:
         async with command_engine(url) as engine, engine.connect() as conn:
+            await as_of_one_moment(conn)
             return await read_catalogue(conn)
 
     catalogue = asyncio.run(read())

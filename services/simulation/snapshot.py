@@ -7,18 +7,16 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from sqlalchemy import text
-
 from services.common.database import command_engine
 from services.common.input_files import write_csv
 from services.inventory import repository
-from services.inventory.export import Catalogue, read_catalogue, write_catalogue
+from services.inventory.export import Catalogue, as_of_one_moment, read_catalogue, write_catalogue
 from services.simulation import files
 
 
 async def read(conn) -> tuple[Catalogue, list[tuple[str, str, int]]]:
     """The catalogue and (location, SKU, units) of online stock, in one snapshot."""
-    await conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+    await as_of_one_moment(conn)
     return await read_catalogue(conn), await repository.online_stock_snapshot(conn)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from services.inventory import repository as repo
 from services.inventory.catalogue import Location, LocationKind, OpeningHours, Sku
-from services.inventory.export import read_catalogue, write_catalogue
+from services.inventory.export import as_of_one_moment, read_catalogue, write_catalogue
 from services.inventory.load import Rows
 from tests.helpers import engine_of, migrated, own_database_env, table_counts
 from tests.inventory.test_load_command import COUNTS, LOCATIONS, SKUS, chain_folder, load
@@ -77,6 +77,20 @@ async def test_a_price_edited_in_the_exported_file_is_the_only_change_a_load_mak
     assert (loaded.locations, loaded.skus) == (Rows(2), Rows(2, changed=1))
     assert await catalogue_of(engine) == (SHOPS, [TARTS[0], replace(TARTS[1], price_minor=1500)])
     assert await table_counts(engine) == before  # rows replaced, none added; no ledger entry
+
+
+async def test_an_export_reads_locations_and_skus_as_of_one_moment(engine):
+    """A load committing while the export reads shows in both files or in neither: otherwise
+    the files could pair a load's new stores with the SKUs from before it."""
+    async with engine.connect() as reading:
+        await as_of_one_moment(reading)
+        await repo.all_locations(reading)  # the export has begun reading
+        await hong_kong(engine)  # a load commits in the meantime
+        seen = await read_catalogue(reading)
+
+    assert "HK-S01" not in {loc.location_id for loc in seen.locations}
+    assert "TART-01" not in {s.sku_id for s in seen.skus}
+    assert [loc.location_id for loc in (await catalogue_of(engine))[0]] == ["HK-S01", "HK-W01"]
 
 
 async def test_the_command_exports_what_load_reads_and_refuses_a_parquet_file_in_its_way(
