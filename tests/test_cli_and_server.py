@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import grpc
+import pytest
 from alembic.script import ScriptDirectory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
@@ -59,6 +60,38 @@ def test_migrate_seed_serve_and_drain_on_sigterm(database_url):
         output, _ = server.communicate(timeout=30)
     assert server.returncode == 0, output
     assert "draining in-flight calls" in output
+
+
+
+def test_on_its_embedded_database_the_server_stops_printing_only_its_own_lines(tmp_path):
+    """Stopping the embedded PostgreSQL at shutdown starts pg_ctl while gRPC's threads run;
+    after a call had read the database, gRPC's fork handlers added a line of their own
+    ("skipping fork() handlers") to the server's log."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DATABASE_URL", "GRPC_ENABLE_FORK_SUPPORT")}
+    env.update(ONESTOCK_DATA_DIR=str(tmp_path / "data"), ONESTOCK_LISTEN=f"127.0.0.1:{free_port()}",
+               ONESTOCK_METRICS_LISTEN="127.0.0.1:0", ONESTOCK_LOG_FORMAT="json")
+    assert onestock(env, "migrate").returncode == 0
+    assert onestock(env, "seed-demo").returncode == 0
+    key = cli_key(env)
+    server = subprocess.Popen([sys.executable, "-m", "services.common.cli", "serve"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        with grpc.insecure_channel(env["ONESTOCK_LISTEN"]) as channel:
+            grpc.channel_ready_future(channel).result(timeout=60)
+            with pytest.raises(grpc.RpcError) as refused:
+                pb_grpc.InventoryServiceStub(channel).GetAvailability(pb.GetAvailabilityRequest(
+                    sku_ids=["NO-SUCH-SKU"], near=pb.NearPoint(
+                        latitude=31.2304, longitude=121.4737, radius_km=3)),
+                    metadata=credentials_metadata(key))
+            assert refused.value.code() is grpc.StatusCode.NOT_FOUND
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+    assert server.returncode == 0, output
+    lines = output.splitlines()
+    assert any("draining in-flight calls" in line for line in lines)
+    assert all(line.startswith(("{", "OneStock listening on ")) for line in lines), output
 
 
 def test_commands_refuse_a_database_without_this_schema_and_name_the_fix(database_url, tmp_path):

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
+# Before gRPC loads, which reads it once. Every child OneStock starts is exec'd (pg_ctl, more
+# server processes) or spawned (simulations), never forked with gRPC in use, so gRPC's fork
+# handlers serve nothing; left on, they print "skipping fork() handlers" whenever a child
+# starts during calls, as when the embedded PostgreSQL stops at shutdown. An operator's own
+# setting wins.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 import argparse
 import asyncio
 import contextlib
