@@ -26,6 +26,9 @@ from services.inventory.catalogue import Location, Sku
 
 @dataclass(frozen=True)
 class Catalogue:
+    """Every location and SKU, each list in id order as the repository reads them, so that
+    the files keep that order and a diff between two exports stays small."""
+
     locations: list[Location]
     skus: list[Sku]
 
@@ -41,16 +44,14 @@ async def read_catalogue(conn: AsyncConnection) -> Catalogue:
 
 
 def write_catalogue(catalogue: Catalogue, directory: Path) -> None:
-    """locations.csv and skus.csv in ``directory``, rows in id order (diffs stay small)."""
+    """locations.csv and skus.csv in ``directory``, rows in the catalogue's (id) order."""
     for stem in ("locations", "skus"):
         other = directory / f"{stem}.parquet"
         if other.exists():  # a folder holds one of the two; load would refuse both
             raise InputError(other, None, stem, f"is in the way of {stem}.csv; move it away")
     write_csv(directory / "locations.csv", files.LOCATION_COLUMNS,
-              (files.location_record(loc)
-               for loc in sorted(catalogue.locations, key=lambda x: x.location_id)))
-    write_csv(directory / "skus.csv", files.SKU_COLUMNS,
-              (files.sku_record(s) for s in sorted(catalogue.skus, key=lambda x: x.sku_id)))
+              map(files.location_record, catalogue.locations))
+    write_csv(directory / "skus.csv", files.SKU_COLUMNS, map(files.sku_record, catalogue.skus))
 
 
 def run(url: str, directory: str) -> int:
