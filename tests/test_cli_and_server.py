@@ -29,6 +29,18 @@ def onestock(env, *args, **kw):
                           capture_output=True, text=True, timeout=120, **kw)
 
 
+def served(env, *args: str) -> subprocess.Popen:
+    """`onestock serve` in a process of its own, its whole log (stdout and stderr) kept."""
+    return subprocess.Popen([sys.executable, "-m", "services.common.cli", "serve", *args],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stopped(server: subprocess.Popen, timeout: float = 60) -> str:
+    """SIGTERM, as an operator stops it; the log, once the process has exited."""
+    server.send_signal(signal.SIGTERM)
+    return server.communicate(timeout=timeout)[0]
+
+
 def test_migrate_seed_serve_and_drain_on_sigterm(database_url):
     env = own_database_env(database_url)
     port = env["ONESTOCK_LISTEN"].rsplit(":", 1)[1]
@@ -39,8 +51,7 @@ def test_migrate_seed_serve_and_drain_on_sigterm(database_url):
     assert "already present, kept" in reseeded.stdout
     auth = credentials_metadata(cli_key(env))
 
-    server = subprocess.Popen([sys.executable, "-m", "services.common.cli", "serve"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = served(env)
     try:
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=30)
@@ -56,11 +67,9 @@ def test_migrate_seed_serve_and_drain_on_sigterm(database_url):
         assert len(stores.locations) == 16
         channel.close()
     finally:
-        server.send_signal(signal.SIGTERM)
-        output, _ = server.communicate(timeout=30)
+        output = stopped(server, timeout=30)
     assert server.returncode == 0, output
     assert "draining in-flight calls" in output
-
 
 
 def test_on_its_embedded_database_the_server_stops_printing_only_its_own_lines(tmp_path):
@@ -74,8 +83,7 @@ def test_on_its_embedded_database_the_server_stops_printing_only_its_own_lines(t
     assert onestock(env, "migrate").returncode == 0
     assert onestock(env, "seed-demo").returncode == 0
     key = cli_key(env)
-    server = subprocess.Popen([sys.executable, "-m", "services.common.cli", "serve"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = served(env)
     try:
         with grpc.insecure_channel(env["ONESTOCK_LISTEN"]) as channel:
             grpc.channel_ready_future(channel).result(timeout=60)
@@ -86,8 +94,7 @@ def test_on_its_embedded_database_the_server_stops_printing_only_its_own_lines(t
                     metadata=credentials_metadata(key))
             assert refused.value.code() is grpc.StatusCode.NOT_FOUND
     finally:
-        server.send_signal(signal.SIGTERM)
-        output, _ = server.communicate(timeout=60)
+        output = stopped(server)
     assert server.returncode == 0, output
     lines = output.splitlines()
     assert any("draining in-flight calls" in line for line in lines)
@@ -195,9 +202,7 @@ def test_several_server_processes_share_one_port_and_stop_together(database_url)
     env = own_database_env(database_url)
     port = env["ONESTOCK_LISTEN"].rsplit(":", 1)[1]
     assert onestock(env, "migrate").returncode == 0
-    server = subprocess.Popen([sys.executable, "-m", "services.common.cli", "serve",
-                               "--processes", "2"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    server = served(env, "--processes", "2")
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # both children up
@@ -212,7 +217,6 @@ def test_several_server_processes_share_one_port_and_stop_together(database_url)
                 reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
                 assert reply.status == health_pb2.HealthCheckResponse.SERVING
     finally:
-        server.send_signal(signal.SIGTERM)
-        output, _ = server.communicate(timeout=60)
+        output = stopped(server)
     assert server.returncode == 0, output
     assert output.count("draining in-flight calls") == 2
