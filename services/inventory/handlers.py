@@ -6,7 +6,7 @@ and never commits: the caller's unit of work does, or rolls everything back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -23,6 +23,7 @@ from services.inventory.domain import (
     ReservationState,
     StockChange,
     StockCount,
+    StockKey,
     StockLevel,
     adjust_on_hand,
     close_changes,
@@ -49,10 +50,12 @@ async def _lock_one(conn: AsyncConnection, location_id: str, sku_id: str) -> Sto
     return (await repo.lock_stock(conn, [key]))[key]
 
 
-async def record_changes(conn: AsyncConnection, changes: list[StockChange]):
-    """Write levels, append ledger entries and notify watchers for a list of changes."""
+async def record_changes(conn: AsyncConnection, changes: list[StockChange],
+                         inserted: Collection[StockKey] = ()):
+    """Write levels, append ledger entries and notify watchers for a list of changes; rows
+    ``inserted`` already hold their final levels."""
     final = {c.after.key: c.after for c in changes}
-    await repo.write_levels(conn, final.values())
+    await repo.write_levels(conn, [lv for key, lv in final.items() if key not in inserted])
     stamps = await repo.append_movements(conn, changes)
     await repo.notify_stock(conn, final.values())
     return stamps
@@ -86,18 +89,25 @@ async def apply_stock_counts(conn: AsyncConnection, counts: Sequence[StockCount]
                              request_id: str, note: str = "", chunk: int = 5_000) -> int:
     """Bring each counted level to its count, in the caller's transaction (a chain's counts
     land whole or not at all); returns the ledger entries written. Locations and SKUs must
-    exist; the rows are locked a chunk at a time, in key order, as every writer locks them."""
+    exist. The rows are locked a chunk at a time, in key order, as every writer locks them;
+    a shelf counted for the first time is created with its counted level in one write, not
+    created empty and then changed (a quarter off a chain's first load)."""
     written = 0
     ordered = sorted(counts, key=lambda c: c.key)
     for start in range(0, len(ordered), chunk):
         part = ordered[start:start + chunk]
-        keys = [c.key for c in part]
-        await repo.create_stock_rows(conn, keys)
-        levels = await repo.lock_stock(conn, keys)
-        changes = [change for c in part
-                   for change in count_changes(levels[c.key], c, request_id, note)]
+        levels = await repo.lock_stock(conn, [c.key for c in part])
+        first = {c.key: count_changes(StockLevel(*c.key), c, request_id, note)
+                 for c in part if c.key not in levels}
+        created = await repo.insert_new_levels(
+            conn, [changes[-1].after if changes else StockLevel(*key)
+                   for key, changes in first.items()])
+        if len(created) < len(first):  # another writer created some first: change them as such
+            levels |= await repo.lock_stock(conn, first.keys() - created)
+        changes = [change for c in part for change in (
+            first[c.key] if c.key in created else count_changes(levels[c.key], c, request_id, note))]
         if changes:
-            await record_changes(conn, changes)
+            await record_changes(conn, changes, inserted=created)
         written += len(changes)
     return written
 

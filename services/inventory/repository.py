@@ -328,6 +328,24 @@ async def create_stock_rows(conn: AsyncConnection, keys: Iterable[StockKey]) -> 
     )
 
 
+async def insert_new_levels(conn: AsyncConnection, levels: Iterable[StockLevel]) -> set[StockKey]:
+    """Create stock rows with their first levels, in key order; returns the keys created.
+    A key another transaction created first is left alone (and not returned), for the caller
+    to lock and change like any other row."""
+    levels = sorted(levels, key=lambda lv: lv.key)
+    if not levels:
+        return set()
+    db = await driver(conn)
+    rows = await db.fetch(
+        "INSERT INTO stock_levels (location_id, sku_id, on_hand, reserved, safety_stock) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) "
+        "AS t(l, s, o, r, ss) ORDER BY l, s ON CONFLICT DO NOTHING RETURNING location_id, sku_id",
+        [lv.location_id for lv in levels], [lv.sku_id for lv in levels],
+        [lv.on_hand for lv in levels], [lv.reserved for lv in levels],
+        [lv.safety_stock for lv in levels])
+    return {(r[0], r[1]) for r in rows}
+
+
 async def write_levels(conn: AsyncConnection, levels: Iterable[StockLevel]) -> None:
     """Store new on_hand / reserved / safety_stock for rows this transaction has locked."""
     levels = sorted(levels, key=lambda lv: lv.key)

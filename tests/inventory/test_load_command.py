@@ -13,7 +13,10 @@ from sqlalchemy import text
 
 from services.common.input_files import InputError
 from services.common.uow import in_transaction
+from services.inventory.domain import AdjustmentReason
+from services.inventory.handlers import adjust_stock
 from services.inventory.load import Rows, load_chain
+from services.inventory.validation import AdjustCommand
 from tests.helpers import (
     assert_ledger_consistent,
     engine_of,
@@ -112,6 +115,39 @@ async def test_a_recount_writes_the_difference_and_a_blank_safety_stock_keeps_it
     assert (await movements(engine))[-1] == (
         "CQ-S001", "HOTPOT-001", "ADJUSTMENT", "CYCLE_COUNT", -5, 0, "load-2")
     await assert_ledger_consistent(engine)
+
+
+async def test_a_shelf_first_stocked_while_the_load_counts_it_is_counted_from_what_it_holds(
+        engine, tmp_path):
+    """The load finds no row for the shelf and creates it with its count; here a receipt
+    creates it first, committing while the load waits. The count then replaces those units,
+    and the ledger says so: a receipt of 7, then a count of 33 more, not a count of 40."""
+    await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
+    async with engine.connect() as receiving:
+        receipt = await receiving.begin()
+        await adjust_stock(receiving, AdjustCommand("receipt-1", "CQ-S001", "HOTPOT-001", 7,
+                                                    None, AdjustmentReason.RECEIPT, ""))
+        loading = asyncio.create_task(load(engine, chain_folder(
+            tmp_path / "count", stock_counts="location_id,sku_id,on_hand\nCQ-S001,HOTPOT-001,40\n"),
+            "load-2"))
+        await until_a_lock_is_awaited(engine)  # the load, on the receipt's new row
+        await receipt.commit()
+    assert (await loading).entries == 1
+    assert await stock_of(engine, "CQ-S001", "HOTPOT-001") == (40, 0, 0)
+    assert [(m[2], m[4], m[6]) for m in await movements(engine)] == [
+        ("ADJUSTMENT", 7, "receipt-1"), ("ADJUSTMENT", 33, "load-2")]
+    await assert_ledger_consistent(engine)
+
+
+async def until_a_lock_is_awaited(engine) -> None:
+    async with engine.connect() as conn:
+        for _ in range(500):
+            if (await conn.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"))).scalar():
+                return
+            await asyncio.sleep(0.01)
+    raise AssertionError("nothing waited for a lock in 5 s")
 
 
 async def test_a_count_below_the_units_reserved_stops_the_whole_load_naming_its_line(
