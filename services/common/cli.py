@@ -88,7 +88,8 @@ def _exit_on_failure(code: int) -> None:
 def _load(settings: Settings, url: str, args) -> None:
     from services.inventory.load import run
 
-    _exit_on_failure(run(url, args.directory, dry_run=args.dry_run))
+    _exit_on_failure(run(url, args.directory, dry_run=args.dry_run,
+                         progress=not args.no_progress))
 
 
 def _export(settings: Settings, url: str, args) -> None:
@@ -128,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
                            "(.csv or .parquet; docs/inventory.md)")
     load.add_argument("--dry-run", action="store_true",
                       help="check everything and say what would be written, then write nothing")
+    load.add_argument("--no-progress", action="store_true",
+                      help="no progress bars (they show only when stderr is a terminal)")
     export = sub.add_parser("export", help="write the live catalogue as the locations and skus "
                                            "files that load reads, to edit and load back")
     export.add_argument("directory", metavar="DIR",

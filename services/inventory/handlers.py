@@ -6,7 +6,7 @@ and never commits: the caller's unit of work does, or rolls everything back.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -86,12 +86,14 @@ async def set_safety_stock(
 
 
 async def apply_stock_counts(conn: AsyncConnection, counts: Sequence[StockCount],
-                             request_id: str, note: str = "", chunk: int = 5_000) -> int:
+                             request_id: str, note: str = "", chunk: int = 5_000,
+                             counted: Callable[[int], None] = lambda shelves: None) -> int:
     """Bring each counted level to its count, in the caller's transaction (a chain's counts
     land whole or not at all); returns the ledger entries written. Locations and SKUs must
     exist. The rows are locked a chunk at a time, in key order, as every writer locks them;
     a shelf counted for the first time is created with its counted level in one write, not
-    created empty and then changed (a quarter off a chain's first load)."""
+    created empty and then changed (a quarter off a chain's first load). ``counted`` hears
+    of each chunk done."""
     written = 0
     ordered = sorted(counts, key=lambda c: c.key)
     for start in range(0, len(ordered), chunk):
@@ -109,6 +111,7 @@ async def apply_stock_counts(conn: AsyncConnection, counts: Sequence[StockCount]
         if changes:
             await record_changes(conn, changes, inserted=created)
         written += len(changes)
+        counted(len(part))
     return written
 
 

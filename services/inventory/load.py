@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -56,6 +57,19 @@ class Loaded:
     request_id: str
 
 
+def _unheard(units: int) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Who hears how far a load has got, in its two long steps: stock-count rows read and
+    checked, then shelves brought to their count. A chain's millions of counts take minutes."""
+
+    checked: Callable[[int], None] = _unheard
+    counted: Callable[[int], None] = _unheard
+
+
 @dataclass(frozen=True)
 class ChainFiles:
     """A folder's files, every row checked; ``counts`` keeps each count's line."""
@@ -67,7 +81,7 @@ class ChainFiles:
 
 
 def read_chain(directory: Path, current_locations: Mapping[str, Location],
-               current_skus: Mapping[str, Sku]) -> ChainFiles:
+               current_skus: Mapping[str, Sku], progress: Progress = Progress()) -> ChainFiles:
     """Read and check the files against the catalogue as it is: a row replacing a location or
     SKU keeps what its file's columns leave out, and counts may name those loaded before."""
     if not directory.is_dir():
@@ -82,18 +96,20 @@ def read_chain(directory: Path, current_locations: Mapping[str, Location],
     skus = files.load_skus(found["skus"], None, current_skus) if found["skus"] else {}
     counts = files.load_counts(
         found["stock_counts"], current_locations.keys() | {loc.location_id for loc in locations},
-        current_skus.keys() | set(skus)) if found["stock_counts"] else {}
+        current_skus.keys() | set(skus), progress.checked) if found["stock_counts"] else {}
     return ChainFiles(locations, skus, counts, found["stock_counts"])
 
 
-async def load_chain(conn: AsyncConnection, directory: Path, request_id: str) -> Loaded:
+async def load_chain(conn: AsyncConnection, directory: Path, request_id: str,
+                     progress: Progress = Progress()) -> Loaded:
     """Check every file in ``directory``, then write what differs in ``conn``'s transaction.
 
     Rows that match the catalogue are not written: their update times stay, and servers
     rebuild their chain index only when a location did change."""
     current_locations = {loc.location_id: loc for loc in await repo.all_locations(conn)}
     current_skus = {sku.sku_id: sku for sku in await repo.all_skus(conn)}
-    chain = await asyncio.to_thread(read_chain, directory, current_locations, current_skus)
+    chain = await asyncio.to_thread(read_chain, directory, current_locations, current_skus,
+                                    progress)
     locations, location_rows = _to_write(chain.locations, current_locations,
                                          lambda loc: loc.location_id)
     if locations:
@@ -105,7 +121,8 @@ async def load_chain(conn: AsyncConnection, directory: Path, request_id: str) ->
     try:
         entries = await handlers.apply_stock_counts(
             conn, [count for _, count in counts.values()], request_id,
-            note=f"stock count from {chain.counts_path.name}" if counts else "")
+            note=f"stock count from {chain.counts_path.name}" if counts else "",
+            counted=progress.counted)
     except FailedPrecondition as refused:  # a count below the units reserved on a shelf
         key = (refused.metadata["location_id"], refused.metadata["sku_id"])
         raise InputError(chain.counts_path, counts[key][0], "on_hand",
@@ -127,13 +144,44 @@ class _DryRun(Exception):
         self.loaded = loaded
 
 
-def run(url: str, directory: str, *, dry_run: bool = False) -> int:
+class _Bars:
+    """A load's progress on stderr while it is a terminal (tqdm stays silent on a file or a
+    pipe, a night job's log): stock-count rows checked, then shelves counted, of as many.
+    A load retried whole (after a deadlock) starts its bars again."""
+
+    def __init__(self, shown: bool):
+        from tqdm import tqdm
+
+        self._bar = partial(tqdm, unit_scale=True, disable=None if shown else True,
+                            file=sys.stderr, leave=False, dynamic_ncols=True)
+        self._checking = self._counting = None
+
+    def start(self) -> Progress:
+        self.close()
+        self._checking, self._counting = self._bar(desc="checking stock counts", unit=" rows"), None
+        return Progress(self._checking.update, self._counted)
+
+    def _counted(self, shelves: int) -> None:
+        if self._counting is None:
+            self._checking.close()
+            self._counting = self._bar(desc="counting shelves", unit=" shelves",
+                                       total=self._checking.n)
+        self._counting.update(shelves)
+
+    def close(self) -> None:
+        for bar in (self._checking, self._counting):
+            if bar is not None:
+                bar.close()
+
+
+def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = True) -> int:
     """The command: load, print what was written, exit 0; or name the bad row and exit 2.
     A dry run does all of it, the checks against the database included, then rolls back."""
     request_id = f"load-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    bars = _Bars(progress)
 
     async def work(conn: AsyncConnection) -> Loaded:
-        loaded = await load_chain(conn, Path(directory), request_id)
+        loaded = await load_chain(conn, Path(directory), request_id, bars.start())
         if dry_run:
             raise _DryRun(loaded)
         return loaded
@@ -147,7 +195,10 @@ def run(url: str, directory: str, *, dry_run: bool = False) -> int:
                 return rolled_back.loaded
 
     try:
-        loaded = asyncio.run(load())
+        try:
+            loaded = asyncio.run(load())
+        finally:
+            bars.close()  # before anything else is printed
     except InputError as error:
         print(f"onestock load: {error} (nothing was loaded)", file=sys.stderr)
         return 2

@@ -3,7 +3,16 @@ or not at all, with a ledger entry for every unit that changes and none for a sh
 already matches its count."""
 
 import asyncio
+import fcntl
 import getpass
+import os
+import pty
+import re
+import struct
+import subprocess
+import sys
+import termios
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,7 +24,7 @@ from services.common.input_files import InputError
 from services.common.uow import in_transaction
 from services.inventory.domain import AdjustmentReason
 from services.inventory.handlers import adjust_stock
-from services.inventory.load import Rows, load_chain
+from services.inventory.load import Progress, Rows, load_chain
 from services.inventory.validation import AdjustCommand
 from tests.helpers import (
     assert_ledger_consistent,
@@ -150,6 +159,58 @@ async def until_a_lock_is_awaited(engine) -> None:
     raise AssertionError("nothing waited for a lock in 5 s")
 
 
+async def test_a_load_tells_how_many_counts_it_has_checked_and_then_counted(engine, tmp_path):
+    """What the command's progress bars show: rows checked, then shelves brought to their
+    count, as many of each as the file has counts."""
+    heard = []
+    progress = Progress(checked=lambda rows: heard.append(("checked", rows)),
+                        counted=lambda shelves: heard.append(("counted", shelves)))
+    folder = chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS, stock_counts=COUNTS)
+    await in_transaction(engine, lambda conn: load_chain(conn, folder, "load-1", progress))
+    assert heard == [("checked", 3), ("counted", 3)]
+
+
+async def test_on_a_terminal_the_command_shows_its_progress_and_clears_it(database_url, tmp_path):
+    env = await asyncio.to_thread(own_database_env, database_url)
+    await migrated(env)
+    folder = chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS, stock_counts=COUNTS)
+    done, terminal = await asyncio.to_thread(on_a_terminal, env, "load", str(folder))
+    assert done.returncode == 0, terminal
+    # drawn at least when they start (tqdm redraws at most ten times a second)
+    assert re.search(r"checking stock counts: [0-9.]+ rows", terminal), terminal
+    assert re.search(r"counting shelves: +[0-9]+%.* [0-9.]+/3.00 ", terminal), terminal
+    assert terminal.endswith("\r")  # left clear for the shell's prompt
+    assert f"loaded {folder}: " in done.stdout
+    bare = await asyncio.to_thread(on_a_terminal, env, "load", "--no-progress", str(folder))
+    assert bare[1] == ""
+
+
+def on_a_terminal(env, *args: str) -> tuple[subprocess.CompletedProcess, str]:
+    """`onestock`, its stderr on a 100-column terminal: how it finished, and what it wrote
+    there (bars draw over themselves with carriage returns)."""
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    written = []
+    reader = threading.Thread(target=lambda: written.extend(iter(
+        lambda: _read_or_end(controller), b"")))
+    reader.start()
+    try:
+        done = subprocess.run([sys.executable, "-m", "services.common.cli", *args], env=env,
+                              stdout=subprocess.PIPE, stderr=terminal, text=True, timeout=120)
+    finally:
+        os.close(terminal)
+        reader.join(timeout=10)
+        os.close(controller)
+    return done, b"".join(written).decode()
+
+
+def _read_or_end(fd: int) -> bytes:
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # the terminal's other end closed
+        return b""
+
+
 async def test_a_count_below_the_units_reserved_stops_the_whole_load_naming_its_line(
         engine, channel, tmp_path):
     inventory = pb_grpc.InventoryServiceStub(channel)
@@ -229,6 +290,7 @@ async def test_the_command_says_what_it_loaded_or_names_the_bad_row_and_exits_2(
     done = await asyncio.to_thread(onestock, env, "load", str(folder))
     assert done.returncode == 0, done.stderr
     assert f"loaded {folder}: {summary} (request_id load-" in done.stdout
+    assert "stock counts" not in done.stderr  # no progress bars in a pipe, a night job's log
     (folder / "stock_counts.csv").write_text(COUNTS + "CQ-W01,GOLD,1,\n", encoding="utf-8")
     refused = await asyncio.to_thread(onestock, env, "load", str(folder))
     assert refused.returncode == 2

@@ -118,3 +118,15 @@ def test_a_row_replacing_a_location_keeps_what_its_file_leaves_out_and_checks_th
         with pytest.raises(BadField) as refused:  # it would deliver within 0 km
             files.location(row, current)
         assert refused.value.field == "delivery_radius_km"
+
+
+@pytest.mark.parametrize(("rows", "heard"), [
+    (0, [0]), (3, [3]), (10_000, [10_000, 0]), (25_001, [10_000, 10_000, 5_001])])
+def test_reading_counts_tells_how_many_rows_are_checked_every_ten_thousand(tmp_path, rows, heard):
+    path = tmp_path / "stock_counts.csv"
+    path.write_text("location_id,sku_id,on_hand\n" + "".join(
+        f"S1,K{n},{n % 7}\n" for n in range(rows)), encoding="utf-8")
+    told = []
+    counts = files.load_counts(path, {"S1"}, {f"K{n}" for n in range(rows)}, told.append)
+    assert told == heard
+    assert len(counts) == sum(told) == rows
