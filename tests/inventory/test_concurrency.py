@@ -11,6 +11,9 @@ from sqlalchemy import text
 
 from services.access import client
 from services.common.server import start_server
+from services.common.uow import in_transaction
+from services.inventory.domain import StockCount
+from services.inventory.handlers import apply_stock_counts
 from tests.helpers import assert_ledger_consistent, error_info, line, seed, sku, stock_of, store
 
 
@@ -75,6 +78,54 @@ async def test_overlapping_multi_line_reservations_in_random_order_never_deadloc
 
     await asyncio.gather(*(one(r) for r in requests), *(restock(i) for i in range(30)))
     await assert_ledger_consistent(engine)
+
+
+async def test_a_stock_count_racing_sales_and_receipts_sets_every_shelf_it_changes_to_its_count(
+        stub, engine):
+    """A night's count lands while the tills still sell and receipts still arrive, some on
+    shelves that had no row when the count began. Each shelf the count changes is set to what
+    was counted, whatever came before it; what comes after is the ledger's, exactly."""
+    locations, skus = ["SH-1", "SH-2"], [f"SKU-{i}" for i in range(10)]
+    stocked = [(loc, s) for loc in locations for s in skus[:5]]  # the other shelves: no row yet
+    await seed(stub, [store(loc, 31.23, 121.47) for loc in locations], [sku(s) for s in skus],
+               stock={key: 30 for key in stocked})
+    counts = [StockCount(loc, s, 60, 2) for loc in locations for s in skus]
+    rng = random.Random(11)
+
+    async def count():
+        return await in_transaction(engine, lambda conn: apply_stock_counts(
+            conn, counts, "count-1", chunk=3))
+
+    async def sell(i):
+        loc, s = rng.choice(stocked)
+        try:
+            made = await stub.ReserveStock(pb.ReserveStockRequest(
+                request_id=f"s{i}", channel=pb.CHANNEL_POS, lines=[line(loc, s, rng.randint(1, 2))]))
+        except grpc.RpcError as error:
+            assert error_info(error).reason == "INSUFFICIENT_STOCK", error.details()
+            return
+        if i % 2:
+            await stub.CommitReservation(pb.CommitReservationRequest(
+                request_id=f"c{i}", reservation_id=made.reservation.reservation_id))
+
+    async def receive(i):
+        loc, s = rng.choice(locations), rng.choice(skus)
+        await stub.AdjustStock(pb.AdjustStockRequest(
+            request_id=f"a{i}", location_id=loc, sku_id=s, delta=3,
+            reason=pb.ADJUSTMENT_REASON_RECEIPT))
+
+    entries, *_ = await asyncio.gather(count(), *(sell(i) for i in range(60)),
+                                       *(receive(i) for i in range(30)))
+    await assert_ledger_consistent(engine)
+    async with engine.connect() as conn:
+        written = (await conn.execute(text(
+            "SELECT kind, location_id, sku_id, on_hand_after FROM stock_movements "
+            "WHERE request_id = 'count-1'"))).all()
+        after = dict((await conn.execute(text(
+            "SELECT location_id || '/' || sku_id, safety_stock FROM stock_levels"))).all())
+    assert len(written) == entries > 0
+    assert {on_hand for kind, *_, on_hand in written if kind == "ADJUSTMENT"} == {60}
+    assert after == {f"{loc}/{s}": 2 for loc in locations for s in skus}  # nothing else sets it
 
 
 async def test_racing_retries_of_one_request_reserve_once(stub, engine):
