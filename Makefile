@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.outbox_drain
 	$(BIN)/python -m bench.expiry_sweep
 	$(BIN)/python -m bench.auth_overhead
+	$(BIN)/python -m bench.count_during_sales
 	$(BIN)/python -m bench.simulate
 
 clean:
