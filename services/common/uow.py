@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from typing import TypeVar
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -56,3 +57,9 @@ async def in_transaction(engine: AsyncEngine, work: Callable[[AsyncConnection], 
                 raise
             await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
     raise AssertionError("unreachable")
+
+
+async def as_of_one_moment(conn: AsyncConnection) -> None:
+    """Make the reads of ``conn``'s transaction, which this begins, see one snapshot: a load
+    committing between two of them shows in both or in neither."""
+    await conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))

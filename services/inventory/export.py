@@ -14,11 +14,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.database import command_engine
 from services.common.input_files import SUFFIXES, InputError, write_csv
+from services.common.uow import as_of_one_moment
 from services.inventory import files
 from services.inventory import repository as repo
 from services.inventory.catalogue import Location, Sku
@@ -31,12 +31,6 @@ class Catalogue:
 
     locations: list[Location]
     skus: list[Sku]
-
-
-async def as_of_one_moment(conn: AsyncConnection) -> None:
-    """Make the reads of ``conn``'s transaction, which this begins, see one snapshot: a load
-    committing between two of them shows in both or in neither."""
-    await conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
 
 
 async def read_catalogue(conn: AsyncConnection) -> Catalogue:

@@ -6,7 +6,7 @@ and never commits: the caller's unit of work does, or rolls everything back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -51,11 +51,12 @@ async def _lock_one(conn: AsyncConnection, location_id: str, sku_id: str) -> Sto
 
 
 async def record_changes(conn: AsyncConnection, changes: list[StockChange],
-                         inserted: Collection[StockKey] = ()):
+                         inserted: Collection[StockKey] = (), *, bulk: bool = False):
     """Write levels, append ledger entries and notify watchers for a list of changes; rows
-    ``inserted`` already hold their final levels."""
+    ``inserted`` already hold their final levels; ``bulk`` for thousands in key order."""
     final = {c.after.key: c.after for c in changes}
-    await repo.write_levels(conn, [lv for key, lv in final.items() if key not in inserted])
+    await repo.write_levels(conn, [lv for key, lv in final.items() if key not in inserted],
+                            bulk=bulk)
     stamps = await repo.append_movements(conn, changes)
     await repo.notify_stock(conn, final.values())
     return stamps
@@ -86,33 +87,26 @@ async def set_safety_stock(
 
 
 async def apply_stock_counts(conn: AsyncConnection, counts: Sequence[StockCount],
-                             request_id: str, note: str = "", chunk: int = 5_000,
-                             counted: Callable[[int], None] = lambda shelves: None) -> int:
-    """Bring each counted level to its count, in the caller's transaction (a chain's counts
-    land whole or not at all); returns the ledger entries written. Locations and SKUs must
-    exist. The rows are locked a chunk at a time, in key order, as every writer locks them;
-    a shelf counted for the first time is created with its counted level in one write, not
-    created empty and then changed (a quarter off a chain's first load). ``counted`` hears
-    of each chunk done."""
-    written = 0
+                             request_id: str, note: str = "") -> int:
+    """Bring each counted level to its count, in the caller's transaction; returns the ledger
+    entries written. Locations and SKUs must exist. Every row is locked, in key order as
+    every writer locks them, until the transaction ends: the caller keeps ``counts`` short
+    (services.inventory.load). A shelf counted for the first time is created with its count
+    in one write, not created empty and then changed (a quarter off a chain's first load)."""
     ordered = sorted(counts, key=lambda c: c.key)
-    for start in range(0, len(ordered), chunk):
-        part = ordered[start:start + chunk]
-        levels = await repo.lock_stock(conn, [c.key for c in part])
-        first = {c.key: count_changes(StockLevel(*c.key), c, request_id, note)
-                 for c in part if c.key not in levels}
-        created = await repo.insert_new_levels(
-            conn, [changes[-1].after if changes else StockLevel(*key)
-                   for key, changes in first.items()])
-        if len(created) < len(first):  # another writer created some first: change them as such
-            levels |= await repo.lock_stock(conn, first.keys() - created)
-        changes = [change for c in part for change in (
-            first[c.key] if c.key in created else count_changes(levels[c.key], c, request_id, note))]
-        if changes:
-            await record_changes(conn, changes, inserted=created)
-        written += len(changes)
-        counted(len(part))
-    return written
+    levels = await repo.lock_stock(conn, [c.key for c in ordered], bulk=True)
+    first = {c.key: count_changes(StockLevel(*c.key), c, request_id, note)
+             for c in ordered if c.key not in levels}
+    created = await repo.insert_new_levels(
+        conn, [changes[-1].after if changes else StockLevel(*key)
+               for key, changes in first.items()])
+    if len(created) < len(first):  # another writer created some first: change them as such
+        levels |= await repo.lock_stock(conn, first.keys() - created, bulk=True)
+    changes = [change for c in ordered for change in (
+        first[c.key] if c.key in created else count_changes(levels[c.key], c, request_id, note))]
+    if changes:
+        await record_changes(conn, changes, inserted=created, bulk=True)
+    return len(changes)
 
 
 async def load_reservation(conn: AsyncConnection, reservation_id: str, *, lock: bool,

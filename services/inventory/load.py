@@ -1,14 +1,22 @@
 """`onestock load DIR`: a chain's locations, SKUs and stock counts, from files into the live
-catalogue and ledger, in one transaction.
+catalogue and ledger.
 
 The files are the catalogue's (services/inventory/files.py), which the simulator reads too,
 plus a ``stock_counts`` file of counted on-hand units, so ops keep one folder per chain. A row
 replaces its location or SKU, except for the columns its file leaves out: a file of prices
-alone changes prices alone. Every row is checked before anything is written, and the load
-lands whole or not at all: a bad row, or a count below the units reserved on that shelf,
-stops it with the file, line and field. Each change to stock is a ledger entry (CYCLE_COUNT,
-or SAFETY_STOCK); a count that matches the shelf writes none, and a row that matches the
+alone changes prices alone. Each change to stock is a ledger entry (CYCLE_COUNT, or
+SAFETY_STOCK); a count that matches the shelf writes none, and a row that matches the
 catalogue is not written, so loading the same files twice changes nothing.
+
+A load first plans, reading alone (``plan_load``): every row checked, against the catalogue
+and the shelves as they stand, so that a bad row or a count below the units reserved stops
+it, with the file, line and field, before anything is written. A dry run stops there. Then
+it writes (``write_plan``): the catalogue rows in one transaction, and the shelves that
+differ a few thousand to a transaction. One transaction for a chain's millions of counts
+would hold every counted shelf's lock until the last was written, minutes in which no till
+or phone could reserve them; this way a shelf is held for about a second. Only a reservation
+made during the load can still stop it partway; the shelves counted before stay counted,
+and loading the folder again, once fixed, finishes the rest.
 """
 
 from __future__ import annotations
@@ -17,23 +25,23 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.access.context import Access, current_access
 from services.access.principals import command_line
 from services.common.database import command_engine
 from services.common.errors import FailedPrecondition
 from services.common.input_files import SUFFIXES, InputError, find
-from services.common.uow import in_transaction
+from services.common.uow import as_of_one_moment, in_transaction
 from services.inventory import files, handlers
 from services.inventory import repository as repo
 from services.inventory.catalogue import Location, Sku
-from services.inventory.domain import StockCount, StockKey
+from services.inventory.domain import StockCount, StockKey, StockLevel, count_changes
 
 
 @dataclass(frozen=True)
@@ -57,17 +65,23 @@ class Loaded:
     request_id: str
 
 
+SHELVES_PER_TRANSACTION = 5_000  # each held locked for about a second (docs/inventory.md)
+
+
 def _unheard(units: int) -> None:
     pass
 
 
-@dataclass(frozen=True)
 class Progress:
-    """Who hears how far a load has got, in its two long steps: stock-count rows read and
-    checked, then shelves brought to their count. A chain's millions of counts take minutes."""
+    """Who hears how far a load has got. A chain's millions of counts take minutes, in three
+    steps: stock-count rows read and checked, shelves compared, shelves counted."""
 
-    checked: Callable[[int], None] = _unheard
-    counted: Callable[[int], None] = _unheard
+    def stage(self, name: str, unit: str, total: int | None = None) -> Callable[[int], None]:
+        """A step begins; what this returns hears of each part of it done."""
+        return _unheard
+
+
+UNHEARD = Progress()
 
 
 @dataclass(frozen=True)
@@ -81,7 +95,8 @@ class ChainFiles:
 
 
 def read_chain(directory: Path, current_locations: Mapping[str, Location],
-               current_skus: Mapping[str, Sku], progress: Progress = Progress()) -> ChainFiles:
+               current_skus: Mapping[str, Sku], checked: Callable[[int], None] = _unheard,
+               ) -> ChainFiles:
     """Read and check the files against the catalogue as it is: a row replacing a location or
     SKU keeps what its file's columns leave out, and counts may name those loaded before."""
     if not directory.is_dir():
@@ -96,38 +111,112 @@ def read_chain(directory: Path, current_locations: Mapping[str, Location],
     skus = files.load_skus(found["skus"], None, current_skus) if found["skus"] else {}
     counts = files.load_counts(
         found["stock_counts"], current_locations.keys() | {loc.location_id for loc in locations},
-        current_skus.keys() | set(skus), progress.checked) if found["stock_counts"] else {}
+        current_skus.keys() | set(skus), checked) if found["stock_counts"] else {}
     return ChainFiles(locations, skus, counts, found["stock_counts"])
 
 
-async def load_chain(conn: AsyncConnection, directory: Path, request_id: str,
-                     progress: Progress = Progress()) -> Loaded:
-    """Check every file in ``directory``, then write what differs in ``conn``'s transaction.
+@dataclass(frozen=True)
+class Plan:
+    """What a load would write, found by reading alone: the catalogue rows and the counted
+    shelves that differ (each count with its line, in key order), and the ledger entries
+    those counts would write as the shelves stood."""
 
-    Rows that match the catalogue are not written: their update times stay, and servers
-    rebuild their chain index only when a location did change."""
+    locations: list[Location]
+    skus: list[Sku]
+    counts: list[tuple[int, StockCount]]
+    counts_path: Path | None
+    summary: Loaded
+
+
+async def plan_load(conn: AsyncConnection, directory: Path,
+                    progress: Progress = UNHEARD) -> Plan:
+    """Check every file in ``directory`` against the catalogue and the shelves as they stand
+    in ``conn``'s snapshot, writing and locking nothing; a bad row, or a count below the
+    units reserved, is an InputError naming it."""
     current_locations = {loc.location_id: loc for loc in await repo.all_locations(conn)}
     current_skus = {sku.sku_id: sku for sku in await repo.all_skus(conn)}
     chain = await asyncio.to_thread(read_chain, directory, current_locations, current_skus,
-                                    progress)
+                                    progress.stage("checking stock counts", " rows"))
     locations, location_rows = _to_write(chain.locations, current_locations,
                                          lambda loc: loc.location_id)
-    if locations:
-        await repo.upsert_locations(conn, locations)
     skus, sku_rows = _to_write(chain.skus.values(), current_skus, lambda sku: sku.sku_id)
-    if skus:
-        await repo.upsert_skus(conn, skus)
-    counts = chain.counts
-    try:
-        entries = await handlers.apply_stock_counts(
-            conn, [count for _, count in counts.values()], request_id,
-            note=f"stock count from {chain.counts_path.name}" if counts else "",
-            counted=progress.counted)
-    except FailedPrecondition as refused:  # a count below the units reserved on a shelf
-        key = (refused.metadata["location_id"], refused.metadata["sku_id"])
-        raise InputError(chain.counts_path, counts[key][0], "on_hand",
-                         refused.message) from None
-    return Loaded(location_rows, sku_rows, len(counts), entries, request_id)
+    ordered = sorted(chain.counts.values(), key=lambda counted: counted[1].key)
+    compared = progress.stage("comparing with the shelves", " shelves", len(ordered))
+    differing, entries = [], 0
+    for part in _parts(ordered, SHELVES_PER_TRANSACTION):
+        levels = await repo.read_stock(conn, [count.key for _, count in part], bulk=True)
+        for line, count in part:
+            level = levels.get(count.key) or StockLevel(*count.key)
+            try:
+                changes = count_changes(level, count, request_id="")
+            except FailedPrecondition as refused:  # below the units reserved
+                raise InputError(chain.counts_path, line, "on_hand", refused.message) from None
+            if changes:
+                differing.append((line, count))
+                entries += len(changes)
+        compared(len(part))
+    return Plan(locations, skus, differing, chain.counts_path,
+                Loaded(location_rows, sku_rows, len(ordered), entries, request_id=""))
+
+
+class PartlyLoaded(InputError):
+    """A count refused while the load was writing (a reservation made since it checked the
+    shelf): the ``shelves`` counted before it stay counted, with the catalogue rows."""
+
+    def __init__(self, path: Path, line: int, problem: str, shelves: int):
+        super().__init__(path, line, "on_hand", problem)
+        self.shelves = shelves
+
+
+async def write_plan(engine: AsyncEngine, plan: Plan, request_id: str,
+                     progress: Progress = UNHEARD,
+                     shelves_per_transaction: int = SHELVES_PER_TRANSACTION) -> int:
+    """Write what the plan found different: the catalogue rows in one transaction, then the
+    shelves a part at a time, each counted against what it holds when locked (it may have
+    sold since the plan). Returns the ledger entries written."""
+    if plan.locations or plan.skus:
+        await in_transaction(engine, partial(_write_catalogue, plan=plan))
+    counted = progress.stage("counting shelves", " shelves", len(plan.counts))
+    note = f"stock count from {plan.counts_path.name}" if plan.counts else ""
+    entries = 0
+    for done, part in enumerate(_parts(plan.counts, shelves_per_transaction)):
+        try:
+            entries += await in_transaction(engine, partial(
+                handlers.apply_stock_counts, counts=[count for _, count in part],
+                request_id=request_id, note=note))
+        except FailedPrecondition as refused:
+            key = (refused.metadata["location_id"], refused.metadata["sku_id"])
+            line = next(line for line, count in part if count.key == key)
+            raise PartlyLoaded(plan.counts_path, line, refused.message,
+                               done * shelves_per_transaction) from None
+        counted(len(part))
+    return entries
+
+
+async def _write_catalogue(conn: AsyncConnection, plan: Plan) -> None:
+    if plan.locations:
+        await repo.upsert_locations(conn, plan.locations)
+    if plan.skus:
+        await repo.upsert_skus(conn, plan.skus)
+
+
+async def load_chain(engine: AsyncEngine, directory: Path, request_id: str,
+                     progress: Progress = UNHEARD, *, dry_run: bool = False,
+                     shelves_per_transaction: int = SHELVES_PER_TRANSACTION) -> Loaded:
+    """Plan, then write unless this is a dry run; what was (or would be) written.
+
+    Rows that match the catalogue are not written: their update times stay, and servers
+    rebuild their chain index only when a location did change."""
+    async with engine.connect() as conn:
+        await as_of_one_moment(conn)
+        plan = await plan_load(conn, directory, progress)
+    entries = plan.summary.entries if dry_run else await write_plan(
+        engine, plan, request_id, progress, shelves_per_transaction)
+    return replace(plan.summary, entries=entries, request_id=request_id)
+
+
+def _parts(items: list, size: int) -> list[list]:
+    return [items[start:start + size] for start in range(0, len(items), size)]
 
 
 def _to_write(listed: Collection, current: Mapping, key) -> tuple[list, Rows]:
@@ -137,68 +226,49 @@ def _to_write(listed: Collection, current: Mapping, key) -> tuple[list, Rows]:
     return differing, Rows(len(listed), new, len(differing) - new)
 
 
-class _DryRun(Exception):
-    """Leaves the transaction with what it would have written, rolling it all back."""
-
-    def __init__(self, loaded: Loaded):
-        self.loaded = loaded
-
-
-class _Bars:
+class _Bars(Progress):
     """A load's progress on stderr while it is a terminal (tqdm stays silent on a file or a
-    pipe, a night job's log): stock-count rows checked, then shelves counted, of as many.
-    A load retried whole (after a deadlock) starts its bars again."""
+    pipe, a night job's log): one bar a step, each in the place of the one before."""
 
     def __init__(self, shown: bool):
         from tqdm import tqdm
 
         self._bar = partial(tqdm, unit_scale=True, disable=None if shown else True,
                             file=sys.stderr, leave=False, dynamic_ncols=True)
-        self._checking = self._counting = None
+        self._current = None
 
-    def start(self) -> Progress:
+    def stage(self, name: str, unit: str, total: int | None = None) -> Callable[[int], None]:
         self.close()
-        self._checking, self._counting = self._bar(desc="checking stock counts", unit=" rows"), None
-        return Progress(self._checking.update, self._counted)
-
-    def _counted(self, shelves: int) -> None:
-        if self._counting is None:
-            self._checking.close()
-            self._counting = self._bar(desc="counting shelves", unit=" shelves",
-                                       total=self._checking.n)
-        self._counting.update(shelves)
+        self._current = self._bar(desc=name, unit=unit, total=total)
+        return self._current.update
 
     def close(self) -> None:
-        for bar in (self._checking, self._counting):
-            if bar is not None:
-                bar.close()
+        if self._current is not None:
+            self._current.close()
 
 
 def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = True) -> int:
     """The command: load, print what was written, exit 0; or name the bad row and exit 2.
-    A dry run does all of it, the checks against the database included, then rolls back."""
+    A dry run checks everything, against the shelves too, and writes nothing."""
     request_id = f"load-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     bars = _Bars(progress)
-
-    async def work(conn: AsyncConnection) -> Loaded:
-        loaded = await load_chain(conn, Path(directory), request_id, bars.start())
-        if dry_run:
-            raise _DryRun(loaded)
-        return loaded
 
     async def load() -> Loaded:
         current_access.set(Access(command_line(login(), "load")))  # the ledger's actor
         async with command_engine(url) as engine:
-            try:
-                return await in_transaction(engine, work)
-            except _DryRun as rolled_back:
-                return rolled_back.loaded
+            return await load_chain(engine, Path(directory), request_id, bars, dry_run=dry_run)
 
     try:
         try:
             loaded = asyncio.run(load())
         finally:
             bars.close()  # before anything else is printed
+    except PartlyLoaded as error:
+        print(f"onestock load: {error} (reserved while the load was writing; the catalogue and "
+              f"{_many(error.shelves, 'shelf', 'shelves')} counted before it are loaded: "
+              "release the units or fix the count, then load the folder again, which finishes "
+              "the rest)", file=sys.stderr)
+        return 2
     except InputError as error:
         print(f"onestock load: {error} (nothing was loaded)", file=sys.stderr)
         return 2

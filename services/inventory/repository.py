@@ -270,33 +270,44 @@ def _keys_params(keys: Iterable[StockKey]) -> dict:
     return {"locs": [k[0] for k in ordered], "skus": [k[1] for k in ordered]}
 
 
-LOCK_STOCK_SQL = (
+STOCK_OF_KEYS = (
     "SELECT s.location_id, s.sku_id, s.on_hand, s.reserved, s.safety_stock "
     "FROM stock_levels s JOIN unnest($1::text[], $2::text[]) AS k(l, s) "
-    "ON s.location_id = k.l AND s.sku_id = k.s ORDER BY s.location_id, s.sku_id FOR UPDATE OF s"
+    "ON s.location_id = k.l AND s.sku_id = k.s"
 )
+# For a load's thousands of keys the planner would hash the whole table to join them, a cost
+# that grows with the chain (for 5,000 keys on 200,000 shelves: a locking read 127 ms, an
+# update 181 ms); bounded to the keys' locations, which 5,000 keys in key order span one or
+# two of, it reads just their rows (32 and 74 ms). The hot path's few keys need no bound.
+AT_THEIR_LOCATIONS = (
+    "s.location_id BETWEEN (SELECT min(l) FROM unnest($1::text[]) AS l) "
+    "AND (SELECT max(l) FROM unnest($1::text[]) AS l)"
+)
+IN_KEY_ORDER_LOCKED = " ORDER BY s.location_id, s.sku_id FOR UPDATE OF s"
 
 
-async def lock_stock(conn: AsyncConnection, keys: Iterable[StockKey]) -> dict[StockKey, StockLevel]:
-    """Lock the stock rows of ``keys`` in key order and return them (missing rows are absent).
+async def lock_stock(conn: AsyncConnection, keys: Iterable[StockKey], *,
+                     bulk: bool = False) -> dict[StockKey, StockLevel]:
+    """Lock the stock rows of ``keys`` in key order and return them (missing rows are absent);
+    ``bulk`` for thousands of keys in key order.
 
     On asyncpg directly: this runs once per reservation batch.
     """
+    return await _stock_of(conn, keys, (" WHERE " + AT_THEIR_LOCATIONS if bulk else "")
+                           + IN_KEY_ORDER_LOCKED)
+
+
+async def read_stock(conn: AsyncConnection, keys: Iterable[StockKey], *,
+                     bulk: bool = False) -> dict[StockKey, StockLevel]:
+    """The stock rows of ``keys``, unlocked; ``bulk`` for thousands of keys in key order."""
+    return await _stock_of(conn, keys, " WHERE " + AT_THEIR_LOCATIONS if bulk else "")
+
+
+async def _stock_of(conn: AsyncConnection, keys: Iterable[StockKey],
+                    clauses: str) -> dict[StockKey, StockLevel]:
     params = _keys_params(keys)
     db = await driver(conn)
-    rows = await db.fetch(LOCK_STOCK_SQL, params["locs"], params["skus"])
-    return {(r[0], r[1]): StockLevel(*r) for r in rows}
-
-
-async def read_stock(conn: AsyncConnection, keys: Iterable[StockKey]) -> dict[StockKey, StockLevel]:
-    rows = await conn.execute(
-        text(
-            "SELECT s.location_id, s.sku_id, s.on_hand, s.reserved, s.safety_stock "
-            "FROM stock_levels s JOIN unnest(CAST(:locs AS text[]), CAST(:skus AS text[])) "
-            "AS k(l, s) ON s.location_id = k.l AND s.sku_id = k.s"
-        ),
-        _keys_params(keys),
-    )
+    rows = await db.fetch(STOCK_OF_KEYS + clauses, params["locs"], params["skus"])
     return {(r[0], r[1]): StockLevel(*r) for r in rows}
 
 
@@ -346,26 +357,22 @@ async def insert_new_levels(conn: AsyncConnection, levels: Iterable[StockLevel])
     return {(r[0], r[1]) for r in rows}
 
 
-async def write_levels(conn: AsyncConnection, levels: Iterable[StockLevel]) -> None:
-    """Store new on_hand / reserved / safety_stock for rows this transaction has locked."""
+async def write_levels(conn: AsyncConnection, levels: Iterable[StockLevel], *,
+                       bulk: bool = False) -> None:
+    """Store new on_hand / reserved / safety_stock for rows this transaction has locked;
+    ``bulk`` for thousands of rows in key order (see AT_THEIR_LOCATIONS)."""
     levels = sorted(levels, key=lambda lv: lv.key)
     if not levels:
         return
-    await conn.execute(
-        text(
-            "UPDATE stock_levels AS s SET on_hand = t.o, reserved = t.r, safety_stock = t.ss, "
-            "update_time = now() FROM unnest(CAST(:locs AS text[]), CAST(:skus AS text[]), "
-            "CAST(:o AS bigint[]), CAST(:r AS bigint[]), CAST(:ss AS bigint[])) AS t(l, k, o, r, ss) "
-            "WHERE s.location_id = t.l AND s.sku_id = t.k"
-        ),
-        {
-            "locs": [lv.location_id for lv in levels],
-            "skus": [lv.sku_id for lv in levels],
-            "o": [lv.on_hand for lv in levels],
-            "r": [lv.reserved for lv in levels],
-            "ss": [lv.safety_stock for lv in levels],
-        },
-    )
+    db = await driver(conn)
+    await db.execute(
+        "UPDATE stock_levels AS s SET on_hand = t.o, reserved = t.r, safety_stock = t.ss, "
+        "update_time = now() FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], "
+        "$5::bigint[]) AS t(l, k, o, r, ss) WHERE s.location_id = t.l AND s.sku_id = t.k"
+        + (" AND " + AT_THEIR_LOCATIONS if bulk else ""),
+        [lv.location_id for lv in levels], [lv.sku_id for lv in levels],
+        [lv.on_hand for lv in levels], [lv.reserved for lv in levels],
+        [lv.safety_stock for lv in levels])
 
 
 async def append_movements(

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from services.common.database import command_engine
 from services.common.input_files import write_csv
+from services.common.uow import as_of_one_moment
 from services.inventory import repository
-from services.inventory.export import Catalogue, as_of_one_moment, read_catalogue, write_catalogue
+from services.inventory.export import Catalogue, read_catalogue, write_catalogue
 from services.simulation import files
 
 

@@ -94,7 +94,7 @@ async def test_a_stock_count_racing_sales_and_receipts_sets_every_shelf_it_chang
 
     async def count():
         return await in_transaction(engine, lambda conn: apply_stock_counts(
-            conn, counts, "count-1", chunk=3))
+            conn, counts, "count-1"))
 
     async def sell(i):
         loc, s = rng.choice(stocked)

@@ -7,9 +7,10 @@ from dataclasses import replace
 
 from sqlalchemy import text
 
+from services.common.uow import as_of_one_moment
 from services.inventory import repository as repo
 from services.inventory.catalogue import Location, LocationKind, OpeningHours, Sku
-from services.inventory.export import as_of_one_moment, read_catalogue, write_catalogue
+from services.inventory.export import read_catalogue, write_catalogue
 from services.inventory.load import Rows
 from tests.helpers import engine_of, migrated, own_database_env, table_counts
 from tests.inventory.test_load_command import COUNTS, LOCATIONS, SKUS, chain_folder, load

@@ -21,10 +21,17 @@ from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from sqlalchemy import text
 
 from services.common.input_files import InputError
-from services.common.uow import in_transaction
 from services.inventory.domain import AdjustmentReason
 from services.inventory.handlers import adjust_stock
-from services.inventory.load import Progress, Rows, load_chain
+from services.inventory.load import (
+    PartlyLoaded,
+    Progress,
+    Rows,
+    load_chain,
+    plan_load,
+    run,
+    write_plan,
+)
 from services.inventory.validation import AdjustCommand
 from tests.helpers import (
     assert_ledger_consistent,
@@ -62,7 +69,7 @@ def chain_folder(folder: Path, **files: str) -> Path:
 
 
 async def load(engine, folder: Path, request_id: str = "load-1"):
-    return await in_transaction(engine, lambda conn: load_chain(conn, folder, request_id))
+    return await load_chain(engine, folder, request_id)
 
 
 async def movements(engine) -> list[tuple]:
@@ -159,15 +166,32 @@ async def until_a_lock_is_awaited(engine) -> None:
     raise AssertionError("nothing waited for a lock in 5 s")
 
 
-async def test_a_load_tells_how_many_counts_it_has_checked_and_then_counted(engine, tmp_path):
-    """What the command's progress bars show: rows checked, then shelves brought to their
-    count, as many of each as the file has counts."""
-    heard = []
-    progress = Progress(checked=lambda rows: heard.append(("checked", rows)),
-                        counted=lambda shelves: heard.append(("counted", shelves)))
-    folder = chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS, stock_counts=COUNTS)
-    await in_transaction(engine, lambda conn: load_chain(conn, folder, "load-1", progress))
-    assert heard == [("checked", 3), ("counted", 3)]
+async def test_a_load_tells_how_far_it_has_got_in_each_of_its_steps(engine, channel, tmp_path):
+    """What the command's progress bars show: rows checked, shelves compared, then the
+    shelves that differ counted (the warehouse's already holds its 500 units)."""
+    inventory = pb_grpc.InventoryServiceStub(channel)
+    await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
+    await inventory.AdjustStock(pb.AdjustStockRequest(
+        request_id="receipt-1", location_id="CQ-W01", sku_id="HOTPOT-001", set_on_hand=500,
+        reason=pb.ADJUSTMENT_REASON_RECEIPT))
+    heard = Heard()
+    await load_chain(engine, chain_folder(tmp_path / "cq", stock_counts=COUNTS), "load-1", heard)
+    assert heard.steps == [("checking stock counts", None, 3),
+                           ("comparing with the shelves", 3, 3), ("counting shelves", 1, 1)]
+
+
+class Heard(Progress):
+    def __init__(self):
+        self.steps = []
+
+    def stage(self, name, unit, total=None):
+        self.steps.append((name, total, 0))
+        step = len(self.steps) - 1
+
+        def done(units):
+            name, total, sofar = self.steps[step]
+            self.steps[step] = (name, total, sofar + units)
+        return done
 
 
 async def test_on_a_terminal_the_command_shows_its_progress_and_clears_it(database_url, tmp_path):
@@ -178,7 +202,8 @@ async def test_on_a_terminal_the_command_shows_its_progress_and_clears_it(databa
     assert done.returncode == 0, terminal
     # drawn at least when they start (tqdm redraws at most ten times a second)
     assert re.search(r"checking stock counts: [0-9.]+ rows", terminal), terminal
-    assert re.search(r"counting shelves: +[0-9]+%.* [0-9.]+/3.00 ", terminal), terminal
+    assert re.search(r"comparing with the shelves: +[0-9]+%.* [0-9.]+/3.00 ", terminal), terminal
+    assert re.search(r"counting shelves: +[0-9]+%.* [0-9.]+/2.00 ", terminal), terminal  # 1 matched
     assert terminal.endswith("\r")  # left clear for the shell's prompt
     assert f"loaded {folder}: " in done.stdout
     bare = await asyncio.to_thread(on_a_terminal, env, "load", "--no-progress", str(folder))
@@ -209,6 +234,94 @@ def _read_or_end(fd: int) -> bytes:
         return os.read(fd, 4096)
     except OSError:  # the terminal's other end closed
         return b""
+
+
+async def test_a_shelf_is_held_only_while_its_own_part_of_the_counts_is_written(
+        engine, tmp_path):
+    """A night's count must not stop the tills and phones for the minutes it takes: with the
+    load held up at its last shelf, the first is counted already and free to reserve."""
+    await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
+    async with engine.connect() as holding:
+        held = await holding.begin()
+        await holding.execute(text(  # the last shelf in key order, held by another writer
+            "INSERT INTO stock_levels (location_id, sku_id) VALUES ('CQ-W01', 'HOTPOT-001')"))
+        loading = asyncio.create_task(load_chain(engine, chain_folder(
+            tmp_path / "cq", stock_counts=COUNTS), "load-2", shelves_per_transaction=1))
+        await until_a_lock_is_awaited(engine)
+        async with engine.connect() as till:
+            first = (await till.execute(text(
+                "SELECT on_hand, safety_stock FROM stock_levels WHERE location_id = 'CQ-S001' "
+                "AND sku_id = 'HOTPOT-001' FOR UPDATE NOWAIT"))).one()
+            await till.rollback()
+        assert tuple(first) == (40, 4)
+        assert not loading.done()
+        await held.commit()
+    assert (await loading).entries == 3
+    assert await stock_of(engine, "CQ-W01", "HOTPOT-001") == (500, 0, 0)
+    await assert_ledger_consistent(engine)
+
+
+async def test_a_reservation_made_while_the_load_writes_stops_it_there_and_a_reload_finishes(
+        engine, channel, tmp_path):
+    """The plan found every count fine; a till then reserved 45 units on a shelf counted at
+    40. The shelves before it stay counted, the rest wait: once the units are released,
+    loading the same folder again finishes the job, rewriting nothing already counted."""
+    inventory = pb_grpc.InventoryServiceStub(channel)
+    await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
+    await inventory.AdjustStock(pb.AdjustStockRequest(
+        request_id="receipt-1", location_id="CQ-W01", sku_id="HOTPOT-001", set_on_hand=600,
+        reason=pb.ADJUSTMENT_REASON_RECEIPT))
+    folder = chain_folder(tmp_path / "cq", stock_counts=COUNTS.replace("CQ-S001,TEA-002,0,",
+                                                                       "CQ-S001,TEA-002,5,"))
+    async with engine.connect() as conn:
+        plan = await plan_load(conn, folder)
+    assert [count.key for _, count in plan.counts] == [
+        ("CQ-S001", "HOTPOT-001"), ("CQ-S001", "TEA-002"), ("CQ-W01", "HOTPOT-001")]
+    held = await inventory.ReserveStock(pb.ReserveStockRequest(
+        request_id="r1", channel=pb.CHANNEL_POS, lines=[line("CQ-W01", "HOTPOT-001", 550)]))
+    with pytest.raises(PartlyLoaded) as stopped:
+        await write_plan(engine, plan, "load-2", shelves_per_transaction=1)
+    assert (stopped.value.line, stopped.value.field, stopped.value.shelves) == (3, "on_hand", 2)
+    assert "on_hand would be 500 at CQ-W01/HOTPOT-001, below the 550 units reserved" in str(
+        stopped.value)
+    assert [await stock_of(engine, *key) for key in (
+        ("CQ-S001", "HOTPOT-001"), ("CQ-S001", "TEA-002"), ("CQ-W01", "HOTPOT-001"))] == [
+        (40, 0, 4), (5, 0, 0), (600, 550, 0)]
+    await inventory.ReleaseReservation(pb.ReleaseReservationRequest(
+        request_id="x1", reservation_id=held.reservation.reservation_id))
+    again = await load(engine, folder, "load-3")
+    assert (again.counts, again.entries) == (3, 1)
+    assert await stock_of(engine, "CQ-W01", "HOTPOT-001") == (500, 0, 0)
+    await assert_ledger_consistent(engine)
+
+
+def test_a_load_stopped_partway_says_what_is_loaded_and_how_to_finish(
+        monkeypatch, capsys, tmp_path):
+    async def stopped(*args, **kwargs):
+        raise PartlyLoaded(tmp_path / "stock_counts.csv", 7, "on_hand would be 2 at S/K, "
+                           "below the 3 units reserved", shelves=5000)
+
+    monkeypatch.setattr("services.inventory.load.load_chain", stopped)
+    assert run("postgresql+asyncpg://nobody@/nothing", str(tmp_path), progress=False) == 2
+    assert capsys.readouterr().err == (
+        f"onestock load: {tmp_path}/stock_counts.csv:7: on_hand: on_hand would be 2 at S/K, "
+        "below the 3 units reserved (reserved while the load was writing; the catalogue and "
+        "5,000 shelves counted before it are loaded: release the units or fix the count, "
+        "then load the folder again, which finishes the rest)\n")
+
+
+async def test_a_dry_run_waits_for_no_lock_and_takes_none(engine, tmp_path):
+    await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
+    await load(engine, chain_folder(tmp_path / "cq", stock_counts=COUNTS))
+    recount = chain_folder(tmp_path / "recount", stock_counts=COUNTS.replace(",40,", ",35,"))
+    async with engine.connect() as holding:
+        await holding.begin()
+        await holding.execute(text("SELECT 1 FROM stock_levels FOR UPDATE"))  # every shelf
+        checked = await asyncio.wait_for(
+            load_chain(engine, recount, "load-3", dry_run=True), timeout=30)
+        await holding.rollback()
+    assert (checked.counts, checked.entries) == (3, 1)
+    assert await stock_of(engine, "CQ-S001", "HOTPOT-001") == (40, 0, 4)
 
 
 async def test_a_count_below_the_units_reserved_stops_the_whole_load_naming_its_line(
