@@ -22,6 +22,13 @@ async def stub(channel):
     return pb_grpc.InventoryServiceStub(channel)
 
 
+async def receipt(stub, rng, locations, skus, request_id: str, units: int) -> None:
+    """Goods received at a random shelf, as a warehouse's deliveries arrive during sales."""
+    await stub.AdjustStock(pb.AdjustStockRequest(
+        request_id=request_id, location_id=rng.choice(locations), sku_id=rng.choice(skus),
+        delta=units, reason=pb.ADJUSTMENT_REASON_RECEIPT))
+
+
 async def test_200_concurrent_single_unit_reservations_on_50_units_sell_exactly_50(stub, engine):
     await seed(stub, [store("SH-1", 31.23, 121.47)], [sku("FLASH-SALE")],
                stock={("SH-1", "FLASH-SALE"): 50})
@@ -70,13 +77,8 @@ async def test_overlapping_multi_line_reservations_in_random_order_never_deadloc
             await stub.ReleaseReservation(pb.ReleaseReservationRequest(
                 request_id=f"x-{request.request_id}", reservation_id=made.reservation.reservation_id))
 
-    async def restock(i):
-        loc, s = rng.choice(locations), rng.choice(skus)
-        await stub.AdjustStock(pb.AdjustStockRequest(
-            request_id=f"a{i}", location_id=loc, sku_id=s, delta=2,
-            reason=pb.ADJUSTMENT_REASON_RECEIPT))
-
-    await asyncio.gather(*(one(r) for r in requests), *(restock(i) for i in range(30)))
+    await asyncio.gather(*(one(r) for r in requests),
+                         *(receipt(stub, rng, locations, skus, f"a{i}", 2) for i in range(30)))
     await assert_ledger_consistent(engine)
 
 
@@ -108,14 +110,9 @@ async def test_a_stock_count_racing_sales_and_receipts_sets_every_shelf_it_chang
             await stub.CommitReservation(pb.CommitReservationRequest(
                 request_id=f"c{i}", reservation_id=made.reservation.reservation_id))
 
-    async def receive(i):
-        loc, s = rng.choice(locations), rng.choice(skus)
-        await stub.AdjustStock(pb.AdjustStockRequest(
-            request_id=f"a{i}", location_id=loc, sku_id=s, delta=3,
-            reason=pb.ADJUSTMENT_REASON_RECEIPT))
-
-    entries, *_ = await asyncio.gather(count(), *(sell(i) for i in range(60)),
-                                       *(receive(i) for i in range(30)))
+    entries, *_ = await asyncio.gather(
+        count(), *(sell(i) for i in range(60)),
+        *(receipt(stub, rng, locations, skus, f"a{i}", 3) for i in range(30)))
     await assert_ledger_consistent(engine)
     async with engine.connect() as conn:
         written = (await conn.execute(text(
