@@ -89,7 +89,7 @@ def _load(settings: Settings, url: str, args) -> None:
     from services.inventory.load import run
 
     _exit_on_failure(run(url, args.directory, dry_run=args.dry_run,
-                         progress=not args.no_progress))
+                         progress=not args.no_progress, resume=args.resume))
 
 
 def _export(settings: Settings, url: str, args) -> None:
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--seed", type=int, default=20261122, metavar="N",
                       help="the same seed loads the same chain, to the unit (default %(default)s)")
     load = sub.add_parser("load", help="load a chain's locations, SKUs and stock counts from "
-                                       "files (CSV or Parquet), in one transaction")
+                                       "files (CSV or Parquet): every row checked, then written")
     load.add_argument("directory", metavar="DIR",
                       help="a folder with any of locations, skus and stock_counts "
                            "(.csv or .parquet; docs/inventory.md)")
@@ -131,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
                       help="check everything and say what would be written, then write nothing")
     load.add_argument("--no-progress", action="store_true",
                       help="no progress bars (they show only when stderr is a terminal)")
+    load.add_argument("--resume", metavar="REQUEST_ID",
+                      help="finish a load stopped partway: count the shelves after the last it "
+                           "counted, under its request id (it printed the command)")
     export = sub.add_parser("export", help="write the live catalogue as the locations and skus "
                                            "files that load reads, to edit and load back")
     export.add_argument("directory", metavar="DIR",

@@ -14,15 +14,18 @@ it, with the file, line and field, before anything is written. A dry run stops t
 it writes (``write_plan``): the catalogue rows in one transaction, and the shelves that
 differ a few thousand to a transaction. One transaction for a chain's millions of counts
 would hold every counted shelf's lock until the last was written, minutes in which no till
-or phone could reserve them; this way a shelf is held for about a second. Only a reservation
-made during the load can still stop it partway; the shelves counted before stay counted,
-and loading the folder again, once fixed, finishes the rest.
+or phone could reserve them; this way a shelf is held for about a second. A load stopped
+partway (a reservation made during it, the process killed) leaves the shelves before that
+point counted, and ``--resume`` with its request id counts the rest. Loading the folder
+afresh instead would count again the shelves counted before, undoing what they sold since.
 """
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+import re
+import shlex
 import sys
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
@@ -56,16 +59,19 @@ class Rows:
 
 @dataclass(frozen=True)
 class Loaded:
-    """What a load wrote: catalogue rows, shelves counted, ledger entries appended."""
+    """What a load wrote: catalogue rows, shelves counted, ledger entries appended; and, for
+    a resumed load, how many of the counts the stopped load had dealt with."""
 
     locations: Rows
     skus: Rows
     counts: int
     entries: int
     request_id: str
+    counted_before: int = 0
 
 
 SHELVES_PER_TRANSACTION = 5_000  # each held locked for about a second (docs/inventory.md)
+REQUEST_ID = re.compile(r"load-\d{8}T\d{6}Z")  # what run() names a load: load-20261123T074154Z
 
 
 def _unheard(units: int) -> None:
@@ -79,6 +85,9 @@ class Progress:
     def stage(self, name: str, unit: str, total: int | None = None) -> Callable[[int], None]:
         """A step begins; what this returns hears of each part of it done."""
         return _unheard
+
+    def writing(self, request_id: str, shelves: int) -> None:
+        """The write step begins: from here on the load may stop partway."""
 
 
 UNHEARD = Progress()
@@ -128,11 +137,12 @@ class Plan:
     summary: Loaded
 
 
-async def plan_load(conn: AsyncConnection, directory: Path,
-                    progress: Progress = UNHEARD) -> Plan:
+async def plan_load(conn: AsyncConnection, directory: Path, progress: Progress = UNHEARD,
+                    *, counted_up_to: StockKey | None = None) -> Plan:
     """Check every file in ``directory`` against the catalogue and the shelves as they stand
     in ``conn``'s snapshot, writing and locking nothing; a bad row, or a count below the
-    units reserved, is an InputError naming it."""
+    units reserved, is an InputError naming it. Counts of shelves up to ``counted_up_to``
+    (in key order) are left out: the stopped load this one resumes counted them."""
     current_locations = {loc.location_id: loc for loc in await repo.all_locations(conn)}
     current_skus = {sku.sku_id: sku for sku in await repo.all_skus(conn)}
     chain = await asyncio.to_thread(read_chain, directory, current_locations, current_skus,
@@ -141,6 +151,9 @@ async def plan_load(conn: AsyncConnection, directory: Path,
                                          lambda loc: loc.location_id)
     skus, sku_rows = _to_write(chain.skus.values(), current_skus, lambda sku: sku.sku_id)
     ordered = sorted(chain.counts.values(), key=lambda counted: counted[1].key)
+    listed = len(ordered)
+    if counted_up_to is not None:
+        ordered = [counted for counted in ordered if counted[1].key > counted_up_to]
     compared = progress.stage("comparing with the shelves", " shelves", len(ordered))
     differing, entries = [], 0
     for part in _parts(ordered, SHELVES_PER_TRANSACTION):
@@ -156,7 +169,8 @@ async def plan_load(conn: AsyncConnection, directory: Path,
                 entries += len(changes)
         compared(len(part))
     return Plan(locations, skus, differing, chain.counts_path,
-                Loaded(location_rows, sku_rows, len(ordered), entries, request_id=""))
+                Loaded(location_rows, sku_rows, listed, entries, request_id="",
+                       counted_before=listed - len(ordered)))
 
 
 class PartlyLoaded(InputError):
@@ -176,6 +190,8 @@ async def write_plan(engine: AsyncEngine, plan: Plan, request_id: str,
     sold since the plan). Returns the ledger entries written."""
     if plan.locations or plan.skus:
         await in_transaction(engine, partial(_write_catalogue, plan=plan))
+    if plan.counts:
+        progress.writing(request_id, len(plan.counts))
     counted = progress.stage("counting shelves", " shelves", len(plan.counts))
     note = f"stock count from {plan.counts_path.name}" if plan.counts else ""
     entries = 0
@@ -201,15 +217,18 @@ async def _write_catalogue(conn: AsyncConnection, plan: Plan) -> None:
 
 
 async def load_chain(engine: AsyncEngine, directory: Path, request_id: str,
-                     progress: Progress = UNHEARD, *, dry_run: bool = False,
+                     progress: Progress = UNHEARD, *, dry_run: bool = False, resume: bool = False,
                      shelves_per_transaction: int = SHELVES_PER_TRANSACTION) -> Loaded:
-    """Plan, then write unless this is a dry run; what was (or would be) written.
+    """Plan, then write unless this is a dry run; what was (or would be) written. With
+    ``resume``, ``request_id`` is a load stopped partway, and this one counts the shelves
+    after the last it counted, under the same request id.
 
     Rows that match the catalogue are not written: their update times stay, and servers
     rebuild their chain index only when a location did change."""
     async with engine.connect() as conn:
         await as_of_one_moment(conn)
-        plan = await plan_load(conn, directory, progress)
+        counted_up_to = await repo.last_shelf_counted_by(conn, request_id) if resume else None
+        plan = await plan_load(conn, directory, progress, counted_up_to=counted_up_to)
     entries = plan.summary.entries if dry_run else await write_plan(
         engine, plan, request_id, progress, shelves_per_transaction)
     return replace(plan.summary, entries=entries, request_id=request_id)
@@ -226,16 +245,25 @@ def _to_write(listed: Collection, current: Mapping, key) -> tuple[list, Rows]:
     return differing, Rows(len(listed), new, len(differing) - new)
 
 
-class _Bars(Progress):
-    """A load's progress on stderr while it is a terminal (tqdm stays silent on a file or a
-    pipe, a night job's log): one bar a step, each in the place of the one before."""
+class _OnStderr(Progress):
+    """What the command tells on stderr as it works. While stderr is a terminal, one progress
+    bar a step, each in the place of the one before (tqdm stays silent on a file or a pipe, a
+    night job's log). Always, as the shelves begin to be written, how to finish the load
+    should it stop partway: the line a killed night job leaves in its log."""
 
-    def __init__(self, shown: bool):
+    def __init__(self, shown: bool, directory: str):
         from tqdm import tqdm
 
         self._bar = partial(tqdm, unit_scale=True, disable=None if shown else True,
                             file=sys.stderr, leave=False, dynamic_ncols=True)
         self._current = None
+        self._directory = directory
+
+    def writing(self, request_id: str, shelves: int) -> None:
+        self.close()
+        print(f"onestock load: counting {_many(shelves, 'shelf', 'shelves')} as {request_id}; "
+              f"should it stop partway, {resume_command(request_id, self._directory)} "
+              "counts the rest", file=sys.stderr)
 
     def stage(self, name: str, unit: str, total: int | None = None) -> Callable[[int], None]:
         self.close()
@@ -247,16 +275,29 @@ class _Bars(Progress):
             self._current.close()
 
 
-def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = True) -> int:
+def resume_command(request_id: str, directory: str) -> str:
+    """The command that finishes a load stopped partway, ready to paste into a shell."""
+    return f"`onestock load --resume {request_id} {shlex.quote(directory)}`"
+
+
+def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = True,
+        resume: str | None = None) -> int:
     """The command: load, print what was written, exit 0; or name the bad row and exit 2.
-    A dry run checks everything, against the shelves too, and writes nothing."""
-    request_id = f"load-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
-    bars = _Bars(progress)
+    A dry run checks everything, against the shelves too, and writes nothing. ``resume``, a
+    stopped load's request id: count the shelves it had not counted yet."""
+    if resume is not None and not REQUEST_ID.fullmatch(resume):
+        print(f"onestock load: --resume: {resume!r} is not a load's request id (load- and a "
+              "UTC time, as in load-20261123T074154Z, which the stopped load printed)",
+              file=sys.stderr)
+        return 2
+    request_id = resume or f"load-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    bars = _OnStderr(progress, directory)
 
     async def load() -> Loaded:
         current_access.set(Access(command_line(login(), "load")))  # the ledger's actor
         async with command_engine(url) as engine:
-            return await load_chain(engine, Path(directory), request_id, bars, dry_run=dry_run)
+            return await load_chain(engine, Path(directory), request_id, bars, dry_run=dry_run,
+                                    resume=resume is not None)
 
     try:
         try:
@@ -266,16 +307,18 @@ def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = Tru
     except PartlyLoaded as error:
         print(f"onestock load: {error} (reserved while the load was writing; the catalogue and "
               f"{_many(error.shelves, 'shelf', 'shelves')} counted before it are loaded: "
-              "release the units or fix the count, then load the folder again, which finishes "
-              "the rest)", file=sys.stderr)
+              f"release the units or fix the count, then {resume_command(request_id, directory)} "
+              "counts the rest)", file=sys.stderr)
         return 2
     except InputError as error:
         print(f"onestock load: {error} (nothing was loaded)", file=sys.stderr)
         return 2
     print(f"{'would load' if dry_run else 'loaded'} {directory}: "
           f"{_listed(loaded.locations, 'location')}, {_listed(loaded.skus, 'SKU')}, "
-          f"{_many(loaded.counts, 'stock count')}; "
-          f"{_many(loaded.entries, 'ledger entry', 'ledger entries')} "
+          f"{_many(loaded.counts, 'stock count')}"
+          + (f" ({loaded.counted_before:,} counted before by the load resumed)"
+             if loaded.counted_before else "")
+          + f"; {_many(loaded.entries, 'ledger entry', 'ledger entries')} "
           + ("(dry run: nothing was written)" if dry_run else f"(request_id {loaded.request_id})"))
     if not loaded.counts and any((Path(directory) / f"stock{suffix}").exists()
                                  for suffix in SUFFIXES):

@@ -471,6 +471,18 @@ async def list_movements(
     ).all()
 
 
+async def last_shelf_counted_by(conn: AsyncConnection, load_request_id: str) -> StockKey | None:
+    """The last shelf, in the key order a load writes (byte order, as Python sorts), that a
+    load's movements touched; None if it wrote none. One step down stock_movements_load:
+    the clause on the prefix repeats the index's own condition, so the planner may use it."""
+    row = (await conn.execute(text(
+        "SELECT location_id, sku_id FROM stock_movements "
+        "WHERE request_id = :request_id AND request_id LIKE 'load-%' "
+        'ORDER BY location_id COLLATE "C" DESC, sku_id COLLATE "C" DESC LIMIT 1'),
+        {"request_id": load_request_id})).first()
+    return None if row is None else (row[0], row[1])
+
+
 # --- reservations --------------------------------------------------------
 
 

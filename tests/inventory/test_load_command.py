@@ -1,6 +1,6 @@
-"""`onestock load DIR`: a chain's locations, SKUs and stock counts from files, landing whole
-or not at all, with a ledger entry for every unit that changes and none for a shelf that
-already matches its count."""
+"""`onestock load DIR`: a chain's locations, SKUs and stock counts from files, every row
+checked before any is written, with a ledger entry for every unit that changes and none for a
+shelf that already matches its count; written a part at a time, and resumed where it stopped."""
 
 import asyncio
 import fcntl
@@ -21,6 +21,7 @@ from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from sqlalchemy import text
 
 from services.common.input_files import InputError
+from services.inventory import handlers
 from services.inventory.domain import AdjustmentReason
 from services.inventory.handlers import adjust_stock
 from services.inventory.load import (
@@ -32,6 +33,7 @@ from services.inventory.load import (
     run,
     write_plan,
 )
+from services.inventory.repository import last_shelf_counted_by
 from services.inventory.validation import AdjustCommand
 from tests.helpers import (
     assert_ledger_consistent,
@@ -261,11 +263,12 @@ async def test_a_shelf_is_held_only_while_its_own_part_of_the_counts_is_written(
     await assert_ledger_consistent(engine)
 
 
-async def test_a_reservation_made_while_the_load_writes_stops_it_there_and_a_reload_finishes(
+async def test_a_reservation_made_while_the_load_writes_stops_it_there_and_resuming_counts_the_rest(
         engine, channel, tmp_path):
-    """The plan found every count fine; a till then reserved 45 units on a shelf counted at
-    40. The shelves before it stay counted, the rest wait: once the units are released,
-    loading the same folder again finishes the job, rewriting nothing already counted."""
+    """The plan found every count fine; a till then reserved 550 units on a shelf counted at
+    500. The shelves before it stay counted, the rest wait: once the units are released,
+    resuming the load counts the rest and leaves alone the shelves counted before, with what
+    they sold since. Loading the folder afresh would count one of them again."""
     inventory = pb_grpc.InventoryServiceStub(channel)
     await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
     await inventory.AdjustStock(pb.AdjustStockRequest(
@@ -287,12 +290,68 @@ async def test_a_reservation_made_while_the_load_writes_stops_it_there_and_a_rel
     assert [await stock_of(engine, *key) for key in (
         ("CQ-S001", "HOTPOT-001"), ("CQ-S001", "TEA-002"), ("CQ-W01", "HOTPOT-001"))] == [
         (40, 0, 4), (5, 0, 0), (600, 550, 0)]
+    await inventory.AdjustStock(pb.AdjustStockRequest(  # a counted shelf moves on
+        request_id="damaged-1", location_id="CQ-S001", sku_id="HOTPOT-001", delta=-1,
+        reason=pb.ADJUSTMENT_REASON_DAMAGE))
     await inventory.ReleaseReservation(pb.ReleaseReservationRequest(
         request_id="x1", reservation_id=held.reservation.reservation_id))
-    again = await load(engine, folder, "load-3")
-    assert (again.counts, again.entries) == (3, 1)
-    assert await stock_of(engine, "CQ-W01", "HOTPOT-001") == (500, 0, 0)
+    afresh = await load_chain(engine, folder, "load-3", dry_run=True)
+    assert (afresh.counts, afresh.entries) == (3, 2)  # the damaged unit back on the shelf
+    resumed = await load_chain(engine, folder, "load-2", resume=True)
+    assert (resumed.counts, resumed.counted_before, resumed.entries) == (3, 2, 1)
+    assert [await stock_of(engine, *key) for key in (
+        ("CQ-S001", "HOTPOT-001"), ("CQ-S001", "TEA-002"), ("CQ-W01", "HOTPOT-001"))] == [
+        (39, 0, 4), (5, 0, 0), (500, 0, 0)]
+    counts = [m[:2] for m in await movements(engine) if m[3] == "CYCLE_COUNT" and m[6] == "load-2"]
+    assert counts == [("CQ-S001", "HOTPOT-001"), ("CQ-S001", "TEA-002"), ("CQ-W01", "HOTPOT-001")]
     await assert_ledger_consistent(engine)
+
+
+async def test_a_load_killed_partway_is_resumed_from_the_last_shelf_it_counted(
+        engine, monkeypatch, tmp_path):
+    """The process (or its database connection) dies between two parts: nothing tells the
+    next run where it stopped but the ledger, which a resumed load reads."""
+    await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
+    folder = chain_folder(tmp_path / "cq", stock_counts=COUNTS)
+    apply_stock_counts, parts = handlers.apply_stock_counts, []
+
+    async def dies_before_the_second_part(conn, counts, **kwargs):
+        if parts:
+            raise ConnectionResetError("the connection went away")
+        parts.append([count.key for count in counts])
+        return await apply_stock_counts(conn, counts, **kwargs)
+
+    monkeypatch.setattr(handlers, "apply_stock_counts", dies_before_the_second_part)
+    with pytest.raises(ConnectionResetError):
+        await load_chain(engine, folder, "load-2", shelves_per_transaction=1)
+    monkeypatch.setattr(handlers, "apply_stock_counts", apply_stock_counts)
+    assert parts == [[("CQ-S001", "HOTPOT-001")]]  # TEA-002 matches its count: not written
+    assert await stock_of(engine, "CQ-W01", "HOTPOT-001") == (0, 0, 0)
+    resumed = await load_chain(engine, folder, "load-2", resume=True)
+    assert (resumed.counted_before, resumed.entries) == (1, 1)
+    assert await stock_of(engine, "CQ-W01", "HOTPOT-001") == (500, 0, 0)
+    written = [m[:3] for m in await movements(engine) if m[6] == "load-2"]
+    assert written == [("CQ-S001", "HOTPOT-001", "ADJUSTMENT"),
+                       ("CQ-S001", "HOTPOT-001", "SAFETY_STOCK"),
+                       ("CQ-W01", "HOTPOT-001", "ADJUSTMENT")]
+    await assert_ledger_consistent(engine)
+
+
+async def test_where_a_stopped_load_got_to_is_one_step_down_an_index(engine, tmp_path):
+    """However long the ledger, a resumed load finds the last shelf counted without reading
+    the stopped load's movements, let alone anyone else's."""
+    await load(engine, chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS,
+                                    stock_counts=COUNTS))
+    async with engine.connect() as conn:
+        assert await last_shelf_counted_by(conn, "load-1") == ("CQ-W01", "HOTPOT-001")
+        assert await last_shelf_counted_by(conn, "load-9") is None
+        await conn.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(row[0] for row in await conn.execute(text(
+            "EXPLAIN SELECT location_id, sku_id FROM stock_movements "
+            "WHERE request_id = 'load-1' AND request_id LIKE 'load-%' "
+            'ORDER BY location_id COLLATE "C" DESC, sku_id COLLATE "C" DESC LIMIT 1')))
+    assert "Backward using stock_movements_load" in plan
+    assert "Sort" not in plan
 
 
 def test_a_load_stopped_partway_says_what_is_loaded_and_how_to_finish(
@@ -302,12 +361,13 @@ def test_a_load_stopped_partway_says_what_is_loaded_and_how_to_finish(
                            "below the 3 units reserved", shelves=5000)
 
     monkeypatch.setattr("services.inventory.load.load_chain", stopped)
-    assert run("postgresql+asyncpg://nobody@/nothing", str(tmp_path), progress=False) == 2
+    assert run("postgresql+asyncpg://nobody@/nothing", str(tmp_path), progress=False,
+               resume="load-20261123T074154Z") == 2
     assert capsys.readouterr().err == (
         f"onestock load: {tmp_path}/stock_counts.csv:7: on_hand: on_hand would be 2 at S/K, "
         "below the 3 units reserved (reserved while the load was writing; the catalogue and "
         "5,000 shelves counted before it are loaded: release the units or fix the count, "
-        "then load the folder again, which finishes the rest)\n")
+        f"then `onestock load --resume load-20261123T074154Z {tmp_path}` counts the rest)\n")
 
 
 async def test_a_dry_run_waits_for_no_lock_and_takes_none(engine, tmp_path):
@@ -404,6 +464,16 @@ async def test_the_command_says_what_it_loaded_or_names_the_bad_row_and_exits_2(
     assert done.returncode == 0, done.stderr
     assert f"loaded {folder}: {summary} (request_id load-" in done.stdout
     assert "stock counts" not in done.stderr  # no progress bars in a pipe, a night job's log
+    request_id = re.search(r"request_id (load-\S+)\)", done.stdout).group(1)
+    assert (f"onestock load: counting 2 shelves as {request_id}; should it stop partway, "
+            f"`onestock load --resume {request_id} {folder}` counts the rest") in done.stderr
+    resumed = await asyncio.to_thread(onestock, env, "load", "--resume", request_id, str(folder))
+    assert resumed.returncode == 0, resumed.stderr
+    assert (f"3 stock counts (3 counted before by the load resumed); 0 ledger entries "
+            f"(request_id {request_id})") in resumed.stdout
+    mistyped = await asyncio.to_thread(onestock, env, "load", "--resume", "load-2", str(folder))
+    assert mistyped.returncode == 2
+    assert "onestock load: --resume: 'load-2' is not a load's request id" in mistyped.stderr
     (folder / "stock_counts.csv").write_text(COUNTS + "CQ-W01,GOLD,1,\n", encoding="utf-8")
     refused = await asyncio.to_thread(onestock, env, "load", str(folder))
     assert refused.returncode == 2
