@@ -23,7 +23,7 @@ from services.common.uow import in_transaction
 TABLES = (
     "idempotency_keys, stock_movements, reservation_lines, reservations, stock_levels, "
     "skus, locations, outbox, points_ledger, members, order_returns, fulfilment_groups, order_lines, "
-    "orders, order_events, api_keys"
+    "orders, order_events, api_keys, stock_count_loads"
 )
 
 

@@ -1,16 +1,16 @@
-"""Stock-count movements found by the load that wrote them, so a load stopped partway resumes.
+"""How far each stock-count load has written, so a load stopped partway resumes.
 
-`onestock load --resume REQUEST_ID` asks for the last shelf, in key order, that the stopped
-load counted (services/inventory/load.py). The index holds only loads' movements ('load-'
-request ids), in the key order a load writes them (byte order, as Python sorts), so the
-question is one step down the index however long the ledger; the reservations' hot path
-inserts no entry into it.
+`onestock load` writes a chain's counted shelves a part at a time, in key order
+(services/inventory/load.py); with each part, in the same transaction, it records the last
+shelf of the part here. `onestock load --resume REQUEST_ID` reads that one row and counts
+only the shelves after it. One row per load, written once per few thousand shelves: the
+ledger, which every sale appends to, carries no extra index for it.
 
 Revision ID: 0008
 Revises: 0007
 """
 
-from alembic import op
+from migrations.sql import execute_script
 
 revision = "0008"
 down_revision = "0007"
@@ -19,14 +19,19 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # CONCURRENTLY: every sale appends to the ledger; a plain CREATE INDEX would hold those
-    # writes for as long as it takes to read the whole ledger.
-    with op.get_context().autocommit_block():
-        op.execute('CREATE INDEX CONCURRENTLY IF NOT EXISTS stock_movements_load '
-                   'ON stock_movements (request_id, location_id COLLATE "C", sku_id COLLATE "C") '
-                   "WHERE request_id LIKE 'load-%'")
+    execute_script(
+        """
+        CREATE TABLE stock_count_loads (
+            request_id        text PRIMARY KEY,
+            last_location_id  text NOT NULL,
+            last_sku_id       text NOT NULL,
+            shelves           bigint NOT NULL,
+            actor             text NOT NULL,
+            update_time       timestamptz NOT NULL DEFAULT now()
+        );
+        """
+    )
 
 
 def downgrade() -> None:
-    with op.get_context().autocommit_block():
-        op.execute("DROP INDEX CONCURRENTLY IF EXISTS stock_movements_load")
+    execute_script("DROP TABLE stock_count_loads;")

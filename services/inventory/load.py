@@ -198,14 +198,22 @@ async def write_plan(engine: AsyncEngine, plan: Plan, request_id: str,
     for done, part in enumerate(_parts(plan.counts, shelves_per_transaction)):
         try:
             entries += await in_transaction(engine, partial(
-                handlers.apply_stock_counts, counts=[count for _, count in part],
-                request_id=request_id, note=note))
+                _count_part, counts=[count for _, count in part], request_id=request_id,
+                note=note))
         except FailedPrecondition as refused:
             key = (refused.metadata["location_id"], refused.metadata["sku_id"])
             line = next(line for line, count in part if count.key == key)
             raise PartlyLoaded(plan.counts_path, line, refused.message,
                                done * shelves_per_transaction) from None
         counted(len(part))
+    return entries
+
+
+async def _count_part(conn: AsyncConnection, counts: list[StockCount], request_id: str,
+                      note: str) -> int:
+    """One part of the counts, and how far the load has got, in one transaction."""
+    entries = await handlers.apply_stock_counts(conn, counts, request_id=request_id, note=note)
+    await repo.note_shelves_counted(conn, request_id, counts[-1].key, len(counts))
     return entries
 
 

@@ -471,15 +471,26 @@ async def list_movements(
     ).all()
 
 
+async def note_shelves_counted(conn: AsyncConnection, load_request_id: str, last: StockKey,
+                               shelves: int) -> None:
+    """A load has counted ``shelves`` more, up to ``last`` in key order: in the same
+    transaction as those counts, so the note never runs ahead of them or behind."""
+    await conn.execute(text(
+        "INSERT INTO stock_count_loads (request_id, last_location_id, last_sku_id, shelves, "
+        "actor) VALUES (:request_id, :loc, :sku, :shelves, :actor) "
+        "ON CONFLICT (request_id) DO UPDATE SET last_location_id = EXCLUDED.last_location_id, "
+        "last_sku_id = EXCLUDED.last_sku_id, "
+        "shelves = stock_count_loads.shelves + EXCLUDED.shelves, "
+        "actor = EXCLUDED.actor, update_time = now()"),
+        {"request_id": load_request_id, "loc": last[0], "sku": last[1], "shelves": shelves,
+         "actor": actor()})
+
+
 async def last_shelf_counted_by(conn: AsyncConnection, load_request_id: str) -> StockKey | None:
-    """The last shelf, in the key order a load writes (byte order, as Python sorts), that a
-    load's movements touched; None if it wrote none. One step down stock_movements_load:
-    the clause on the prefix repeats the index's own condition, so the planner may use it."""
+    """The last shelf, in key order, that a load has counted; None if it counted none."""
     row = (await conn.execute(text(
-        "SELECT location_id, sku_id FROM stock_movements "
-        "WHERE request_id = :request_id AND request_id LIKE 'load-%' "
-        'ORDER BY location_id COLLATE "C" DESC, sku_id COLLATE "C" DESC LIMIT 1'),
-        {"request_id": load_request_id})).first()
+        "SELECT last_location_id, last_sku_id FROM stock_count_loads "
+        "WHERE request_id = :request_id"), {"request_id": load_request_id})).first()
     return None if row is None else (row[0], row[1])
 
 
