@@ -224,6 +224,16 @@ async def _write_catalogue(conn: AsyncConnection, plan: Plan) -> None:
         await repo.upsert_skus(conn, plan.skus)
 
 
+class NothingToResume(Exception):
+    """``--resume`` named a load that has counted no shelf: resuming it would be a fresh
+    load, which a mistyped request id must not start unasked."""
+
+    def __init__(self, request_id: str):
+        super().__init__(f"--resume: {request_id} has counted no shelf (it stopped before its "
+                         "first part was written, or never ran): load the folder without "
+                         "--resume")
+
+
 async def load_chain(engine: AsyncEngine, directory: Path, request_id: str,
                      progress: Progress = UNHEARD, *, dry_run: bool = False, resume: bool = False,
                      shelves_per_transaction: int = SHELVES_PER_TRANSACTION) -> Loaded:
@@ -236,6 +246,8 @@ async def load_chain(engine: AsyncEngine, directory: Path, request_id: str,
     async with engine.connect() as conn:
         await as_of_one_moment(conn)
         counted_up_to = await repo.last_shelf_counted_by(conn, request_id) if resume else None
+        if resume and counted_up_to is None:
+            raise NothingToResume(request_id)
         plan = await plan_load(conn, directory, progress, counted_up_to=counted_up_to)
     entries = plan.summary.entries if dry_run else await write_plan(
         engine, plan, request_id, progress, shelves_per_transaction)
@@ -318,7 +330,7 @@ def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = Tru
               f"release the units or fix the count, then {resume_command(request_id, directory)} "
               "counts the rest)", file=sys.stderr)
         return 2
-    except InputError as error:
+    except (InputError, NothingToResume) as error:
         print(f"onestock load: {error} (nothing was loaded)", file=sys.stderr)
         return 2
     print(f"{'would load' if dry_run else 'loaded'} {directory}: "

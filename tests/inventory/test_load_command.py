@@ -466,6 +466,12 @@ async def test_the_command_says_what_it_loaded_or_names_the_bad_row_and_exits_2(
     mistyped = await asyncio.to_thread(onestock, env, "load", "--resume", "load-2", str(folder))
     assert mistyped.returncode == 2
     assert "onestock load: --resume: 'load-2' is not a load's request id" in mistyped.stderr
+    unknown = await asyncio.to_thread(onestock, env, "load", "--resume", "load-20000101T000000Z",
+                                      str(folder))
+    assert unknown.returncode == 2
+    assert ("onestock load: --resume: load-20000101T000000Z has counted no shelf (it stopped "
+            "before its first part was written, or never ran): load the folder without "
+            "--resume (nothing was loaded)") in unknown.stderr
     (folder / "stock_counts.csv").write_text(COUNTS + "CQ-W01,GOLD,1,\n", encoding="utf-8")
     refused = await asyncio.to_thread(onestock, env, "load", str(folder))
     assert refused.returncode == 2
