@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.access.context import Access, current_access
 from services.access.principals import command_line
-from services.common.database import command_engine
+from services.common.database import command_engine, database_unavailable
 from services.common.errors import FailedPrecondition
 from services.common.input_files import SUFFIXES, InputError, find
 from services.common.uow import as_of_one_moment, in_transaction
@@ -182,6 +182,15 @@ class PartlyLoaded(InputError):
         self.shelves = shelves
 
 
+class LoadInterrupted(Exception):
+    """The database stopped answering while the load was writing shelves: the ``shelves``
+    counted before stay counted, with the catalogue rows. The cause is chained."""
+
+    def __init__(self, shelves: int):
+        super().__init__(f"the database stopped answering after {shelves:,} shelves")
+        self.shelves = shelves
+
+
 async def write_plan(engine: AsyncEngine, plan: Plan, request_id: str,
                      progress: Progress = UNHEARD,
                      shelves_per_transaction: int = SHELVES_PER_TRANSACTION) -> int:
@@ -205,6 +214,10 @@ async def write_plan(engine: AsyncEngine, plan: Plan, request_id: str,
             line = next(line for line, count in part if count.key == key)
             raise PartlyLoaded(plan.counts_path, line, refused.message,
                                done * shelves_per_transaction) from None
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            raise LoadInterrupted(done * shelves_per_transaction) from error
         counted(len(part))
     return entries
 
@@ -333,6 +346,20 @@ def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = Tru
     except (InputError, NothingToResume) as error:
         print(f"onestock load: {error} (nothing was loaded)", file=sys.stderr)
         return 2
+    except LoadInterrupted as error:
+        then = (f"the catalogue and {_many(error.shelves, 'shelf', 'shelves')} counted before "
+                f"it are loaded: once it answers, {resume_command(request_id, directory)} "
+                "counts the rest" if error.shelves else
+                "no shelf was counted: once it answers, load the folder again")
+        print(f"onestock load: the database stopped answering while the load was writing "
+              f"({_root_cause(error)}); {then}", file=sys.stderr)
+        return 1
+    except Exception as error:
+        if not database_unavailable(error):
+            raise
+        print(f"onestock load: the database stopped answering ({_root_cause(error)}) "
+              "(nothing was loaded)", file=sys.stderr)
+        return 1
     print(f"{'would load' if dry_run else 'loaded'} {directory}: "
           f"{_listed(loaded.locations, 'location')}, {_listed(loaded.skus, 'SKU')}, "
           f"{_many(loaded.counts, 'stock count')}"
@@ -345,6 +372,14 @@ def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = Tru
         print("note: the stock file (units online orders may take, for the simulator) is not loaded; "
               "counted on-hand units go in stock_counts.csv", file=sys.stderr)
     return 0
+
+
+def _root_cause(error: BaseException) -> str:
+    """What the driver said, in one line: SQLAlchemy's wrapper repeats the statement."""
+    while (cause := getattr(error, "orig", None) or error.__cause__) is not None:
+        error = cause
+    said = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {said[0]}" if said else type(error).__name__
 
 
 def login() -> str:

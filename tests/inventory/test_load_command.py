@@ -25,6 +25,7 @@ from services.inventory import handlers
 from services.inventory.domain import AdjustmentReason
 from services.inventory.handlers import adjust_stock
 from services.inventory.load import (
+    LoadInterrupted,
     PartlyLoaded,
     Progress,
     Rows,
@@ -316,21 +317,23 @@ async def how_far(engine, request_id: str) -> tuple | None:
 
 async def test_a_load_killed_partway_is_resumed_from_the_last_shelf_it_counted(
         engine, monkeypatch, tmp_path):
-    """The process (or its database connection) dies between two parts: each part noted how
-    far the load had got in its own transaction, and the resumed load starts after that."""
+    """The database connection dies (terminated by the server) between two parts: each part
+    noted how far the load had got in its own transaction, and the resumed load starts
+    after that."""
     await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
     folder = chain_folder(tmp_path / "cq", stock_counts=COUNTS)
     apply_stock_counts, parts = handlers.apply_stock_counts, []
 
     async def dies_before_the_second_part(conn, counts, **kwargs):
         if parts:
-            raise ConnectionResetError("the connection went away")
+            await conn.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
         parts.append([count.key for count in counts])
         return await apply_stock_counts(conn, counts, **kwargs)
 
     monkeypatch.setattr(handlers, "apply_stock_counts", dies_before_the_second_part)
-    with pytest.raises(ConnectionResetError):
+    with pytest.raises(LoadInterrupted) as interrupted:
         await load_chain(engine, folder, "load-2", shelves_per_transaction=1)
+    assert interrupted.value.shelves == 1
     monkeypatch.setattr(handlers, "apply_stock_counts", apply_stock_counts)
     assert parts == [[("CQ-S001", "HOTPOT-001")]]  # TEA-002 matches its count: not written
     assert await stock_of(engine, "CQ-W01", "HOTPOT-001") == (0, 0, 0)
@@ -360,6 +363,27 @@ def test_a_load_stopped_partway_says_what_is_loaded_and_how_to_finish(
         "below the 3 units reserved (reserved while the load was writing; the catalogue and "
         "5,000 shelves counted before it are loaded: release the units or fix the count, "
         f"then `onestock load --resume load-20261123T074154Z {tmp_path}` counts the rest)\n")
+
+
+@pytest.mark.parametrize(("shelves", "then"), [
+    (5000, "the catalogue and 5,000 shelves counted before it are loaded: once it answers, "
+           "`onestock load --resume load-20261123T074154Z {folder}` counts the rest"),
+    (0, "no shelf was counted: once it answers, load the folder again"),
+])
+def test_a_load_whose_database_stops_answering_says_what_is_loaded_and_how_to_finish(
+        monkeypatch, capsys, tmp_path, shelves, then):
+    async def interrupted(*args, **kwargs):
+        try:
+            raise ConnectionResetError("Connection reset by peer\n(more)")
+        except ConnectionResetError as error:
+            raise LoadInterrupted(shelves) from error
+
+    monkeypatch.setattr("services.inventory.load.load_chain", interrupted)
+    assert run("postgresql+asyncpg://nobody@/nothing", str(tmp_path), progress=False,
+               resume="load-20261123T074154Z") == 1
+    assert capsys.readouterr().err == (
+        "onestock load: the database stopped answering while the load was writing "
+        f"(ConnectionResetError: Connection reset by peer); {then.format(folder=tmp_path)}\n")
 
 
 async def test_a_dry_run_waits_for_no_lock_and_takes_none(engine, tmp_path):
