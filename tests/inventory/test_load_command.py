@@ -386,6 +386,18 @@ def test_a_load_whose_database_stops_answering_says_what_is_loaded_and_how_to_fi
         f"(ConnectionResetError: Connection reset by peer); {then.format(folder=tmp_path)}\n")
 
 
+def test_a_load_whose_database_stops_answering_before_it_writes_says_nothing_was_loaded(
+        monkeypatch, capsys, tmp_path):
+    async def gone(*args, **kwargs):
+        raise ConnectionRefusedError("Connect call failed")
+
+    monkeypatch.setattr("services.inventory.load.load_chain", gone)
+    assert run("postgresql+asyncpg://nobody@/nothing", str(tmp_path), progress=False) == 1
+    assert capsys.readouterr().err == (
+        "onestock load: the database stopped answering (ConnectionRefusedError: Connect call "
+        "failed) (nothing was loaded)\n")
+
+
 async def test_a_dry_run_waits_for_no_lock_and_takes_none(engine, tmp_path):
     await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
     await load(engine, chain_folder(tmp_path / "cq", stock_counts=COUNTS))
