@@ -338,19 +338,16 @@ def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = Tru
         finally:
             bars.close()  # before anything else is printed
     except PartlyLoaded as error:
-        print(f"onestock load: {error} (reserved while the load was writing; the catalogue and "
-              f"{_many(error.shelves, 'shelf', 'shelves')} counted before it are loaded: "
-              f"release the units or fix the count, then {resume_command(request_id, directory)} "
-              "counts the rest)", file=sys.stderr)
+        then = _how_to_finish(error.shelves, "release the units or fix the count, then",
+                              request_id, directory)
+        print(f"onestock load: {error} (reserved while the load was writing; {then})",
+              file=sys.stderr)
         return 2
     except (InputError, NothingToResume) as error:
         print(f"onestock load: {error} (nothing was loaded)", file=sys.stderr)
         return 2
     except LoadInterrupted as error:
-        then = (f"the catalogue and {_many(error.shelves, 'shelf', 'shelves')} counted before "
-                f"it are loaded: once it answers, {resume_command(request_id, directory)} "
-                "counts the rest" if error.shelves else
-                "no shelf was counted: once it answers, load the folder again")
+        then = _how_to_finish(error.shelves, "once it answers,", request_id, directory)
         print(f"onestock load: the database stopped answering while the load was writing "
               f"({_root_cause(error)}); {then}", file=sys.stderr)
         return 1
@@ -372,6 +369,15 @@ def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = Tru
         print("note: the stock file (units online orders may take, for the simulator) is not loaded; "
               "counted on-hand units go in stock_counts.csv", file=sys.stderr)
     return 0
+
+
+def _how_to_finish(shelves: int, first: str, request_id: str, directory: str) -> str:
+    """What a load stopped partway has loaded, and, after ``first``, how to finish it: resume
+    it, unless it counted no shelf, which --resume refuses (NothingToResume)."""
+    if shelves:
+        return (f"the catalogue and {_many(shelves, 'shelf', 'shelves')} counted before it are "
+                f"loaded: {first} {resume_command(request_id, directory)} counts the rest")
+    return f"no shelf was counted: {first} load the folder again"
 
 
 def _root_cause(error: BaseException) -> str:

@@ -365,6 +365,21 @@ def test_a_load_stopped_partway_says_what_is_loaded_and_how_to_finish(
         f"then `onestock load --resume load-20261123T074154Z {tmp_path}` counts the rest)\n")
 
 
+def test_a_load_stopped_in_its_first_part_says_to_load_again_not_to_resume(
+        monkeypatch, capsys, tmp_path):
+    """--resume refuses a load that counted no shelf, so the message must not offer it."""
+    async def stopped(*args, **kwargs):
+        raise PartlyLoaded(tmp_path / "stock_counts.csv", 7, "on_hand would be 2 at S/K, "
+                           "below the 3 units reserved", shelves=0)
+
+    monkeypatch.setattr("services.inventory.load.load_chain", stopped)
+    assert run("postgresql+asyncpg://nobody@/nothing", str(tmp_path), progress=False) == 2
+    assert capsys.readouterr().err == (
+        f"onestock load: {tmp_path}/stock_counts.csv:7: on_hand: on_hand would be 2 at S/K, "
+        "below the 3 units reserved (reserved while the load was writing; no shelf was "
+        "counted: release the units or fix the count, then load the folder again)\n")
+
+
 @pytest.mark.parametrize(("shelves", "then"), [
     (5000, "the catalogue and 5,000 shelves counted before it are loaded: once it answers, "
            "`onestock load --resume load-20261123T074154Z {folder}` counts the rest"),
