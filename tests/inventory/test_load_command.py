@@ -349,35 +349,40 @@ async def test_a_load_killed_partway_is_resumed_from_the_last_shelf_it_counted(
     await assert_ledger_consistent(engine)
 
 
+def what_the_command_says(monkeypatch, capsys, folder: Path, error: BaseException,
+                          **options) -> tuple[int, str]:
+    """The exit code and stderr of `onestock load` when the load raises ``error``."""
+    async def raising(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr("services.inventory.load.load_chain", raising)
+    code = run("postgresql+asyncpg://nobody@/nothing", str(folder), progress=False, **options)
+    return code, capsys.readouterr().err
+
+
+def refused_at_line_7(folder: Path, shelves: int) -> PartlyLoaded:
+    return PartlyLoaded(folder / "stock_counts.csv", 7, "on_hand would be 2 at S/K, below the "
+                        "3 units reserved", shelves=shelves)
+
+
 def test_a_load_stopped_partway_says_what_is_loaded_and_how_to_finish(
         monkeypatch, capsys, tmp_path):
-    async def stopped(*args, **kwargs):
-        raise PartlyLoaded(tmp_path / "stock_counts.csv", 7, "on_hand would be 2 at S/K, "
-                           "below the 3 units reserved", shelves=5000)
-
-    monkeypatch.setattr("services.inventory.load.load_chain", stopped)
-    assert run("postgresql+asyncpg://nobody@/nothing", str(tmp_path), progress=False,
-               resume="load-20261123T074154Z") == 2
-    assert capsys.readouterr().err == (
+    assert what_the_command_says(monkeypatch, capsys, tmp_path, refused_at_line_7(tmp_path, 5000),
+                                 resume="load-20261123T074154Z") == (2, (
         f"onestock load: {tmp_path}/stock_counts.csv:7: on_hand: on_hand would be 2 at S/K, "
         "below the 3 units reserved (reserved while the load was writing; the catalogue and "
         "5,000 shelves counted before it are loaded: release the units or fix the count, "
-        f"then `onestock load --resume load-20261123T074154Z {tmp_path}` counts the rest)\n")
+        f"then `onestock load --resume load-20261123T074154Z {tmp_path}` counts the rest)\n"))
 
 
 def test_a_load_stopped_in_its_first_part_says_to_load_again_not_to_resume(
         monkeypatch, capsys, tmp_path):
     """--resume refuses a load that counted no shelf, so the message must not offer it."""
-    async def stopped(*args, **kwargs):
-        raise PartlyLoaded(tmp_path / "stock_counts.csv", 7, "on_hand would be 2 at S/K, "
-                           "below the 3 units reserved", shelves=0)
-
-    monkeypatch.setattr("services.inventory.load.load_chain", stopped)
-    assert run("postgresql+asyncpg://nobody@/nothing", str(tmp_path), progress=False) == 2
-    assert capsys.readouterr().err == (
+    assert what_the_command_says(monkeypatch, capsys, tmp_path,
+                                 refused_at_line_7(tmp_path, 0)) == (2, (
         f"onestock load: {tmp_path}/stock_counts.csv:7: on_hand: on_hand would be 2 at S/K, "
         "below the 3 units reserved (reserved while the load was writing; no shelf was "
-        "counted: release the units or fix the count, then load the folder again)\n")
+        "counted: release the units or fix the count, then load the folder again)\n"))
 
 
 @pytest.mark.parametrize(("shelves", "then"), [
@@ -387,30 +392,20 @@ def test_a_load_stopped_in_its_first_part_says_to_load_again_not_to_resume(
 ])
 def test_a_load_whose_database_stops_answering_says_what_is_loaded_and_how_to_finish(
         monkeypatch, capsys, tmp_path, shelves, then):
-    async def interrupted(*args, **kwargs):
-        try:
-            raise ConnectionResetError("Connection reset by peer\n(more)")
-        except ConnectionResetError as error:
-            raise LoadInterrupted(shelves) from error
-
-    monkeypatch.setattr("services.inventory.load.load_chain", interrupted)
-    assert run("postgresql+asyncpg://nobody@/nothing", str(tmp_path), progress=False,
-               resume="load-20261123T074154Z") == 1
-    assert capsys.readouterr().err == (
+    interrupted = LoadInterrupted(shelves)
+    interrupted.__cause__ = ConnectionResetError("Connection reset by peer\n(more)")
+    assert what_the_command_says(monkeypatch, capsys, tmp_path, interrupted,
+                                 resume="load-20261123T074154Z") == (1, (
         "onestock load: the database stopped answering while the load was writing "
-        f"(ConnectionResetError: Connection reset by peer); {then.format(folder=tmp_path)}\n")
+        f"(ConnectionResetError: Connection reset by peer); {then.format(folder=tmp_path)}\n"))
 
 
 def test_a_load_whose_database_stops_answering_before_it_writes_says_nothing_was_loaded(
         monkeypatch, capsys, tmp_path):
-    async def gone(*args, **kwargs):
-        raise ConnectionRefusedError("Connect call failed")
-
-    monkeypatch.setattr("services.inventory.load.load_chain", gone)
-    assert run("postgresql+asyncpg://nobody@/nothing", str(tmp_path), progress=False) == 1
-    assert capsys.readouterr().err == (
+    assert what_the_command_says(monkeypatch, capsys, tmp_path,
+                                 ConnectionRefusedError("Connect call failed")) == (1, (
         "onestock load: the database stopped answering (ConnectionRefusedError: Connect call "
-        "failed) (nothing was loaded)\n")
+        "failed) (nothing was loaded)\n"))
 
 
 async def test_a_dry_run_waits_for_no_lock_and_takes_none(engine, tmp_path):
