@@ -133,7 +133,7 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         errors = Collector()
         for field in ("location_id", "sku_id"):
             check_optional_id(errors, getattr(request, field), field)
-        errors.check(len(request.reservation_id) <= 64, "reservation_id", "is not a reservation id")
+        validation.check_reservation_id(errors, request.reservation_id, required=False)
         filters = {"l": request.location_id, "s": request.sku_id, "r": request.reservation_id}
         size = page_size(request.page_size, self.limits, errors)
         before = decode_token(request.page_token, filters, errors, (int,))

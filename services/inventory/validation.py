@@ -189,7 +189,7 @@ def reserve_stock(request: pb.ReserveStockRequest, limits: Limits) -> ReserveCom
 def commit_reservation(request: pb.CommitReservationRequest, limits: Limits) -> list[LineRequest]:
     errors = Collector()
     check_request_id(errors, request.request_id)
-    _check_reservation_id(errors, request.reservation_id)
+    check_reservation_id(errors, request.reservation_id)
     lines = _lines(errors, request.lines, limits, min_quantity=0) if request.lines else []
     errors.raise_if_any()
     return lines
@@ -198,14 +198,14 @@ def commit_reservation(request: pb.CommitReservationRequest, limits: Limits) -> 
 def release_reservation(request: pb.ReleaseReservationRequest) -> None:
     errors = Collector()
     check_request_id(errors, request.request_id)
-    _check_reservation_id(errors, request.reservation_id)
+    check_reservation_id(errors, request.reservation_id)
     errors.raise_if_any()
 
 
 def extend_reservation(request: pb.ExtendReservationRequest, limits: Limits) -> None:
     errors = Collector()
     check_request_id(errors, request.request_id)
-    _check_reservation_id(errors, request.reservation_id)
+    check_reservation_id(errors, request.reservation_id)
     errors.check(1 <= request.ttl_seconds <= limits.max_ttl_s, "ttl_seconds",
                  f"must be 1 to {limits.max_ttl_s}")
     errors.raise_if_any()
@@ -213,13 +213,15 @@ def extend_reservation(request: pb.ExtendReservationRequest, limits: Limits) -> 
 
 def get_reservation(request: pb.GetReservationRequest) -> None:
     errors = Collector()
-    _check_reservation_id(errors, request.reservation_id)
+    check_reservation_id(errors, request.reservation_id)
     errors.raise_if_any()
 
 
-def _check_reservation_id(errors: Collector, value: str) -> None:
+def check_reservation_id(errors: Collector, value: str, *, required: bool = True) -> None:
+    """A reservation id as the service makes them, or, unless ``required``, none (a filter)."""
     if not value:
-        errors.add("reservation_id", "is required")
+        if required:
+            errors.add("reservation_id", "is required")
     elif len(value) > 64 or not value.isprintable():
         errors.add("reservation_id", "is not a reservation id")
 

@@ -67,6 +67,8 @@ BAD_REQUESTS = [
                                                       ttl_seconds=0), "ttl_seconds"),
     ("ListStockMovements", pb.ListStockMovementsRequest(page_size=5000), "page_size"),
     ("ListStockMovements", pb.ListStockMovementsRequest(page_token="garbage"), "page_token"),
+    # PostgreSQL refuses a NUL in text: found by tests/access/test_hostile_requests.py
+    ("ListStockMovements", pb.ListStockMovementsRequest(reservation_id="\x00"), "reservation_id"),
     ("ListSkus", pb.ListSkusRequest(page_size=-1), "page_size"),
     ("ListLocations", pb.ListLocationsRequest(kind=9), "kind"),
     ("ListLocations", pb.ListLocationsRequest(city="Shang\x00hai"), "city"),
