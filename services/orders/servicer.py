@@ -119,8 +119,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         errors = Collector()
         validation.order_ref(request, field="group_id", errors=errors)
         if event is GroupEvent.DISPATCH_DELIVERY:
-            errors.check(0 < len(request.courier_reference) <= 128, "courier_reference",
-                         "must be 1 to 128 characters")
+            validation.courier_reference(request.courier_reference, errors)
         if event is GroupEvent.CONFIRM_PICKUP:
             errors.check(pickup_codes.well_formed(request.pickup_code), "pickup_code",
                          "must be the 6 digits issued by MarkReadyForPickup")

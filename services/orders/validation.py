@@ -122,3 +122,10 @@ def return_lines(request: pb.ReturnOrderLinesRequest, limits: Limits) -> list[tu
             errors.add(f"lines[{i}].quantity", f"must be 1 to {limits.max_quantity}")
     errors.raise_if_any()
     return [(line.sku_id, line.quantity) for line in request.lines]
+
+
+def courier_reference(value: str, errors: Collector) -> None:
+    """The courier's own reference for a delivery: stored as text, so no control characters
+    (PostgreSQL refuses a NUL outright)."""
+    if errors.check(0 < len(value) <= 128, "courier_reference", "must be 1 to 128 characters"):
+        check_text(errors, value, "courier_reference", 128)

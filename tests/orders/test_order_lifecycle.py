@@ -175,6 +175,22 @@ async def test_steps_out_of_order_are_refused_and_change_nothing(stubs, engine):
     assert await table_counts(engine) == before
 
 
+async def test_a_courier_reference_with_control_characters_is_refused_naming_it(
+        stubs, engine):
+    """PostgreSQL refuses a NUL in text: without this check the step failed as INTERNAL."""
+    _, orders, _ = stubs
+    made = (await orders.CreateOrder(order("o1", ("LAMP", 1, 10_000),
+                                           method=pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY))).order
+    await pay(orders, made)
+    before = await table_counts(engine)
+    with pytest.raises(grpc.RpcError) as caught:
+        await orders.DispatchDelivery(pb.DispatchDeliveryRequest(
+            request_id="d", group_id=made.groups[0].group_id, courier_reference="SF\x001"))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "courier_reference" in caught.value.details()
+    assert await table_counts(engine) == before
+
+
 async def test_unpaid_orders_expire_and_release_their_stock(stubs, engine, settings, database_url):
     _, orders, _ = stubs
     made = (await orders.CreateOrder(order("o1", ("LAMP", 2, 10_000)))).order
