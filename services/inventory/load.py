@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import re
+import secrets
 import shlex
 import sys
 from collections.abc import Callable, Collection, Mapping
@@ -71,7 +72,14 @@ class Loaded:
 
 
 SHELVES_PER_TRANSACTION = 5_000  # each held locked for about a second (docs/inventory.md)
-REQUEST_ID = re.compile(r"load-\d{8}T\d{6}Z")  # what run() names a load: load-20261123T074154Z
+# What run() names a load: load-20261123T074154Z-3f9a1c (loads before the random part had none)
+REQUEST_ID = re.compile(r"load-\d{8}T\d{6}Z(?:-[0-9a-f]{6})?")
+
+
+def new_request_id(now: datetime) -> str:
+    """A fresh load's request id: when it started, in UTC, and six random hex digits, so
+    that two loads started in the same second (two night jobs, a retry) never share one."""
+    return f"load-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def _unheard(units: int) -> None:
@@ -135,6 +143,7 @@ class Plan:
     counts: list[tuple[int, StockCount]]
     counts_path: Path | None
     summary: Loaded
+    counted_up_to: StockKey | None = None  # the stopped load's last shelf, when resuming
 
 
 async def plan_load(conn: AsyncConnection, directory: Path, progress: Progress = UNHEARD,
@@ -170,7 +179,7 @@ async def plan_load(conn: AsyncConnection, directory: Path, progress: Progress =
         compared(len(part))
     return Plan(locations, skus, differing, chain.counts_path,
                 Loaded(location_rows, sku_rows, listed, entries, request_id="",
-                       counted_before=listed - len(ordered)))
+                       counted_before=listed - len(ordered)), counted_up_to)
 
 
 class PartlyLoaded(InputError):
@@ -180,6 +189,20 @@ class PartlyLoaded(InputError):
     def __init__(self, path: Path, line: int, problem: str, shelves: int):
         super().__init__(path, line, "on_hand", problem)
         self.shelves = shelves
+
+
+class CountedByAnotherRun(Exception):
+    """Another run under the same request id counted past where this one began (a load
+    resumed twice at once): this one stopped, its part rolled back, so that no shelf is
+    counted twice; the ``shelves`` it counted before stay counted."""
+
+    def __init__(self, shelves: int):
+        super().__init__(f"another run counted these shelves after {shelves:,}")
+        self.shelves = shelves
+
+
+class _NoteMoved(Exception):
+    """The load's progress note was not where this run left it: see CountedByAnotherRun."""
 
 
 class LoadInterrupted(Exception):
@@ -203,12 +226,14 @@ async def write_plan(engine: AsyncEngine, plan: Plan, request_id: str,
         progress.writing(request_id, len(plan.counts))
     counted = progress.stage("counting shelves", " shelves", len(plan.counts))
     note = f"stock count from {plan.counts_path.name}" if plan.counts else ""
-    entries = 0
+    entries, after = 0, plan.counted_up_to
     for done, part in enumerate(_parts(plan.counts, shelves_per_transaction)):
+        counts = [count for _, count in part]
         try:
             entries += await in_transaction(engine, partial(
-                _count_part, counts=[count for _, count in part], request_id=request_id,
-                note=note))
+                _count_part, counts=counts, request_id=request_id, note=note, after=after))
+        except _NoteMoved:
+            raise CountedByAnotherRun(done * shelves_per_transaction) from None
         except FailedPrecondition as refused:
             key = (refused.metadata["location_id"], refused.metadata["sku_id"])
             line = next(line for line, count in part if count.key == key)
@@ -219,15 +244,18 @@ async def write_plan(engine: AsyncEngine, plan: Plan, request_id: str,
                 raise
             raise LoadInterrupted(done * shelves_per_transaction) from error
         counted(len(part))
+        after = counts[-1].key
     return entries
 
 
 async def _count_part(conn: AsyncConnection, counts: list[StockCount], request_id: str,
-                      note: str) -> int:
-    """One part of the counts, and how far the load has got, in one transaction."""
-    entries = await handlers.apply_stock_counts(conn, counts, request_id=request_id, note=note)
-    await repo.note_shelves_counted(conn, request_id, counts[-1].key, len(counts))
-    return entries
+                      note: str, after: StockKey | None) -> int:
+    """One part of the counts, and how far the load has got, in one transaction. The note
+    comes first: its row is the load's lock, so a second run under the same request id
+    waits there, finds the note moved on, and stops before touching a shelf."""
+    if not await repo.note_shelves_counted(conn, request_id, counts[-1].key, len(counts), after):
+        raise _NoteMoved
+    return await handlers.apply_stock_counts(conn, counts, request_id=request_id, note=note)
 
 
 async def _write_catalogue(conn: AsyncConnection, plan: Plan) -> None:
@@ -319,11 +347,11 @@ def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = Tru
     A dry run checks everything, against the shelves too, and writes nothing. ``resume``, a
     stopped load's request id: count the shelves it had not counted yet."""
     if resume is not None and not REQUEST_ID.fullmatch(resume):
-        print(f"onestock load: --resume: {resume!r} is not a load's request id (load- and a "
-              "UTC time, as in load-20261123T074154Z, which the stopped load printed)",
-              file=sys.stderr)
+        print(f"onestock load: --resume: {resume!r} is not a load's request id (load-, a UTC "
+              "time and six hex digits, as in load-20261123T074154Z-3f9a1c, which the stopped "
+              "load printed)", file=sys.stderr)
         return 2
-    request_id = resume or f"load-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    request_id = resume or new_request_id(datetime.now(UTC))
     bars = _OnStderr(progress, directory)
 
     async def load() -> Loaded:
@@ -345,6 +373,13 @@ def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = Tru
         return 2
     except (InputError, NothingToResume) as error:
         print(f"onestock load: {error} (nothing was loaded)", file=sys.stderr)
+        return 2
+    except CountedByAnotherRun as error:
+        print(f"onestock load: another run of {request_id} is counting these shelves (the load "
+              f"resumed twice at once?): this one stopped after "
+              f"{_many(error.shelves, 'shelf', 'shelves')}, so that none is counted twice; the "
+              f"other counts the rest, and should it stop too, "
+              f"{resume_command(request_id, directory)} does", file=sys.stderr)
         return 2
     except LoadInterrupted as error:
         then = _how_to_finish(error.shelves, "once it answers,", request_id, directory)

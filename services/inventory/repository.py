@@ -472,18 +472,27 @@ async def list_movements(
 
 
 async def note_shelves_counted(conn: AsyncConnection, load_request_id: str, last: StockKey,
-                               shelves: int) -> None:
-    """A load has counted ``shelves`` more, up to ``last`` in key order: in the same
-    transaction as those counts, so the note never runs ahead of them or behind."""
-    await conn.execute(text(
-        "INSERT INTO stock_count_loads (request_id, last_location_id, last_sku_id, shelves, "
-        "actor) VALUES (:request_id, :loc, :sku, :shelves, :actor) "
-        "ON CONFLICT (request_id) DO UPDATE SET last_location_id = EXCLUDED.last_location_id, "
-        "last_sku_id = EXCLUDED.last_sku_id, "
-        "shelves = stock_count_loads.shelves + EXCLUDED.shelves, "
-        "actor = EXCLUDED.actor, update_time = now()"),
-        {"request_id": load_request_id, "loc": last[0], "sku": last[1], "shelves": shelves,
-         "actor": actor()})
+                               shelves: int, after: StockKey | None) -> bool:
+    """A load has counted ``shelves`` more, from the shelf after ``after`` (None: from its
+    first) up to ``last`` in key order: in the same transaction as those counts, so the note
+    never runs ahead of them or behind. False, noting nothing, when the load's note is not
+    at ``after``: another run under the same request id got there first (a load resumed
+    twice at once), and the caller rolls its counts back rather than count shelves twice."""
+    params = {"request_id": load_request_id, "loc": last[0], "sku": last[1],
+              "shelves": shelves, "actor": actor()}
+    if after is None:
+        statement = (
+            "INSERT INTO stock_count_loads (request_id, last_location_id, last_sku_id, shelves, "
+            "actor) VALUES (:request_id, :loc, :sku, :shelves, :actor) "
+            "ON CONFLICT (request_id) DO NOTHING RETURNING 1")
+    else:
+        statement = (
+            "UPDATE stock_count_loads SET last_location_id = :loc, last_sku_id = :sku, "
+            "shelves = shelves + :shelves, actor = :actor, update_time = now() "
+            "WHERE request_id = :request_id "
+            "AND (last_location_id, last_sku_id) = (:after_loc, :after_sku) RETURNING 1")
+        params |= {"after_loc": after[0], "after_sku": after[1]}
+    return (await conn.execute(text(statement), params)).first() is not None
 
 
 async def last_shelf_counted_by(conn: AsyncConnection, load_request_id: str) -> StockKey | None:

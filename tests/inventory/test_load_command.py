@@ -13,6 +13,8 @@ import subprocess
 import sys
 import termios
 import threading
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,11 +27,14 @@ from services.inventory import handlers
 from services.inventory.domain import AdjustmentReason
 from services.inventory.handlers import adjust_stock
 from services.inventory.load import (
+    REQUEST_ID,
+    CountedByAnotherRun,
     LoadInterrupted,
     PartlyLoaded,
     Progress,
     Rows,
     load_chain,
+    new_request_id,
     plan_load,
     run,
     write_plan,
@@ -349,6 +354,100 @@ async def test_a_load_killed_partway_is_resumed_from_the_last_shelf_it_counted(
     await assert_ledger_consistent(engine)
 
 
+async def damage_one(engine, location_id: str, sku_id: str, request_id: str) -> None:
+    """A unit written off: the shelf moves on after it was counted."""
+    async with engine.begin() as conn:
+        await adjust_stock(conn, AdjustCommand(request_id, location_id, sku_id, -1, None,
+                                               AdjustmentReason.DAMAGE, ""))
+
+
+async def test_a_load_resumed_twice_at_once_counts_no_shelf_twice_nor_undoes_what_sold_between(
+        engine, tmp_path):
+    """A night job retried while its first try still runs: both resume the same stopped load
+    and plan the same shelves. The first to write counts them; a unit is written off; the
+    second then stops before its first part, which would have counted the shelf again and
+    put the unit back."""
+    await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
+    folder = chain_folder(tmp_path / "cq", stock_counts=COUNTS)
+    async with engine.connect() as conn:
+        plan = await plan_load(conn, folder)
+    await write_plan(engine, replace(plan, counts=plan.counts[:1]), "load-2")  # then it stopped
+    async with engine.connect() as conn:
+        second = await plan_load(conn, folder, counted_up_to=("CQ-S001", "HOTPOT-001"))
+    first = await load_chain(engine, folder, "load-2", resume=True)
+    assert (first.counted_before, first.entries) == (1, 1)
+    await damage_one(engine, "CQ-W01", "HOTPOT-001", "damaged-1")
+    with pytest.raises(CountedByAnotherRun) as stopped:
+        await write_plan(engine, second, "load-2")
+    assert stopped.value.shelves == 0
+    assert await stock_of(engine, "CQ-W01", "HOTPOT-001") == (499, 0, 0)
+    assert await how_far(engine, "load-2") == ("CQ-W01", "HOTPOT-001", 2)
+    counted = [m[:2] for m in await movements(engine) if m[3] == "CYCLE_COUNT"]
+    assert counted == [("CQ-S001", "HOTPOT-001"), ("CQ-W01", "HOTPOT-001")]
+    await assert_ledger_consistent(engine)
+
+
+async def test_a_fresh_load_under_a_request_id_already_counting_writes_no_shelf(
+        engine, tmp_path):
+    await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
+    folder = chain_folder(tmp_path / "cq", stock_counts=COUNTS)
+    assert (await load_chain(engine, folder, "load-2")).entries == 3
+    await damage_one(engine, "CQ-S001", "HOTPOT-001", "damaged-1")
+    before = await movements(engine)
+    with pytest.raises(CountedByAnotherRun) as stopped:
+        await load_chain(engine, folder, "load-2")
+    assert stopped.value.shelves == 0
+    assert await movements(engine) == before
+    assert await stock_of(engine, "CQ-S001", "HOTPOT-001") == (39, 0, 4)
+
+
+async def test_two_resumes_racing_while_the_tills_sell_count_each_shelf_once(engine, tmp_path):
+    """The same stopped load resumed by two processes at once, 60 shelves 4 to a part, while
+    a till writes off units of counted shelves: each shelf gets one count, and every unit
+    written off after its shelf's count stays written off (the ledger replays to the stock)."""
+    skus = "sku_id,name,price_minor\n" + "".join(f"K{i:03},Item {i},100\n" for i in range(60))
+
+    def counted_at(units: int) -> str:
+        return "location_id,sku_id,on_hand\n" + "".join(f"CQ-S001,K{i:03},{units}\n"
+                                                        for i in range(60))
+
+    await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=skus,
+                                    stock_counts=counted_at(100)))
+    folder = chain_folder(tmp_path / "cq", stock_counts=counted_at(50))
+    async with engine.connect() as conn:
+        plan = await plan_load(conn, folder)
+    await write_plan(engine, replace(plan, counts=plan.counts[:4]), "load-2")  # then it stopped
+    selling = True
+
+    async def till() -> None:
+        sold = 0
+        while selling and sold < 600:  # at most 10 a shelf: below any count
+            await damage_one(engine, "CQ-S001", f"K{sold % 60:03}", f"damaged-{sold}")
+            sold += 1
+            await asyncio.sleep(0)
+
+    seller = asyncio.create_task(till())
+    runs = await asyncio.gather(*(load_chain(engine, folder, "load-2", resume=True,
+                                             shelves_per_transaction=4) for _ in range(2)),
+                                return_exceptions=True)
+    selling = False
+    await seller
+    assert not [r for r in runs if isinstance(r, BaseException)
+                and not isinstance(r, CountedByAnotherRun)], runs
+    counted = [m[1] for m in await movements(engine) if m[3] == "CYCLE_COUNT" and m[6] == "load-2"]
+    assert sorted(counted) == [f"K{i:03}" for i in range(60)]
+    assert await how_far(engine, "load-2") == ("CQ-S001", "K059", 60)
+    await assert_ledger_consistent(engine)
+
+
+def test_two_loads_started_in_the_same_second_get_different_request_ids():
+    now = datetime(2026, 11, 23, 7, 41, 54, tzinfo=UTC)
+    ids = {new_request_id(now) for _ in range(50)}
+    assert len(ids) == 50
+    assert all(REQUEST_ID.fullmatch(i) and i.startswith("load-20261123T074154Z-") for i in ids)
+    assert REQUEST_ID.fullmatch("load-20261123T074154Z")  # a load stopped before the change
+
+
 def what_the_command_says(monkeypatch, capsys, folder: Path, error: BaseException,
                           **options) -> tuple[int, str]:
     """The exit code and stderr of `onestock load` when the load raises ``error``."""
@@ -528,3 +627,13 @@ async def test_the_command_says_what_it_loaded_or_names_the_bad_row_and_exits_2(
         async with engine.connect() as conn:  # the ledger names who ran the command
             actors = (await conn.execute(text("SELECT DISTINCT actor FROM stock_movements"))).all()
     assert actors == [(f"cli:{getpass.getuser()}",)]
+
+
+def test_a_load_overtaken_by_another_run_says_the_other_counts_the_rest(
+        monkeypatch, capsys, tmp_path):
+    assert what_the_command_says(monkeypatch, capsys, tmp_path, CountedByAnotherRun(5000),
+                                 resume="load-20261123T074154Z-3f9a1c") == (2, (
+        "onestock load: another run of load-20261123T074154Z-3f9a1c is counting these shelves "
+        "(the load resumed twice at once?): this one stopped after 5,000 shelves, so that none "
+        "is counted twice; the other counts the rest, and should it stop too, "
+        f"`onestock load --resume load-20261123T074154Z-3f9a1c {tmp_path}` does\n"))
