@@ -143,14 +143,23 @@ class Plan:
     counts: list[tuple[int, StockCount]]
     counts_path: Path | None
     summary: Loaded
-    counted_up_to: StockKey | None = None  # the stopped load's last shelf, when resuming
+    resuming: Resuming | None = None
+
+
+@dataclass(frozen=True)
+class Resuming:
+    """How far the stopped load that this one resumes had got: the last shelf it counted,
+    in key order, and the shelves it counted in all."""
+
+    last: StockKey
+    shelves: int
 
 
 async def plan_load(conn: AsyncConnection, directory: Path, progress: Progress = UNHEARD,
-                    *, counted_up_to: StockKey | None = None) -> Plan:
+                    *, resuming: Resuming | None = None) -> Plan:
     """Check every file in ``directory`` against the catalogue and the shelves as they stand
     in ``conn``'s snapshot, writing and locking nothing; a bad row, or a count below the
-    units reserved, is an InputError naming it. Counts of shelves up to ``counted_up_to``
+    units reserved, is an InputError naming it. Counts of shelves up to ``resuming.last``
     (in key order) are left out: the stopped load this one resumes counted them."""
     current_locations = {loc.location_id: loc for loc in await repo.all_locations(conn)}
     current_skus = {sku.sku_id: sku for sku in await repo.all_skus(conn)}
@@ -161,8 +170,8 @@ async def plan_load(conn: AsyncConnection, directory: Path, progress: Progress =
     skus, sku_rows = _to_write(chain.skus.values(), current_skus, lambda sku: sku.sku_id)
     ordered = sorted(chain.counts.values(), key=lambda counted: counted[1].key)
     listed = len(ordered)
-    if counted_up_to is not None:
-        ordered = [counted for counted in ordered if counted[1].key > counted_up_to]
+    if resuming is not None:
+        ordered = [counted for counted in ordered if counted[1].key > resuming.last]
     compared = progress.stage("comparing with the shelves", " shelves", len(ordered))
     differing, entries = [], 0
     for part in _parts(ordered, SHELVES_PER_TRANSACTION):
@@ -179,12 +188,15 @@ async def plan_load(conn: AsyncConnection, directory: Path, progress: Progress =
         compared(len(part))
     return Plan(locations, skus, differing, chain.counts_path,
                 Loaded(location_rows, sku_rows, listed, entries, request_id="",
-                       counted_before=listed - len(ordered)), counted_up_to)
+                       counted_before=listed - len(ordered)), resuming)
 
 
 class PartlyLoaded(InputError):
     """A count refused while the load was writing (a reservation made since it checked the
-    shelf): the ``shelves`` counted before it stay counted, with the catalogue rows."""
+    shelf): the ``shelves`` counted before it stay counted, with the catalogue rows.
+
+    Here and below, ``shelves`` are those the load has counted under its request id, by
+    this run and by those it resumed: when any were, it can be resumed."""
 
     def __init__(self, path: Path, line: int, problem: str, shelves: int):
         super().__init__(path, line, "on_hand", problem)
@@ -194,7 +206,7 @@ class PartlyLoaded(InputError):
 class CountedByAnotherRun(Exception):
     """Another run under the same request id counted past where this one began (a load
     resumed twice at once): this one stopped, its part rolled back, so that no shelf is
-    counted twice; the ``shelves`` it counted before stay counted."""
+    counted twice; the ``shelves`` counted before stay counted."""
 
     def __init__(self, shelves: int):
         super().__init__(f"another run counted these shelves after {shelves:,}")
@@ -226,23 +238,26 @@ async def write_plan(engine: AsyncEngine, plan: Plan, request_id: str,
         progress.writing(request_id, len(plan.counts))
     counted = progress.stage("counting shelves", " shelves", len(plan.counts))
     note = f"stock count from {plan.counts_path.name}" if plan.counts else ""
-    entries, after = 0, plan.counted_up_to
+    entries, after, before = 0, None, 0
+    if plan.resuming is not None:
+        after, before = plan.resuming.last, plan.resuming.shelves
     for done, part in enumerate(_parts(plan.counts, shelves_per_transaction)):
+        counted_by_now = before + done * shelves_per_transaction
         counts = [count for _, count in part]
         try:
             entries += await in_transaction(engine, partial(
                 _count_part, counts=counts, request_id=request_id, note=note, after=after))
         except _NoteMoved:
-            raise CountedByAnotherRun(done * shelves_per_transaction) from None
+            raise CountedByAnotherRun(counted_by_now) from None
         except FailedPrecondition as refused:
             key = (refused.metadata["location_id"], refused.metadata["sku_id"])
             line = next(line for line, count in part if count.key == key)
             raise PartlyLoaded(plan.counts_path, line, refused.message,
-                               done * shelves_per_transaction) from None
+                               counted_by_now) from None
         except Exception as error:
             if not database_unavailable(error):
                 raise
-            raise LoadInterrupted(done * shelves_per_transaction) from error
+            raise LoadInterrupted(counted_by_now) from error
         counted(len(part))
         after = counts[-1].key
     return entries
@@ -286,10 +301,13 @@ async def load_chain(engine: AsyncEngine, directory: Path, request_id: str,
     rebuild their chain index only when a location did change."""
     async with engine.connect() as conn:
         await as_of_one_moment(conn)
-        counted_up_to = await repo.last_shelf_counted_by(conn, request_id) if resume else None
-        if resume and counted_up_to is None:
-            raise NothingToResume(request_id)
-        plan = await plan_load(conn, directory, progress, counted_up_to=counted_up_to)
+        resuming = None
+        if resume:
+            so_far = await repo.counted_so_far(conn, request_id)
+            if so_far is None:
+                raise NothingToResume(request_id)
+            resuming = Resuming(*so_far)
+        plan = await plan_load(conn, directory, progress, resuming=resuming)
     entries = plan.summary.entries if dry_run else await write_plan(
         engine, plan, request_id, progress, shelves_per_transaction)
     return replace(plan.summary, entries=entries, request_id=request_id)
@@ -376,9 +394,9 @@ def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = Tru
         return 2
     except CountedByAnotherRun as error:
         print(f"onestock load: another run of {request_id} is counting these shelves (the load "
-              f"resumed twice at once?): this one stopped after "
-              f"{_many(error.shelves, 'shelf', 'shelves')}, so that none is counted twice; the "
-              f"other counts the rest, and should it stop too, "
+              f"resumed twice at once?): this one stopped, with "
+              f"{_many(error.shelves, 'shelf', 'shelves')} counted, so that none is counted "
+              "twice; the other counts the rest, and should it stop too, "
               f"{resume_command(request_id, directory)} does", file=sys.stderr)
         return 2
     except LoadInterrupted as error:

@@ -495,12 +495,14 @@ async def note_shelves_counted(conn: AsyncConnection, load_request_id: str, last
     return (await conn.execute(text(statement), params)).first() is not None
 
 
-async def last_shelf_counted_by(conn: AsyncConnection, load_request_id: str) -> StockKey | None:
-    """The last shelf, in key order, that a load has counted; None if it counted none."""
+async def counted_so_far(conn: AsyncConnection, load_request_id: str
+                         ) -> tuple[StockKey, int] | None:
+    """The last shelf, in key order, that a load has counted, and how many shelves it has
+    counted in all its runs; None if it counted none."""
     row = (await conn.execute(text(
-        "SELECT last_location_id, last_sku_id FROM stock_count_loads "
+        "SELECT last_location_id, last_sku_id, shelves FROM stock_count_loads "
         "WHERE request_id = :request_id"), {"request_id": load_request_id})).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else ((row[0], row[1]), row[2])
 
 
 # --- reservations --------------------------------------------------------

@@ -32,6 +32,7 @@ from services.inventory.load import (
     LoadInterrupted,
     PartlyLoaded,
     Progress,
+    Resuming,
     Rows,
     load_chain,
     new_request_id,
@@ -354,6 +355,27 @@ async def test_a_load_killed_partway_is_resumed_from_the_last_shelf_it_counted(
     await assert_ledger_consistent(engine)
 
 
+async def test_a_resumed_load_stopped_in_its_first_part_can_be_resumed_again(
+        engine, monkeypatch, tmp_path):
+    """The shelves a stopped load counted stay counted whatever stops the load resuming it:
+    that one stopping before it counted a shelf of its own must still say "resume", never
+    "load the folder again", which would count those shelves again."""
+    await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
+    folder = chain_folder(tmp_path / "cq", stock_counts=COUNTS)
+    async with engine.connect() as conn:
+        plan = await plan_load(conn, folder)
+    await write_plan(engine, replace(plan, counts=plan.counts[:1]), "load-2")  # then it stopped
+
+    async def dies(conn, counts, **kwargs):
+        await conn.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+
+    monkeypatch.setattr(handlers, "apply_stock_counts", dies)
+    with pytest.raises(LoadInterrupted) as interrupted:
+        await load_chain(engine, folder, "load-2", resume=True)
+    assert interrupted.value.shelves == 1
+    assert await how_far(engine, "load-2") == ("CQ-S001", "HOTPOT-001", 1)
+
+
 async def damage_one(engine, location_id: str, sku_id: str, request_id: str) -> None:
     """A unit written off: the shelf moves on after it was counted."""
     async with engine.begin() as conn:
@@ -373,13 +395,13 @@ async def test_a_load_resumed_twice_at_once_counts_no_shelf_twice_nor_undoes_wha
         plan = await plan_load(conn, folder)
     await write_plan(engine, replace(plan, counts=plan.counts[:1]), "load-2")  # then it stopped
     async with engine.connect() as conn:
-        second = await plan_load(conn, folder, counted_up_to=("CQ-S001", "HOTPOT-001"))
+        second = await plan_load(conn, folder, resuming=Resuming(("CQ-S001", "HOTPOT-001"), 1))
     first = await load_chain(engine, folder, "load-2", resume=True)
     assert (first.counted_before, first.entries) == (1, 1)
     await damage_one(engine, "CQ-W01", "HOTPOT-001", "damaged-1")
     with pytest.raises(CountedByAnotherRun) as stopped:
         await write_plan(engine, second, "load-2")
-    assert stopped.value.shelves == 0
+    assert stopped.value.shelves == 1  # by the run stopped first: resumable still
     assert await stock_of(engine, "CQ-W01", "HOTPOT-001") == (499, 0, 0)
     assert await how_far(engine, "load-2") == ("CQ-W01", "HOTPOT-001", 2)
     counted = [m[:2] for m in await movements(engine) if m[3] == "CYCLE_COUNT"]
@@ -634,6 +656,6 @@ def test_a_load_overtaken_by_another_run_says_the_other_counts_the_rest(
     assert what_the_command_says(monkeypatch, capsys, tmp_path, CountedByAnotherRun(5000),
                                  resume="load-20261123T074154Z-3f9a1c") == (2, (
         "onestock load: another run of load-20261123T074154Z-3f9a1c is counting these shelves "
-        "(the load resumed twice at once?): this one stopped after 5,000 shelves, so that none "
-        "is counted twice; the other counts the rest, and should it stop too, "
+        "(the load resumed twice at once?): this one stopped, with 5,000 shelves counted, so "
+        "that none is counted twice; the other counts the rest, and should it stop too, "
         f"`onestock load --resume load-20261123T074154Z-3f9a1c {tmp_path}` does\n"))
