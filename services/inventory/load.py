@@ -209,7 +209,8 @@ class CountedByAnotherRun(Exception):
     counted twice; the ``shelves`` counted before stay counted."""
 
     def __init__(self, shelves: int):
-        super().__init__(f"another run counted these shelves after {shelves:,}")
+        super().__init__(f"another run under the same request id counted past this one "
+                         f"({shelves:,} shelves counted)")
         self.shelves = shelves
 
 
