@@ -355,6 +355,13 @@ async def test_a_load_killed_partway_is_resumed_from_the_last_shelf_it_counted(
     await assert_ledger_consistent(engine)
 
 
+async def stopped_after(engine, folder: Path, request_id: str, shelves: int) -> None:
+    """A load of ``folder`` that stopped once it had counted its first ``shelves`` shelves."""
+    async with engine.connect() as conn:
+        plan = await plan_load(conn, folder)
+    await write_plan(engine, replace(plan, counts=plan.counts[:shelves]), request_id)
+
+
 async def test_a_resumed_load_stopped_in_its_first_part_can_be_resumed_again(
         engine, monkeypatch, tmp_path):
     """The shelves a stopped load counted stay counted whatever stops the load resuming it:
@@ -362,9 +369,7 @@ async def test_a_resumed_load_stopped_in_its_first_part_can_be_resumed_again(
     "load the folder again", which would count those shelves again."""
     await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
     folder = chain_folder(tmp_path / "cq", stock_counts=COUNTS)
-    async with engine.connect() as conn:
-        plan = await plan_load(conn, folder)
-    await write_plan(engine, replace(plan, counts=plan.counts[:1]), "load-2")  # then it stopped
+    await stopped_after(engine, folder, "load-2", shelves=1)
 
     async def dies(conn, counts, **kwargs):
         await conn.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
@@ -391,9 +396,7 @@ async def test_a_load_resumed_twice_at_once_counts_no_shelf_twice_nor_undoes_wha
     put the unit back."""
     await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
     folder = chain_folder(tmp_path / "cq", stock_counts=COUNTS)
-    async with engine.connect() as conn:
-        plan = await plan_load(conn, folder)
-    await write_plan(engine, replace(plan, counts=plan.counts[:1]), "load-2")  # then it stopped
+    await stopped_after(engine, folder, "load-2", shelves=1)
     async with engine.connect() as conn:
         second = await plan_load(conn, folder, resuming=Resuming(("CQ-S001", "HOTPOT-001"), 1))
     first = await load_chain(engine, folder, "load-2", resume=True)
@@ -436,9 +439,7 @@ async def test_two_resumes_racing_while_the_tills_sell_count_each_shelf_once(eng
     await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=skus,
                                     stock_counts=counted_at(100)))
     folder = chain_folder(tmp_path / "cq", stock_counts=counted_at(50))
-    async with engine.connect() as conn:
-        plan = await plan_load(conn, folder)
-    await write_plan(engine, replace(plan, counts=plan.counts[:4]), "load-2")  # then it stopped
+    await stopped_after(engine, folder, "load-2", shelves=4)
     selling = True
 
     async def till() -> None:
