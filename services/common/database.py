@@ -40,29 +40,38 @@ def to_asyncpg_url(url: str) -> str:
     return urlunsplit(urlsplit(url)._replace(scheme="postgresql+asyncpg"))
 
 
+def causes(error: BaseException | None, *, implicit: bool = True) -> Iterator[BaseException]:
+    """``error``, then what caused it, each once: SQLAlchemy's wrapped driver error
+    (``orig``) first, then the explicit cause, then, with ``implicit``, the exception
+    being handled when it was raised."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = (getattr(error, "orig", None) or error.__cause__
+                 or (error.__context__ if implicit else None))
+
+
 def database_unavailable(error: BaseException) -> bool:
     """Whether ``error``, or what caused it, says the database did not answer (a restart, a
     failover, a killed connection, a full pool), rather than a bug: worth a retry."""
-    seen: set[int] = set()
     from_driver = False  # an OSError or a timeout counts only as the driver's cause
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, exc.DBAPIError):
-            if error.connection_invalidated:
+    for cause in causes(error):
+        if isinstance(cause, exc.DBAPIError):
+            if cause.connection_invalidated:
                 return True
             from_driver = True
-        if isinstance(error, exc.TimeoutError | ConnectionError
+        if isinstance(cause, exc.TimeoutError | ConnectionError
                       | asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError
                       | asyncpg.AdminShutdownError | asyncpg.CrashShutdownError
                       | asyncpg.TooManyConnectionsError):
             return True
-        if from_driver and isinstance(error, OSError | TimeoutError):
+        if from_driver and isinstance(cause, OSError | TimeoutError):
             return True
         # asyncpg's InterfaceError is mostly misuse (a bug), but also a pooled connection the
         # server closed meanwhile
-        if isinstance(error, asyncpg.InterfaceError) and "connection is closed" in str(error):
+        if isinstance(cause, asyncpg.InterfaceError) and "connection is closed" in str(cause):
             return True
-        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
     return False
 
 

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.access.context import Access, current_access
 from services.access.principals import command_line
-from services.common.database import command_engine, database_unavailable
+from services.common.database import causes, command_engine, database_unavailable
 from services.common.errors import FailedPrecondition
 from services.common.input_files import SUFFIXES, InputError, find
 from services.common.uow import as_of_one_moment, in_transaction
@@ -436,8 +436,7 @@ def _how_to_finish(shelves: int, first: str, request_id: str, directory: str) ->
 
 def _root_cause(error: BaseException) -> str:
     """What the driver said, in one line: SQLAlchemy's wrapper repeats the statement."""
-    while (cause := getattr(error, "orig", None) or error.__cause__) is not None:
-        error = cause
+    *_, error = causes(error, implicit=False)
     said = str(error).strip().splitlines()
     return f"{type(error).__name__}: {said[0]}" if said else type(error).__name__
 
