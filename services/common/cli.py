@@ -89,7 +89,8 @@ def _load(settings: Settings, url: str, args) -> None:
     from services.inventory.load import run
 
     _exit_on_failure(run(url, args.directory, dry_run=args.dry_run,
-                         progress=not args.no_progress, resume=args.resume))
+                         progress=not args.no_progress, resume=args.resume,
+                         recount=args.recount))
 
 
 def _export(settings: Settings, url: str, args) -> None:
@@ -131,9 +132,13 @@ def main(argv: list[str] | None = None) -> int:
                       help="check everything and say what would be written, then write nothing")
     load.add_argument("--no-progress", action="store_true",
                       help="no progress bars (they show only when stderr is a terminal)")
-    load.add_argument("--resume", metavar="REQUEST_ID",
-                      help="finish a load stopped partway: count the shelves after the last it "
-                           "counted, under its request id (it printed the command)")
+    again = load.add_mutually_exclusive_group()
+    again.add_argument("--resume", metavar="REQUEST_ID",
+                       help="finish a load stopped partway: count the shelves after the last it "
+                            "counted, under its request id (it printed the command)")
+    again.add_argument("--recount", action="store_true",
+                       help="count again stock counts loaded before, though shelves have sold "
+                            "since (refused without it: a stale file would undo those sales)")
     export = sub.add_parser("export", help="write the live catalogue as the locations and skus "
                                            "files that load reads, to edit and load back")
     export.add_argument("directory", metavar="DIR",

@@ -6,7 +6,8 @@ plus a ``stock_counts`` file of counted on-hand units, so ops keep one folder pe
 replaces its location or SKU, except for the columns its file leaves out: a file of prices
 alone changes prices alone. Each change to stock is a ledger entry (CYCLE_COUNT, or
 SAFETY_STOCK); a count that matches the shelf writes none, and a row that matches the
-catalogue is not written, so loading the same files twice changes nothing.
+catalogue is not written, so loading the same files twice, while nothing has sold, changes
+nothing.
 
 A load first plans, reading alone (``plan_load``): every row checked, against the catalogue
 and the shelves as they stand, so that a bad row or a count below the units reserved stops
@@ -17,18 +18,21 @@ would hold every counted shelf's lock until the last was written, minutes in whi
 or phone could reserve them; this way a shelf is held for about a second. A load stopped
 partway (a reservation made during it, the process killed) leaves the shelves before that
 point counted, and ``--resume`` with its request id counts the rest. Loading the folder
-afresh instead would count again the shelves counted before, undoing what they sold since.
+afresh instead would count again the shelves counted before, undoing what they sold since:
+each load keeps a digest of its counts, and a fresh load of the same counts that would change
+a shelf an earlier one counted is refused (CountsLoadedBefore) unless asked for (``recount``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+import hashlib
 import re
 import secrets
 import shlex
 import sys
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -144,6 +148,10 @@ class Plan:
     counts_path: Path | None
     summary: Loaded
     resuming: Resuming | None = None
+    counts_digest: str | None = None  # of every count listed (counts_digest())
+    through: StockKey | None = None  # the last shelf listed, in key order
+    recount: bool = False  # asked to count again counts loaded before
+    known_loads: frozenset[str] = frozenset()  # earlier loads of the same counts, when planned
 
 
 @dataclass(frozen=True)
@@ -155,12 +163,25 @@ class Resuming:
     shelves: int
 
 
+def counts_digest(counts: Iterable[StockCount]) -> str:
+    """What names a set of stock counts, whatever file or format they came in: a SHA-256 of
+    every shelf and its figures, in the order given (key order, as loads give them)."""
+    digest = hashlib.sha256()
+    for count in counts:
+        safety = "" if count.safety_stock is None else count.safety_stock
+        digest.update(f"{count.location_id}\t{count.sku_id}\t{count.on_hand}\t{safety}\n"
+                      .encode())
+    return digest.hexdigest()
+
+
 async def plan_load(conn: AsyncConnection, directory: Path, progress: Progress = UNHEARD,
-                    *, resuming: Resuming | None = None) -> Plan:
+                    *, resuming: Resuming | None = None, recount: bool = False) -> Plan:
     """Check every file in ``directory`` against the catalogue and the shelves as they stand
     in ``conn``'s snapshot, writing and locking nothing; a bad row, or a count below the
     units reserved, is an InputError naming it. Counts of shelves up to ``resuming.last``
-    (in key order) are left out: the stopped load this one resumes counted them."""
+    (in key order) are left out: the stopped load this one resumes counted them. A fresh load
+    of counts loaded before, which would change a shelf counted then, is CountsLoadedBefore,
+    unless ``recount``."""
     current_locations = {loc.location_id: loc for loc in await repo.all_locations(conn)}
     current_skus = {sku.sku_id: sku for sku in await repo.all_skus(conn)}
     chain = await asyncio.to_thread(read_chain, directory, current_locations, current_skus,
@@ -170,6 +191,8 @@ async def plan_load(conn: AsyncConnection, directory: Path, progress: Progress =
     skus, sku_rows = _to_write(chain.skus.values(), current_skus, lambda sku: sku.sku_id)
     ordered = sorted(chain.counts.values(), key=lambda counted: counted[1].key)
     listed = len(ordered)
+    digest = counts_digest(count for _, count in ordered) if ordered else None
+    earlier = await repo.loads_of_counts(conn, digest) if digest else []
     if resuming is not None:
         ordered = [counted for counted in ordered if counted[1].key > resuming.last]
     compared = progress.stage("comparing with the shelves", " shelves", len(ordered))
@@ -186,9 +209,26 @@ async def plan_load(conn: AsyncConnection, directory: Path, progress: Progress =
                 differing.append((line, count))
                 entries += len(changes)
         compared(len(part))
+    if earlier and resuming is None and not recount:
+        _refuse_counting_again(chain.counts_path, earlier, differing, ordered[-1][1].key)
     return Plan(locations, skus, differing, chain.counts_path,
                 Loaded(location_rows, sku_rows, listed, entries, request_id="",
-                       counted_before=listed - len(ordered)), resuming)
+                       counted_before=listed - len(ordered)), resuming,
+                digest, ordered[-1][1].key if ordered else None, recount,
+                frozenset(load.request_id for load in earlier))
+
+
+def _refuse_counting_again(path: Path, earlier: list[repo.CountsLoad], differing: list,
+                           through: StockKey) -> None:
+    """Counts loaded before may be loaded again while every shelf still matches them, which
+    writes nothing; not to set a shelf that has sold or been stocked since back to its count,
+    nor beside a load of them that has not reached the last shelf: it may be running still,
+    and if it stopped, resuming it is the way to finish."""
+    unfinished = [load for load in earlier if load.through < through]
+    if unfinished:
+        raise CountsLoadedBefore(path, unfinished[0], len(differing), finished=False)
+    if differing:
+        raise CountsLoadedBefore(path, earlier[0], len(differing), finished=True)
 
 
 class PartlyLoaded(InputError):
@@ -218,6 +258,42 @@ class _NoteMoved(Exception):
     """The load's progress note was not where this run left it: see CountedByAnotherRun."""
 
 
+class CountsLoadedBefore(Exception):
+    """A fresh load of the very counts an earlier load (``earlier``) wrote: the night job
+    that finds yesterday's file, the folder loaded again for its catalogue, a retry while
+    the first try runs. ``finished``: that load counted every shelf, and ``changed`` of them
+    have moved since, which a second load would set back; else it has not reached the last
+    shelf, running still or stopped (--resume finishes it)."""
+
+    def __init__(self, path: Path, earlier: repo.CountsLoad, changed: int, *, finished: bool):
+        when = f"{earlier.update_time.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        if finished:
+            problem = (
+                f"these counts were loaded before, as {earlier.request_id} (by {earlier.actor}, "
+                f"{when}), and {_many(changed, 'shelf', 'shelves')} counted then "
+                f"{'has' if changed == 1 else 'have'} changed since: loading them again would "
+                f"set {'it' if changed == 1 else 'those'} back to the counts, undoing what sold "
+                "or arrived since")
+        else:
+            problem = (
+                f"these counts are being loaded as {earlier.request_id} (by {earlier.actor}, "
+                f"its last part written {when}), or were until it stopped partway: a second "
+                "load of them would count its shelves again, undoing what sold in between")
+        super().__init__(f"{path}: {problem}")
+        self.earlier, self.changed, self.finished = earlier, changed, finished
+
+
+class CountsLoadedMeanwhile(Exception):
+    """Another load of the same counts (``other``) began counting shelves while this one was
+    checking them (two fresh loads of one file at once): this one stopped before counting a
+    shelf, so that none is counted twice."""
+
+    def __init__(self, other: str):
+        super().__init__(f"another load of these counts, {other}, began counting them while "
+                         "this one was checking them")
+        self.other = other
+
+
 class LoadInterrupted(Exception):
     """The database stopped answering while the load was writing shelves: the ``shelves``
     counted before stay counted, with the catalogue rows. The cause is chained."""
@@ -237,17 +313,26 @@ async def write_plan(engine: AsyncEngine, plan: Plan, request_id: str,
         await in_transaction(engine, partial(_write_catalogue, plan=plan))
     if plan.counts:
         progress.writing(request_id, len(plan.counts))
+    elif plan.counts_digest is not None and plan.resuming is None:
+        # every shelf matched its count: noted all the same, as the counts a later load of
+        # the same file would set the shelves back to
+        await in_transaction(engine, partial(
+            repo.note_shelves_counted, load_request_id=request_id, last=plan.through,
+            shelves=0, after=None, counts_digest=plan.counts_digest))
     counted = progress.stage("counting shelves", " shelves", len(plan.counts))
-    note = f"stock count from {plan.counts_path.name}" if plan.counts else ""
     entries, after, before = 0, None, 0
     if plan.resuming is not None:
         after, before = plan.resuming.last, plan.resuming.shelves
-    for done, part in enumerate(_parts(plan.counts, shelves_per_transaction)):
+    parts = _parts(plan.counts, shelves_per_transaction)
+    for done, part in enumerate(parts):
         counted_by_now = before + done * shelves_per_transaction
         counts = [count for _, count in part]
+        # the last part notes the last shelf listed: every count is dealt with by then
+        through = plan.through if done == len(parts) - 1 else counts[-1].key
         try:
             entries += await in_transaction(engine, partial(
-                _count_part, counts=counts, request_id=request_id, note=note, after=after))
+                _count_part, plan=plan, counts=counts, request_id=request_id, after=after,
+                through=through))
         except _NoteMoved:
             raise CountedByAnotherRun(counted_by_now) from None
         except FailedPrecondition as refused:
@@ -260,18 +345,27 @@ async def write_plan(engine: AsyncEngine, plan: Plan, request_id: str,
                 raise
             raise LoadInterrupted(counted_by_now) from error
         counted(len(part))
-        after = counts[-1].key
+        after = through
     return entries
 
 
-async def _count_part(conn: AsyncConnection, counts: list[StockCount], request_id: str,
-                      note: str, after: StockKey | None) -> int:
-    """One part of the counts, and how far the load has got, in one transaction. The note
-    comes first: its row is the load's lock, so a second run under the same request id
-    waits there, finds the note moved on, and stops before touching a shelf."""
-    if not await repo.note_shelves_counted(conn, request_id, counts[-1].key, len(counts), after):
+async def _count_part(conn: AsyncConnection, plan: Plan, counts: list[StockCount],
+                      request_id: str, after: StockKey | None, through: StockKey) -> int:
+    """One part of the counts, and how far the load has got (up to ``through``), in one
+    transaction. The note comes first: its row is the load's lock, so a second run under the
+    same request id waits there, finds the note moved on, and stops before touching a shelf.
+    A fresh load's first part first waits its turn among loads of the same counts, and stops
+    if one of them began counting since this one planned."""
+    if after is None and plan.counts_digest is not None and not plan.recount:
+        await repo.hold_counts(conn, plan.counts_digest)
+        for load in await repo.loads_of_counts(conn, plan.counts_digest):
+            if load.request_id not in plan.known_loads and load.request_id != request_id:
+                raise CountsLoadedMeanwhile(load.request_id)
+    if not await repo.note_shelves_counted(conn, request_id, through, len(counts), after,
+                                           plan.counts_digest):
         raise _NoteMoved
-    return await handlers.apply_stock_counts(conn, counts, request_id=request_id, note=note)
+    return await handlers.apply_stock_counts(
+        conn, counts, request_id=request_id, note=f"stock count from {plan.counts_path.name}")
 
 
 async def _write_catalogue(conn: AsyncConnection, plan: Plan) -> None:
@@ -293,10 +387,12 @@ class NothingToResume(Exception):
 
 async def load_chain(engine: AsyncEngine, directory: Path, request_id: str,
                      progress: Progress = UNHEARD, *, dry_run: bool = False, resume: bool = False,
+                     recount: bool = False,
                      shelves_per_transaction: int = SHELVES_PER_TRANSACTION) -> Loaded:
     """Plan, then write unless this is a dry run; what was (or would be) written. With
     ``resume``, ``request_id`` is a load stopped partway, and this one counts the shelves
-    after the last it counted, under the same request id.
+    after the last it counted, under the same request id. With ``recount``, counts loaded
+    before are counted again, whatever has sold since.
 
     Rows that match the catalogue are not written: their update times stay, and servers
     rebuild their chain index only when a location did change."""
@@ -308,7 +404,7 @@ async def load_chain(engine: AsyncEngine, directory: Path, request_id: str,
             if so_far is None:
                 raise NothingToResume(request_id)
             resuming = Resuming(*so_far)
-        plan = await plan_load(conn, directory, progress, resuming=resuming)
+        plan = await plan_load(conn, directory, progress, resuming=resuming, recount=recount)
     entries = plan.summary.entries if dry_run else await write_plan(
         engine, plan, request_id, progress, shelves_per_transaction)
     return replace(plan.summary, entries=entries, request_id=request_id)
@@ -361,10 +457,11 @@ def resume_command(request_id: str, directory: str) -> str:
 
 
 def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = True,
-        resume: str | None = None) -> int:
+        resume: str | None = None, recount: bool = False) -> int:
     """The command: load, print what was written, exit 0; or name the bad row and exit 2.
     A dry run checks everything, against the shelves too, and writes nothing. ``resume``, a
-    stopped load's request id: count the shelves it had not counted yet."""
+    stopped load's request id: count the shelves it had not counted yet. ``recount``: count
+    again counts loaded before."""
     if resume is not None and not REQUEST_ID.fullmatch(resume):
         print(f"onestock load: --resume: {resume!r} is not a load's request id (load-, a UTC "
               "time and six hex digits, as in load-20261123T074154Z-3f9a1c, which the stopped "
@@ -377,7 +474,7 @@ def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = Tru
         current_access.set(Access(command_line(login(), "load")))  # the ledger's actor
         async with command_engine(url) as engine:
             return await load_chain(engine, Path(directory), request_id, bars, dry_run=dry_run,
-                                    resume=resume is not None)
+                                    resume=resume is not None, recount=recount)
 
     try:
         try:
@@ -392,6 +489,18 @@ def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = Tru
         return 2
     except (InputError, NothingToResume) as error:
         print(f"onestock load: {error} (nothing was loaded)", file=sys.stderr)
+        return 2
+    except CountsLoadedBefore as error:
+        then = ("to count those shelves again all the same, add --recount; to load the other "
+                "files alone, move the stock_counts file away" if error.finished else
+                f"if it has stopped, {resume_command(error.earlier.request_id, directory)} "
+                "counts the rest")
+        print(f"onestock load: {error} (nothing was loaded; {then})", file=sys.stderr)
+        return 2
+    except CountsLoadedMeanwhile as error:
+        print(f"onestock load: {error}: this one stopped before counting a shelf, so that none "
+              "is counted twice (the catalogue rows it found different are loaded)",
+              file=sys.stderr)
         return 2
     except CountedByAnotherRun as error:
         print(f"onestock load: another run of {request_id} is counting these shelves (the load "

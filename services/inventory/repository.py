@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
@@ -472,24 +473,26 @@ async def list_movements(
 
 
 async def note_shelves_counted(conn: AsyncConnection, load_request_id: str, last: StockKey,
-                               shelves: int, after: StockKey | None) -> bool:
+                               shelves: int, after: StockKey | None,
+                               counts_digest: str | None) -> bool:
     """A load has counted ``shelves`` more, from the shelf after ``after`` (None: from its
-    first) up to ``last`` in key order: in the same transaction as those counts, so the note
-    never runs ahead of them or behind. False, noting nothing, when the load's note is not
-    at ``after``: another run under the same request id got there first (a load resumed
-    twice at once), and the caller rolls its counts back rather than count shelves twice."""
+    first) up to ``last`` in key order, every count up to there dealt with: in the same
+    transaction as those counts, so the note never runs ahead of them or behind. False, noting
+    nothing, when the load's note is not at ``after``: another run under the same request id
+    got there first (a load resumed twice at once), and the caller rolls its counts back
+    rather than count shelves twice. ``counts_digest`` names the counts (CountsLoad)."""
     params = {"request_id": load_request_id, "loc": last[0], "sku": last[1],
-              "shelves": shelves, "actor": actor()}
+              "shelves": shelves, "actor": actor(), "digest": counts_digest}
     if after is None:
         statement = (
             "INSERT INTO stock_count_loads (request_id, last_location_id, last_sku_id, shelves, "
-            "actor) VALUES (:request_id, :loc, :sku, :shelves, :actor) "
+            "actor, counts_digest) VALUES (:request_id, :loc, :sku, :shelves, :actor, :digest) "
             "ON CONFLICT (request_id) DO NOTHING RETURNING 1")
     else:
         statement = (
             "UPDATE stock_count_loads SET last_location_id = :loc, last_sku_id = :sku, "
-            "shelves = shelves + :shelves, actor = :actor, update_time = now() "
-            "WHERE request_id = :request_id "
+            "shelves = shelves + :shelves, actor = :actor, update_time = now(), "
+            "counts_digest = :digest WHERE request_id = :request_id "
             "AND (last_location_id, last_sku_id) = (:after_loc, :after_sku) RETURNING 1")
         params |= {"after_loc": after[0], "after_sku": after[1]}
     return (await conn.execute(text(statement), params)).first() is not None
@@ -497,12 +500,41 @@ async def note_shelves_counted(conn: AsyncConnection, load_request_id: str, last
 
 async def counted_so_far(conn: AsyncConnection, load_request_id: str
                          ) -> tuple[StockKey, int] | None:
-    """The last shelf, in key order, that a load has counted, and how many shelves it has
-    counted in all its runs; None if it counted none."""
+    """The shelf, in key order, up to which a load has dealt with every count, and how many
+    shelves it has counted in all its runs; None if it counted none."""
     row = (await conn.execute(text(
         "SELECT last_location_id, last_sku_id, shelves FROM stock_count_loads "
         "WHERE request_id = :request_id"), {"request_id": load_request_id})).first()
     return None if row is None else ((row[0], row[1]), row[2])
+
+
+@dataclass(frozen=True)
+class CountsLoad:
+    """A load of one set of stock counts (named by their digest): every count up to the
+    shelf ``through``, in key order, dealt with; ``shelves`` of them written."""
+
+    request_id: str
+    through: StockKey
+    shelves: int
+    actor: str
+    update_time: datetime
+
+
+async def loads_of_counts(conn: AsyncConnection, counts_digest: str) -> list[CountsLoad]:
+    """Every load of the counts with this digest, the latest first."""
+    rows = await conn.execute(text(
+        "SELECT request_id, last_location_id, last_sku_id, shelves, actor, update_time "
+        "FROM stock_count_loads WHERE counts_digest = :digest "
+        "ORDER BY update_time DESC, request_id"), {"digest": counts_digest})
+    return [CountsLoad(r[0], (r[1], r[2]), r[3], r[4], r[5]) for r in rows]
+
+
+async def hold_counts(conn: AsyncConnection, counts_digest: str) -> None:
+    """Until this transaction ends, no other load of these counts may note its first part:
+    two fresh loads of one file at once (a night job retried while it runs) take turns."""
+    await conn.execute(text(
+        "SELECT pg_advisory_xact_lock(hashtextextended('onestock-counts:' || :digest, 0))"),
+        {"digest": counts_digest})
 
 
 # --- reservations --------------------------------------------------------

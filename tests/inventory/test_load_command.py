@@ -3,6 +3,7 @@ checked before any is written, with a ledger entry for every unit that changes a
 shelf that already matches its count; written a part at a time, and resumed where it stopped."""
 
 import asyncio
+import contextlib
 import fcntl
 import getpass
 import os
@@ -29,6 +30,8 @@ from services.inventory.handlers import adjust_stock
 from services.inventory.load import (
     REQUEST_ID,
     CountedByAnotherRun,
+    CountsLoadedBefore,
+    CountsLoadedMeanwhile,
     LoadInterrupted,
     PartlyLoaded,
     Progress,
@@ -40,6 +43,7 @@ from services.inventory.load import (
     run,
     write_plan,
 )
+from services.inventory.repository import CountsLoad
 from services.inventory.validation import AdjustCommand
 from tests.helpers import (
     assert_ledger_consistent,
@@ -119,6 +123,86 @@ async def test_loading_the_same_files_again_writes_nothing(engine, tmp_path):
     assert (again.locations, again.skus, again.counts, again.entries) == (
         Rows(2), Rows(2), 3, 0)
     assert (await table_counts(engine), await update_times(engine)) == before
+
+
+async def test_counts_loaded_again_after_a_shelf_sold_are_refused_and_nothing_is_loaded(
+        engine, tmp_path):
+    """The night job that finds yesterday's file, the folder loaded again for a new price:
+    counting those shelves again would put back every unit sold since. Refused before
+    anything is written, the new price beside the counts too."""
+    folder = chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS, stock_counts=COUNTS)
+    await load(engine, folder)
+    await damage_one(engine, "CQ-S001", "HOTPOT-001", "damaged-1")
+    chain_folder(folder, skus=SKUS.replace("3900", "4200"))
+    before = (await movements(engine), await table_counts(engine), await update_times(engine))
+    for dry_run in (True, False):
+        with pytest.raises(CountsLoadedBefore) as refused:
+            await load_chain(engine, folder, "load-2", dry_run=dry_run)
+        assert (refused.value.earlier.request_id, refused.value.finished,
+                refused.value.changed) == ("load-1", True, 1)
+    assert (await movements(engine), await table_counts(engine),
+            await update_times(engine)) == before
+    assert await stock_of(engine, "CQ-S001", "HOTPOT-001") == (39, 0, 4)
+
+
+async def test_the_same_counts_in_another_order_and_column_order_are_the_same_counts(
+        engine, tmp_path):
+    await load(engine, chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS,
+                                    stock_counts=COUNTS))
+    await damage_one(engine, "CQ-W01", "HOTPOT-001", "damaged-1")
+    shuffled = chain_folder(tmp_path / "again", stock_counts=(
+        "sku_id,safety_stock,location_id,on_hand\nTEA-002,,CQ-S001,0\n"
+        "HOTPOT-001,,CQ-W01,500\nHOTPOT-001,4,CQ-S001,40\n"))
+    with pytest.raises(CountsLoadedBefore):
+        await load(engine, shuffled, "load-2")
+    other = chain_folder(tmp_path / "other", stock_counts=COUNTS.replace(",500,", ",499,"))
+    assert (await load(engine, other, "load-3")).entries == 0  # another count: it matches
+
+
+async def test_a_recount_asked_for_counts_again_and_guards_the_next_reload_itself(
+        engine, tmp_path):
+    folder = chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS, stock_counts=COUNTS)
+    await load(engine, folder)
+    await damage_one(engine, "CQ-S001", "HOTPOT-001", "damaged-1")
+    recounted = await load_chain(engine, folder, "load-2", recount=True)
+    assert recounted.entries == 1
+    assert await stock_of(engine, "CQ-S001", "HOTPOT-001") == (40, 0, 4)
+    assert (await movements(engine))[-1] == (
+        "CQ-S001", "HOTPOT-001", "ADJUSTMENT", "CYCLE_COUNT", 1, 0, "load-2")
+    await damage_one(engine, "CQ-W01", "HOTPOT-001", "damaged-2")
+    with pytest.raises(CountsLoadedBefore) as refused:
+        await load(engine, folder, "load-3")
+    assert refused.value.earlier.request_id == "load-2"  # the latest load of these counts
+    await assert_ledger_consistent(engine)
+
+
+async def test_counts_that_matched_every_shelf_when_loaded_still_guard_a_later_reload(
+        engine, tmp_path):
+    """A load that found nothing to write notes its counts all the same."""
+    await load(engine, chain_folder(tmp_path / "cq", locations=LOCATIONS, skus=SKUS,
+                                    stock_counts=COUNTS))
+    one_shelf = chain_folder(tmp_path / "one", stock_counts=(
+        "location_id,sku_id,on_hand\nCQ-W01,HOTPOT-001,500\n"))
+    assert (await load(engine, one_shelf, "load-2")).entries == 0
+    assert await how_far(engine, "load-2") == ("CQ-W01", "HOTPOT-001", 0)
+    await damage_one(engine, "CQ-W01", "HOTPOT-001", "damaged-1")
+    with pytest.raises(CountsLoadedBefore) as refused:
+        await load(engine, one_shelf, "load-3")
+    assert refused.value.earlier.request_id == "load-2"
+
+
+async def test_a_fresh_load_beside_one_of_the_same_counts_not_finished_is_refused(
+        engine, tmp_path):
+    """Running still, or stopped: either way a second load would count its shelves again,
+    and the way to finish a stopped one is to resume it."""
+    await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
+    folder = chain_folder(tmp_path / "cq", stock_counts=COUNTS)
+    await stopped_after(engine, folder, "load-2", shelves=1)
+    with pytest.raises(CountsLoadedBefore) as refused:
+        await load(engine, folder, "load-3")
+    assert (refused.value.earlier.request_id, refused.value.finished) == ("load-2", False)
+    assert (await load_chain(engine, folder, "load-2", resume=True)).entries == 1
+    assert (await load(engine, folder, "load-3")).entries == 0  # finished, nothing moved
 
 
 async def update_times(engine) -> list[tuple]:
@@ -274,7 +358,8 @@ async def test_a_reservation_made_while_the_load_writes_stops_it_there_and_resum
     """The plan found every count fine; a till then reserved 550 units on a shelf counted at
     500. The shelves before it stay counted, the rest wait: once the units are released,
     resuming the load counts the rest and leaves alone the shelves counted before, with what
-    they sold since. Loading the folder afresh would count one of them again."""
+    they sold since. Loading the folder afresh, which would count one of them again, is
+    refused."""
     inventory = pb_grpc.InventoryServiceStub(channel)
     await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=SKUS))
     await inventory.AdjustStock(pb.AdjustStockRequest(
@@ -301,8 +386,9 @@ async def test_a_reservation_made_while_the_load_writes_stops_it_there_and_resum
         reason=pb.ADJUSTMENT_REASON_DAMAGE))
     await inventory.ReleaseReservation(pb.ReleaseReservationRequest(
         request_id="x1", reservation_id=held.reservation.reservation_id))
-    afresh = await load_chain(engine, folder, "load-3", dry_run=True)
-    assert (afresh.counts, afresh.entries) == (3, 2)  # the damaged unit back on the shelf
+    with pytest.raises(CountsLoadedBefore) as afresh:  # would put the damaged unit back
+        await load_chain(engine, folder, "load-3", dry_run=True)
+    assert (afresh.value.earlier.request_id, afresh.value.finished) == ("load-2", False)
     resumed = await load_chain(engine, folder, "load-2", resume=True)
     assert (resumed.counts, resumed.counted_before, resumed.entries) == (3, 2, 1)
     assert [await stock_of(engine, *key) for key in (
@@ -359,7 +445,8 @@ async def stopped_after(engine, folder: Path, request_id: str, shelves: int) -> 
     """A load of ``folder`` that stopped once it had counted its first ``shelves`` shelves."""
     async with engine.connect() as conn:
         plan = await plan_load(conn, folder)
-    await write_plan(engine, replace(plan, counts=plan.counts[:shelves]), request_id)
+    await write_plan(engine, replace(plan, counts=plan.counts[:shelves],
+                                     through=plan.counts[shelves - 1][1].key), request_id)
 
 
 async def test_a_resumed_load_stopped_in_its_first_part_can_be_resumed_again(
@@ -419,47 +506,86 @@ async def test_a_fresh_load_under_a_request_id_already_counting_writes_no_shelf(
     assert (await load_chain(engine, folder, "load-2")).entries == 3
     await damage_one(engine, "CQ-S001", "HOTPOT-001", "damaged-1")
     before = await movements(engine)
-    with pytest.raises(CountedByAnotherRun) as stopped:
-        await load_chain(engine, folder, "load-2")
+    with pytest.raises(CountedByAnotherRun) as stopped:  # (recount: past the digest's check)
+        await load_chain(engine, folder, "load-2", recount=True)
     assert stopped.value.shelves == 0
     assert await movements(engine) == before
     assert await stock_of(engine, "CQ-S001", "HOTPOT-001") == (39, 0, 4)
+
+
+async def a_store_counted_at_100_and_a_recount_at_50(engine, tmp_path: Path,
+                                                     shelves: int) -> Path:
+    """CQ-S001 stocking SKUs K000, K001, ..., each counted at 100 units; the folder returned
+    counts them all at 50."""
+    skus = "sku_id,name,price_minor\n" + "".join(f"K{i:03},Item {i},100\n"
+                                                 for i in range(shelves))
+
+    def counted_at(units: int) -> str:
+        return "location_id,sku_id,on_hand\n" + "".join(f"CQ-S001,K{i:03},{units}\n"
+                                                        for i in range(shelves))
+
+    await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=skus,
+                                    stock_counts=counted_at(100)))
+    return chain_folder(tmp_path / "cq", stock_counts=counted_at(50))
+
+
+@contextlib.asynccontextmanager
+async def a_till_writing_off_units(engine, shelves: int):
+    """While the body runs, a till writes off a unit of one shelf after another, at most 10 a
+    shelf: below any count."""
+    selling = True
+
+    async def till() -> None:
+        sold = 0
+        while selling and sold < 10 * shelves:
+            await damage_one(engine, "CQ-S001", f"K{sold % shelves:03}", f"damaged-{sold}")
+            sold += 1
+            await asyncio.sleep(0)
+
+    seller = asyncio.create_task(till())
+    try:
+        yield
+    finally:
+        selling = False
+        await seller
 
 
 async def test_two_resumes_racing_while_the_tills_sell_count_each_shelf_once(engine, tmp_path):
     """The same stopped load resumed by two processes at once, 60 shelves 4 to a part, while
     a till writes off units of counted shelves: each shelf gets one count, and every unit
     written off after its shelf's count stays written off (the ledger replays to the stock)."""
-    skus = "sku_id,name,price_minor\n" + "".join(f"K{i:03},Item {i},100\n" for i in range(60))
-
-    def counted_at(units: int) -> str:
-        return "location_id,sku_id,on_hand\n" + "".join(f"CQ-S001,K{i:03},{units}\n"
-                                                        for i in range(60))
-
-    await load(engine, chain_folder(tmp_path / "catalogue", locations=LOCATIONS, skus=skus,
-                                    stock_counts=counted_at(100)))
-    folder = chain_folder(tmp_path / "cq", stock_counts=counted_at(50))
+    folder = await a_store_counted_at_100_and_a_recount_at_50(engine, tmp_path, shelves=60)
     await stopped_after(engine, folder, "load-2", shelves=4)
-    selling = True
-
-    async def till() -> None:
-        sold = 0
-        while selling and sold < 600:  # at most 10 a shelf: below any count
-            await damage_one(engine, "CQ-S001", f"K{sold % 60:03}", f"damaged-{sold}")
-            sold += 1
-            await asyncio.sleep(0)
-
-    seller = asyncio.create_task(till())
-    runs = await asyncio.gather(*(load_chain(engine, folder, "load-2", resume=True,
-                                             shelves_per_transaction=4) for _ in range(2)),
-                                return_exceptions=True)
-    selling = False
-    await seller
+    async with a_till_writing_off_units(engine, shelves=60):
+        runs = await asyncio.gather(*(load_chain(engine, folder, "load-2", resume=True,
+                                                 shelves_per_transaction=4) for _ in range(2)),
+                                    return_exceptions=True)
     assert not [r for r in runs if isinstance(r, BaseException)
                 and not isinstance(r, CountedByAnotherRun)], runs
     counted = [m[1] for m in await movements(engine) if m[3] == "CYCLE_COUNT" and m[6] == "load-2"]
     assert sorted(counted) == [f"K{i:03}" for i in range(60)]
     assert await how_far(engine, "load-2") == ("CQ-S001", "K059", 60)
+    await assert_ledger_consistent(engine)
+
+
+async def test_two_fresh_loads_of_one_file_at_once_count_each_shelf_once(engine, tmp_path):
+    """A night job retried while its first try runs: two fresh loads, each with its own
+    request id, both checked the counts before either wrote. They take turns at their first
+    part; the second finds the first began counting, and stops before counting a shelf,
+    while a till writes off units of shelves already counted."""
+    folder = await a_store_counted_at_100_and_a_recount_at_50(engine, tmp_path, shelves=40)
+    async with engine.connect() as conn:
+        plans = [await plan_load(conn, folder) for _ in range(2)]
+    async with a_till_writing_off_units(engine, shelves=40):
+        runs = await asyncio.gather(*(write_plan(engine, plan, f"load-{n}",
+                                                 shelves_per_transaction=4)
+                                      for n, plan in enumerate(plans, start=2)),
+                                    return_exceptions=True)
+    stopped = [r for r in runs if isinstance(r, CountsLoadedMeanwhile)]
+    assert len(stopped) == 1 and [r for r in runs if isinstance(r, int)], runs
+    counted = [m[1] for m in await movements(engine)
+               if m[3] == "CYCLE_COUNT" and m[6] in ("load-2", "load-3")]
+    assert sorted(counted) == [f"K{i:03}" for i in range(40)]
     await assert_ledger_consistent(engine)
 
 
@@ -640,6 +766,23 @@ async def test_the_command_says_what_it_loaded_or_names_the_bad_row_and_exits_2(
     assert ("onestock load: --resume: load-20000101T000000Z has counted no shelf (it stopped "
             "before its first part was written, or never ran): load the folder without "
             "--resume (nothing was loaded)") in unknown.stderr
+    async with engine_of(env) as engine:
+        await damage_one(engine, "CQ-S001", "HOTPOT-001", "damaged-1")
+    stale = await asyncio.to_thread(onestock, env, "load", str(folder))
+    assert stale.returncode == 2
+    assert (f"onestock load: {folder}/stock_counts.csv: these counts were loaded before, as "
+            f"{request_id} (by cli:{getpass.getuser()}, ") in stale.stderr
+    assert ("1 shelf counted then has changed since: loading them again would set it back to "
+            "the counts, undoing what sold or arrived since (nothing was loaded; to count "
+            "those shelves again all the same, add --recount; to load the other files alone, "
+            "move the stock_counts file away)") in stale.stderr
+    recounted = await asyncio.to_thread(onestock, env, "load", "--recount", str(folder))
+    assert recounted.returncode == 0, recounted.stderr
+    assert "; 1 ledger entry (request_id load-" in recounted.stdout
+    both = await asyncio.to_thread(onestock, env, "load", "--recount", "--resume", request_id,
+                                   str(folder))
+    assert both.returncode == 2
+    assert "argument --resume: not allowed with argument --recount" in both.stderr
     (folder / "stock_counts.csv").write_text(COUNTS + "CQ-W01,GOLD,1,\n", encoding="utf-8")
     refused = await asyncio.to_thread(onestock, env, "load", str(folder))
     assert refused.returncode == 2
@@ -648,8 +791,48 @@ async def test_the_command_says_what_it_loaded_or_names_the_bad_row_and_exits_2(
     async with engine_of(env) as engine:
         assert await stock_of(engine, "CQ-S001", "HOTPOT-001") == (40, 0, 4)
         async with engine.connect() as conn:  # the ledger names who ran the command
-            actors = (await conn.execute(text("SELECT DISTINCT actor FROM stock_movements"))).all()
+            actors = (await conn.execute(text(
+                "SELECT DISTINCT actor FROM stock_movements WHERE request_id LIKE 'load-%'"))).all()
     assert actors == [(f"cli:{getpass.getuser()}",)]
+
+
+def counted_by(request_id: str) -> CountsLoad:
+    return CountsLoad(request_id, ("S", "K"), 5000, "cli:ops",
+                      datetime(2026, 11, 22, 23, 5, 41, tzinfo=UTC))
+
+
+def test_a_load_of_counts_loaded_before_says_who_loaded_them_and_how_to_count_again(
+        monkeypatch, capsys, tmp_path):
+    refused = CountsLoadedBefore(tmp_path / "stock_counts.csv", counted_by("load-1"), 1,
+                                 finished=True)
+    assert what_the_command_says(monkeypatch, capsys, tmp_path, refused) == (2, (
+        f"onestock load: {tmp_path}/stock_counts.csv: these counts were loaded before, as "
+        "load-1 (by cli:ops, 2026-11-22 23:05 UTC), and 1 shelf counted then has changed "
+        "since: loading them again would set it back to the counts, undoing what sold or "
+        "arrived since (nothing was loaded; to count those shelves again all the same, add "
+        "--recount; to load the other files alone, move the stock_counts file away)\n"))
+
+
+def test_a_load_beside_an_unfinished_one_of_the_same_counts_says_to_resume_that_one(
+        monkeypatch, capsys, tmp_path):
+    refused = CountsLoadedBefore(tmp_path / "stock_counts.csv",
+                                 counted_by("load-20261122T230541Z-3f9a1c"), 2, finished=False)
+    assert what_the_command_says(monkeypatch, capsys, tmp_path, refused) == (2, (
+        f"onestock load: {tmp_path}/stock_counts.csv: these counts are being loaded as "
+        "load-20261122T230541Z-3f9a1c (by cli:ops, its last part written 2026-11-22 23:05 UTC), "
+        "or were until it stopped partway: a second load of them would count its shelves "
+        "again, undoing what sold in between (nothing was loaded; if it has stopped, "
+        f"`onestock load --resume load-20261122T230541Z-3f9a1c {tmp_path}` counts the rest)\n"))
+
+
+def test_a_load_overtaken_by_a_load_of_the_same_counts_says_it_counted_no_shelf(
+        monkeypatch, capsys, tmp_path):
+    assert what_the_command_says(monkeypatch, capsys, tmp_path,
+                                 CountsLoadedMeanwhile("load-20261122T230541Z-3f9a1c")) == (2, (
+        "onestock load: another load of these counts, load-20261122T230541Z-3f9a1c, began "
+        "counting them while this one was checking them: this one stopped before counting a "
+        "shelf, so that none is counted twice (the catalogue rows it found different are "
+        "loaded)\n"))
 
 
 def test_a_load_overtaken_by_another_run_says_the_other_counts_the_rest(
