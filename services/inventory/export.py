@@ -69,5 +69,7 @@ def run(url: str, directory: str) -> int:
           f"to {folder / 'locations.csv'} and {folder / 'skus.csv'}")
     if any((folder / f"stock_counts{suffix}").exists() for suffix in SUFFIXES):
         print(f"note: {folder} also holds a stock_counts file: `onestock load {folder}` would "
-              "set those shelves to its counts again", file=sys.stderr)
+              "load its counts too (or refuse the folder, if they were loaded before and a "
+              "shelf has changed since); move it away to load the catalogue alone",
+              file=sys.stderr)
     return 0

@@ -119,3 +119,8 @@ async def test_the_command_exports_what_load_reads_and_refuses_a_parquet_file_in
     async with engine_of(env) as engine, engine.connect() as conn:
         movements = (await conn.execute(text("SELECT count(*) FROM stock_movements"))).scalar()
     assert movements == 3  # the first load's counts; the export and the reload wrote none
+    beside_counts = await asyncio.to_thread(onestock, env, "export", str(source))
+    assert beside_counts.returncode == 0, beside_counts.stderr
+    assert (f"note: {source} also holds a stock_counts file: `onestock load {source}` would "
+            "load its counts too (or refuse the folder, if they were loaded before and a shelf "
+            "has changed since); move it away to load the catalogue alone") in beside_counts.stderr
