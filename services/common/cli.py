@@ -48,11 +48,16 @@ def event_loop_factory():
     return uvloop.new_event_loop
 
 
-def _migrate(settings: Settings, url: str, _args) -> None:
-    from services.common.migrate import upgrade
+def _migrate(settings: Settings, url: str, args) -> None:
+    from services.common.migrate import migrate_to, revisions
 
-    upgrade(url)
-    print("database schema is up to date")
+    known = revisions(url)
+    revision = known[-1] if args.to == "head" else args.to
+    if revision not in known:
+        print(f"onestock migrate: --to: no revision {args.to!r} (revisions: "
+              f"{', '.join(known)}, or head)", file=sys.stderr)
+        sys.exit(2)
+    print(f"database schema is {migrate_to(url, revision)}")
 
 
 def _seed_demo(settings: Settings, url: str, args) -> None:
@@ -119,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--processes", type=whole_number(PROCESSES), default=1, metavar="N",
                        help="server processes sharing the listen port (SO_REUSEPORT), "
                             f"{PROCESSES}; one per core is typical")
-    sub.add_parser("migrate", help="bring the database schema to the newest revision")
+    migrate = sub.add_parser("migrate", help="bring the database schema to the newest revision")
+    migrate.add_argument("--to", metavar="REVISION", default="head",
+                         help="bring it to this revision instead: an older one rolls the schema "
+                              "back, for an older release (default %(default)s)")
     seed = sub.add_parser("seed-demo", help="load the demo chain (Shanghai and Hangzhou)")
     seed.add_argument("--seed", type=int, default=20261122, metavar="N",
                       help="the same seed loads the same chain, to the unit (default %(default)s)")

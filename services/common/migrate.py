@@ -29,6 +29,24 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def revisions(url: str) -> list[str]:
+    """Every revision, oldest first."""
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    return [script.revision for script in reversed(list(scripts.walk_revisions()))]
+
+
+def migrate_to(url: str, revision: str) -> str:
+    """Bring the schema to ``revision`` (one of revisions()): up, or down when the database is
+    past it, as when a release is rolled back. Says what was done."""
+    known = revisions(url)
+    current = schema_revision(url)
+    if current in known and known.index(revision) < known.index(current):
+        command.downgrade(alembic_config(url), revision)
+        return f"rolled back from revision {current} to {revision}"
+    upgrade(url, revision)
+    return f"at revision {revision}" if revision != known[-1] else "up to date"
+
+
 def require_current_schema(url: str) -> None:
     """Refuse to work on a database whose schema is behind (or ahead of) this code: a server
     started before ``onestock migrate`` would fail every call and log a traceback a second."""

@@ -1,0 +1,81 @@
+"""The schema's migrations, one revision at a time: each downgrade gives back the schema its
+upgrade found, so a release can be rolled back revision by revision."""
+
+import asyncio
+
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from services.common.migrate import alembic_config
+from tests.helpers import engine_of, own_database_env
+from tests.test_cli_and_server import onestock
+
+# Every table's columns, indexes and constraints, functions and triggers, but alembic's own
+# table, which stays once made.
+SCHEMA = """
+SELECT 'column', table_name || '.' || column_name || ' ' || data_type || ' '
+       || is_nullable || ' ' || coalesce(column_default, '')
+FROM information_schema.columns
+WHERE table_schema = 'public' AND table_name <> 'alembic_version'
+UNION ALL
+SELECT 'index', indexdef FROM pg_indexes
+WHERE schemaname = 'public' AND tablename <> 'alembic_version'
+UNION ALL
+SELECT 'constraint', conrelid::regclass::text || ' ' || pg_get_constraintdef(oid)
+FROM pg_constraint
+WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text <> 'alembic_version'
+UNION ALL
+SELECT 'function', proname || '(' || pg_get_function_arguments(oid) || ')' FROM pg_proc
+WHERE pronamespace = 'public'::regnamespace
+UNION ALL
+SELECT 'trigger', tgrelid::regclass::text || ' ' || tgname FROM pg_trigger WHERE NOT tgisinternal
+ORDER BY 1, 2
+"""
+
+
+async def schema_of(env: dict[str, str]) -> list[tuple]:
+    async with engine_of(env) as engine, engine.connect() as conn:
+        return [tuple(row) for row in await conn.execute(text(SCHEMA))]
+
+
+async def test_every_migration_downgrades_to_the_schema_it_upgraded_from(database_url):
+    env = await asyncio.to_thread(own_database_env, database_url)
+    config = alembic_config(env["DATABASE_URL"])
+    revisions = [script.revision for script in
+                 reversed(list(ScriptDirectory.from_config(config).walk_revisions()))]
+    schemas = {"base": await schema_of(env)}
+    assert schemas["base"] == []
+    for revision in revisions:
+        await asyncio.to_thread(command.upgrade, config, revision)
+        schemas[revision] = await schema_of(env)
+        assert schemas[revision] != schemas[list(schemas)[-2]], f"{revision} changed nothing"
+    below = ["base", *revisions[:-1]]
+    for revision, before in reversed(list(zip(revisions, below, strict=True))):
+        await asyncio.to_thread(command.downgrade, config, before)
+        assert await schema_of(env) == schemas[before], f"downgrading {revision}"
+    await asyncio.to_thread(command.upgrade, config, "head")
+    assert await schema_of(env) == schemas[revisions[-1]]
+
+
+async def test_migrate_to_an_older_revision_rolls_back_and_the_commands_then_ask_for_migrate(
+        database_url):
+    env = await asyncio.to_thread(own_database_env, database_url)
+    config = alembic_config(env["DATABASE_URL"])
+    head = ScriptDirectory.from_config(config).get_revision("head")
+    said = await asyncio.to_thread(onestock, env, "migrate")
+    assert (said.returncode, said.stdout) == (0, "database schema is up to date\n")
+    said = await asyncio.to_thread(onestock, env, "migrate", "--to", head.down_revision)
+    assert (said.returncode, said.stdout) == (0, (
+        f"database schema is rolled back from revision {head.revision} to "
+        f"{head.down_revision}\n"))
+    refused = await asyncio.to_thread(onestock, env, "keys", "list")
+    assert refused.returncode == 2
+    assert (f"the database schema is at revision {head.down_revision}, this OneStock needs "
+            f"{head.revision}: run `onestock migrate`") in refused.stderr
+    unknown = await asyncio.to_thread(onestock, env, "migrate", "--to", "9999")
+    assert unknown.returncode == 2
+    assert "onestock migrate: --to: no revision '9999' (revisions: 0001, 0002," in unknown.stderr
+    said = await asyncio.to_thread(onestock, env, "migrate")
+    assert (said.returncode, said.stdout) == (0, "database schema is up to date\n")
+    assert (await asyncio.to_thread(onestock, env, "keys", "list")).returncode == 0
