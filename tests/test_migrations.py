@@ -79,3 +79,19 @@ async def test_migrate_to_an_older_revision_rolls_back_and_the_commands_then_ask
     said = await asyncio.to_thread(onestock, env, "migrate")
     assert (said.returncode, said.stdout) == (0, "database schema is up to date\n")
     assert (await asyncio.to_thread(onestock, env, "keys", "list")).returncode == 0
+
+
+async def test_a_database_migrated_by_a_newer_onestock_is_neither_migrated_nor_used(
+        database_url):
+    env = await asyncio.to_thread(own_database_env, database_url)
+    assert (await asyncio.to_thread(onestock, env, "migrate")).returncode == 0
+    head = ScriptDirectory.from_config(alembic_config(env["DATABASE_URL"])).get_current_head()
+    async with engine_of(env) as engine, engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    for command_line in (("migrate",), ("migrate", "--to", head), ("keys", "list")):
+        refused = await asyncio.to_thread(onestock, env, *command_line)
+        assert refused.returncode == 2, command_line
+        assert refused.stderr.endswith(
+            f"onestock: the database schema is at revision 0999, which this OneStock does not "
+            f"know (it needs {head}): is the code older than the database? A newer OneStock's "
+            f"`onestock migrate --to {head}` rolls it back to this one\n"), refused.stderr

@@ -173,13 +173,17 @@ def main(argv: list[str] | None = None) -> int:
 
         return simulate(settings, args)
     from services.common.database import DatabaseUnusable
-    from services.common.migrate import SchemaNotCurrent, require_current_schema, schema_revision
+    from services.common.migrate import (
+        SchemaNotCurrent,
+        require_current_schema,
+        require_known_schema,
+    )
 
     with contextlib.ExitStack() as stack:
         try:
             url = stack.enter_context(database_url(settings))
             if args.command == "migrate":
-                schema_revision(url)  # can it be reached at all
+                require_known_schema(url)  # reachable, and not migrated by a newer OneStock
             else:
                 require_current_schema(url)
         except SchemaNotCurrent as error:

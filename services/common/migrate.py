@@ -60,9 +60,23 @@ def require_current_schema(url: str) -> None:
     if current in {script.revision for script in scripts.walk_revisions()}:
         raise SchemaNotCurrent(f"the database schema is at revision {current}, this OneStock "
                                f"needs {head}: run `onestock migrate`")
-    raise SchemaNotCurrent(f"the database schema is at revision {current}, which this "
-                           f"OneStock does not know (it needs {head}): is the code older than "
-                           "the database?")
+    raise _unknown(current, head)
+
+
+def require_known_schema(url: str) -> None:
+    """Refuse to migrate a database migrated by a newer OneStock: this one cannot tell what
+    its revision holds, nor undo it."""
+    known = revisions(url)
+    current = schema_revision(url)
+    if current is not None and current not in known:
+        raise _unknown(current, known[-1])
+
+
+def _unknown(current: str, head: str) -> SchemaNotCurrent:
+    return SchemaNotCurrent(
+        f"the database schema is at revision {current}, which this OneStock does not know (it "
+        f"needs {head}): is the code older than the database? A newer OneStock's `onestock "
+        f"migrate --to {head}` rolls it back to this one")
 
 
 def schema_revision(url: str) -> str | None:
