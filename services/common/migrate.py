@@ -1,4 +1,5 @@
-"""Bring the database schema to the newest Alembic revision, and tell whether it is there."""
+"""Bring the database schema to the newest Alembic revision (or back to an older one, to roll a
+release back), and tell whether it is there."""
 
 from __future__ import annotations
 
