@@ -7,6 +7,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
+from services.common import migrate
 from services.common.migrate import alembic_config
 from tests.helpers import engine_of, own_database_env
 from tests.test_cli_and_server import onestock
@@ -42,8 +43,7 @@ async def schema_of(env: dict[str, str]) -> list[tuple]:
 async def test_every_migration_downgrades_to_the_schema_it_upgraded_from(database_url):
     env = await asyncio.to_thread(own_database_env, database_url)
     config = alembic_config(env["DATABASE_URL"])
-    revisions = [script.revision for script in
-                 reversed(list(ScriptDirectory.from_config(config).walk_revisions()))]
+    revisions = migrate.revisions(env["DATABASE_URL"])
     schemas = {"base": await schema_of(env)}
     assert schemas["base"] == []
     for revision in revisions:

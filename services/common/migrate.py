@@ -51,14 +51,14 @@ def migrate_to(url: str, revision: str) -> str:
 def require_current_schema(url: str) -> None:
     """Refuse to work on a database whose schema is behind (or ahead of) this code: a server
     started before ``onestock migrate`` would fail every call and log a traceback a second."""
-    scripts = ScriptDirectory.from_config(alembic_config(url))
-    head = scripts.get_current_head()
+    known = revisions(url)
+    head = known[-1]
     current = schema_revision(url)
     if current == head:
         return
     if current is None:
         raise SchemaNotCurrent("the database has no OneStock schema yet: run `onestock migrate`")
-    if current in {script.revision for script in scripts.walk_revisions()}:
+    if current in known:
         raise SchemaNotCurrent(f"the database schema is at revision {current}, this OneStock "
                                f"needs {head}: run `onestock migrate`")
     raise _unknown(current, head)
