@@ -192,6 +192,7 @@ async def plan_load(conn: AsyncConnection, directory: Path, progress: Progress =
     ordered = sorted(chain.counts.values(), key=lambda counted: counted[1].key)
     listed = len(ordered)
     digest = counts_digest(count for _, count in ordered) if ordered else None
+    through = ordered[-1][1].key if ordered else None
     earlier = await repo.loads_of_counts(conn, digest) if digest else []
     if resuming is not None:
         ordered = [counted for counted in ordered if counted[1].key > resuming.last]
@@ -210,16 +211,15 @@ async def plan_load(conn: AsyncConnection, directory: Path, progress: Progress =
                 entries += len(changes)
         compared(len(part))
     if earlier and resuming is None and not recount:
-        _refuse_counting_again(chain.counts_path, earlier, differing, ordered[-1][1].key)
+        _refuse_counting_again(chain.counts_path, earlier, differing, through)
     return Plan(locations, skus, differing, chain.counts_path,
                 Loaded(location_rows, sku_rows, listed, entries, request_id="",
                        counted_before=listed - len(ordered)), resuming,
-                digest, ordered[-1][1].key if ordered else None, recount,
-                frozenset(load.request_id for load in earlier))
+                digest, through, recount, frozenset(load.request_id for load in earlier))
 
 
-def _refuse_counting_again(path: Path, earlier: list[repo.CountsLoad], differing: list,
-                           through: StockKey) -> None:
+def _refuse_counting_again(path: Path, earlier: list[repo.CountsLoad],
+                           differing: list[tuple[int, StockCount]], through: StockKey) -> None:
     """Counts loaded before may be loaded again while every shelf still matches them, which
     writes nothing; not to set a shelf that has sold or been stocked since back to its count,
     nor beside a load of them that has not reached the last shelf: it may be running still,
