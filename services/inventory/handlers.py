@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.access.context import SYSTEM_ACCESS, Access
 from services.common import metrics
-from services.common.errors import FieldViolation, InvalidArgument, NotFound
+from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from services.common.geo import bounding_box, haversine_km
 from services.inventory import repository as repo
 from services.inventory.domain import (
@@ -64,13 +64,47 @@ async def record_changes(conn: AsyncConnection, changes: list[StockChange],
 
 async def adjust_stock(conn: AsyncConnection, cmd: AdjustCommand) -> tuple[StockChange, int, object]:
     level = await _lock_one(conn, cmd.location_id, cmd.sku_id)
+    change = _adjustment(level, cmd)
+    [(movement_id, created)] = await record_changes(conn, [change])
+    return change, movement_id, created
+
+
+async def batch_adjust_stock(conn: AsyncConnection, commands: Sequence[AdjustCommand]
+                             ) -> list[tuple[StockChange, int, object]]:
+    """Every adjustment in order, or none. The rows are locked first, in key order as every
+    writer locks them, so two batches over the same shelves wait for each other instead of
+    deadlocking; every adjustment that would leave fewer units than are reserved is named in
+    one refusal, not only the first."""
+    keys = sorted({(c.location_id, c.sku_id) for c in commands})
+    await require_known(conn, {k[0] for k in keys}, {k[1] for k in keys})
+    await repo.create_stock_rows(conn, keys)
+    levels = await repo.lock_stock(conn, keys)
+    changes, refused = [], {}
+    for i, cmd in enumerate(commands):
+        try:
+            change = _adjustment(levels[(cmd.location_id, cmd.sku_id)], cmd)
+        except FailedPrecondition as refusal:
+            refused[f"adjustments[{i}]"] = refusal
+            continue
+        levels[change.after.key] = change.after
+        changes.append(change)
+    if refused:
+        raise FailedPrecondition(
+            "; ".join(f"{field}: {refusal.message}" for field, refusal in refused.items()),
+            reason="ON_HAND_BELOW_RESERVED",
+            metadata={field: "{location_id}/{sku_id}:{on_hand_after}:{reserved}".format(
+                **refusal.metadata) for field, refusal in refused.items()})
+    stamps = await record_changes(conn, changes)
+    return [(change, movement_id, created)
+            for change, (movement_id, created) in zip(changes, stamps, strict=True)]
+
+
+def _adjustment(level: StockLevel, cmd: AdjustCommand) -> StockChange:
     after = adjust_on_hand(level, delta=cmd.delta, set_on_hand=cmd.set_on_hand)
-    change = StockChange(
+    return StockChange(
         MovementKind.ADJUSTMENT, after, on_hand_delta=after.on_hand - level.on_hand,
         reason=cmd.reason, request_id=cmd.request_id, note=cmd.note,
     )
-    [(movement_id, created)] = await record_changes(conn, [change])
-    return change, movement_id, created
 
 
 async def set_safety_stock(

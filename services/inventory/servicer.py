@@ -118,6 +118,19 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
 
         return await idempotent(self.engine, "AdjustStock", request, pb.AdjustStockResponse, work)
 
+    async def BatchAdjustStock(self, request, context):
+        commands = validation.batch_adjust_stock(request, self.limits)
+
+        async def work(conn):
+            applied = await handlers.batch_adjust_stock(conn, commands)
+            return pb.BatchAdjustStockResponse(
+                stocks=[mapping.stock_to_pb(change.after) for change, _, _ in applied],
+                movements=[mapping.change_to_pb(change, movement_id, created)
+                           for change, movement_id, created in applied])
+
+        return await idempotent(self.engine, "BatchAdjustStock", request,
+                                pb.BatchAdjustStockResponse, work)
+
     async def SetSafetyStock(self, request, context):
         validation.set_safety_stock(request, self.limits)
 

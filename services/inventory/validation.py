@@ -113,25 +113,45 @@ class AdjustCommand:
 def adjust_stock(request: pb.AdjustStockRequest, limits: Limits) -> AdjustCommand:
     errors = Collector()
     check_request_id(errors, request.request_id)
-    check_id(errors, request.location_id, "location_id")
-    check_id(errors, request.sku_id, "sku_id")
+    command = _adjustment(errors, request, request.request_id, limits)
+    errors.raise_if_any()
+    return command
+
+
+def batch_adjust_stock(request: pb.BatchAdjustStockRequest, limits: Limits) -> list[AdjustCommand]:
+    """Every adjustment of the batch, each carrying the batch's request id; the same
+    location and SKU may come twice (a receipt, then a write-off), applied in order."""
+    errors = Collector()
+    check_request_id(errors, request.request_id)
+    _check_batch(errors, len(request.adjustments), "adjustments", limits)
+    commands = [_adjustment(errors, adjustment, request.request_id, limits, f"adjustments[{i}].")
+                for i, adjustment in enumerate(request.adjustments[:limits.max_batch_upsert])]
+    errors.raise_if_any()
+    return commands
+
+
+def _adjustment(errors: Collector, message: pb.AdjustStockRequest | pb.StockAdjustment,
+                request_id: str, limits: Limits, at: str = "") -> AdjustCommand:
+    """The fields an AdjustStockRequest and a batch's StockAdjustment share, checked alike."""
+    check_id(errors, message.location_id, f"{at}location_id")
+    check_id(errors, message.sku_id, f"{at}sku_id")
     bound = limits.max_adjust_units
-    change = request.WhichOneof("change")
+    change = message.WhichOneof("change")
     if change is None:
-        errors.add("change", "one of delta or set_on_hand is required")
+        errors.add(f"{at}change", "one of delta or set_on_hand is required")
     elif change == "delta":
-        errors.check(request.delta != 0 and abs(request.delta) <= bound, "delta",
+        errors.check(message.delta != 0 and abs(message.delta) <= bound, f"{at}delta",
                      f"must be non-zero and at most {bound} either way")
     else:
-        errors.check(0 <= request.set_on_hand <= bound, "set_on_hand", f"must be 0 to {bound}")
-    check_enum(errors, request.reason, mapping.REASON_FROM_PB, "reason", pb.AdjustmentReason)
-    check_text(errors, request.note, "note", MAX_NOTE)
-    errors.raise_if_any()
+        errors.check(0 <= message.set_on_hand <= bound, f"{at}set_on_hand",
+                     f"must be 0 to {bound}")
+    check_enum(errors, message.reason, mapping.REASON_FROM_PB, f"{at}reason", pb.AdjustmentReason)
+    check_text(errors, message.note, f"{at}note", MAX_NOTE)
     return AdjustCommand(
-        request.request_id, request.location_id, request.sku_id,
-        request.delta if change == "delta" else None,
-        request.set_on_hand if change == "set_on_hand" else None,
-        mapping.REASON_FROM_PB[request.reason], request.note,
+        request_id, message.location_id, message.sku_id,
+        message.delta if change == "delta" else None,
+        message.set_on_hand if change == "set_on_hand" else None,
+        mapping.REASON_FROM_PB.get(message.reason), message.note,
     )
 
 

@@ -83,6 +83,10 @@ CASES = [
     ("AdjustStock", method("InventoryService", "AdjustStock"), _each(lambda ops:
         inv.AdjustStockRequest(request_id=ops.next_id("adj"), location_id="S1", sku_id="LAMP",
                                delta=1, reason=inv.ADJUSTMENT_REASON_RECEIPT)), {"OPS"}),
+    ("BatchAdjustStock", method("InventoryService", "BatchAdjustStock"), _each(lambda ops:
+        inv.BatchAdjustStockRequest(request_id=ops.next_id("badj"), adjustments=[
+            inv.StockAdjustment(location_id="S1", sku_id="LAMP", delta=1,
+                                reason=inv.ADJUSTMENT_REASON_RECEIPT)])), {"OPS"}),
     ("SetSafetyStock", method("InventoryService", "SetSafetyStock"), _each(lambda ops:
         inv.SetSafetyStockRequest(request_id=ops.next_id("ss"), location_id="S1",
                                   sku_id="LAMP", safety_stock=1)), {"OPS"}),

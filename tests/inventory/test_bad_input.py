@@ -21,6 +21,11 @@ def reserve(**kw):
     return pb.ReserveStockRequest(**base)
 
 
+def receipt(location_id, sku_id, delta=1):
+    return pb.StockAdjustment(location_id=location_id, sku_id=sku_id, delta=delta,
+                              reason=pb.ADJUSTMENT_REASON_RECEIPT)
+
+
 BAD_REQUESTS = [
     ("ReserveStock", reserve(lines=[line("SH-1", "LAMP", 0)]), "lines[0].quantity"),
     ("ReserveStock", reserve(lines=[line("SH-1", "LAMP", -3)]), "lines[0].quantity"),
@@ -47,6 +52,21 @@ BAD_REQUESTS = [
      "set_on_hand"),
     ("AdjustStock", pb.AdjustStockRequest(request_id="a", location_id="SH-1", sku_id="LAMP",
                                           delta=1), "reason"),
+    ("BatchAdjustStock", pb.BatchAdjustStockRequest(request_id="b"), "adjustments"),
+    ("BatchAdjustStock", pb.BatchAdjustStockRequest(request_id="b", adjustments=[
+        receipt("SH-1", "LAMP")] * 1_001), "adjustments"),
+    ("BatchAdjustStock", pb.BatchAdjustStockRequest(adjustments=[receipt("SH-1", "LAMP")]),
+     "request_id"),
+    ("BatchAdjustStock", pb.BatchAdjustStockRequest(request_id="b", adjustments=[
+        receipt("SH-1", "LAMP"), receipt("SH-1", "LAMP", delta=0)]), "adjustments[1].delta"),
+    ("BatchAdjustStock", pb.BatchAdjustStockRequest(request_id="b", adjustments=[
+        receipt("SH-1", "LAMP"), receipt("", "LAMP")]), "adjustments[1].location_id"),
+    ("BatchAdjustStock", pb.BatchAdjustStockRequest(request_id="b", adjustments=[
+        pb.StockAdjustment(location_id="SH-1", sku_id="LAMP", set_on_hand=3)]),
+     "adjustments[0].reason"),
+    ("BatchAdjustStock", pb.BatchAdjustStockRequest(request_id="b", adjustments=[
+        pb.StockAdjustment(location_id="SH-1", sku_id="LAMP",
+                           reason=pb.ADJUSTMENT_REASON_DAMAGE)]), "adjustments[0].change"),
     ("GetAvailability", pb.GetAvailabilityRequest(
         sku_ids=["LAMP"], near=pb.NearPoint(latitude=91, longitude=121, radius_km=5)),
      "near.latitude"),

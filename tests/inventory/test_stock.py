@@ -1,5 +1,7 @@
 """Stock adjustments, safety stock, the movement ledger and availability."""
 
+import asyncio
+
 import grpc
 import pytest
 from onestock.inventory.v1 import inventory_service_pb2 as pb
@@ -112,6 +114,93 @@ async def test_request_ids_are_forgotten_after_their_retention_and_only_then(stu
     assert again.stock.on_hand == 3
     await stub.AdjustStock(adjust("kept", delta=1))  # remembered: not done again
     assert await stock_of(engine, "SH-1", "RETRO-CLOCK") == (3, 0, 0)
+
+
+def adjustment(location_id, sku_id, *, delta=None, set_on_hand=None,
+               reason=pb.ADJUSTMENT_REASON_RECEIPT, note=""):
+    made = pb.StockAdjustment(location_id=location_id, sku_id=sku_id, reason=reason, note=note)
+    if delta is not None:
+        made.delta = delta
+    else:
+        made.set_on_hand = set_on_hand
+    return made
+
+
+async def test_a_batch_applies_its_adjustments_in_order_each_with_its_ledger_entry(stub, engine):
+    """A delivery note of three lines, one of them damaged on arrival: the receipt, then the
+    write-off of the same shelf, then a count elsewhere, under the one request id."""
+    await stub.AdjustStock(adjust("before", location_id="SH-2", set_on_hand=9))
+    batch = await stub.BatchAdjustStock(pb.BatchAdjustStockRequest(request_id="dn-1", adjustments=[
+        adjustment("SH-1", "RETRO-CLOCK", delta=12, note="DN-1 line 1"),
+        adjustment("SH-1", "LAMP", delta=6, note="DN-1 line 2"),
+        adjustment("SH-1", "RETRO-CLOCK", delta=-2, reason=pb.ADJUSTMENT_REASON_DAMAGE),
+        adjustment("SH-2", "RETRO-CLOCK", set_on_hand=4, reason=pb.ADJUSTMENT_REASON_CYCLE_COUNT),
+    ]))
+    assert [(s.location_id, s.sku_id, s.on_hand) for s in batch.stocks] == [
+        ("SH-1", "RETRO-CLOCK", 12), ("SH-1", "LAMP", 6), ("SH-1", "RETRO-CLOCK", 10),
+        ("SH-2", "RETRO-CLOCK", 4)]
+    assert [(m.on_hand_delta, m.on_hand_after, m.reason, m.note) for m in batch.movements] == [
+        (12, 12, pb.ADJUSTMENT_REASON_RECEIPT, "DN-1 line 1"),
+        (6, 6, pb.ADJUSTMENT_REASON_RECEIPT, "DN-1 line 2"),
+        (-2, 10, pb.ADJUSTMENT_REASON_DAMAGE, ""),
+        (-5, 4, pb.ADJUSTMENT_REASON_CYCLE_COUNT, "")]
+    assert {m.request_id for m in batch.movements} == {"dn-1"}
+    ids = [m.movement_id for m in batch.movements]
+    assert ids == sorted(ids) and len(set(ids)) == 4
+    assert await stock_of(engine, "SH-1", "RETRO-CLOCK") == (10, 0, 0)
+    assert await stock_of(engine, "SH-1", "LAMP") == (6, 0, 0)
+    assert await stock_of(engine, "SH-2", "RETRO-CLOCK") == (4, 0, 0)
+    await assert_ledger_consistent(engine)
+
+
+async def test_a_batch_with_adjustments_below_reserved_units_names_each_and_changes_nothing(
+        stub, engine):
+    await stub.AdjustStock(adjust("a1", set_on_hand=5))
+    await stub.AdjustStock(adjust("a2", sku_id="LAMP", set_on_hand=5))
+    await stub.ReserveStock(pb.ReserveStockRequest(
+        request_id="r", channel=pb.CHANNEL_POS,
+        lines=[line("SH-1", "RETRO-CLOCK", 4), line("SH-1", "LAMP", 3)]))
+    before = await table_counts(engine)
+    with pytest.raises(grpc.RpcError) as caught:
+        await stub.BatchAdjustStock(pb.BatchAdjustStockRequest(request_id="b", adjustments=[
+            adjustment("SH-2", "LAMP", delta=7),  # a shelf with no row yet: not created either
+            adjustment("SH-1", "RETRO-CLOCK", delta=-2, reason=pb.ADJUSTMENT_REASON_DAMAGE),
+            adjustment("SH-1", "LAMP", delta=-1, reason=pb.ADJUSTMENT_REASON_DAMAGE),
+            adjustment("SH-1", "LAMP", set_on_hand=0, reason=pb.ADJUSTMENT_REASON_CYCLE_COUNT),
+        ]))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    info = error_info(caught.value)
+    assert info.reason == "ON_HAND_BELOW_RESERVED"
+    assert dict(info.metadata) == {"adjustments[1]": "SH-1/RETRO-CLOCK:3:4",
+                                   "adjustments[3]": "SH-1/LAMP:0:3"}
+    assert "adjustments[1]: on_hand would be 3" in caught.value.details()
+    assert await table_counts(engine) == before
+
+
+async def test_a_batch_naming_an_unknown_shelf_is_not_found_and_changes_nothing(stub, engine):
+    before = await table_counts(engine)
+    with pytest.raises(grpc.RpcError) as caught:
+        await stub.BatchAdjustStock(pb.BatchAdjustStockRequest(request_id="b", adjustments=[
+            adjustment("SH-1", "LAMP", delta=1), adjustment("SH-1", "GHOST", delta=1),
+            adjustment("SH-1", "PHANTOM", delta=1)]))
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "GHOST" in caught.value.details() and "PHANTOM" in caught.value.details()
+    assert await table_counts(engine) == before
+
+
+async def test_a_retried_batch_applies_once_and_another_batch_under_its_id_is_refused(
+        stub, engine):
+    request = pb.BatchAdjustStockRequest(request_id="dn-2", adjustments=[
+        adjustment("SH-1", "LAMP", delta=3), adjustment("SH-2", "LAMP", delta=4)])
+    first, *again = await asyncio.gather(*(stub.BatchAdjustStock(request) for _ in range(4)))
+    assert all(response == first for response in again)
+    with pytest.raises(grpc.RpcError) as caught:
+        await stub.BatchAdjustStock(pb.BatchAdjustStockRequest(request_id="dn-2", adjustments=[
+            adjustment("SH-1", "LAMP", delta=5)]))
+    assert error_info(caught.value).reason == "REQUEST_ID_REUSED"
+    assert await stock_of(engine, "SH-1", "LAMP") == (3, 0, 0)
+    assert await stock_of(engine, "SH-2", "LAMP") == (4, 0, 0)
+    await assert_ledger_consistent(engine)
 
 
 async def test_safety_stock_is_kept_from_online_but_not_from_pos(stub):

@@ -267,6 +267,38 @@ class AdjustStockResponse(_message.Message):
     movement: StockMovement
     def __init__(self, stock: _Optional[_Union[StockLevel, _Mapping]] = ..., movement: _Optional[_Union[StockMovement, _Mapping]] = ...) -> None: ...
 
+class StockAdjustment(_message.Message):
+    __slots__ = ("location_id", "sku_id", "delta", "set_on_hand", "reason", "note")
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    SKU_ID_FIELD_NUMBER: _ClassVar[int]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
+    SET_ON_HAND_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    location_id: str
+    sku_id: str
+    delta: int
+    set_on_hand: int
+    reason: AdjustmentReason
+    note: str
+    def __init__(self, location_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., delta: _Optional[int] = ..., set_on_hand: _Optional[int] = ..., reason: _Optional[_Union[AdjustmentReason, str]] = ..., note: _Optional[str] = ...) -> None: ...
+
+class BatchAdjustStockRequest(_message.Message):
+    __slots__ = ("request_id", "adjustments")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ADJUSTMENTS_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    adjustments: _containers.RepeatedCompositeFieldContainer[StockAdjustment]
+    def __init__(self, request_id: _Optional[str] = ..., adjustments: _Optional[_Iterable[_Union[StockAdjustment, _Mapping]]] = ...) -> None: ...
+
+class BatchAdjustStockResponse(_message.Message):
+    __slots__ = ("stocks", "movements")
+    STOCKS_FIELD_NUMBER: _ClassVar[int]
+    MOVEMENTS_FIELD_NUMBER: _ClassVar[int]
+    stocks: _containers.RepeatedCompositeFieldContainer[StockLevel]
+    movements: _containers.RepeatedCompositeFieldContainer[StockMovement]
+    def __init__(self, stocks: _Optional[_Iterable[_Union[StockLevel, _Mapping]]] = ..., movements: _Optional[_Iterable[_Union[StockMovement, _Mapping]]] = ...) -> None: ...
+
 class SetSafetyStockRequest(_message.Message):
     __slots__ = ("request_id", "location_id", "sku_id", "safety_stock")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]

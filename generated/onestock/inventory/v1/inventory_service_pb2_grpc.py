@@ -85,6 +85,11 @@ class InventoryServiceStub:
                 request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.AdjustStockRequest.SerializeToString,
                 response_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.AdjustStockResponse.FromString,
                 _registered_method=True)
+        self.BatchAdjustStock = channel.unary_unary(
+                '/onestock.inventory.v1.InventoryService/BatchAdjustStock',
+                request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.BatchAdjustStockRequest.SerializeToString,
+                response_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.BatchAdjustStockResponse.FromString,
+                _registered_method=True)
         self.SetSafetyStock = channel.unary_unary(
                 '/onestock.inventory.v1.InventoryService/SetSafetyStock',
                 request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.SetSafetyStockRequest.SerializeToString,
@@ -201,6 +206,15 @@ class InventoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchAdjustStock(self, request, context):
+        """Applies several adjustments, all or none, under one request_id: a delivery
+        note received with all its lines, or a case written off SKU by SKU. They
+        apply in the order given, as if one AdjustStock followed another.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SetSafetyStock(self, request, context):
         """Sets the units a location keeps back from online sale.
         """
@@ -306,6 +320,11 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.AdjustStock,
                     request_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.AdjustStockRequest.FromString,
                     response_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.AdjustStockResponse.SerializeToString,
+            ),
+            'BatchAdjustStock': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchAdjustStock,
+                    request_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.BatchAdjustStockRequest.FromString,
+                    response_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.BatchAdjustStockResponse.SerializeToString,
             ),
             'SetSafetyStock': grpc.unary_unary_rpc_method_handler(
                     servicer.SetSafetyStock,
@@ -558,6 +577,33 @@ class InventoryService:
             '/onestock.inventory.v1.InventoryService/AdjustStock',
             onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.AdjustStockRequest.SerializeToString,
             onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.AdjustStockResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchAdjustStock(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.inventory.v1.InventoryService/BatchAdjustStock',
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.BatchAdjustStockRequest.SerializeToString,
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.BatchAdjustStockResponse.FromString,
             options,
             channel_credentials,
             insecure,
