@@ -48,6 +48,7 @@ TABLE: dict[str, dict[Kind, Scope]] = {
     "onestock.inventory.v1.InventoryService/AdjustStock": {},
     "onestock.inventory.v1.InventoryService/BatchAdjustStock": {},
     "onestock.inventory.v1.InventoryService/SetSafetyStock": {},
+    "onestock.inventory.v1.InventoryService/ListStockLevels": {POS: LOC, STAFF: LOC},
     "onestock.inventory.v1.InventoryService/ListStockMovements": {STAFF: LOC},
     "onestock.inventory.v1.InventoryService/GetAvailability": _AVAILABILITY_READ,
     "onestock.inventory.v1.InventoryService/WatchStock": _AVAILABILITY_READ,

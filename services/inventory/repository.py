@@ -328,6 +328,22 @@ async def read_stock_matching(
     return [StockLevel(*r) for r in rows]
 
 
+async def list_stock_levels(conn: AsyncConnection, *, location_id: str, sold_out_online: bool,
+                            after_sku: str | None, limit: int) -> list[StockLevel]:
+    """One location's levels in sku_id order, after ``after_sku``; the primary key's order,
+    so a page reads only its own rows however large the store's range."""
+    rows = await conn.execute(
+        text(
+            "SELECT location_id, sku_id, on_hand, reserved, safety_stock FROM stock_levels "
+            "WHERE location_id = :loc AND (CAST(:after AS text) IS NULL OR sku_id > :after) "
+            "AND (NOT :sold_out OR on_hand - reserved <= safety_stock) "
+            "ORDER BY sku_id LIMIT :limit"
+        ),
+        {"loc": location_id, "after": after_sku, "sold_out": sold_out_online, "limit": limit},
+    )
+    return [StockLevel(*r) for r in rows]
+
+
 async def create_stock_rows(conn: AsyncConnection, keys: Iterable[StockKey]) -> None:
     """Zero rows for keys that have none yet, so they can be locked like any other."""
     await conn.execute(

@@ -142,6 +142,28 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         return await idempotent(self.engine, "SetSafetyStock", request,
                                 pb.SetSafetyStockResponse, work)
 
+    async def ListStockLevels(self, request, context):
+        errors = Collector()
+        check_id(errors, request.location_id, "location_id")
+        filters = {"l": request.location_id, "o": request.only_sold_out_online}
+        size = page_size(request.page_size, self.limits, errors)
+        after = decode_token(request.page_token, filters, errors, (str,))
+        errors.raise_if_any()
+        access().require_location(request.location_id, "location_id")
+
+        async def read(conn):
+            await handlers.require_known(conn, [request.location_id], [])
+            return await repo.list_stock_levels(
+                conn, location_id=request.location_id,
+                sold_out_online=request.only_sold_out_online,
+                after_sku=after[0] if after else None, limit=size + 1)
+
+        rows = await self._read(read)
+        levels, token = fitted_page([mapping.stock_to_pb(level) for level in rows[:size]],
+                                    [[level.sku_id] for level in rows], filters,
+                                    self.max_message_bytes)
+        return pb.ListStockLevelsResponse(stock_levels=levels, next_page_token=token)
+
     async def ListStockMovements(self, request, context):
         errors = Collector()
         for field in ("location_id", "sku_id"):

@@ -90,6 +90,8 @@ CASES = [
     ("SetSafetyStock", method("InventoryService", "SetSafetyStock"), _each(lambda ops:
         inv.SetSafetyStockRequest(request_id=ops.next_id("ss"), location_id="S1",
                                   sku_id="LAMP", safety_stock=1)), {"OPS"}),
+    ("ListStockLevels at S1", method("InventoryService", "ListStockLevels"),
+     _fixed(inv.ListStockLevelsRequest(location_id="S1")), {"OPS", "POS@S1", "STAFF@S1"}),
     ("ListStockMovements at S1", method("InventoryService", "ListStockMovements"),
      _fixed(inv.ListStockMovementsRequest(location_id="S1")), {"OPS", "STAFF@S1"}),
     ("GetAvailability", method("InventoryService", "GetAvailability"),

@@ -90,6 +90,9 @@ BAD_REQUESTS = [
     # PostgreSQL refuses a NUL in text: found by tests/access/test_hostile_requests.py
     ("ListStockMovements", pb.ListStockMovementsRequest(reservation_id="\x00"), "reservation_id"),
     ("ListSkus", pb.ListSkusRequest(page_size=-1), "page_size"),
+    ("ListStockLevels", pb.ListStockLevelsRequest(), "location_id"),
+    ("ListStockLevels", pb.ListStockLevelsRequest(location_id="SH-1", page_size=1_001),
+     "page_size"),
     ("ListLocations", pb.ListLocationsRequest(kind=9), "kind"),
     ("ListLocations", pb.ListLocationsRequest(city="Shang\x00hai"), "city"),
     # a folder of the zone database, and a name too long for a file: not zones either

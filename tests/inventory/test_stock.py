@@ -203,6 +203,41 @@ async def test_a_retried_batch_applies_once_and_another_batch_under_its_id_is_re
     await assert_ledger_consistent(engine)
 
 
+async def test_a_stores_stock_lists_in_sku_order_page_by_page_and_its_reorder_list_apart(
+        stub, engine):
+    """Twelve shelves at SH-1 (and one at SH-2, never listed with them): a page of five at a
+    time sees each once; the reorder list holds only those the mall cannot sell from."""
+    skus = [f"TEA-{n:02d}" for n in range(12)]
+    await stub.UpsertSkus(pb.UpsertSkusRequest(request_id="teas", skus=[sku(s) for s in skus]))
+    await stub.BatchAdjustStock(pb.BatchAdjustStockRequest(request_id="dn", adjustments=[
+        adjustment("SH-1", s, set_on_hand=n % 4) for n, s in enumerate(skus) if n % 4]
+        + [adjustment("SH-2", "TEA-00", delta=5)]))
+    await stub.SetSafetyStock(pb.SetSafetyStockRequest(  # 3 on hand, 3 kept back: sold out online
+        request_id="ss", location_id="SH-1", sku_id="TEA-03", safety_stock=3))
+    await stub.ReserveStock(pb.ReserveStockRequest(  # 2 on hand, 2 held: sold out everywhere
+        request_id="r", channel=pb.CHANNEL_POS, lines=[line("SH-1", "TEA-06", 2)]))
+
+    pages = await every_page(stub.ListStockLevels, pb.ListStockLevelsRequest(
+        location_id="SH-1", page_size=5))
+    listed = [(lv.sku_id, lv.on_hand, lv.available_online) for p in pages for lv in p.stock_levels]
+    assert [len(p.stock_levels) for p in pages] == [5, 4]  # TEA-00, -04, -08 never stocked here
+    assert listed == [(s, n % 4, 0 if s in ("TEA-03", "TEA-06") else n % 4)
+                      for n, s in enumerate(skus) if n % 4]
+
+    sold_out = await every_page(stub.ListStockLevels, pb.ListStockLevelsRequest(
+        location_id="SH-1", only_sold_out_online=True, page_size=1))
+    assert [lv.sku_id for p in sold_out for lv in p.stock_levels] == ["TEA-03", "TEA-06"]
+
+    with pytest.raises(grpc.RpcError) as caught:  # a token for the whole list, used for the other
+        await stub.ListStockLevels(pb.ListStockLevelsRequest(
+            location_id="SH-1", only_sold_out_online=True, page_token=pages[0].next_page_token))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "page_token" in caught.value.details()
+    with pytest.raises(grpc.RpcError) as caught:
+        await stub.ListStockLevels(pb.ListStockLevelsRequest(location_id="SH-404"))
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
 async def test_safety_stock_is_kept_from_online_but_not_from_pos(stub):
     await stub.AdjustStock(adjust("a", set_on_hand=5))
     response = await stub.SetSafetyStock(pb.SetSafetyStockRequest(

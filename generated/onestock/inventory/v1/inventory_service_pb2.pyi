@@ -351,6 +351,26 @@ class StockMovement(_message.Message):
     actor: str
     def __init__(self, movement_id: _Optional[int] = ..., location_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., kind: _Optional[_Union[MovementKind, str]] = ..., reason: _Optional[_Union[AdjustmentReason, str]] = ..., on_hand_delta: _Optional[int] = ..., reserved_delta: _Optional[int] = ..., safety_stock_delta: _Optional[int] = ..., on_hand_after: _Optional[int] = ..., reserved_after: _Optional[int] = ..., reservation_id: _Optional[str] = ..., request_id: _Optional[str] = ..., note: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ...) -> None: ...
 
+class ListStockLevelsRequest(_message.Message):
+    __slots__ = ("location_id", "only_sold_out_online", "page_size", "page_token")
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    ONLY_SOLD_OUT_ONLINE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    location_id: str
+    only_sold_out_online: bool
+    page_size: int
+    page_token: str
+    def __init__(self, location_id: _Optional[str] = ..., only_sold_out_online: _Optional[bool] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListStockLevelsResponse(_message.Message):
+    __slots__ = ("stock_levels", "next_page_token")
+    STOCK_LEVELS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    stock_levels: _containers.RepeatedCompositeFieldContainer[StockLevel]
+    next_page_token: str
+    def __init__(self, stock_levels: _Optional[_Iterable[_Union[StockLevel, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class ListStockMovementsRequest(_message.Message):
     __slots__ = ("location_id", "sku_id", "reservation_id", "page_size", "page_token")
     LOCATION_ID_FIELD_NUMBER: _ClassVar[int]

@@ -95,6 +95,11 @@ class InventoryServiceStub:
                 request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.SetSafetyStockRequest.SerializeToString,
                 response_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.SetSafetyStockResponse.FromString,
                 _registered_method=True)
+        self.ListStockLevels = channel.unary_unary(
+                '/onestock.inventory.v1.InventoryService/ListStockLevels',
+                request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListStockLevelsRequest.SerializeToString,
+                response_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListStockLevelsResponse.FromString,
+                _registered_method=True)
         self.ListStockMovements = channel.unary_unary(
                 '/onestock.inventory.v1.InventoryService/ListStockMovements',
                 request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListStockMovementsRequest.SerializeToString,
@@ -222,6 +227,14 @@ class InventoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListStockLevels(self, request, context):
+        """Lists the stock levels of one location in sku_id order: a store's stock
+        screen, or, with only_sold_out_online, its reorder list.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListStockMovements(self, request, context):
         """Lists stock movements, newest first.
         """
@@ -330,6 +343,11 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.SetSafetyStock,
                     request_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.SetSafetyStockRequest.FromString,
                     response_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.SetSafetyStockResponse.SerializeToString,
+            ),
+            'ListStockLevels': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStockLevels,
+                    request_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListStockLevelsRequest.FromString,
+                    response_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListStockLevelsResponse.SerializeToString,
             ),
             'ListStockMovements': grpc.unary_unary_rpc_method_handler(
                     servicer.ListStockMovements,
@@ -631,6 +649,33 @@ class InventoryService:
             '/onestock.inventory.v1.InventoryService/SetSafetyStock',
             onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.SetSafetyStockRequest.SerializeToString,
             onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.SetSafetyStockResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStockLevels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.inventory.v1.InventoryService/ListStockLevels',
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListStockLevelsRequest.SerializeToString,
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListStockLevelsResponse.FromString,
             options,
             channel_credentials,
             insecure,
