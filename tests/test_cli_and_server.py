@@ -35,6 +35,13 @@ def served(env, *args: str) -> subprocess.Popen:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+def catches(pid: int, signum: int) -> bool:
+    """Whether process ``pid`` has a handler for ``signum`` (Linux's /proc)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught.split()[1], 16) >> (signum - 1) & 1)
+
+
 def stopped(server: subprocess.Popen, timeout: float = 60) -> str:
     """SIGTERM, as an operator stops it; the log, once the process has exited."""
     server.send_signal(signal.SIGTERM)
@@ -198,8 +205,11 @@ def test_demo_chain_is_deterministic_and_realistic():
     assert build_demo_chain(seed=1) != chain
 
 
-def test_several_server_processes_share_one_port_and_stop_together(database_url):
-    env = own_database_env(database_url)
+def test_several_server_processes_share_one_port_reload_their_policy_and_stop_together(
+        database_url, tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text("max_split = 2\n")
+    env = {**own_database_env(database_url), "ONESTOCK_ROUTING_POLICY": str(policy)}
     port = env["ONESTOCK_LISTEN"].rsplit(":", 1)[1]
     assert onestock(env, "migrate").returncode == 0
     server = served(env, "--processes", "2")
@@ -216,7 +226,13 @@ def test_several_server_processes_share_one_port_and_stop_together(database_url)
                 grpc.channel_ready_future(channel).result(timeout=30)
                 reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
                 assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        while time.monotonic() < deadline and not all(
+                catches(int(child), signal.SIGHUP) for child in children):
+            time.sleep(0.2)  # a process not yet serving would die of it, as any program would
+        policy.write_text("max_split = 3\n")
+        server.send_signal(signal.SIGHUP)  # forwarded to both; neither stops
     finally:
         output = stopped(server)
     assert server.returncode == 0, output
+    assert output.count(f"routing policy reloaded from {policy}: max_split changed") == 2
     assert output.count("draining in-flight calls") == 2

@@ -159,9 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         logs.configure(args.log_level, settings.log_format if args.command == "serve" else "text")
         if args.command == "serve":
-            from services.common.server import routing_policy
+            from services.routing.policy import LivePolicy
 
-            routing_policy(settings)  # refuse a bad policy file before anything starts
+            LivePolicy(settings.routing_policy_path)  # refuse a bad policy file before anything starts
             from services.members.outbox_relay import sink_from_setting
 
             sink_from_setting(settings.crm_sink)  # and a CRM sink it cannot use

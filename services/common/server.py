@@ -43,7 +43,7 @@ from services.orders.order_batcher import OrderBatcher
 from services.orders.order_feed import OrderFeed
 from services.orders.servicer import OrderServicer
 from services.routing.chain_cache import ChainCache
-from services.routing.policy import DEFAULT_POLICY, RoutingPolicy, load_policy
+from services.routing.policy import LivePolicy, PolicyError
 from services.routing.servicer import RoutingServicer
 from services.simulation.rpc import Simulations
 
@@ -71,9 +71,23 @@ class RunningServer:
     settings: Settings
     owns_engine: bool
     health: health.aio.HealthServicer
+    policy: LivePolicy
     parts: list = field(default_factory=list)  # started components, stopped in reverse
     metrics_port: int | None = None
     metrics_server: object | None = None
+
+    def reload_policy(self) -> None:
+        """Reread ONESTOCK_ROUTING_POLICY (on SIGHUP); a bad file is logged and changes nothing."""
+        try:
+            changed = self.policy.reload()
+        except PolicyError as error:
+            log.error("routing policy not reloaded, the one in force stays: %s", error)
+            return
+        if self.policy.path is None:
+            log.info("no ONESTOCK_ROUTING_POLICY file to reload: the built-in defaults stay")
+        else:
+            log.info("routing policy reloaded from %s: %s", self.policy.path,
+                     ", ".join(changed) + " changed" if changed else "nothing changed")
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Say NOT_SERVING, finish in-flight calls (up to the grace), then stop the parts."""
@@ -110,7 +124,8 @@ async def start_server(
     # the port first: an address in use stops the start before anything else has started
     port = _add_port(server, address or settings.listen, settings)
 
-    policy = routing_policy(settings)  # a bad policy file stops the start, naming file and key
+    # a bad policy file stops the start, naming file and key
+    policy = LivePolicy(settings.routing_policy_path)
     listener = Listener(asyncpg_dsn(url))
     guard.listen(listener)
     feed = StockFeed(listener)
@@ -121,7 +136,7 @@ async def start_server(
                                  max_batch=settings.reserve_max_batch,
                                  hold_limit=settings.limits.member_sku_hold_limit)
     batcher.start()
-    orders = OrderBatcher(engine, policy, settings.order_payment_ttl_s,
+    orders = OrderBatcher(engine, settings.order_payment_ttl_s,
                           hold_limit=settings.limits.member_sku_hold_limit,
                           workers=settings.order_workers, max_batch=settings.order_max_batch)
     orders.start()
@@ -157,7 +172,7 @@ async def start_server(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
 
     await server.start()
-    running = RunningServer(server, port, engine, settings, owns_engine, health_servicer,
+    running = RunningServer(server, port, engine, settings, owns_engine, health_servicer, policy,
                             parts=[listener, feed, order_feed, batcher, orders, expiry, purge, relay,
                                    relaying, gauges])
     if settings.metrics_enabled:
@@ -199,10 +214,6 @@ def _serve_metrics(listen: str) -> tuple[object, int]:
                            f"{error.strerror}") from None
 
 
-def routing_policy(settings: Settings) -> RoutingPolicy:
-    return load_policy(settings.routing_policy_path) if settings.routing_policy_path else DEFAULT_POLICY
-
-
 async def _expire_all_due(engine: AsyncEngine) -> None:
     """Cancel unpaid orders past their time, then expire reservations past theirs."""
     while await in_transaction(engine, order_handlers.expire_unpaid) > 0:
@@ -212,12 +223,14 @@ async def _expire_all_due(engine: AsyncEngine) -> None:
 
 
 async def serve(settings: Settings, url: str) -> None:
-    """Serve until SIGTERM or SIGINT, then drain in-flight calls and exit."""
+    """Serve until SIGTERM or SIGINT, then drain in-flight calls and exit; SIGHUP rereads the
+    routing policy file."""
     running = await start_server(settings, url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, running.reload_policy)
     print(f"OneStock listening on {settings.listen} (port {running.port})", flush=True)
     await stop.wait()
     log.info("draining in-flight calls (up to %.0fs)", settings.shutdown_grace_s)

@@ -25,7 +25,8 @@ def _metrics_port(index: int) -> dict[str, str]:
 
 
 def serve_processes(url: str, processes: int) -> int:
-    """Start ``processes`` servers on ONESTOCK_LISTEN; forward SIGTERM/SIGINT; wait for all."""
+    """Start ``processes`` servers on ONESTOCK_LISTEN; forward SIGTERM, SIGINT and SIGHUP;
+    wait for all."""
     listen = os.environ.get("ONESTOCK_LISTEN", "127.0.0.1:50051")
     if listen.rsplit(":", 1)[-1] == "0":
         print("onestock: --processes needs a fixed port in ONESTOCK_LISTEN", file=sys.stderr)
@@ -44,5 +45,6 @@ def serve_processes(url: str, processes: int) -> int:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGHUP, forward)
     codes = [child.wait() for child in children]
     return max(codes, key=abs)

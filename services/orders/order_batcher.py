@@ -52,10 +52,13 @@ METHOD = "CreateOrder"
 @dataclass(frozen=True)
 class OnlineOrder:
     """An online order waiting for its batch, with what the caller worked out beforehand:
-    the chain it was checked against, the stock rows its routing may read, and who asks."""
+    the chain it was checked against, the policy it is routed under (the one in force when it
+    arrived, whatever reload lands before its batch), the stock rows its routing may read, and
+    who asks."""
 
     new: NewOrder
     chain: Chain
+    policy: RoutingPolicy
     keys: frozenset[StockKey]
     actor: str
 
@@ -63,16 +66,16 @@ class OnlineOrder:
     def of(cls, new: NewOrder, chain: Chain, policy: RoutingPolicy, actor: str) -> OnlineOrder:
         skus = {sku for sku, _, _ in new.lines}
         ids = relevant_locations(chain, new.route, policy)
-        return cls(new, chain, frozenset((loc, sku) for loc in ids for sku in skus), actor)
+        return cls(new, chain, policy, frozenset((loc, sku) for loc in ids for sku in skus),
+                   actor)
 
 
 class OrderBatcher:
     """CreateOrder's online orders served in shared transactions."""
 
-    def __init__(self, engine: AsyncEngine, policy: RoutingPolicy, payment_ttl_s: int, *,
+    def __init__(self, engine: AsyncEngine, payment_ttl_s: int, *,
                  hold_limit: int = 0, workers: int = 1, max_batch: int = 100):
         self._engine = engine
-        self._policy = policy
         self._payment_ttl_s = payment_ttl_s
         self._hold_limit = hold_limit
         self._coalescer: Coalescer[OnlineOrder] = Coalescer(
@@ -96,8 +99,7 @@ class OrderBatcher:
         made: list[tuple[int, Order]] = []
         for i in fresh:
             try:
-                made.append((i, taking.take(batch[i].command, now, self._policy,
-                                            self._payment_ttl_s)))
+                made.append((i, taking.take(batch[i].command, now, self._payment_ttl_s)))
             except OneStockError as error:
                 outcomes[i] = error
         await taking.write.execute(db, taking.changed())
@@ -129,11 +131,11 @@ class _Taking:
         self.levels, self.held, self.write, self.hold_limit = levels, held, write, hold_limit
         self._before = dict(levels)
 
-    def take(self, online: OnlineOrder, now, policy: RoutingPolicy, ttl_s: int) -> Order:
+    def take(self, online: OnlineOrder, now, ttl_s: int) -> Order:
         """Route the order against what is left and hold its plan's units; or raise, having
         changed nothing."""
         new = online.new
-        plan = route(online.chain, new.route, self._view(online.keys), policy)
+        plan = route(online.chain, new.route, self._view(online.keys), online.policy)
         if not plan.feasible:
             raise FailedPrecondition(
                 "the order cannot be fulfilled: " + "; ".join(plan.unfillable),

@@ -24,7 +24,7 @@ from services.orders.order_batcher import OnlineOrder, OrderBatcher
 from services.orders.order_feed import OrderFeed
 from services.orders.state_machine import GroupEvent
 from services.routing.chain_cache import ChainCache
-from services.routing.policy import RoutingPolicy
+from services.routing.policy import LivePolicy
 
 STATE_FROM_PB = {v: k for k, v in STATE_TO_PB.items()}
 STEPS = {  # RPC name -> (event, response type)
@@ -38,7 +38,7 @@ STEPS = {  # RPC name -> (event, response type)
 
 
 class OrderServicer(pb_grpc.OrderServiceServicer):
-    def __init__(self, engine: AsyncEngine, chains: ChainCache, policy: RoutingPolicy,
+    def __init__(self, engine: AsyncEngine, chains: ChainCache, policy: LivePolicy,
                  settings: Settings, feed: OrderFeed, online_orders: OrderBatcher):
         self.engine = engine
         self.online_orders = online_orders
@@ -66,7 +66,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
             raise NotFound("location", store, field="fulfilment.location_id")
 
         if cmd.route is not None:
-            online = OnlineOrder.of(cmd, chain, self.policy, actor())
+            online = OnlineOrder.of(cmd, chain, self.policy.current, actor())
             return await self.online_orders.create(online, request_hash(request))
 
         async def work(conn):

@@ -219,3 +219,27 @@ def load_policy(path: str | Path) -> RoutingPolicy:
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(str(path), "-", f"is not valid TOML: {error}") from error
     return policy_from_dict(data, str(path))
+
+
+class LivePolicy:
+    """The policy a server routes with, which ops may replace while it serves (SIGHUP rereads
+    its file). Read ``current`` once per decision, so that one order is routed under one
+    policy whatever reload lands meanwhile; a file that fails to load changes nothing."""
+
+    def __init__(self, path: str | Path | None = None, *, fixed: RoutingPolicy | None = None):
+        self.path = Path(path) if path else None
+        if fixed is not None:
+            self.current = fixed
+        else:
+            self.current = load_policy(self.path) if self.path else DEFAULT_POLICY
+
+    def reload(self) -> list[str]:
+        """Reread the file; the keys whose values changed. Raises PolicyError, keeping the
+        policy in force, when the file is unreadable or wrong; [] without a file."""
+        if self.path is None:
+            return []
+        new = load_policy(self.path)
+        changed = [f.name for f in fields(RoutingPolicy)
+                   if getattr(new, f.name) != getattr(self.current, f.name)]
+        self.current = new
+        return changed

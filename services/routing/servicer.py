@@ -18,12 +18,12 @@ from services.routing.chain_cache import ChainCache
 from services.routing.mapping import plan_to_pb
 from services.routing.model import Mode, RouteRequest
 from services.routing.planner import quote, relevant_locations, route
-from services.routing.policy import RoutingPolicy
+from services.routing.policy import LivePolicy
 from services.simulation.rpc import Simulations
 
 
 class RoutingServicer(pb_grpc.RoutingServiceServicer):
-    def __init__(self, engine: AsyncEngine, chains: ChainCache, policy: RoutingPolicy,
+    def __init__(self, engine: AsyncEngine, chains: ChainCache, policy: LivePolicy,
                  limits: Limits, simulations: Simulations):
         self.engine = engine
         self.chains = chains
@@ -36,7 +36,7 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
         caller = access()
         caller.require(not msg.HasField("policy_overrides") or caller.principal.kind is Kind.OPS,
                        "order.policy_overrides", "override the routing policy (OPS only)")
-        policy = validation.policy_for(msg, self.policy)
+        policy = validation.policy_for(msg, self.policy.current)
         chain, known_skus = await self.chains.get()
         if request.pickup_location_id and request.pickup_location_id not in chain.by_id:
             raise NotFound("location", request.pickup_location_id,

@@ -34,7 +34,7 @@ from services.common.errors import (
 from services.common.idempotency import request_hash
 from services.common.input_files import InputError
 from services.common.validation import check_id, check_optional_id, check_request_id
-from services.routing.policy import PolicyError, RoutingPolicy, policy_from_dict
+from services.routing.policy import LivePolicy, PolicyError, RoutingPolicy, policy_from_dict
 from services.simulation import report, snapshot
 from services.simulation.run import DEFAULT_NAME, simulate
 from services.simulation.scenario import (
@@ -119,7 +119,7 @@ class Simulations:
     """Runs one simulation at a time, each into reports/<request_id>/ under ``root``,
     keeping the newest ``keep_runs`` of them."""
 
-    def __init__(self, engine: AsyncEngine, root: Path, policy: RoutingPolicy, workers: int,
+    def __init__(self, engine: AsyncEngine, root: Path, policy: LivePolicy, workers: int,
                  max_orders: int, keep_runs: int):
         self.engine, self.root, self.policy = engine, root, policy
         self.max_workers, self.max_orders, self.keep_runs = workers, max_orders, keep_runs
@@ -271,8 +271,10 @@ class Simulations:
         return SyntheticOrdersSpec(max(1, msg.orders), msg.days or 1, start, msg.seed)
 
     def _policies(self, errors: Collector, policies) -> list[tuple[str, RoutingPolicy]]:
+        """The policies asked for, each over the one in force (read once, for all of them)."""
+        in_force = self.policy.current
         if not policies:
-            return [(DEFAULT_NAME, self.policy)]
+            return [(DEFAULT_NAME, in_force)]
         if len(policies) > MAX_POLICIES:
             errors.add("policies", f"at most {MAX_POLICIES} per simulation")
         named, seen = [], set()
@@ -283,7 +285,7 @@ class Simulations:
             where = f"policies[{i}].settings"
             try:
                 named.append((p.name, policy_from_dict(
-                    json_format.MessageToDict(p.settings), where, self.policy)))
+                    json_format.MessageToDict(p.settings), where, in_force)))
             except PolicyError as error:
                 errors.add(f"{where}.{error.key}", error.problem)
         return named

@@ -23,7 +23,7 @@ async def _serve_in_one_batch(engine, requests, hold_limit=0):
     the outcomes in request order (an order, or the error it was refused with)."""
     async with engine.connect() as conn:
         chain = Chain(await stock_repo.all_locations(conn))
-    batcher = OrderBatcher(engine, DEFAULT_POLICY, 900, hold_limit=hold_limit)
+    batcher = OrderBatcher(engine, 900, hold_limit=hold_limit)
     waiting = [asyncio.create_task(batcher.create(
         OnlineOrder.of(validation.create_order(r, Limits()), chain, DEFAULT_POLICY, "key:test"),
         r.SerializeToString())) for r in requests]

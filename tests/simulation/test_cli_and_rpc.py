@@ -18,7 +18,7 @@ from services.common.cli import main
 from services.common.errors import ResourceExhausted
 from services.common.uow import in_transaction
 from services.inventory.demo_chain import build_demo_chain, seed_demo_chain
-from services.routing.policy import DEFAULT_POLICY
+from services.routing.policy import DEFAULT_POLICY, LivePolicy
 from services.simulation.rpc import RUN_LOCK, Simulations, kpis_to_pb
 from tests.helpers import bad_fields, error_info, free_port
 from tests.simulation.test_scenario_files import ORDERS, write
@@ -112,8 +112,8 @@ async def test_only_the_newest_runs_are_kept_and_a_removed_run_runs_again(engine
                                                                           caplog):
     caplog.set_level(logging.INFO, logger="services.simulation.rpc")
     hand_made(tmp_path)
-    simulations = Simulations(engine, tmp_path, DEFAULT_POLICY, workers=1, max_orders=1_000,
-                              keep_runs=2)
+    simulations = Simulations(engine, tmp_path, LivePolicy(fixed=DEFAULT_POLICY), workers=1,
+                              max_orders=1_000, keep_runs=2)
 
     def request(request_id):
         return pb.RunSimulationRequest(request_id=request_id, scenario_dir="hand-made")
@@ -146,8 +146,8 @@ async def test_one_simulation_at_a_time_across_processes_and_a_dead_holder_lets_
         "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(600)",
         stdout=asyncio.subprocess.PIPE)
     assert (await holder.stdout.readline()).strip() == b"held"
-    simulations = Simulations(engine, tmp_path, DEFAULT_POLICY, workers=1, max_orders=1_000,
-                              keep_runs=5)
+    simulations = Simulations(engine, tmp_path, LivePolicy(fixed=DEFAULT_POLICY), workers=1,
+                              max_orders=1_000, keep_runs=5)
     request = pb.RunSimulationRequest(request_id="mine", scenario_dir="hand-made")
     with pytest.raises(ResourceExhausted) as refused:
         await drain(simulations.run(request))
