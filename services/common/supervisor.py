@@ -13,6 +13,9 @@ import os
 import signal
 import subprocess
 import sys
+import time
+
+FORWARD_WITHIN_S = 0.1  # how soon a signal reaches the servers
 
 
 def _metrics_port(index: int) -> dict[str, str]:
@@ -46,5 +49,10 @@ def serve_processes(url: str, processes: int) -> int:
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGHUP, forward)
-    codes = [child.wait() for child in children]
-    return max(codes, key=abs)
+    # Not child.wait(): the kernel may hand a signal to another thread of this process (the
+    # libraries start some), and Python runs the handler only once the main thread is back
+    # in the interpreter, which a blocking wait for a child never is. Seen as a SIGTERM not
+    # forwarded until a child exited.
+    while any(child.poll() is None for child in children):
+        time.sleep(FORWARD_WITHIN_S)
+    return max((child.returncode for child in children), key=abs)
