@@ -234,5 +234,5 @@ def test_several_server_processes_share_one_port_reload_their_policy_and_stop_to
     finally:
         output = stopped(server)
     assert server.returncode == 0, output
-    assert output.count(f"routing policy reloaded from {policy}: max_split changed") == 2
+    assert output.count(f"routing policy reloaded from {policy}: max_split 2 -> 3") == 2
     assert output.count("draining in-flight calls") == 2

@@ -87,7 +87,7 @@ class RunningServer:
             log.info("no ONESTOCK_ROUTING_POLICY file to reload: the built-in defaults stay")
         else:
             log.info("routing policy reloaded from %s: %s", self.policy.path,
-                     ", ".join(changed) + " changed" if changed else "nothing changed")
+                     "; ".join(changed) if changed else "nothing changed")
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Say NOT_SERVING, finish in-flight calls (up to the grace), then stop the parts."""

@@ -234,12 +234,16 @@ class LivePolicy:
             self.current = load_policy(self.path) if self.path else DEFAULT_POLICY
 
     def reload(self) -> list[str]:
-        """Reread the file; the keys whose values changed. Raises PolicyError, keeping the
-        policy in force, when the file is unreadable or wrong; [] without a file."""
+        """Reread the file; what changed, for the log ("max_split 2 -> 3", or a table's name).
+        Raises PolicyError, keeping the policy in force, when the file is unreadable or wrong;
+        [] without a file."""
         if self.path is None:
             return []
-        new = load_policy(self.path)
-        changed = [f.name for f in fields(RoutingPolicy)
-                   if getattr(new, f.name) != getattr(self.current, f.name)]
+        old, new = self.current, load_policy(self.path)
         self.current = new
-        return changed
+        return [_change(f.name, getattr(old, f.name), getattr(new, f.name))
+                for f in fields(RoutingPolicy) if getattr(old, f.name) != getattr(new, f.name)]
+
+
+def _change(key: str, old, new) -> str:
+    return f"{key} {old:g} -> {new:g}" if isinstance(new, int | float) else key

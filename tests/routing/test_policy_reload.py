@@ -75,7 +75,7 @@ async def test_sighup_rereads_the_policy_and_a_bad_file_leaves_the_one_in_force(
     plan = (await stubs[0].RouteOrder(pb.RouteOrderRequest(order=pickup_near_the_customer()))).plan
     assert [(c.location_id, list(c.reasons)) for c in plan.trace] == [
         ("NORTH", [pb.CANDIDATE_REASON_OUT_OF_RADIUS])]
-    assert f"routing policy reloaded from {policy_file}: pickup_radius_km changed" in caplog.text
+    assert f"routing policy reloaded from {policy_file}: pickup_radius_km 10 -> 1.5" in caplog.text
 
     policy_file.write_text("pickup_radius_km = 10\npickup_radius = 3\n")  # a typo
     server.reload_policy()
@@ -83,9 +83,10 @@ async def test_sighup_rereads_the_policy_and_a_bad_file_leaves_the_one_in_force(
     assert "routing policy not reloaded, the one in force stays" in caplog.text
     assert f"{policy_file}: pickup_radius: " in caplog.text
 
-    policy_file.write_text("pickup_radius_km = 10\n")
+    policy_file.write_text("pickup_radius_km = 10\nmax_split = 3\n[weights]\nper_hour_eta = 3\n")
     server.reload_policy()
     assert await served_by(stubs, "o4") == ("NORTH", "NORTH")
+    assert "pickup_radius_km 1.5 -> 10; max_split 2 -> 3; weights" in caplog.text
     quote = await stubs[0].QuoteFulfilment(pb.QuoteFulfilmentRequest(
         order=pickup_near_the_customer()))
     assert [o.shipments[0].location_id for o in quote.pickup_options] == ["NORTH"]
