@@ -32,7 +32,8 @@ def onestock(env, *args, **kw):
 def served(env, *args: str) -> subprocess.Popen:
     """`onestock serve` in a process of its own, its whole log (stdout and stderr) kept."""
     return subprocess.Popen([sys.executable, "-m", "services.common.cli", "serve", *args],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)  # its own group, to kill whole if it hangs
 
 
 def catches(pid: int, signum: int) -> bool:
@@ -45,7 +46,11 @@ def catches(pid: int, signum: int) -> bool:
 def stopped(server: subprocess.Popen, timeout: float = 60) -> str:
     """SIGTERM, as an operator stops it; the log, once the process has exited."""
     server.send_signal(signal.SIGTERM)
-    return server.communicate(timeout=timeout)[0]
+    try:
+        return server.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)  # no server outlives a failed test
+        raise
 
 
 def test_migrate_seed_serve_and_drain_on_sigterm(database_url):
