@@ -4,6 +4,9 @@ On completion an order earns growth (1 per whole yuan paid) and points (whole
 yuan paid times the rate of the member's tier before the award). A return
 takes back, pro rata to the money refunded, what the order earned, and never
 more than is left of it. A tier follows growth both ways: a return can lower it.
+Points are spent as a discount at checkout (积分抵现, 100 points take 1 yuan off): the order
+earns on the money paid, not on the part the points paid, and a cancellation or a return
+gives the points spent back, pro rata to the goods returned.
 Everything is integers: money in fen, points and growth in whole units, rates
 in hundredths (1.2 points per yuan = 120).
 """
@@ -11,6 +14,7 @@ in hundredths (1.2 points per yuan = 120).
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 
 
@@ -101,3 +105,33 @@ def reversal_for(award: Award, already_refunded_minor: int, refund_minor: int,
     points = (award.points * total // award.paid_minor) - (award.points * earlier // award.paid_minor)
     growth = (award.growth * total // award.paid_minor) - (award.growth * earlier // award.paid_minor)
     return Reversal(points, growth, tier_for(current_growth - growth, tiers).tier)
+
+
+# Points spent at checkout: this many take one yuan off the goods.
+POINTS_PER_YUAN_OFF = 100
+
+
+def discount_for(points: int, points_per_yuan: int = POINTS_PER_YUAN_OFF) -> int | None:
+    """What ``points`` take off an order, in fen; None when they do not make whole fen."""
+    if points < 0:
+        raise ValueError("points must not be negative")
+    fen, rest = divmod(points * 100, points_per_yuan)
+    return None if rest else fen
+
+
+def smallest_redemption(points_per_yuan: int = POINTS_PER_YUAN_OFF) -> int:
+    """The fewest points that make whole fen; every redemption is a multiple of it."""
+    return points_per_yuan // math.gcd(points_per_yuan, 100)
+
+
+def share_returned(whole: int, goods_minor: int, returned_before_minor: int,
+                   returning_minor: int) -> int:
+    """The part of ``whole`` (money paid for the goods, or points spent on them) that goods
+    worth ``returning_minor`` give back, when goods worth ``returned_before_minor`` came back
+    before. Cumulative, as reversals are: the parts never add up to more than the whole, and
+    returning every unit gives back exactly all of it."""
+    if goods_minor <= 0:
+        return 0
+    after = min(goods_minor, returned_before_minor + returning_minor)
+    before = min(goods_minor, returned_before_minor)
+    return whole * after // goods_minor - whole * before // goods_minor

@@ -3,7 +3,16 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.members.rules import Standing, Tier, award_for, reversal_for, tier_for
+from services.members.rules import (
+    Standing,
+    Tier,
+    award_for,
+    discount_for,
+    reversal_for,
+    share_returned,
+    smallest_redemption,
+    tier_for,
+)
 
 
 def test_tiers_follow_growth_thresholds():
@@ -49,3 +58,30 @@ def test_refunds_never_take_back_more_than_was_awarded(paid, growth, refunds):
         assert points_back <= award.points and growth_back <= award.growth
     if refunded >= paid:
         assert (points_back, growth_back) == (award.points, award.growth)
+
+
+def test_a_hundred_points_take_a_yuan_off_and_only_whole_fen_are_taken():
+    assert (discount_for(0), discount_for(1), discount_for(2_550)) == (0, 1, 2_550)
+    assert smallest_redemption() == 1
+    assert discount_for(3, points_per_yuan=200) is None  # 1.5 fen
+    assert (smallest_redemption(200), discount_for(4, points_per_yuan=200)) == (2, 2)
+    assert (smallest_redemption(30), discount_for(3, points_per_yuan=30)) == (3, 10)
+
+
+@given(goods=st.integers(1, 10**7), whole_share=st.integers(0, 100),
+       units=st.lists(st.integers(1, 50), min_size=1, max_size=8))
+def test_returns_give_back_at_most_the_whole_and_all_of_it_once_everything_is_back(
+        goods, whole_share, units):
+    """Goods worth ``goods`` split into parts returned one after another: each gives back its
+    share of what was paid (or of the points spent), never more in all, and all at the end."""
+    whole = goods * whole_share // 100
+    parts = [goods * sum(units[:i + 1]) // sum(units) - goods * sum(units[:i]) // sum(units)
+             for i in range(len(units))]
+    back, returned = 0, 0
+    for part in parts:
+        given_back = share_returned(whole, goods, returned, part)
+        assert given_back >= 0
+        back += given_back
+        returned += part
+        assert back <= whole
+    assert back == whole
