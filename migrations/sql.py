@@ -8,3 +8,8 @@ def execute_script(script: str) -> None:
     for statement in script.split(";"):
         if statement.strip():
             op.execute(statement)
+
+
+class RollbackRefused(RuntimeError):
+    """A downgrade that would lose what the database now holds; raised before it changes
+    anything, so the schema stays where it is."""

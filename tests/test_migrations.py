@@ -95,3 +95,23 @@ async def test_a_database_migrated_by_a_newer_onestock_is_neither_migrated_nor_u
             f"onestock: the database schema is at revision 0999, which this OneStock does not "
             f"know (it needs {head}): is the code older than the database? A newer OneStock's "
             f"`onestock migrate --to {head}` rolls it back to this one\n"), refused.stderr
+
+
+async def test_a_rollback_below_points_spent_at_checkout_is_refused_and_changes_nothing(
+        database_url):
+    env = await asyncio.to_thread(own_database_env, database_url)
+    assert (await asyncio.to_thread(onestock, env, "migrate")).returncode == 0
+    async with engine_of(env) as engine, engine.begin() as conn:
+        await conn.execute(text("INSERT INTO members (member_id, points) VALUES ('M-1', 0)"))
+        await conn.execute(text(
+            "INSERT INTO points_ledger (member_id, kind, order_id, points_delta, points_after, "
+            "growth_after, tier_before, tier_after) "
+            "VALUES ('M-1', 'REDEMPTION', 'o1', -100, 0, 0, 'STANDARD', 'STANDARD')"))
+    before = await schema_of(env)
+    refused = await asyncio.to_thread(onestock, env, "migrate", "--to", "0008")
+    assert refused.returncode == 2
+    assert refused.stderr.endswith(
+        "onestock migrate: members have spent points at checkout (1 points ledger entries): "
+        "rolling back below revision 0010 would lose them, so the schema stays where it is\n")
+    assert await schema_of(env) == before
+    assert (await asyncio.to_thread(onestock, env, "keys", "list")).returncode == 0  # still head

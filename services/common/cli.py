@@ -49,6 +49,7 @@ def event_loop_factory():
 
 
 def _migrate(settings: Settings, url: str, args) -> None:
+    from migrations.sql import RollbackRefused
     from services.common.migrate import migrate_to, revisions
 
     known = revisions(url)
@@ -57,7 +58,11 @@ def _migrate(settings: Settings, url: str, args) -> None:
         print(f"onestock migrate: --to: no revision {args.to!r} (revisions: "
               f"{', '.join(known)}, or head)", file=sys.stderr)
         sys.exit(2)
-    print(f"database schema is {migrate_to(url, revision)}")
+    try:
+        print(f"database schema is {migrate_to(url, revision)}")
+    except RollbackRefused as error:
+        print(f"onestock migrate: {error}", file=sys.stderr)
+        sys.exit(2)
 
 
 def _seed_demo(settings: Settings, url: str, args) -> None:

@@ -24,6 +24,8 @@ class LedgerEntryKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LEDGER_ENTRY_KIND_AWARD: _ClassVar[LedgerEntryKind]
     LEDGER_ENTRY_KIND_REVERSAL: _ClassVar[LedgerEntryKind]
     LEDGER_ENTRY_KIND_TIER_CHANGE: _ClassVar[LedgerEntryKind]
+    LEDGER_ENTRY_KIND_REDEMPTION: _ClassVar[LedgerEntryKind]
+    LEDGER_ENTRY_KIND_RESTORE: _ClassVar[LedgerEntryKind]
 TIER_UNSPECIFIED: Tier
 TIER_STANDARD: Tier
 TIER_SILVER: Tier
@@ -33,6 +35,8 @@ LEDGER_ENTRY_KIND_UNSPECIFIED: LedgerEntryKind
 LEDGER_ENTRY_KIND_AWARD: LedgerEntryKind
 LEDGER_ENTRY_KIND_REVERSAL: LedgerEntryKind
 LEDGER_ENTRY_KIND_TIER_CHANGE: LedgerEntryKind
+LEDGER_ENTRY_KIND_REDEMPTION: LedgerEntryKind
+LEDGER_ENTRY_KIND_RESTORE: LedgerEntryKind
 
 class Member(_message.Message):
     __slots__ = ("member_id", "points", "growth", "tier", "create_time")

@@ -114,20 +114,22 @@ class OrderLine(_message.Message):
     def __init__(self, sku_id: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_price_minor: _Optional[int] = ..., returned_quantity: _Optional[int] = ...) -> None: ...
 
 class OrderReturn(_message.Message):
-    __slots__ = ("return_id", "location_id", "lines", "refund_minor", "points_reversed", "create_time")
+    __slots__ = ("return_id", "location_id", "lines", "refund_minor", "points_reversed", "create_time", "points_restored")
     RETURN_ID_FIELD_NUMBER: _ClassVar[int]
     LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     REFUND_MINOR_FIELD_NUMBER: _ClassVar[int]
     POINTS_REVERSED_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    POINTS_RESTORED_FIELD_NUMBER: _ClassVar[int]
     return_id: str
     location_id: str
     lines: _containers.RepeatedCompositeFieldContainer[OrderLine]
     refund_minor: int
     points_reversed: int
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, return_id: _Optional[str] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., refund_minor: _Optional[int] = ..., points_reversed: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    points_restored: int
+    def __init__(self, return_id: _Optional[str] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., refund_minor: _Optional[int] = ..., points_reversed: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., points_restored: _Optional[int] = ...) -> None: ...
 
 class GroupTransfer(_message.Message):
     __slots__ = ("source_location_id", "lines", "shipped", "received")
@@ -168,7 +170,7 @@ class FulfilmentGroup(_message.Message):
     def __init__(self, group_id: _Optional[str] = ..., kind: _Optional[_Union[GroupKind, str]] = ..., state: _Optional[_Union[GroupState, str]] = ..., location_id: _Optional[str] = ..., dealer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., transfers: _Optional[_Iterable[_Union[GroupTransfer, _Mapping]]] = ..., delivery_fee_minor: _Optional[int] = ..., planned_ready_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pickup_code: _Optional[str] = ..., courier_reference: _Optional[str] = ...) -> None: ...
 
 class Order(_message.Message):
-    __slots__ = ("order_id", "channel", "member_id", "state", "lines", "total_minor", "currency", "groups", "create_time", "expire_time", "pay_time", "complete_time", "cancel_time", "cancel_reason", "points_awarded", "returns")
+    __slots__ = ("order_id", "channel", "member_id", "state", "lines", "total_minor", "currency", "groups", "create_time", "expire_time", "pay_time", "complete_time", "cancel_time", "cancel_reason", "points_awarded", "returns", "points_redeemed", "points_discount_minor", "payable_minor")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -185,6 +187,9 @@ class Order(_message.Message):
     CANCEL_REASON_FIELD_NUMBER: _ClassVar[int]
     POINTS_AWARDED_FIELD_NUMBER: _ClassVar[int]
     RETURNS_FIELD_NUMBER: _ClassVar[int]
+    POINTS_REDEEMED_FIELD_NUMBER: _ClassVar[int]
+    POINTS_DISCOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    PAYABLE_MINOR_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     channel: Channel
     member_id: str
@@ -201,21 +206,26 @@ class Order(_message.Message):
     cancel_reason: str
     points_awarded: int
     returns: _containers.RepeatedCompositeFieldContainer[OrderReturn]
-    def __init__(self, order_id: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., member_id: _Optional[str] = ..., state: _Optional[_Union[OrderState, str]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., total_minor: _Optional[int] = ..., currency: _Optional[str] = ..., groups: _Optional[_Iterable[_Union[FulfilmentGroup, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pay_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., complete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason: _Optional[str] = ..., points_awarded: _Optional[int] = ..., returns: _Optional[_Iterable[_Union[OrderReturn, _Mapping]]] = ...) -> None: ...
+    points_redeemed: int
+    points_discount_minor: int
+    payable_minor: int
+    def __init__(self, order_id: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., member_id: _Optional[str] = ..., state: _Optional[_Union[OrderState, str]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., total_minor: _Optional[int] = ..., currency: _Optional[str] = ..., groups: _Optional[_Iterable[_Union[FulfilmentGroup, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pay_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., complete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason: _Optional[str] = ..., points_awarded: _Optional[int] = ..., returns: _Optional[_Iterable[_Union[OrderReturn, _Mapping]]] = ..., points_redeemed: _Optional[int] = ..., points_discount_minor: _Optional[int] = ..., payable_minor: _Optional[int] = ...) -> None: ...
 
 class CreateOrderRequest(_message.Message):
-    __slots__ = ("request_id", "channel", "member_id", "lines", "fulfilment")
+    __slots__ = ("request_id", "channel", "member_id", "lines", "fulfilment", "points_to_redeem")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     FULFILMENT_FIELD_NUMBER: _ClassVar[int]
+    POINTS_TO_REDEEM_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     channel: Channel
     member_id: str
     lines: _containers.RepeatedCompositeFieldContainer[OrderLineInput]
     fulfilment: FulfilmentRequest
-    def __init__(self, request_id: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., member_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., fulfilment: _Optional[_Union[FulfilmentRequest, _Mapping]] = ...) -> None: ...
+    points_to_redeem: int
+    def __init__(self, request_id: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., member_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., fulfilment: _Optional[_Union[FulfilmentRequest, _Mapping]] = ..., points_to_redeem: _Optional[int] = ...) -> None: ...
 
 class CreateOrderResponse(_message.Message):
     __slots__ = ("order",)
