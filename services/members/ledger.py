@@ -1,5 +1,5 @@
-"""Writing points: awards, reversals and tier changes, each with its CRM outbox events,
-in the caller's transaction.
+"""Writing points: awards, reversals, tier changes, and points spent at checkout and given
+back, each with its CRM outbox events, in the caller's transaction.
 
 The member row is locked first, so concurrent awards for one member apply one
 after the other; the unique indexes of points_ledger make a second award for
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from onestock.members.v1 import member_service_pb2 as pb
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.common.errors import FailedPrecondition
 from services.common.idempotency import driver
 from services.inventory.mapping import timestamp
 from services.members.rules import (
@@ -109,6 +110,58 @@ async def reverse_return_line(conn: AsyncConnection, member_id: str, order_id: s
                        actor)
     await _save(db, member_id, points, growth, back.tier_after)
     return back.points
+
+
+# --- points spent at checkout (积分抵现) -------------------------------------------
+
+
+def points_short(member_id: str, balance: int, wanted: int) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"member {member_id} has {balance} points, fewer than the {wanted} to redeem",
+        reason="INSUFFICIENT_POINTS",
+        metadata={"member_id": member_id, "points": balance, "points_to_redeem": wanted})
+
+
+async def lock_members(conn: AsyncConnection, member_ids) -> dict[str, MemberRow]:
+    """The members' rows, locked in id order (created when missing), after any stock row
+    lock, as every writer of points takes them."""
+    return {member_id: await _lock(conn, member_id) for member_id in sorted(set(member_ids))}
+
+
+async def redeem(conn: AsyncConnection, member: MemberRow, order_id: str, points: int,
+                 discount_minor: int, actor: str = "") -> MemberRow:
+    """Spend ``points`` of a locked member on an order whose balance the caller checked:
+    the ledger entry, its CRM event and the balance, in the caller's transaction. Returns
+    the member after it."""
+    db = await driver(conn)
+    after = member.points - points
+    await _entry(db, member.member_id, "REDEMPTION", order_id, None, -points, 0, after,
+                 member.growth, member.tier, member.tier, discount_minor, actor)
+    await _event(db, member.member_id, "POINTS_REDEEMED", order_id, -points, 0, after,
+                 member.growth, member.tier)
+    await _save(db, member.member_id, after, member.growth, member.tier)
+    return MemberRow(member.member_id, after, member.growth, member.tier)
+
+
+async def restore(conn: AsyncConnection, member_id: str, order_id: str, points: int,
+                  return_line: str | None = None, actor: str = "") -> int:
+    """Give back points an order spent: all of them when it is cancelled (``return_line``
+    None), a share when goods come back. Once per order, or per return line: a retry finds
+    the first and gives nothing more. Returns the points given back."""
+    member = await _lock(conn, member_id)
+    db = await driver(conn)
+    done = await db.fetchval(
+        "SELECT points_delta FROM points_ledger WHERE kind = 'RESTORE' AND order_id = $1 "
+        "AND return_line IS NOT DISTINCT FROM $2", order_id, return_line)
+    if done is not None or points <= 0:
+        return done or 0
+    after = member.points + points
+    await _entry(db, member_id, "RESTORE", order_id, return_line, points, 0, after,
+                 member.growth, member.tier, member.tier, 0, actor)
+    await _event(db, member_id, "POINTS_RESTORED", order_id, points, 0, after, member.growth,
+                 member.tier)
+    await _save(db, member_id, after, member.growth, member.tier)
+    return points
 
 
 async def _entry(db, member_id, kind, order_id, return_line, points_delta, growth_delta,

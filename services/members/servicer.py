@@ -18,7 +18,8 @@ from services.members.outbox_relay import backlog
 from services.members.rules import Tier
 
 KIND_TO_PB = {"AWARD": pb.LEDGER_ENTRY_KIND_AWARD, "REVERSAL": pb.LEDGER_ENTRY_KIND_REVERSAL,
-              "TIER_CHANGE": pb.LEDGER_ENTRY_KIND_TIER_CHANGE}
+              "TIER_CHANGE": pb.LEDGER_ENTRY_KIND_TIER_CHANGE,
+              "REDEMPTION": pb.LEDGER_ENTRY_KIND_REDEMPTION, "RESTORE": pb.LEDGER_ENTRY_KIND_RESTORE}
 
 
 def member_to_pb(row) -> pb.Member:

@@ -28,6 +28,7 @@ from services.inventory.domain import (
 )
 from services.inventory.reserve_batcher import reserve_locked
 from services.members import ledger
+from services.members.rules import share_returned
 from services.orders import pickup_codes
 from services.orders import repository as repo
 from services.orders.repository import Group, Order
@@ -55,6 +56,8 @@ class NewOrder:
     route: RouteRequest | None  # online orders
     till_location_id: str | None = None  # POS sales
     till_reservation_id: str | None = None
+    points_to_redeem: int = 0  # spent at checkout (a member's order only)
+    points_discount_minor: int = 0  # what they take off the goods
 
 
 def goods_minor(lines) -> int:
@@ -93,7 +96,14 @@ async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str,
     group = Group(f"{order_id}-1", 1, GroupKind.IN_STORE, GroupState.HANDED_OVER, loc, dealer_id,
                   [(s, q) for s, q, _ in cmd.lines], [], [reservation_id])
     order = Order(order_id, cmd.request_id, cmd.channel, cmd.member_id, OrderState.PAID, goods,
-                  goods, list(cmd.lines), [group])
+                  goods, list(cmd.lines), [group], points_redeemed=cmd.points_to_redeem,
+                  points_discount_minor=cmd.points_discount_minor)
+    if cmd.points_to_redeem:  # the member row after the stock rows, as every points writer
+        [member] = (await ledger.lock_members(conn, [cmd.member_id])).values()
+        if member.points < cmd.points_to_redeem:
+            raise ledger.points_short(member.member_id, member.points, cmd.points_to_redeem)
+        await ledger.redeem(conn, member, order_id, cmd.points_to_redeem,
+                            cmd.points_discount_minor, actor())
     await repo.insert_orders(conn, [order])
     order.pay_time = await stock_repo.db_now(conn)
     await _complete(conn, order)
@@ -132,11 +142,15 @@ async def confirm_payment(conn: AsyncConnection, order_id: str, amount_minor: in
     if order.expire_time is not None and order.expire_time <= now:
         raise FailedPrecondition(f"order {order_id} was not paid in time",
                                  reason="ORDER_EXPIRED", metadata={"order_id": order_id})
-    if amount_minor != order.total_minor:
+    if amount_minor != order.payable_minor:
+        due = (f"the {order.payable_minor} payable (the order total {order.total_minor} less "
+               f"{order.points_discount_minor} paid with points)" if order.points_discount_minor
+               else f"the order total {order.total_minor}")
         raise FailedPrecondition(
-            f"amount_minor {amount_minor} differs from the order total {order.total_minor}",
+            f"amount_minor {amount_minor} differs from {due}",
             reason="PAYMENT_AMOUNT_MISMATCH",
-            metadata={"amount_minor": amount_minor, "total_minor": order.total_minor})
+            metadata={"amount_minor": amount_minor, "total_minor": order.total_minor,
+                      "payable_minor": order.payable_minor})
     for reservation_id in _reservations(order):  # hold the stock through fulfilment
         await inventory.extend_reservation(conn, reservation_id, hold_s)
     order.state, order.pay_time = target, now
@@ -186,6 +200,9 @@ async def _cancel(conn: AsyncConnection, orders: list[Order], reason: str,
         order.cancel_reason, order.cancel_time = reason, now
         for group in order.groups:
             group.state = GroupState.CANCELLED
+    for order in sorted((o for o in orders if o.points_redeemed), key=lambda o: o.member_id):
+        await ledger.restore(conn, order.member_id, order.order_id, order.points_redeemed,
+                             actor=actor())
     await repo.save_orders(conn, orders, event.value)
 
 
@@ -315,7 +332,9 @@ async def _receive(conn: AsyncConnection, order: Order, group: Group) -> None:
 async def return_lines(conn: AsyncConnection, order_id: str, location_id: str,
                        lines: list[tuple[str, int]], request_id: str) -> None:
     """Goods come back at a location: on_hand rises through the ledger, the order shows
-    what was returned, and the member loses what those lines earned (pro rata, once)."""
+    what was returned, and the member loses what those lines earned and gets back the points
+    they were bought with (each pro rata, once). The refund is their share of the money paid
+    for the goods: their price, less their share of what points paid."""
     order = await _order(conn, order_id)
     if order.state is not OrderState.COMPLETED:
         raise invalid_transition(f"order {order_id}", order.state.value, "RETURN")
@@ -341,22 +360,34 @@ async def return_lines(conn: AsyncConnection, order_id: str, location_id: str,
                     note=f"return of order {order_id}")
         for sku, qty in lines])
     return_id = str(uuid.uuid4())
-    reversed_points = 0
-    if order.member_id:
-        for n, (sku, qty) in enumerate(lines):
+    refund, reversed_points, restored_points = 0, 0, 0
+    returned_before = order.returned_goods_minor
+    for n, (sku, qty) in enumerate(lines):
+        value = qty * bought[sku][1]
+        paid_back = share_returned(order.paid_for_goods_minor, order.goods_minor,
+                                   returned_before, value)
+        points_back = share_returned(order.points_redeemed, order.goods_minor, returned_before,
+                                     value)
+        returned_before += value
+        refund += paid_back
+        if order.member_id:
+            line_id = f"{return_id}:{n}"
             reversed_points += await ledger.reverse_return_line(
-                conn, order.member_id, order_id, f"{return_id}:{n}", qty * bought[sku][1],
-                actor=actor())
+                conn, order.member_id, order_id, line_id, paid_back, actor=actor())
+            if points_back:
+                restored_points += await ledger.restore(conn, order.member_id, order_id,
+                                                        points_back, line_id, actor())
     await repo.record_return(conn, order_id, return_id, location_id,
-                             [(sku, qty, bought[sku][1]) for sku, qty in lines], reversed_points)
+                             [(sku, qty, bought[sku][1]) for sku, qty in lines], refund,
+                             reversed_points, restored_points)
 
 
 async def _complete(conn: AsyncConnection, order: Order) -> None:
     """The order completes in the same transaction as its last hand-over, and the member
-    earns points on the goods paid for, exactly once."""
+    earns points on the money paid for the goods (not on what points paid), exactly once."""
     order.state = next_order_state(order.order_id, order.state, OrderEvent.COMPLETE)
     order.complete_time = await stock_repo.db_now(conn)
     if order.member_id:
-        order.points_awarded = await ledger.award_order(conn, order.member_id, order.order_id,
-                                                        order.goods_minor, actor=actor())
+        order.points_awarded = await ledger.award_order(
+            conn, order.member_id, order.order_id, order.paid_for_goods_minor, actor=actor())
 

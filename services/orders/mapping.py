@@ -46,9 +46,11 @@ def order_to_pb(order: Order, *, with_pickup_codes: bool = False) -> pb.Order:
         create_time=timestamp(order.create_time), expire_time=timestamp(order.expire_time),
         pay_time=timestamp(order.pay_time), complete_time=timestamp(order.complete_time),
         cancel_time=timestamp(order.cancel_time), cancel_reason=order.cancel_reason,
-        points_awarded=order.points_awarded,
+        points_awarded=order.points_awarded, points_redeemed=order.points_redeemed,
+        points_discount_minor=order.points_discount_minor, payable_minor=order.payable_minor,
         returns=[pb.OrderReturn(
             return_id=r["return_id"], location_id=r["location_id"],
             lines=[pb.OrderLine(sku_id=s, quantity=q, unit_price_minor=p) for s, q, p in r["lines"]],
             refund_minor=r["refund_minor"], points_reversed=r["points_reversed"],
-            create_time=timestamp(r["create_time"])) for r in order.returns])
+            points_restored=r["points_restored"], create_time=timestamp(r["create_time"]))
+            for r in order.returns])

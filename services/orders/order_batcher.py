@@ -9,10 +9,11 @@ look at are locked together, in key order; then each order, in arrival order,
 is routed against what the orders before it left, and holds its plan's units;
 then all reservations are written with one statement, all orders with another.
 
-An order that cannot be served (no stock left, a member over the hold limit)
-is refused alone: it changes nothing, leaves no request id behind, and the
-rest of the batch goes on. Lock order is that of every other use case:
-request ids, members, then stock rows in key order.
+An order that cannot be served (no stock left, a member over the hold limit or
+without the points it would spend) is refused alone: it changes nothing, leaves
+no request id behind, and the rest of the batch goes on. Lock order is that of
+every other use case: request ids, members' holds, stock rows in key order,
+then the rows of the members spending points.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from services.inventory.domain import (
     refuse_over_hold_limit,
 )
 from services.inventory.reserve_batcher import ReservationWrite
+from services.members import ledger
 from services.orders import repository as repo
 from services.orders.handlers import NewOrder, goods_minor, reserve_command
 from services.orders.mapping import order_to_pb
@@ -95,7 +97,10 @@ class OrderBatcher:
         wanted = [batch[i].command for i in fresh]
         held = await self._holdings(db, wanted)
         levels = await stock_repo.lock_stock(conn, sorted({k for o in wanted for k in o.keys}))
-        taking = _Taking(levels, held, ReservationWrite(now), self._hold_limit)
+        spenders = await ledger.lock_members(
+            conn, {o.new.member_id for o in wanted if o.new.points_to_redeem})
+        taking = _Taking(levels, held, ReservationWrite(now), self._hold_limit,
+                         {m.member_id: m.points for m in spenders.values()})
         made: list[tuple[int, Order]] = []
         for i in fresh:
             try:
@@ -103,6 +108,11 @@ class OrderBatcher:
             except OneStockError as error:
                 outcomes[i] = error
         await taking.write.execute(db, taking.changed())
+        for _, order in made:
+            if order.points_redeemed:
+                spenders[order.member_id] = await ledger.redeem(
+                    conn, spenders[order.member_id], order.order_id, order.points_redeemed,
+                    order.points_discount_minor, order.created_by)
         await repo.insert_orders(conn, [order for _, order in made])
         for i, order in made:
             outcomes[i] = pb.CreateOrderResponse(order=order_to_pb(order))
@@ -127,14 +137,18 @@ class _Taking:
     """The batch's orders taking stock one after another, from the rows locked for them."""
 
     def __init__(self, levels: dict[StockKey, StockLevel], held: dict[tuple[str, str], int],
-                 write: ReservationWrite, hold_limit: int):
+                 write: ReservationWrite, hold_limit: int, points: dict[str, int]):
         self.levels, self.held, self.write, self.hold_limit = levels, held, write, hold_limit
+        self.points = points  # balances of the members spending points, as the batch goes
         self._before = dict(levels)
 
     def take(self, online: OnlineOrder, now, ttl_s: int) -> Order:
         """Route the order against what is left and hold its plan's units; or raise, having
         changed nothing."""
         new = online.new
+        if new.points_to_redeem and self.points[new.member_id] < new.points_to_redeem:
+            raise ledger.points_short(new.member_id, self.points[new.member_id],
+                                      new.points_to_redeem)
         plan = route(online.chain, new.route, self._view(online.keys), online.policy)
         if not plan.feasible:
             raise FailedPrecondition(
@@ -165,12 +179,15 @@ class _Taking:
                 groups[g].held.append(reservation.reservation_id)
             else:
                 groups[g].transfers[t].reservation_id = reservation.reservation_id
+        if new.points_to_redeem:
+            self.points[new.member_id] -= new.points_to_redeem
         goods = goods_minor(new.lines)
         return Order(order_id, new.request_id, new.channel, new.member_id,
                      OrderState.PENDING_PAYMENT, goods,
                      goods + sum(g.delivery_fee_minor for g in groups), list(new.lines), groups,
                      create_time=now, expire_time=stock_repo.expire_time(now, ttl_s),
-                     created_by=online.actor)
+                     created_by=online.actor, points_redeemed=new.points_to_redeem,
+                     points_discount_minor=new.points_discount_minor)
 
     def changed(self) -> list[StockLevel]:
         return [lv for key, lv in self.levels.items() if self._before.get(key) != lv]

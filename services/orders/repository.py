@@ -63,6 +63,23 @@ class Order:
     created_by: str = ""  # the principal that created the order
     returned: dict[str, int] = field(default_factory=dict)  # sku_id -> units returned
     returns: list[dict] = field(default_factory=list)
+    points_redeemed: int = 0  # spent at checkout
+    points_discount_minor: int = 0  # what they took off the goods
+
+    @property
+    def payable_minor(self) -> int:
+        """What the customer pays: the total less what points took off."""
+        return self.total_minor - self.points_discount_minor
+
+    @property
+    def paid_for_goods_minor(self) -> int:
+        """Money paid for the goods, on which points are earned and refunds are shared."""
+        return self.goods_minor - self.points_discount_minor
+
+    @property
+    def returned_goods_minor(self) -> int:
+        """The value, at the order's prices, of every unit returned so far."""
+        return sum(self.returned.get(sku, 0) * price for sku, _, price in self.lines)
 
     def group(self, group_id: str) -> Group:
         return next(g for g in self.groups if g.group_id == group_id)
@@ -76,9 +93,11 @@ def _transfers_json(group: Group) -> str:
 INSERT_ORDERS_SQL = """
 WITH new_orders AS (
     INSERT INTO orders (order_id, request_id, channel, member_id, state, goods_minor,
-                        total_minor, currency, expire_time, created_by)
+                        total_minor, currency, expire_time, created_by, points_redeemed,
+                        points_discount_minor)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                         $6::bigint[], $7::bigint[], $8::text[], $9::timestamptz[], $10::text[])
+                         $6::bigint[], $7::bigint[], $8::text[], $9::timestamptz[], $10::text[],
+                         $30::bigint[], $31::bigint[])
     RETURNING 1),
 new_lines AS (
     INSERT INTO order_lines (order_id, line_no, sku_id, quantity, unit_price_minor)
@@ -123,7 +142,8 @@ async def insert_orders(conn: AsyncConnection, orders: list[Order]) -> None:
         [g.dealer_id for _, g in groups], [json.dumps(g.lines) for _, g in groups],
         [_transfers_json(g) for _, g in groups], [",".join(g.held) for _, g in groups],
         [g.delivery_fee_minor for _, g in groups], [g.planned_ready_time for _, g in groups],
-        [_group_states(o) for o in orders], ORDERS_CHANNEL)
+        [_group_states(o) for o in orders], ORDERS_CHANNEL,
+        [o.points_redeemed for o in orders], [o.points_discount_minor for o in orders])
     for order in orders:
         order.create_time = row["now"]
 
@@ -166,7 +186,7 @@ async def load_orders(conn: AsyncConnection, order_ids: list[str], *, lock: bool
         "WHERE order_id = ANY($1::text[]) ORDER BY order_id, line_no", ids))
     returns = _by_order(await db.fetch(
         "SELECT order_id, return_id, location_id, lines, refund_minor, points_reversed, "
-        "create_time FROM order_returns WHERE order_id = ANY($1::text[]) "
+        "points_restored, create_time FROM order_returns WHERE order_id = ANY($1::text[]) "
         "ORDER BY order_id, create_time, return_id", ids))
     groups = _by_order(await db.fetch(
         "SELECT * FROM fulfilment_groups WHERE order_id = ANY($1::text[]) "
@@ -196,6 +216,7 @@ def _order(row, lines, returns, groups) -> Order:
         cancel_reason=row["cancel_reason"], points_awarded=row["points_awarded"],
         created_by=row["created_by"] or "", groups=[_group(g) for g in groups],
         returned={r["sku_id"]: r["returned_quantity"] for r in lines if r["returned_quantity"]},
+        points_redeemed=row["points_redeemed"], points_discount_minor=row["points_discount_minor"],
         returns=[{**{k: v for k, v in r.items() if k != "order_id"},
                   "lines": json.loads(r["lines"]) if isinstance(r["lines"], str) else r["lines"]}
                  for r in returns])
@@ -259,13 +280,14 @@ async def notify_order(db, order_id: str) -> None:
 
 
 async def record_return(conn: AsyncConnection, order_id: str, return_id: str, location_id: str,
-                        lines: list[tuple[str, int, int]], points_reversed: int) -> None:
+                        lines: list[tuple[str, int, int]], refund_minor: int,
+                        points_reversed: int, points_restored: int) -> None:
     db = await driver(conn)
     await db.execute(
         "INSERT INTO order_returns (return_id, order_id, location_id, lines, refund_minor, "
-        "points_reversed, actor) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7)", return_id,
-        order_id, location_id, json.dumps(lines), sum(q * p for _, q, p in lines),
-        points_reversed, actor())
+        "points_reversed, points_restored, actor) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8)",
+        return_id, order_id, location_id, json.dumps(lines), refund_minor, points_reversed,
+        points_restored, actor())
     await db.execute(
         "INSERT INTO order_events (order_id, action, actor, state) "
         "SELECT order_id, 'RETURN', $2, state FROM orders WHERE order_id = $1", order_id, actor())

@@ -16,10 +16,12 @@ from services.common.validation import (
     check_request_id,
     check_text,
 )
-from services.orders.handlers import NewOrder
+from services.members.rules import discount_for, smallest_redemption
+from services.orders.handlers import NewOrder, goods_minor
 from services.routing.model import Mode, OrderLine, RouteRequest
 
 MAX_UNIT_PRICE_MINOR = 10**10
+MAX_POINTS_TO_REDEEM = 10**12
 ONLINE_MODES = {pb.FULFILMENT_METHOD_PICKUP: Mode.PICKUP,
                 pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY: Mode.SAME_CITY_DELIVERY,
                 pb.FULFILMENT_METHOD_AUTO: Mode.AUTO}
@@ -59,11 +61,35 @@ def create_order(request: pb.CreateOrderRequest, limits: Limits) -> NewOrder:
                              f.city.strip(), mode, datetime.now(UTC), f.location_id or None)
     else:
         check_enum(errors, method, METHODS, "fulfilment.method", pb.FulfilmentMethod)
+    discount = _points_discount(errors, request, goods_minor(lines))
     errors.raise_if_any()
     in_store = method == pb.FULFILMENT_METHOD_IN_STORE
     return NewOrder(request.request_id, channel, request.member_id or None, tuple(lines), route,
                     till_location_id=f.location_id if in_store else None,
-                    till_reservation_id=(f.reservation_id or None) if in_store else None)
+                    till_reservation_id=(f.reservation_id or None) if in_store else None,
+                    points_to_redeem=request.points_to_redeem, points_discount_minor=discount)
+
+
+def _points_discount(errors: Collector, request: pb.CreateOrderRequest, goods: int) -> int:
+    """What the points to redeem take off the goods, in fen; whether the member has them is
+    for the transaction that spends them."""
+    points = request.points_to_redeem
+    if points == 0:
+        return 0
+    if not 0 < points <= MAX_POINTS_TO_REDEEM:
+        errors.add("points_to_redeem", f"must be 0 to {MAX_POINTS_TO_REDEEM}")
+        return 0
+    if not request.member_id:
+        errors.add("points_to_redeem", "needs member_id: only a member has points to spend")
+    discount = discount_for(points)
+    if discount is None:
+        errors.add("points_to_redeem", f"must be a multiple of {smallest_redemption()}, "
+                   "so that the points make whole fen")
+        return 0
+    if discount > goods:
+        errors.add("points_to_redeem", f"{points} points take {discount} fen off, more than "
+                   f"the {goods} fen of goods")
+    return discount
 
 
 def _lines(errors: Collector, lines, limits: Limits) -> list[tuple[str, int, int]]:

@@ -49,7 +49,8 @@ async def test_a_payment_of_another_amount_is_refused_naming_both_and_changes_no
     assert refused.code() == grpc.StatusCode.FAILED_PRECONDITION
     info = error_info(refused)
     assert info.reason == "PAYMENT_AMOUNT_MISMATCH"
-    assert dict(info.metadata) == {"amount_minor": "19999", "total_minor": "20000"}
+    assert dict(info.metadata) == {"amount_minor": "19999", "total_minor": "20000",
+                                   "payable_minor": "20000"}
     assert "amount_minor 19999 differs from the order total 20000" in refused.details()
     assert await _everything(engine) == before
     assert (await pay(orders, made)).state == pb.ORDER_STATE_PAID  # the right amount still pays

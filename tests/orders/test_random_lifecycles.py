@@ -1,9 +1,9 @@
 """Random order lives through real channels, four calls at a time: checkouts (some retried, some
-reusing another request's id), payments right and wrong, cancellations, every fulfilment step
-with right and wrong pickup codes, returns, till sales (some of units the till held first,
-some of another store's or a spent hold), deliveries of stock, and unpaid orders expiring
-under them. No call ends INTERNAL or UNKNOWN, and after every round the ledger, the
-orders and the points agree with each other."""
+reusing another request's id, some spending points), payments right and wrong, cancellations,
+every fulfilment step with right and wrong pickup codes, returns, till sales (some of units the
+till held first, some of another store's or a spent hold), deliveries of stock, and unpaid
+orders expiring under them. No call ends INTERNAL or UNKNOWN, and after every round the
+ledger, the orders and the points agree with each other."""
 
 import asyncio
 import random
@@ -52,6 +52,10 @@ class Walk:
     def request_id(self, kind: str) -> str:
         return f"{kind}-{self.rng.randrange(60)}"  # small pools: retries and reuse happen
 
+    def points(self, member: str) -> int:
+        """Points a member spends at checkout now and then (often more than they have)."""
+        return self.rng.choice([0, 0, 0, 20, 150, 1_000]) if member else 0
+
     def lines(self, most: int = 3):
         skus = self.rng.sample(sorted(SKUS), self.rng.randint(1, most))
         return [(sku, self.rng.randint(1, 3)) for sku in skus]
@@ -60,9 +64,10 @@ class Walk:
         method = self.rng.choice([pb.FULFILMENT_METHOD_PICKUP, pb.FULFILMENT_METHOD_AUTO,
                                   pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY])
         location = self.rng.choice(["", "A", "B"]) if method == pb.FULFILMENT_METHOD_PICKUP else ""
+        member = self.rng.choice(["M-1", "M-2", ""])
         made = await self.orders.CreateOrder(pb.CreateOrderRequest(
             request_id=self.request_id("create"), channel=pb.CHANNEL_MINI_PROGRAM,
-            member_id=self.rng.choice(["M-1", "M-2", ""]),
+            member_id=member, points_to_redeem=self.points(member),
             lines=[pb.OrderLineInput(sku_id=s, quantity=q, unit_price_minor=SKUS[s])
                    for s, q in self.lines()],
             fulfilment=pb.FulfilmentRequest(method=method, location_id=location,
@@ -71,9 +76,10 @@ class Walk:
         self.order_ids.append(made.order.order_id)
 
     async def sell_at_till(self):
+        member = self.rng.choice(["M-1", "M-3", ""])
         made = await self.orders.CreateOrder(pb.CreateOrderRequest(
             request_id=self.request_id("till"), channel=pb.CHANNEL_POS,
-            member_id=self.rng.choice(["M-1", "M-3", ""]),
+            member_id=member, points_to_redeem=self.points(member),
             lines=[pb.OrderLineInput(sku_id=s, quantity=q, unit_price_minor=SKUS[s])
                    for s, q in self.lines(1)],
             fulfilment=pb.FulfilmentRequest(method=pb.FULFILMENT_METHOD_IN_STORE,
@@ -115,7 +121,7 @@ class Walk:
             wrong = self.rng.random() < 0.2
             await self.orders.ConfirmPayment(pb.ConfirmPaymentRequest(
                 request_id=f"pay-{order.order_id}-{wrong}", order_id=order.order_id,
-                amount_minor=order.total_minor + (1 if wrong else 0)))
+                amount_minor=order.payable_minor + (1 if wrong else 0)))
 
     async def cancel(self):
         if order := await self.an_order():
@@ -174,11 +180,19 @@ async def assert_orders_and_points_agree(engine) -> None:
         assert await rows(
             "SELECT p.order_id FROM points_ledger p JOIN orders o USING (order_id) "
             "WHERE p.kind = 'AWARD' AND o.state <> 'COMPLETED'") == []
-        # returns never take back more than was awarded
+        # returns never take back more than was awarded, nor give back more than was spent
         assert await rows(
             "SELECT order_id FROM points_ledger GROUP BY order_id "
-            "HAVING SUM(points_delta) FILTER (WHERE kind <> 'TIER_CHANGE') < 0 "
-            "OR SUM(growth_delta) FILTER (WHERE kind <> 'TIER_CHANGE') < 0") == []
+            "HAVING SUM(points_delta) FILTER (WHERE kind IN ('AWARD', 'REVERSAL')) < 0 "
+            "OR SUM(growth_delta) FILTER (WHERE kind IN ('AWARD', 'REVERSAL')) < 0 "
+            "OR SUM(points_delta) FILTER (WHERE kind IN ('REDEMPTION', 'RESTORE')) > 0") == []
+        # an order spent what it says, once; a cancelled one has it all back
+        assert await rows(
+            "SELECT o.order_id FROM orders o LEFT JOIN points_ledger p ON p.order_id = "
+            "o.order_id AND p.kind IN ('REDEMPTION', 'RESTORE') GROUP BY o.order_id "
+            "HAVING -COALESCE(SUM(p.points_delta) FILTER (WHERE p.kind = 'REDEMPTION'), 0) "
+            "<> MAX(o.points_redeemed) OR (MAX(o.state) = 'CANCELLED' "
+            "AND COALESCE(SUM(p.points_delta), 0) <> 0)") == []
         # balances are their ledger, entry after entry
         assert await rows(
             "SELECT m.member_id FROM members m LEFT JOIN (SELECT member_id, SUM(points_delta) p, "
@@ -201,6 +215,12 @@ async def assert_orders_and_points_agree(engine) -> None:
 async def test_random_order_lives_keep_stock_orders_and_points_in_agreement(
         stubs, engine, seed):
     inventory, orders, _ = stubs
+    for member in ("M-1", "M-2"):  # points to spend from the start: a sofa bought at the till
+        await orders.CreateOrder(pb.CreateOrderRequest(
+            request_id=f"first-{member}", channel=pb.CHANNEL_POS, member_id=member,
+            lines=[pb.OrderLineInput(sku_id="SOFA", quantity=1, unit_price_minor=SKUS["SOFA"])],
+            fulfilment=pb.FulfilmentRequest(method=pb.FULFILMENT_METHOD_IN_STORE,
+                                            location_id="B")))
     walk = Walk(random.Random(seed), inventory, orders)
     for round_no in range(60):
         await asyncio.gather(*(walk.any_call() for _ in range(4)))
@@ -213,4 +233,7 @@ async def test_random_order_lives_keep_stock_orders_and_points_in_agreement(
         states = dict((await conn.execute(text(
             "SELECT state, count(*) FROM orders GROUP BY state"))).all())
     assert states.get("COMPLETED", 0) > 0 and states.get("CANCELLED", 0) > 0, states
+    async with engine.connect() as conn:  # and points were spent, and some given back
+        kinds = set((await conn.execute(text("SELECT kind FROM points_ledger"))).scalars())
+    assert {"REDEMPTION", "RESTORE"} <= kinds, kinds
     assert grpc.StatusCode.OK in walk.codes and grpc.StatusCode.FAILED_PRECONDITION in walk.codes
