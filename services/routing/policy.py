@@ -246,4 +246,6 @@ class LivePolicy:
 
 
 def _change(key: str, old, new) -> str:
-    return f"{key} {old:g} -> {new:g}" if isinstance(new, int | float) else key
+    if isinstance(new, int | float):  # 10.0 as 10, a million as 1000000, not 1e+06
+        return f"{key} {old:.12g} -> {new:.12g}"
+    return key

@@ -83,10 +83,12 @@ async def test_sighup_rereads_the_policy_and_a_bad_file_leaves_the_one_in_force(
     assert "routing policy not reloaded, the one in force stays" in caplog.text
     assert f"{policy_file}: pickup_radius: " in caplog.text
 
-    policy_file.write_text("pickup_radius_km = 10\nmax_split = 3\n[weights]\nper_hour_eta = 3\n")
+    policy_file.write_text("pickup_radius_km = 10\nmax_split = 3\ntransfer_base_minor = 2500000\n"
+                           "[weights]\nper_hour_eta = 3\n")
     server.reload_policy()
     assert await served_by(stubs, "o4") == ("NORTH", "NORTH")
-    assert "pickup_radius_km 1.5 -> 10; max_split 2 -> 3; weights" in caplog.text
+    assert ("pickup_radius_km 1.5 -> 10; max_split 2 -> 3; transfer_base_minor 1500 -> 2500000; "
+            "weights") in caplog.text
     quote = await stubs[0].QuoteFulfilment(pb.QuoteFulfilmentRequest(
         order=pickup_near_the_customer()))
     assert [o.shipments[0].location_id for o in quote.pickup_options] == ["NORTH"]
