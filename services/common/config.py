@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.members.rules import MemberRules, parse_tiers
+
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name)
@@ -20,6 +22,19 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _member_rules(env: dict[str, str]) -> MemberRules:
+    tiers = MemberRules.tiers
+    if env.get("ONESTOCK_MEMBER_TIERS"):
+        try:
+            tiers = parse_tiers(env["ONESTOCK_MEMBER_TIERS"])
+        except ValueError as error:
+            raise ValueError(f"ONESTOCK_MEMBER_TIERS: {error}") from None
+    per_yuan = _int(env, "ONESTOCK_POINTS_PER_YUAN_OFF", MemberRules.points_per_yuan_off)
+    if not 1 <= per_yuan <= 1_000_000:
+        raise ValueError(f"ONESTOCK_POINTS_PER_YUAN_OFF must be 1 to 1000000, got {per_yuan}")
+    return MemberRules(tiers, per_yuan)
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -164,6 +179,10 @@ class Settings:
     # ONESTOCK_SIMULATION_KEEP_RUNS: RunSimulation report folders kept, newest first.
     simulation_keep_runs: int = 20
     limits: Limits = field(default_factory=Limits)
+    # ONESTOCK_MEMBER_TIERS: growth:points-per-yuan of STANDARD, SILVER, GOLD and DIAMOND
+    # (default "0:1.0,1000:1.2,5000:1.5,20000:2.0"); ONESTOCK_POINTS_PER_YUAN_OFF: points
+    # that take one yuan off at checkout (default 100). See docs/members.md.
+    member_rules: MemberRules = field(default_factory=MemberRules)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -177,6 +196,7 @@ class Settings:
             member_sku_hold_limit=_int(env, "ONESTOCK_MEMBER_SKU_HOLD_LIMIT",
                                        Limits.member_sku_hold_limit),
         )
+        member_rules = _member_rules(env)
         tls = {name: Path(env[var]) if env.get(var) else None for name, var in (
             ("tls_cert", "ONESTOCK_TLS_CERT"), ("tls_key", "ONESTOCK_TLS_KEY"),
             ("tls_client_ca", "ONESTOCK_TLS_CLIENT_CA"))}
@@ -221,6 +241,7 @@ class Settings:
                                        cls.simulation_max_orders),
             simulation_keep_runs=_int(env, "ONESTOCK_SIMULATION_KEEP_RUNS",
                                       cls.simulation_keep_runs),
+            member_rules=member_rules,
             **tls,
         ).checked()
 

@@ -111,6 +111,45 @@ def reversal_for(award: Award, already_refunded_minor: int, refund_minor: int,
 POINTS_PER_YUAN_OFF = 100
 
 
+@dataclass(frozen=True)
+class MemberRules:
+    """A chain's points rules: its tiers (thresholds and rates) and what points are worth at
+    checkout. Set by ONESTOCK_MEMBER_TIERS and ONESTOCK_POINTS_PER_YUAN_OFF."""
+
+    tiers: tuple[TierRule, ...] = DEFAULT_TIERS
+    points_per_yuan_off: int = POINTS_PER_YUAN_OFF
+
+
+DEFAULT_RULES = MemberRules()
+
+
+def parse_tiers(text: str) -> tuple[TierRule, ...]:
+    """Tiers from "0:1.0,1000:1.2,5000:1.5,20000:2.0": the growth at which each of STANDARD,
+    SILVER, GOLD and DIAMOND starts, and its points per yuan paid (at most two decimals).
+    ValueError names what is wrong."""
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != len(Tier):
+        raise ValueError(f"needs {len(Tier)} tiers ({', '.join(Tier)}), got {len(parts)}")
+    rules = []
+    for tier, part in zip(Tier, parts, strict=True):
+        growth, _, rate = part.partition(":")
+        try:
+            min_growth, per_100 = int(growth), round(float(rate) * 100)
+        except (ValueError, OverflowError):  # OverflowError: an infinite rate
+            raise ValueError(f"{tier}: {part!r} is not growth:rate, e.g. 1000:1.2") from None
+        if abs(per_100 - float(rate) * 100) > 1e-6 or not 0 <= per_100 <= 10_000:
+            raise ValueError(f"{tier}: the rate must be 0 to 100 points per yuan, at most two "
+                             f"decimals, got {rate}")
+        rules.append(TierRule(tier, min_growth, per_100))
+    if rules[0].min_growth != 0:
+        raise ValueError(f"{Tier.STANDARD} must start at 0 growth")
+    for before, after in zip(rules, rules[1:], strict=False):
+        if after.min_growth <= before.min_growth:
+            raise ValueError(f"{after.tier} must start above {before.tier}'s "
+                             f"{before.min_growth} growth")
+    return tuple(rules)
+
+
 def discount_for(points: int, points_per_yuan: int = POINTS_PER_YUAN_OFF) -> int | None:
     """What ``points`` take off an order, in fen; None when they do not make whole fen."""
     if points < 0:

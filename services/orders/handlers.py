@@ -28,7 +28,7 @@ from services.inventory.domain import (
 )
 from services.inventory.reserve_batcher import reserve_locked
 from services.members import ledger
-from services.members.rules import share_returned
+from services.members.rules import DEFAULT_RULES, MemberRules, share_returned
 from services.orders import pickup_codes
 from services.orders import repository as repo
 from services.orders.repository import Group, Order
@@ -78,7 +78,8 @@ def reserve_command(order_id: str, key: str, location_id: str, lines, ttl_s: int
 
 
 async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str,
-                          access: Access = SYSTEM_ACCESS) -> Order:
+                          access: Access = SYSTEM_ACCESS, rules: MemberRules = DEFAULT_RULES
+                          ) -> Order:
     """A sale at the till: held and sold in one step (or the till's own reservation
     consumed), completed at once, points awarded like any other order."""
     order_id = str(uuid.uuid4())
@@ -106,7 +107,7 @@ async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str,
                             cmd.points_discount_minor, actor())
     await repo.insert_orders(conn, [order])
     order.pay_time = await stock_repo.db_now(conn)
-    await _complete(conn, order)
+    await _complete(conn, order, rules)
     await repo.save_order(conn, order, "SELL_AT_TILL")
     return order
 
@@ -270,7 +271,8 @@ def _pickup_refusal(group_id: str, verdict: pickup_codes.Verdict, guard: pickup_
 
 async def group_step(conn: AsyncConnection, group_id: str, event: GroupEvent, *,
                      pickup_code: str = "", courier_reference: str = "",
-                     access: Access = SYSTEM_ACCESS) -> Order:
+                     access: Access = SYSTEM_ACCESS, rules: MemberRules = DEFAULT_RULES
+                     ) -> Order:
     """Move one group a step; completes the order with its last group. Returns the order.
     ConfirmPickup's code has been judged (and counted) by judge_pickup_code first; the check
     here only keeps a wrong code from ever handing goods over."""
@@ -298,7 +300,7 @@ async def group_step(conn: AsyncConnection, group_id: str, event: GroupEvent, *,
             await inventory.commit_reservation(conn, f"order:{group_id}:sold", reservation_id, [])
     group.state = target
     if order_is_complete(g.state for g in order.groups):
-        await _complete(conn, order)
+        await _complete(conn, order, rules)
     await repo.save_order(conn, order, event.value)
     return order
 
@@ -330,7 +332,8 @@ async def _receive(conn: AsyncConnection, order: Order, group: Group) -> None:
 
 
 async def return_lines(conn: AsyncConnection, order_id: str, location_id: str,
-                       lines: list[tuple[str, int]], request_id: str) -> None:
+                       lines: list[tuple[str, int]], request_id: str,
+                       rules: MemberRules = DEFAULT_RULES) -> None:
     """Goods come back at a location: on_hand rises through the ledger, the order shows
     what was returned, and the member loses what those lines earned and gets back the points
     they were bought with (each pro rata, once). The refund is their share of the money paid
@@ -373,7 +376,8 @@ async def return_lines(conn: AsyncConnection, order_id: str, location_id: str,
         if order.member_id:
             line_id = f"{return_id}:{n}"
             reversed_points += await ledger.reverse_return_line(
-                conn, order.member_id, order_id, line_id, paid_back, actor=actor())
+                conn, order.member_id, order_id, line_id, paid_back, actor=actor(),
+                tiers=rules.tiers)
             if points_back:
                 restored_points += await ledger.restore(conn, order.member_id, order_id,
                                                         points_back, line_id, actor())
@@ -382,12 +386,13 @@ async def return_lines(conn: AsyncConnection, order_id: str, location_id: str,
                              reversed_points, restored_points)
 
 
-async def _complete(conn: AsyncConnection, order: Order) -> None:
+async def _complete(conn: AsyncConnection, order: Order, rules: MemberRules) -> None:
     """The order completes in the same transaction as its last hand-over, and the member
     earns points on the money paid for the goods (not on what points paid), exactly once."""
     order.state = next_order_state(order.order_id, order.state, OrderEvent.COMPLETE)
     order.complete_time = await stock_repo.db_now(conn)
     if order.member_id:
         order.points_awarded = await ledger.award_order(
-            conn, order.member_id, order.order_id, order.paid_for_goods_minor, actor=actor())
+            conn, order.member_id, order.order_id, order.paid_for_goods_minor, actor=actor(),
+            tiers=rules.tiers)
 

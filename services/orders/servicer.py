@@ -53,7 +53,8 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         return response_type(order=_shown(await repo.load_order(conn, order_id), caller))
 
     async def CreateOrder(self, request, context):
-        cmd = validation.create_order(request, self.settings.limits)
+        rules = self.settings.member_rules
+        cmd = validation.create_order(request, self.settings.limits, rules.points_per_yuan_off)
         caller = access()
         store = cmd.till_location_id or (cmd.route.pickup_location_id if cmd.route else None)
         _require_may_create(caller, cmd, store)
@@ -70,7 +71,8 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
             return await self.online_orders.create(online, request_hash(request))
 
         async def work(conn):
-            order = await handlers.create_pos_sale(conn, cmd, chain.by_id[store].dealer_id, caller)
+            order = await handlers.create_pos_sale(conn, cmd, chain.by_id[store].dealer_id,
+                                                   caller, rules)
             return pb.CreateOrderResponse(order=_shown(order, caller))
 
         return await idempotent(self.engine, "CreateOrder", request, pb.CreateOrderResponse, work)
@@ -135,7 +137,8 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
             order = await handlers.group_step(
                 conn, request.group_id, event,
                 pickup_code=getattr(request, "pickup_code", ""),
-                courier_reference=getattr(request, "courier_reference", ""), access=caller)
+                courier_reference=getattr(request, "courier_reference", ""), access=caller,
+                rules=self.settings.member_rules)
             return response_type(order=_shown(order, caller))
 
         return await idempotent(self.engine, name, request, response_type, work)
@@ -147,7 +150,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
 
         async def work(conn):
             await handlers.return_lines(conn, request.order_id, request.location_id, lines,
-                                        request.request_id)
+                                        request.request_id, self.settings.member_rules)
             return await self._reload(conn, request.order_id, pb.ReturnOrderLinesResponse,
                                       caller)
 

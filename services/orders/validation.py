@@ -16,7 +16,7 @@ from services.common.validation import (
     check_request_id,
     check_text,
 )
-from services.members.rules import discount_for, smallest_redemption
+from services.members.rules import POINTS_PER_YUAN_OFF, discount_for, smallest_redemption
 from services.orders.handlers import NewOrder, goods_minor
 from services.routing.model import Mode, OrderLine, RouteRequest
 
@@ -29,7 +29,8 @@ METHODS = (*ONLINE_MODES, pb.FULFILMENT_METHOD_IN_STORE)
 CHANNELS = {pb.CHANNEL_MINI_PROGRAM: "MINI_PROGRAM", pb.CHANNEL_POS: "POS"}
 
 
-def create_order(request: pb.CreateOrderRequest, limits: Limits) -> NewOrder:
+def create_order(request: pb.CreateOrderRequest, limits: Limits,
+                 points_per_yuan_off: int = POINTS_PER_YUAN_OFF) -> NewOrder:
     errors = Collector()
     check_request_id(errors, request.request_id)
     check_enum(errors, request.channel, CHANNELS, "channel", pb.Channel)
@@ -61,7 +62,7 @@ def create_order(request: pb.CreateOrderRequest, limits: Limits) -> NewOrder:
                              f.city.strip(), mode, datetime.now(UTC), f.location_id or None)
     else:
         check_enum(errors, method, METHODS, "fulfilment.method", pb.FulfilmentMethod)
-    discount = _points_discount(errors, request, goods_minor(lines))
+    discount = _points_discount(errors, request, goods_minor(lines), points_per_yuan_off)
     errors.raise_if_any()
     in_store = method == pb.FULFILMENT_METHOD_IN_STORE
     return NewOrder(request.request_id, channel, request.member_id or None, tuple(lines), route,
@@ -70,7 +71,8 @@ def create_order(request: pb.CreateOrderRequest, limits: Limits) -> NewOrder:
                     points_to_redeem=request.points_to_redeem, points_discount_minor=discount)
 
 
-def _points_discount(errors: Collector, request: pb.CreateOrderRequest, goods: int) -> int:
+def _points_discount(errors: Collector, request: pb.CreateOrderRequest, goods: int,
+                     points_per_yuan_off: int) -> int:
     """What the points to redeem take off the goods, in fen; whether the member has them is
     for the transaction that spends them."""
     points = request.points_to_redeem
@@ -81,9 +83,9 @@ def _points_discount(errors: Collector, request: pb.CreateOrderRequest, goods: i
         return 0
     if not request.member_id:
         errors.add("points_to_redeem", "needs member_id: only a member has points to spend")
-    discount = discount_for(points)
+    discount = discount_for(points, points_per_yuan_off)
     if discount is None:
-        errors.add("points_to_redeem", f"must be a multiple of {smallest_redemption()}, "
+        errors.add("points_to_redeem", f"must be a multiple of {smallest_redemption(points_per_yuan_off)}, "
                    "so that the points make whole fen")
         return 0
     if discount > goods:

@@ -92,3 +92,28 @@ def test_addresses_and_urls_that_cannot_work_are_refused_naming_the_variable(var
 ])
 def test_addresses_and_urls_of_every_usual_shape_are_taken(variable, value):
     assert Settings.from_env({variable: value})
+
+
+def test_a_chains_own_tiers_and_points_value_come_from_the_environment():
+    rules = Settings.from_env({"ONESTOCK_MEMBER_TIERS": "0:1, 500:1.25, 2000:1.5, 10000:3",
+                               "ONESTOCK_POINTS_PER_YUAN_OFF": "50"}).member_rules
+    assert [(t.tier, t.min_growth, t.rate_per_100_yuan) for t in rules.tiers] == [
+        ("STANDARD", 0, 100), ("SILVER", 500, 125), ("GOLD", 2000, 150), ("DIAMOND", 10000, 300)]
+    assert rules.points_per_yuan_off == 50
+    assert Settings.from_env({}).member_rules.tiers[1].min_growth == 1_000  # the documented default
+
+
+@pytest.mark.parametrize("tiers,why", [
+    ("0:1,500:1.25", "needs 4 tiers (STANDARD, SILVER, GOLD, DIAMOND), got 2"),
+    ("1:1,2:1,3:1,4:1", "STANDARD must start at 0 growth"),
+    ("0:1,500:x,2000:1.5,10000:3", "SILVER: '500:x' is not growth:rate"),
+    ("0:1,500:inf,2000:1.5,10000:3", "SILVER: '500:inf' is not growth:rate"),
+    ("0:1,500:1.255,2000:1.5,10000:3", "SILVER: the rate must be 0 to 100 points per yuan"),
+    ("0:1,500:1,500:2,10000:3", "GOLD must start above SILVER's 500 growth"),
+])
+def test_tiers_that_cannot_work_are_refused_naming_the_tier(tiers, why):
+    with pytest.raises(ValueError, match="ONESTOCK_MEMBER_TIERS") as refused:
+        Settings.from_env({"ONESTOCK_MEMBER_TIERS": tiers})
+    assert why in str(refused.value)
+    with pytest.raises(ValueError, match="ONESTOCK_POINTS_PER_YUAN_OFF must be 1 to"):
+        Settings.from_env({"ONESTOCK_POINTS_PER_YUAN_OFF": "0"})
