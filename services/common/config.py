@@ -34,7 +34,10 @@ def _member_rules(env: dict[str, str]) -> MemberRules:
     per_yuan = _int(env, "ONESTOCK_POINTS_PER_YUAN_OFF", MemberRules.points_per_yuan_off)
     if not 1 <= per_yuan <= 1_000_000:
         raise ValueError(f"ONESTOCK_POINTS_PER_YUAN_OFF must be 1 to 1000000, got {per_yuan}")
-    return MemberRules(tiers, per_yuan)
+    share = _int(env, "ONESTOCK_POINTS_MAX_SHARE_PERCENT", MemberRules.points_max_share_percent)
+    if not 0 <= share <= 100:
+        raise ValueError(f"ONESTOCK_POINTS_MAX_SHARE_PERCENT must be 0 to 100, got {share}")
+    return MemberRules(tiers, per_yuan, share)
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -181,7 +184,9 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     # ONESTOCK_MEMBER_TIERS: growth:points-per-yuan of STANDARD, SILVER, GOLD and DIAMOND
     # (default "0:1.0,1000:1.2,5000:1.5,20000:2.0"); ONESTOCK_POINTS_PER_YUAN_OFF: points
-    # that take one yuan off at checkout (default 100). See docs/members.md.
+    # that take one yuan off at checkout (default 100); ONESTOCK_POINTS_MAX_SHARE_PERCENT: the
+    # most of an order's goods points may pay (default 100; 0 turns spending off). See
+    # docs/members.md.
     member_rules: MemberRules = field(default_factory=MemberRules)
 
     @classmethod

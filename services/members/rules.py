@@ -113,11 +113,18 @@ POINTS_PER_YUAN_OFF = 100
 
 @dataclass(frozen=True)
 class MemberRules:
-    """A chain's points rules: its tiers (thresholds and rates) and what points are worth at
-    checkout. Set by ONESTOCK_MEMBER_TIERS and ONESTOCK_POINTS_PER_YUAN_OFF."""
+    """A chain's points rules: its tiers (thresholds and rates), what points are worth at
+    checkout and how much of an order they may pay. Set by ONESTOCK_MEMBER_TIERS,
+    ONESTOCK_POINTS_PER_YUAN_OFF and ONESTOCK_POINTS_MAX_SHARE_PERCENT."""
 
     tiers: tuple[TierRule, ...] = DEFAULT_TIERS
     points_per_yuan_off: int = POINTS_PER_YUAN_OFF
+    # the most of an order's goods points may pay, in percent (many chains: 50)
+    points_max_share_percent: int = 100
+
+    def most_points_may_pay(self, goods_minor: int) -> int:
+        """The largest discount points may give on goods worth ``goods_minor``, in fen."""
+        return goods_minor * self.points_max_share_percent // 100
 
 
 DEFAULT_RULES = MemberRules()

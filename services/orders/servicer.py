@@ -54,7 +54,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
 
     async def CreateOrder(self, request, context):
         rules = self.settings.member_rules
-        cmd = validation.create_order(request, self.settings.limits, rules.points_per_yuan_off)
+        cmd = validation.create_order(request, self.settings.limits, rules)
         caller = access()
         store = cmd.till_location_id or (cmd.route.pickup_location_id if cmd.route else None)
         _require_may_create(caller, cmd, store)

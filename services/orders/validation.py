@@ -16,7 +16,12 @@ from services.common.validation import (
     check_request_id,
     check_text,
 )
-from services.members.rules import POINTS_PER_YUAN_OFF, discount_for, smallest_redemption
+from services.members.rules import (
+    DEFAULT_RULES,
+    MemberRules,
+    discount_for,
+    smallest_redemption,
+)
 from services.orders.handlers import NewOrder, goods_minor
 from services.routing.model import Mode, OrderLine, RouteRequest
 
@@ -30,7 +35,7 @@ CHANNELS = {pb.CHANNEL_MINI_PROGRAM: "MINI_PROGRAM", pb.CHANNEL_POS: "POS"}
 
 
 def create_order(request: pb.CreateOrderRequest, limits: Limits,
-                 points_per_yuan_off: int = POINTS_PER_YUAN_OFF) -> NewOrder:
+                 rules: MemberRules = DEFAULT_RULES) -> NewOrder:
     errors = Collector()
     check_request_id(errors, request.request_id)
     check_enum(errors, request.channel, CHANNELS, "channel", pb.Channel)
@@ -62,7 +67,7 @@ def create_order(request: pb.CreateOrderRequest, limits: Limits,
                              f.city.strip(), mode, datetime.now(UTC), f.location_id or None)
     else:
         check_enum(errors, method, METHODS, "fulfilment.method", pb.FulfilmentMethod)
-    discount = _points_discount(errors, request, goods_minor(lines), points_per_yuan_off)
+    discount = _points_discount(errors, request, goods_minor(lines), rules)
     errors.raise_if_any()
     in_store = method == pb.FULFILMENT_METHOD_IN_STORE
     return NewOrder(request.request_id, channel, request.member_id or None, tuple(lines), route,
@@ -72,7 +77,7 @@ def create_order(request: pb.CreateOrderRequest, limits: Limits,
 
 
 def _points_discount(errors: Collector, request: pb.CreateOrderRequest, goods: int,
-                     points_per_yuan_off: int) -> int:
+                     rules: MemberRules) -> int:
     """What the points to redeem take off the goods, in fen; whether the member has them is
     for the transaction that spends them."""
     points = request.points_to_redeem
@@ -83,14 +88,17 @@ def _points_discount(errors: Collector, request: pb.CreateOrderRequest, goods: i
         return 0
     if not request.member_id:
         errors.add("points_to_redeem", "needs member_id: only a member has points to spend")
-    discount = discount_for(points, points_per_yuan_off)
+    discount = discount_for(points, rules.points_per_yuan_off)
     if discount is None:
-        errors.add("points_to_redeem", f"must be a multiple of {smallest_redemption(points_per_yuan_off)}, "
+        errors.add("points_to_redeem", f"must be a multiple of {smallest_redemption(rules.points_per_yuan_off)}, "
                    "so that the points make whole fen")
         return 0
-    if discount > goods:
+    most = rules.most_points_may_pay(goods)
+    if discount > most:
+        share = ("" if rules.points_max_share_percent == 100
+                 else f" ({rules.points_max_share_percent}% of the {goods})")
         errors.add("points_to_redeem", f"{points} points take {discount} fen off, more than "
-                   f"the {goods} fen of goods")
+                   f"the {most} fen of goods points may pay{share}")
     return discount
 
 

@@ -11,8 +11,10 @@ from onestock.orders.v1 import order_service_pb2 as pb
 from services.members.rules import MemberRules, parse_tiers
 from tests.orders.conftest import order, points_of
 
-# Twice the points at every tier, silver from 300 growth; 200 points take a yuan off.
-RULES = MemberRules(parse_tiers("0:2,300:2.5,2000:3,10000:4"), points_per_yuan_off=200)
+# Twice the points at every tier, silver from 300 growth; 200 points take a yuan off, and pay
+# at most half of an order's goods.
+RULES = MemberRules(parse_tiers("0:2,300:2.5,2000:3,10000:4"), points_per_yuan_off=200,
+                    points_max_share_percent=50)
 
 
 @pytest.fixture
@@ -51,3 +53,8 @@ async def test_orders_earn_spend_and_give_back_points_by_the_chains_rules(stubs)
     with pytest.raises(grpc.RpcError) as refused:  # 1 point is half a fen here
         await orders.CreateOrder(till_sale("t5", 1, points=1))
     assert "points_to_redeem: must be a multiple of 2" in refused.value.details()
+    with pytest.raises(grpc.RpcError) as refused:  # 50.01 yuan of a 100-yuan lamp
+        await orders.CreateOrder(till_sale("t6", 1, points=10_002))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert ("points_to_redeem: 10002 points take 5001 fen off, more than the 5000 fen of goods "
+            "points may pay (50% of the 10000)") in refused.value.details()

@@ -96,10 +96,11 @@ def test_addresses_and_urls_of_every_usual_shape_are_taken(variable, value):
 
 def test_a_chains_own_tiers_and_points_value_come_from_the_environment():
     rules = Settings.from_env({"ONESTOCK_MEMBER_TIERS": "0:1, 500:1.25, 2000:1.5, 10000:3",
-                               "ONESTOCK_POINTS_PER_YUAN_OFF": "50"}).member_rules
+                               "ONESTOCK_POINTS_PER_YUAN_OFF": "50",
+                               "ONESTOCK_POINTS_MAX_SHARE_PERCENT": "30"}).member_rules
     assert [(t.tier, t.min_growth, t.rate_per_100_yuan) for t in rules.tiers] == [
         ("STANDARD", 0, 100), ("SILVER", 500, 125), ("GOLD", 2000, 150), ("DIAMOND", 10000, 300)]
-    assert rules.points_per_yuan_off == 50
+    assert (rules.points_per_yuan_off, rules.most_points_may_pay(10_001)) == (50, 3_000)
     assert Settings.from_env({}).member_rules.tiers[1].min_growth == 1_000  # the documented default
 
 
@@ -117,3 +118,5 @@ def test_tiers_that_cannot_work_are_refused_naming_the_tier(tiers, why):
     assert why in str(refused.value)
     with pytest.raises(ValueError, match="ONESTOCK_POINTS_PER_YUAN_OFF must be 1 to"):
         Settings.from_env({"ONESTOCK_POINTS_PER_YUAN_OFF": "0"})
+    with pytest.raises(ValueError, match="ONESTOCK_POINTS_MAX_SHARE_PERCENT must be 0 to 100"):
+        Settings.from_env({"ONESTOCK_POINTS_MAX_SHARE_PERCENT": "101"})
