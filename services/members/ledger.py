@@ -10,7 +10,7 @@ the first one instead, so retries and races are harmless.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from onestock.members.v1 import member_service_pb2 as pb
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -133,14 +133,8 @@ async def redeem(conn: AsyncConnection, member: MemberRow, order_id: str, points
     """Spend ``points`` of a locked member on an order whose balance the caller checked:
     the ledger entry, its CRM event and the balance, in the caller's transaction. Returns
     the member after it."""
-    db = await driver(conn)
-    after = member.points - points
-    await _entry(db, member.member_id, "REDEMPTION", order_id, None, -points, 0, after,
-                 member.growth, member.tier, member.tier, discount_minor, actor)
-    await _event(db, member.member_id, "POINTS_REDEEMED", order_id, -points, 0, after,
-                 member.growth, member.tier)
-    await _save(db, member.member_id, after, member.growth, member.tier)
-    return MemberRow(member.member_id, after, member.growth, member.tier)
+    return await _move_points(await driver(conn), member, "REDEMPTION", "POINTS_REDEEMED",
+                              order_id, None, -points, discount_minor, actor)
 
 
 async def restore(conn: AsyncConnection, member_id: str, order_id: str, points: int,
@@ -155,13 +149,23 @@ async def restore(conn: AsyncConnection, member_id: str, order_id: str, points: 
         "AND return_line IS NOT DISTINCT FROM $2", order_id, return_line)
     if done is not None or points <= 0:
         return done or 0
-    after = member.points + points
-    await _entry(db, member_id, "RESTORE", order_id, return_line, points, 0, after,
-                 member.growth, member.tier, member.tier, 0, actor)
-    await _event(db, member_id, "POINTS_RESTORED", order_id, points, 0, after, member.growth,
-                 member.tier)
-    await _save(db, member_id, after, member.growth, member.tier)
+    await _move_points(db, member, "RESTORE", "POINTS_RESTORED", order_id, return_line, points,
+                       0, actor)
     return points
+
+
+async def _move_points(db, member: MemberRow, kind: str, event: str, order_id: str,
+                       return_line: str | None, delta: int, amount_minor: int,
+                       actor: str) -> MemberRow:
+    """Points spent or given back, growth and tier untouched: the entry, its CRM event and
+    the balance. Returns the member after it."""
+    after = replace(member, points=member.points + delta)
+    await _entry(db, member.member_id, kind, order_id, return_line, delta, 0, after.points,
+                 member.growth, member.tier, member.tier, amount_minor, actor)
+    await _event(db, member.member_id, event, order_id, delta, 0, after.points, member.growth,
+                 member.tier)
+    await _save(db, member.member_id, after.points, member.growth, member.tier)
+    return after
 
 
 async def _entry(db, member_id, kind, order_id, return_line, points_delta, growth_delta,
