@@ -36,9 +36,9 @@ async def stubs(channel):
 
 
 def order(request_id, *lines, method=pb.FULFILMENT_METHOD_PICKUP, member="M-1", location="",
-          channel=pb.CHANNEL_MINI_PROGRAM, reservation=""):
+          channel=pb.CHANNEL_MINI_PROGRAM, reservation="", points=0):
     return pb.CreateOrderRequest(
-        request_id=request_id, channel=channel, member_id=member,
+        request_id=request_id, channel=channel, member_id=member, points_to_redeem=points,
         lines=[pb.OrderLineInput(sku_id=s, quantity=q, unit_price_minor=p) for s, q, p in lines],
         fulfilment=pb.FulfilmentRequest(method=method, location_id=location,
                                         latitude=CUSTOMER[0], longitude=CUSTOMER[1],

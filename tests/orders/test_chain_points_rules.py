@@ -29,10 +29,8 @@ async def test_orders_earn_spend_and_give_back_points_by_the_chains_rules(stubs)
         reason=inv.ADJUSTMENT_REASON_RECEIPT))
 
     def till_sale(request_id, quantity, points=0):
-        request = order(request_id, ("LAMP", quantity, 10_000), location="A",
-                        method=pb.FULFILMENT_METHOD_IN_STORE, channel=pb.CHANNEL_POS)
-        request.points_to_redeem = points
-        return request
+        return order(request_id, ("LAMP", quantity, 10_000), location="A", points=points,
+                     method=pb.FULFILMENT_METHOD_IN_STORE, channel=pb.CHANNEL_POS)
 
     first = (await orders.CreateOrder(till_sale("t1", 2))).order  # 200 yuan at STANDARD's 2.0
     assert first.points_awarded == 400

@@ -28,10 +28,9 @@ async def earn_1000_points(stubs, member="M-1"):
     assert await points_of(members, member) == 1_000
 
 
-def spending(request_id, points, *lines, member="M-1", **kw):
-    request = order(request_id, *(lines or [("LAMP", 1, 10_000)]), member=member, **kw)
-    request.points_to_redeem = points
-    return request
+def spending(request_id, points, *lines, **kw):
+    """An order spending ``points``, of one lamp unless other lines are given."""
+    return order(request_id, *(lines or [("LAMP", 1, 10_000)]), points=points, **kw)
 
 
 async def hand_over(orders, made):
