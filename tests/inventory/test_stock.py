@@ -34,13 +34,17 @@ async def stub(channel):
 
 def adjust(request_id, *, delta=None, set_on_hand=None, reason=pb.ADJUSTMENT_REASON_RECEIPT,
            location_id="SH-1", sku_id="RETRO-CLOCK"):
-    request = pb.AdjustStockRequest(request_id=request_id, location_id=location_id, sku_id=sku_id,
-                                    reason=reason)
+    return changed(pb.AdjustStockRequest(request_id=request_id, location_id=location_id,
+                                         sku_id=sku_id, reason=reason), delta, set_on_hand)
+
+
+def changed(message, delta, set_on_hand):
+    """``message`` (an AdjustStockRequest or a StockAdjustment) with its one change set."""
     if delta is not None:
-        request.delta = delta
+        message.delta = delta
     else:
-        request.set_on_hand = set_on_hand
-    return request
+        message.set_on_hand = set_on_hand
+    return message
 
 
 async def test_adjustments_by_delta_and_by_count_are_recorded_in_the_ledger(stub, engine):
@@ -118,12 +122,8 @@ async def test_request_ids_are_forgotten_after_their_retention_and_only_then(stu
 
 def adjustment(location_id, sku_id, *, delta=None, set_on_hand=None,
                reason=pb.ADJUSTMENT_REASON_RECEIPT, note=""):
-    made = pb.StockAdjustment(location_id=location_id, sku_id=sku_id, reason=reason, note=note)
-    if delta is not None:
-        made.delta = delta
-    else:
-        made.set_on_hand = set_on_hand
-    return made
+    return changed(pb.StockAdjustment(location_id=location_id, sku_id=sku_id, reason=reason,
+                                      note=note), delta, set_on_hand)
 
 
 async def test_a_batch_applies_its_adjustments_in_order_each_with_its_ledger_entry(stub, engine):
