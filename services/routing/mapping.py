@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from onestock.routing.v1 import routing_service_pb2 as pb
 
 from services.inventory.mapping import timestamp
@@ -42,7 +44,8 @@ def _add_candidates(trace, considered: tuple[Considered, ...]) -> None:
         entry = add()
         entry.location_id = c.location_id
         entry.role = ROLE_TO_PB[c.role]
-        entry.distance_km = round(c.distance_km, 3)
+        if c.distance_km != math.inf:  # no road (NO_ROAD_ROUTE): left at 0
+            entry.distance_km = round(c.distance_km, 3)
         if c.chosen:
             entry.chosen = True
         if c.reasons:
@@ -53,7 +56,8 @@ def _add_candidates(trace, considered: tuple[Considered, ...]) -> None:
             entry.opens_time.CopyFrom(timestamp(c.opens_at))
 
 
-def plan_to_pb(plan: Plan, *, with_trace: bool = True) -> pb.Plan:
+def plan_to_pb(plan: Plan, *, with_trace: bool = True, by_road: bool = False) -> pb.Plan:
+    """``by_road``: the request's distances to the customer were measured by road."""
     message = pb.Plan(
         feasible=plan.feasible, mode=MODE_TO_PB[plan.mode], label=plan.label,
         shipments=[_shipment(s) for s in plan.shipments],
@@ -61,6 +65,7 @@ def plan_to_pb(plan: Plan, *, with_trace: bool = True) -> pb.Plan:
         ready_time=timestamp(plan.ready_at),
         score=plan.score if plan.feasible else 0.0,
         unfillable_reasons=plan.unfillable,
+        distance_measure=pb.DISTANCE_MEASURE_ROAD if by_road else pb.DISTANCE_MEASURE_GREAT_CIRCLE,
     )
     if with_trace:
         _add_candidates(message.trace, plan.trace)

@@ -22,6 +22,7 @@ class Reason(enum.StrEnum):
     OUT_OF_RADIUS = "OUT_OF_RADIUS"  # beyond the pickup radius or its own delivery radius
     NOT_IN_CITY = "NOT_IN_CITY"  # same-city delivery from another city
     NO_CAPABILITY = "NO_CAPABILITY"  # no pickup counter / no couriers / may not ship transfers
+    NO_ROAD_ROUTE = "NO_ROAD_ROUTE"  # the road-distance provider found no road to the customer
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"  # lacks some lines (see short_skus)
     CLOSED = "CLOSED"  # closed when the order arrived: starts at opens_at (not a rejection)
     FARTHER = "FARTHER"  # could serve, but a nearer or better-scored location was chosen
@@ -54,6 +55,14 @@ class RouteRequest:
     mode: Mode
     placed_at: datetime  # UTC
     pickup_location_id: str | None = None
+    # Kilometres by road between the customer and the locations near them, measured by a
+    # road-distance provider before routing; None: great-circle kilometres. A location near
+    # the customer that is missing has no road to them.
+    road_km: Mapping[str, float] | None = None
+
+    @property
+    def by_road(self) -> bool:
+        return self.road_km is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import functools
 import itertools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -181,8 +181,17 @@ class _Context:
             radius = max(self.policy.pickup_radius_km,
                          min(self.chain.max_delivery_radius_km,
                              self.policy.delivery_bands[-1].max_km))
-            self.nearby = self.chain.near(self.request.latitude, self.request.longitude, radius)
+            nearby = self.chain.near(self.request.latitude, self.request.longitude, radius)
+            road_km = self.request.road_km
+            self.nearby = nearby if road_km is None else _by_road(nearby, road_km)
         return self.nearby
+
+    def customer_km(self, loc: Location) -> float:
+        """Distance between the customer and a location: by road when it was measured."""
+        req = self.request
+        if req.road_km is not None and loc.location_id in req.road_km:
+            return req.road_km[loc.location_id]
+        return haversine_km(req.latitude, req.longitude, loc.latitude, loc.longitude)
 
     def short_at(self, loc: Location) -> tuple[str, ...]:
         """SKUs the location lacks for this order (most candidates hold none of them)."""
@@ -207,6 +216,15 @@ class _Context:
         if self._whole_order is None:
             self._whole_order = _lines(self.needs)
         return self._whole_order
+
+
+def _by_road(nearby: Nearby, road_km: Mapping[str, float]) -> Nearby:
+    """The locations near the customer measured by road where they were measured, nearest
+    first (ties by id). Those with no road to the customer are infinitely far: every radius
+    leaves them out, and the trace says NO_ROAD_ROUTE."""
+    pairs = [(road_km.get(loc.location_id, d), loc) for d, loc in nearby]
+    pairs.sort(key=lambda pair: (pair[0], pair[1].location_id))
+    return Nearby(pairs)
 
 
 def _needs(request: RouteRequest) -> dict[str, int]:
@@ -329,9 +347,20 @@ def _after_transfer(ctx: _Context, dest: Location, distance: float, mode: Mode) 
 # --- pickup (门店自提) ----------------------------------------------------------
 
 
-def _pickup_rejection(ctx: _Context, loc: Location, distance: float) -> Reason | None:
+def _chosen_pickup_rejection(loc: Location, distance: float) -> Reason | None:
+    """A store the customer chose is theirs to reach, however far; but it needs a counter,
+    and a road to it."""
     if not loc.can_pickup:
         return Reason.NO_CAPABILITY
+    if distance == math.inf:
+        return Reason.NO_ROAD_ROUTE
+    return None
+
+
+def _pickup_rejection(ctx: _Context, loc: Location, distance: float) -> Reason | None:
+    rejection = _chosen_pickup_rejection(loc, distance)
+    if rejection is not None:
+        return rejection
     if distance > ctx.policy.pickup_radius_km:
         return Reason.OUT_OF_RADIUS
     return None
@@ -341,9 +370,10 @@ def _pickup_candidates(ctx: _Context) -> list[tuple[float, Location]]:
     req = ctx.request
     if req.pickup_location_id:
         loc = ctx.chain.by_id[req.pickup_location_id]
-        distance = haversine_km(req.latitude, req.longitude, loc.latitude, loc.longitude)
-        if not loc.can_pickup:
-            ctx.trace.note(PICKUP, loc, distance, Reason.NO_CAPABILITY)
+        distance = ctx.customer_km(loc)
+        rejection = _chosen_pickup_rejection(loc, distance)
+        if rejection is not None:
+            ctx.trace.note(PICKUP, loc, distance, rejection)
             return []
         return [(distance, loc)]
     nearby = ctx.near_customer()
@@ -464,6 +494,8 @@ def _delivery_rejection(ctx: _Context, loc: Location, distance: float) -> Reason
         return Reason.NO_CAPABILITY
     if loc.city != ctx.request.city:
         return Reason.NOT_IN_CITY
+    if distance == math.inf:
+        return Reason.NO_ROAD_ROUTE
     if not reaches(ctx.policy, loc, distance):
         return Reason.OUT_OF_RADIUS
     return None
@@ -656,6 +688,20 @@ def in_reach(chain: Chain, request: RouteRequest, policy: RoutingPolicy) -> bool
     if request.mode in (Mode.PICKUP, Mode.AUTO) and _pickup_candidates(ctx):
         return True
     return request.mode is not Mode.PICKUP and bool(_delivery_candidates(ctx))
+
+
+def locations_to_measure(chain: Chain, request: RouteRequest, policy: RoutingPolicy
+                         ) -> list[Location]:
+    """Locations whose distance to the customer a decision may use: those near them for
+    either mode, nearest first, and the pickup store they chose. A road-distance provider
+    measures these, and only these, before routing; a road is never shorter than the
+    great circle, so none farther could come within a radius by road."""
+    near = [loc for _, loc in _Context(chain, replace(request, road_km=None), {}, policy,
+                                       {}).near_customer()]
+    chosen = request.pickup_location_id
+    if chosen and all(loc.location_id != chosen for loc in near):
+        near.append(chain.by_id[chosen])
+    return near
 
 
 def relevant_locations(chain: Chain, request: RouteRequest, policy: RoutingPolicy) -> set[str]:

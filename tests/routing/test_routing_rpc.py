@@ -67,6 +67,7 @@ async def test_pickup_goes_to_the_nearest_store_with_live_stock(routing, engine)
     expected = await nearest_pickup_store_with(engine, "MILK-001", 1)
     plan = (await routing.RouteOrder(pb.RouteOrderRequest(order=request(("MILK-001", 1))))).plan
     assert plan.feasible and plan.label == "pickup"
+    assert plan.distance_measure == pb.DISTANCE_MEASURE_GREAT_CIRCLE  # no road provider
     assert plan.shipments[0].location_id == expected
     chosen = [c for c in plan.trace if c.chosen]
     assert [c.location_id for c in chosen] == [expected]

@@ -28,6 +28,13 @@ class CandidateReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CANDIDATE_REASON_CLOSED: _ClassVar[CandidateReason]
     CANDIDATE_REASON_FARTHER: _ClassVar[CandidateReason]
     CANDIDATE_REASON_TOO_FAR_FOR_TRANSFER: _ClassVar[CandidateReason]
+    CANDIDATE_REASON_NO_ROAD_ROUTE: _ClassVar[CandidateReason]
+
+class DistanceMeasure(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DISTANCE_MEASURE_UNSPECIFIED: _ClassVar[DistanceMeasure]
+    DISTANCE_MEASURE_GREAT_CIRCLE: _ClassVar[DistanceMeasure]
+    DISTANCE_MEASURE_ROAD: _ClassVar[DistanceMeasure]
 
 class CandidateRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -53,6 +60,10 @@ CANDIDATE_REASON_INSUFFICIENT_STOCK: CandidateReason
 CANDIDATE_REASON_CLOSED: CandidateReason
 CANDIDATE_REASON_FARTHER: CandidateReason
 CANDIDATE_REASON_TOO_FAR_FOR_TRANSFER: CandidateReason
+CANDIDATE_REASON_NO_ROAD_ROUTE: CandidateReason
+DISTANCE_MEASURE_UNSPECIFIED: DistanceMeasure
+DISTANCE_MEASURE_GREAT_CIRCLE: DistanceMeasure
+DISTANCE_MEASURE_ROAD: DistanceMeasure
 CANDIDATE_ROLE_UNSPECIFIED: CandidateRole
 CANDIDATE_ROLE_PICKUP: CandidateRole
 CANDIDATE_ROLE_DELIVERY: CandidateRole
@@ -146,7 +157,7 @@ class Candidate(_message.Message):
     def __init__(self, location_id: _Optional[str] = ..., role: _Optional[_Union[CandidateRole, str]] = ..., distance_km: _Optional[float] = ..., chosen: _Optional[bool] = ..., reasons: _Optional[_Iterable[_Union[CandidateReason, str]]] = ..., short_sku_ids: _Optional[_Iterable[str]] = ..., opens_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Plan(_message.Message):
-    __slots__ = ("feasible", "mode", "label", "shipments", "delivery_fee_minor", "transfer_cost_minor", "ready_time", "score", "trace", "unfillable_reasons")
+    __slots__ = ("feasible", "mode", "label", "shipments", "delivery_fee_minor", "transfer_cost_minor", "ready_time", "score", "trace", "unfillable_reasons", "distance_measure")
     FEASIBLE_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
@@ -157,6 +168,7 @@ class Plan(_message.Message):
     SCORE_FIELD_NUMBER: _ClassVar[int]
     TRACE_FIELD_NUMBER: _ClassVar[int]
     UNFILLABLE_REASONS_FIELD_NUMBER: _ClassVar[int]
+    DISTANCE_MEASURE_FIELD_NUMBER: _ClassVar[int]
     feasible: bool
     mode: FulfilmentMode
     label: str
@@ -167,7 +179,8 @@ class Plan(_message.Message):
     score: float
     trace: _containers.RepeatedCompositeFieldContainer[Candidate]
     unfillable_reasons: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, feasible: _Optional[bool] = ..., mode: _Optional[_Union[FulfilmentMode, str]] = ..., label: _Optional[str] = ..., shipments: _Optional[_Iterable[_Union[Shipment, _Mapping]]] = ..., delivery_fee_minor: _Optional[int] = ..., transfer_cost_minor: _Optional[int] = ..., ready_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., score: _Optional[float] = ..., trace: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., unfillable_reasons: _Optional[_Iterable[str]] = ...) -> None: ...
+    distance_measure: DistanceMeasure
+    def __init__(self, feasible: _Optional[bool] = ..., mode: _Optional[_Union[FulfilmentMode, str]] = ..., label: _Optional[str] = ..., shipments: _Optional[_Iterable[_Union[Shipment, _Mapping]]] = ..., delivery_fee_minor: _Optional[int] = ..., transfer_cost_minor: _Optional[int] = ..., ready_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., score: _Optional[float] = ..., trace: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., unfillable_reasons: _Optional[_Iterable[str]] = ..., distance_measure: _Optional[_Union[DistanceMeasure, str]] = ...) -> None: ...
 
 class QuoteFulfilmentRequest(_message.Message):
     __slots__ = ("order",)
