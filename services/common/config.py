@@ -8,6 +8,7 @@ so tests can build their own without touching the process environment.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,6 +136,14 @@ class Settings:
     # ONESTOCK_ROUTING_POLICY: TOML policy file for routing; unset: built-in defaults
     # (docs/policies/default.toml lists them).
     routing_policy_path: Path | None = None
+    # ONESTOCK_ROAD_DISTANCE_URL: an OSRM server (http://host:5000) whose table service
+    # measures customer-to-store distances by road; empty: great-circle kilometres.
+    # ONESTOCK_ROAD_DISTANCE_PROFILE: the OSRM profile in its URLs (e.g. driving, bike).
+    # ONESTOCK_ROAD_DISTANCE_TIMEOUT_MS: how long an order waits for it before it is routed
+    # by great-circle kilometres instead. See docs/routing.md.
+    road_distance_url: str = ""
+    road_distance_profile: str = "driving"
+    road_distance_timeout_ms: int = 500
     # ONESTOCK_CRM_SINK: where member events go: "log" (one JSON line each on the
     # onestock.crm logger) or "grpc://host:port" (the CRM's MemberSyncService).
     crm_sink: str = "log"
@@ -222,6 +231,11 @@ class Settings:
             order_max_batch=_int(env, "ONESTOCK_ORDER_MAX_BATCH", cls.order_max_batch),
             shutdown_grace_s=_float(env, "ONESTOCK_GRACE_S", cls.shutdown_grace_s),
             crm_sink=env.get("ONESTOCK_CRM_SINK") or cls.crm_sink,
+            road_distance_url=env.get("ONESTOCK_ROAD_DISTANCE_URL", cls.road_distance_url),
+            road_distance_profile=env.get("ONESTOCK_ROAD_DISTANCE_PROFILE")
+            or cls.road_distance_profile,
+            road_distance_timeout_ms=_int(env, "ONESTOCK_ROAD_DISTANCE_TIMEOUT_MS",
+                                          cls.road_distance_timeout_ms),
             order_payment_ttl_s=_int(env, "ONESTOCK_ORDER_PAYMENT_TTL_S", cls.order_payment_ttl_s),
             order_hold_s=_int(env, "ONESTOCK_ORDER_HOLD_S", cls.order_hold_s),
             pickup_code_attempts=_int(env, "ONESTOCK_PICKUP_CODE_ATTEMPTS",
@@ -269,10 +283,23 @@ class Settings:
                      "pickup_code_attempts", "pickup_code_lockout_s"):
             if getattr(self, name) < 1:
                 raise ValueError(f"ONESTOCK_{name.upper()} must be at least 1")
+        self._check_road_distances()
         for path in (self.tls_cert, self.tls_key, self.tls_client_ca):
             if path is not None and not path.is_file():
                 raise ValueError(f"TLS file {path} does not exist")
         return self
+
+    def _check_road_distances(self) -> None:
+        if self.road_distance_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?",
+                                                       self.road_distance_url):
+            raise ValueError("ONESTOCK_ROAD_DISTANCE_URL must be an http:// or https:// URL "
+                             f"(the OSRM server), got {self.road_distance_url!r}")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", self.road_distance_profile):
+            raise ValueError("ONESTOCK_ROAD_DISTANCE_PROFILE must be 1 to 64 letters, digits, "
+                             f"'_' or '-', got {self.road_distance_profile!r}")
+        if not 1 <= self.road_distance_timeout_ms <= 60_000:
+            raise ValueError("ONESTOCK_ROAD_DISTANCE_TIMEOUT_MS must be 1 to 60000, got "
+                             f"{self.road_distance_timeout_ms}")
 
     @property
     def metrics_enabled(self) -> bool:

@@ -23,6 +23,9 @@ RESERVATIONS = Counter("onestock_reservations", "Reservations by outcome: made, 
 BATCH_SIZE = Histogram("onestock_batch_size", "Requests served per coalesced transaction, by "
                        "hot path (reserve, orders)", ["path"],
                        buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500))
+ROAD_DISTANCES = Counter("onestock_road_distance_lookups", "Road distances for an order's "
+                         "customer: measured (asked the provider), remembered (all kept from "
+                         "before), failed (routed by great-circle km instead)", ["outcome"])
 ORDERS = Gauge("onestock_orders", "Orders in flight by state (PENDING_PAYMENT, PAID)", ["state"])
 OUTBOX_BACKLOG = Gauge("onestock_outbox_backlog", "Member events not yet delivered to the CRM")
 OUTBOX_OLDEST_AGE = Gauge("onestock_outbox_oldest_age_seconds",

@@ -44,6 +44,7 @@ from services.orders.order_feed import OrderFeed
 from services.orders.servicer import OrderServicer
 from services.routing.chain_cache import ChainCache
 from services.routing.policy import LivePolicy, PolicyError
+from services.routing.road_distances import RoadDistances
 from services.routing.servicer import RoutingServicer
 from services.simulation.rpc import Simulations
 
@@ -130,6 +131,7 @@ async def start_server(
     guard.listen(listener)
     feed = StockFeed(listener)
     chains = ChainCache(engine, listener)
+    roads = road_distances(settings)
     order_feed = OrderFeed(listener)
     await listener.start()
     batcher = ReservationBatcher(engine, workers=settings.reserve_workers,
@@ -159,10 +161,10 @@ async def start_server(
     routing_grpc.add_RoutingServiceServicer_to_server(
         RoutingServicer(engine, chains, policy, settings.limits, Simulations(
             engine, settings.simulation_dir, policy, settings.simulation_workers,
-            settings.simulation_max_orders, settings.simulation_keep_runs)), server)
+            settings.simulation_max_orders, settings.simulation_keep_runs), roads), server)
     members_grpc.add_MemberServiceServicer_to_server(MemberServicer(engine, settings.limits), server)
     orders_grpc.add_OrderServiceServicer_to_server(
-        OrderServicer(engine, chains, policy, settings, order_feed, orders), server)
+        OrderServicer(engine, chains, policy, settings, order_feed, orders, roads), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in (*SERVICE_NAMES, ""):
@@ -174,7 +176,7 @@ async def start_server(
     await server.start()
     running = RunningServer(server, port, engine, settings, owns_engine, health_servicer, policy,
                             parts=[listener, feed, order_feed, batcher, orders, expiry, purge, relay,
-                                   relaying, gauges])
+                                   relaying, gauges, *([roads] if roads else [])])
     if settings.metrics_enabled:
         try:
             running.metrics_server, running.metrics_port = _serve_metrics(
@@ -184,6 +186,17 @@ async def start_server(
             raise
     log.info("OneStock serving on port %d (%s)", port, "TLS" if settings.tls_cert else "plaintext")
     return running
+
+
+def road_distances(settings: Settings) -> RoadDistances | None:
+    """The road-distance provider's client, when ONESTOCK_ROAD_DISTANCE_URL names one."""
+    if not settings.road_distance_url:
+        return None
+    log.info("customer distances by road from %s (profile %s), great-circle when it has not "
+             "answered within %d ms", settings.road_distance_url,
+             settings.road_distance_profile, settings.road_distance_timeout_ms)
+    return RoadDistances(settings.road_distance_url, settings.road_distance_profile,
+                         settings.road_distance_timeout_ms / 1000)
 
 
 class CannotListen(Exception):

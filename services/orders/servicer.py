@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from onestock.orders.v1 import order_service_pb2 as pb
@@ -25,6 +26,7 @@ from services.orders.order_feed import OrderFeed
 from services.orders.state_machine import GroupEvent
 from services.routing.chain_cache import ChainCache
 from services.routing.policy import LivePolicy
+from services.routing.road_distances import RoadDistances, with_road_distances
 
 STATE_FROM_PB = {v: k for k, v in STATE_TO_PB.items()}
 STEPS = {  # RPC name -> (event, response type)
@@ -39,8 +41,10 @@ STEPS = {  # RPC name -> (event, response type)
 
 class OrderServicer(pb_grpc.OrderServiceServicer):
     def __init__(self, engine: AsyncEngine, chains: ChainCache, policy: LivePolicy,
-                 settings: Settings, feed: OrderFeed, online_orders: OrderBatcher):
+                 settings: Settings, feed: OrderFeed, online_orders: OrderBatcher,
+                 roads: RoadDistances | None = None):
         self.engine = engine
+        self.roads = roads
         self.online_orders = online_orders
         self.feed = feed
         self.chains = chains
@@ -67,7 +71,9 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
             raise NotFound("location", store, field="fulfilment.location_id")
 
         if cmd.route is not None:
-            online = OnlineOrder.of(cmd, chain, self.policy.current, actor())
+            policy = self.policy.current
+            cmd = replace(cmd, route=await with_road_distances(self.roads, chain, cmd.route, policy))
+            online = OnlineOrder.of(cmd, chain, policy, actor())
             return await self.online_orders.create(online, request_hash(request))
 
         async def work(conn):

@@ -19,13 +19,15 @@ from services.routing.mapping import plan_to_pb
 from services.routing.model import Mode, RouteRequest
 from services.routing.planner import quote, relevant_locations, route
 from services.routing.policy import LivePolicy
+from services.routing.road_distances import RoadDistances, with_road_distances
 from services.simulation.rpc import Simulations
 
 
 class RoutingServicer(pb_grpc.RoutingServiceServicer):
     def __init__(self, engine: AsyncEngine, chains: ChainCache, policy: LivePolicy,
-                 limits: Limits, simulations: Simulations):
+                 limits: Limits, simulations: Simulations, roads: RoadDistances | None = None):
         self.engine = engine
+        self.roads = roads
         self.chains = chains
         self.policy = policy
         self.limits = limits
@@ -45,6 +47,7 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
         unknown_skus = [sku for sku in skus if sku not in known_skus]
         if unknown_skus:
             raise NotFound("sku", unknown_skus, field="order.lines.sku_id")
+        request = await with_road_distances(self.roads, chain, request, policy)
         ids = relevant_locations(chain, request, policy)
         async with self.engine.connect() as conn:
             stock = await inventory_repo.online_availability(conn, ids, skus)
@@ -54,15 +57,18 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
         trace = validation.with_trace(request.view)
         chain, order, stock, policy = await self._inputs(request.order, require_mode=True)
         return pb.RouteOrderResponse(plan=plan_to_pb(route(chain, order, stock, policy),
-                                                     with_trace=trace))
+                                                     with_trace=trace, by_road=order.by_road))
 
     async def QuoteFulfilment(self, request, context):
         chain, order, stock, policy = await self._inputs(request.order, require_mode=False)
         options = quote(chain, _any_mode(order), stock, policy)
-        return pb.QuoteFulfilmentResponse(
-            pickup_options=[plan_to_pb(p, with_trace=False) for p in options.pickup],
-            delivery_options=[plan_to_pb(p, with_trace=False) for p in options.delivery],
-            transfer_options=[plan_to_pb(p, with_trace=False) for p in options.transfer])
+
+        def shown(plans):
+            return [plan_to_pb(p, with_trace=False, by_road=order.by_road) for p in plans]
+
+        return pb.QuoteFulfilmentResponse(pickup_options=shown(options.pickup),
+                                          delivery_options=shown(options.delivery),
+                                          transfer_options=shown(options.transfer))
 
     async def RunSimulation(self, request, context):
         async for message in self.simulations.run(request):

@@ -48,6 +48,15 @@ def test_settings_read_from_environment_with_documented_defaults():
     assert (s.listen, s.reflection, s.limits.max_lines) == ("0.0.0.0:6000", False, 20)
 
 
+def test_road_distances_are_off_unless_a_provider_is_named():
+    assert Settings.from_env({}).road_distance_url == ""
+    s = Settings.from_env({"ONESTOCK_ROAD_DISTANCE_URL": "http://osrm:5000",
+                           "ONESTOCK_ROAD_DISTANCE_PROFILE": "bike",
+                           "ONESTOCK_ROAD_DISTANCE_TIMEOUT_MS": "250"})
+    assert (s.road_distance_url, s.road_distance_profile, s.road_distance_timeout_ms) == (
+        "http://osrm:5000", "bike", 250)
+
+
 def test_settings_reject_malformed_numbers_naming_the_variable():
     with pytest.raises(ValueError, match="ONESTOCK_MAX_LINES"):
         Settings.from_env({"ONESTOCK_MAX_LINES": "many"})
@@ -78,6 +87,10 @@ def test_counts_refuse_zero_naming_the_variable(variable):
     ("DATABASE_URL", "garbage"), ("DATABASE_URL", "mysql://u@db/x"),
     ("ONESTOCK_LISTEN", "nonsense"), ("ONESTOCK_LISTEN", "127.0.0.1:99999"),
     ("ONESTOCK_LISTEN", ":50051"), ("ONESTOCK_METRICS_LISTEN", "localhost:http"),
+    ("ONESTOCK_ROAD_DISTANCE_URL", "osrm:5000"), ("ONESTOCK_ROAD_DISTANCE_URL", "ftp://osrm"),
+    ("ONESTOCK_ROAD_DISTANCE_URL", "http://osrm:5000/?x=1"),
+    ("ONESTOCK_ROAD_DISTANCE_PROFILE", "bike/../x"), ("ONESTOCK_ROAD_DISTANCE_TIMEOUT_MS", "0"),
+    ("ONESTOCK_ROAD_DISTANCE_TIMEOUT_MS", "soon"),
 ])
 def test_addresses_and_urls_that_cannot_work_are_refused_naming_the_variable(variable, value):
     with pytest.raises(ValueError, match=variable):
@@ -88,7 +101,8 @@ def test_addresses_and_urls_that_cannot_work_are_refused_naming_the_variable(var
     ("DATABASE_URL", "postgres://u:p@db.internal:6432/onestock"),
     ("DATABASE_URL", "postgresql+asyncpg://u@localhost/x"),
     ("ONESTOCK_LISTEN", "[::]:50051"), ("ONESTOCK_LISTEN", "127.0.0.1:0"),
-    ("ONESTOCK_METRICS_LISTEN", "off"),
+    ("ONESTOCK_METRICS_LISTEN", "off"), ("ONESTOCK_ROAD_DISTANCE_URL", "http://10.0.0.7:5000"),
+    ("ONESTOCK_ROAD_DISTANCE_URL", "https://maps.example.cn/osrm/"),
 ])
 def test_addresses_and_urls_of_every_usual_shape_are_taken(variable, value):
     assert Settings.from_env({variable: value})

@@ -1,0 +1,164 @@
+"""Kilometres by road between a customer and the stores near them, from a routing engine.
+
+DOMAIN.md: distances are great-circle unless a road-distance provider is configured. A
+courier rides roads, and a river or an elevated ring road can turn a store 2 km away as the
+crow flies into a 7 km ride. With ONESTOCK_ROAD_DISTANCE_URL set, the server asks an OSRM
+server's table service (Project OSRM, self-hosted on OpenStreetMap data, which is WGS-84 as
+OneStock's coordinates are) for the distance from each store near the customer to the
+customer, before routing; the routing core then applies radii, delivery bands, scores and
+the trace to those kilometres (``RouteRequest.road_km``).
+
+The provider must never stop a checkout: when it fails or is slow, the order is routed by
+great-circle kilometres and its plan says so (``distance_measure``). Answers are kept per
+customer point, since members order again from the same address, and for each store's
+position at the time, so a store that moves is measured anew.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import replace
+
+import httpx
+
+from services.common.metrics import ROAD_DISTANCES
+from services.inventory.catalogue import Location
+from services.routing.chain import Chain
+from services.routing.model import RouteRequest
+from services.routing.planner import locations_to_measure
+from services.routing.policy import RoutingPolicy
+
+log = logging.getLogger("onestock.routing.roads")
+
+TABLE_SIZE = 100  # coordinates per table request: OSRM's default --max-table-size
+POINTS_KEPT = 10_000  # customer points whose measurements are kept, about 7 KB each
+
+StoreAt = tuple[str, float, float]  # a store's id and the position it was measured at
+
+
+class ProviderError(Exception):
+    """The provider did not give a usable answer; the message says what it gave instead."""
+
+
+class RoadDistances:
+    """An OSRM table-service client that remembers what it measured."""
+
+    def __init__(self, url: str, profile: str = "driving", timeout_s: float = 0.5, *,
+                 points_kept: int = POINTS_KEPT):
+        self.url = url.rstrip("/")
+        self._client = httpx.AsyncClient(base_url=self.url, timeout=timeout_s)
+        self._profile = profile
+        self._timeout_s = timeout_s
+        self._points_kept = points_kept
+        self._kept: OrderedDict[tuple[float, float], dict[StoreAt, float]] = OrderedDict()
+        self._failing = False
+
+    async def stop(self) -> None:
+        await self._client.aclose()
+
+    async def measure(self, latitude: float, longitude: float, stores: Sequence[Location]
+                      ) -> dict[str, float] | None:
+        """Road km from each store to the point (math.inf where there is no road); None when
+        the provider did not answer in time, or answered nonsense."""
+        known = self._remembered((latitude, longitude))
+        missing = [s for s in stores if _at(s) not in known]
+        if missing:
+            chunks = [missing[i:i + TABLE_SIZE - 1] for i in range(0, len(missing), TABLE_SIZE - 1)]
+            try:
+                async with asyncio.timeout(self._timeout_s):
+                    answers = await asyncio.gather(
+                        *(self._table(latitude, longitude, chunk) for chunk in chunks))
+            except (ProviderError, TimeoutError) as error:
+                self._failed(error)
+                return None
+            for chunk, kilometres in zip(chunks, answers, strict=True):
+                known.update(zip(map(_at, chunk), kilometres, strict=True))
+            self._answered()
+        ROAD_DISTANCES.labels("measured" if missing else "remembered").inc()
+        return {s.location_id: known[_at(s)] for s in stores}
+
+    def _remembered(self, point: tuple[float, float]) -> dict[StoreAt, float]:
+        known = self._kept.get(point)
+        if known is None:
+            if len(self._kept) >= self._points_kept:
+                self._kept.popitem(last=False)
+            known = self._kept[point] = {}
+        else:
+            self._kept.move_to_end(point)
+        return known
+
+    async def _table(self, latitude: float, longitude: float, stores: Sequence[Location]
+                     ) -> list[float]:
+        """One table request: every store (a source) to the customer (the destination)."""
+        points = [(longitude, latitude)] + [(s.longitude, s.latitude) for s in stores]
+        path = f"/table/v1/{self._profile}/" + ";".join(f"{x:.6f},{y:.6f}" for x, y in points)
+        params = {"sources": ";".join(str(i) for i in range(1, len(points))),
+                  "destinations": "0", "annotations": "distance"}
+        try:
+            response = await self._client.get(path, params=params)
+        except httpx.HTTPError as error:
+            raise ProviderError(f"{type(error).__name__} {error}".strip()) from None
+        return table_kilometres(response.status_code, response.content, len(stores))
+
+    def _failed(self, error: Exception) -> None:
+        ROAD_DISTANCES.labels("failed").inc()
+        if not self._failing:
+            self._failing = True
+            log.warning("road-distance provider %s did not answer (%s): routing by great-circle "
+                        "kilometres until it does", self.url,
+                        error if str(error) else f"no answer within {self._timeout_s:g} s")
+
+    def _answered(self) -> None:
+        if self._failing:
+            self._failing = False
+            log.info("road-distance provider %s answers again: routing by road", self.url)
+
+
+def _at(store: Location) -> StoreAt:
+    return (store.location_id, store.latitude, store.longitude)
+
+
+def table_kilometres(status: int, body: bytes, sources: int) -> list[float]:
+    """The kilometres in an OSRM table answer of ``sources`` rows and one column; math.inf
+    where OSRM found no road (null). Anything else is a ProviderError naming what came."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        raise ProviderError(f"HTTP {status}, not JSON: {body[:200]!r}") from None
+    if not isinstance(answer, dict) or status != 200 or answer.get("code") != "Ok":
+        what = (answer.get("message") or answer.get("code")) if isinstance(answer, dict) else ""
+        raise ProviderError(f"HTTP {status}: {what or 'no table'}")
+    rows = answer.get("distances")
+    if not isinstance(rows, list) or len(rows) != sources:
+        raise ProviderError(f"expected {sources} rows of distances, got {_shape(rows)}")
+    kilometres = []
+    for row in rows:
+        metres = row[0] if isinstance(row, list) and len(row) == 1 else "?"
+        if metres is None:
+            kilometres.append(math.inf)
+        elif (isinstance(metres, int | float) and not isinstance(metres, bool)
+              and 0 <= metres < math.inf):
+            kilometres.append(metres / 1000)
+        else:
+            raise ProviderError(f"a distance row is {row!r}, not [metres] or [null]")
+    return kilometres
+
+
+def _shape(rows) -> str:
+    return f"{len(rows)} rows" if isinstance(rows, list) else type(rows).__name__
+
+
+async def with_road_distances(roads: RoadDistances | None, chain: Chain, request: RouteRequest,
+                              policy: RoutingPolicy) -> RouteRequest:
+    """``request`` with the road km of every location the decision may measure, when a
+    provider is configured and answers; else as it is (great-circle km)."""
+    if roads is None:
+        return request
+    stores = locations_to_measure(chain, request, policy)
+    road_km = await roads.measure(request.latitude, request.longitude, stores) if stores else {}
+    return request if road_km is None else replace(request, road_km=road_km)
