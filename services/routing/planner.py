@@ -694,8 +694,8 @@ def locations_to_measure(chain: Chain, request: RouteRequest, policy: RoutingPol
                          ) -> list[Location]:
     """Locations whose distance to the customer a decision may use: those near them for
     either mode, nearest first, and the pickup store they chose. A road-distance provider
-    measures these, and only these, before routing; a road is never shorter than the
-    great circle, so none farther could come within a radius by road."""
+    measures these, and only these, before routing: a road is no shorter than the great
+    circle, so none farther could come within a radius by road."""
     near = [loc for _, loc in _Context(chain, replace(request, road_km=None), {}, policy,
                                        {}).near_customer()]
     chosen = request.pickup_location_id
