@@ -58,6 +58,7 @@ TABLE: dict[str, dict[Kind, Scope]] = {
     "onestock.inventory.v1.InventoryService/ReleaseReservation": _TILL,
     "onestock.inventory.v1.InventoryService/ExtendReservation": _TILL,
     "onestock.inventory.v1.InventoryService/GetReservation": _TILL,
+    "onestock.inventory.v1.InventoryService/ListReservations": {POS: LOC, STAFF: LOC},
     # routing
     "onestock.routing.v1.RoutingService/QuoteFulfilment": {MALL: ANY},
     "onestock.routing.v1.RoutingService/RouteOrder": {MALL: ANY},

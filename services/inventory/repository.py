@@ -556,6 +556,10 @@ async def hold_counts(conn: AsyncConnection, counts_digest: str) -> None:
 # --- reservations --------------------------------------------------------
 
 
+RESERVATION_COLUMNS = ("reservation_id, channel, reference, state, create_time, expire_time, "
+                       "close_time, member_id")
+
+
 async def load_reservation(
     conn: AsyncConnection, reservation_id: str, *, lock: bool = False
 ) -> Reservation | None:
@@ -569,14 +573,41 @@ async def load_reservations(conn: AsyncConnection, reservation_ids: Sequence[str
     order with ``lock``: two queries however many, for the sweepers that close hundreds."""
     db = await driver(conn)
     rows = await db.fetch(
-        "SELECT reservation_id, channel, reference, state, create_time, expire_time, close_time, "
-        "member_id FROM reservations WHERE reservation_id = ANY($1::text[]) "
+        f"SELECT {RESERVATION_COLUMNS} FROM reservations WHERE reservation_id = ANY($1::text[]) "
         "ORDER BY reservation_id" + (" FOR UPDATE" if lock else ""), list(reservation_ids))
+    return await _with_lines(db, rows)
+
+
+async def list_active_reservations(conn: AsyncConnection, *, location_id: str,
+                                   sku_id: str | None, after: tuple[datetime, str] | None,
+                                   limit: int) -> list[Reservation]:
+    """ACTIVE reservations holding units of ``sku_id`` (any, when None) at ``location_id``,
+    soonest to expire first, each with only those lines. They are found through the
+    partial index of ACTIVE reservations by expiry, which stays small however many
+    reservations the ledger has kept; no index on reservation_lines by location, which
+    every reservation on the hot path would pay for."""
+    db = await driver(conn)
+    rows = await db.fetch(
+        f"SELECT {RESERVATION_COLUMNS} FROM reservations r WHERE state = 'ACTIVE' "
+        "AND EXISTS (SELECT 1 FROM reservation_lines l WHERE l.reservation_id = r.reservation_id "
+        "AND l.location_id = $1 AND ($2::text IS NULL OR l.sku_id = $2)) "
+        "AND ($3::timestamptz IS NULL OR (expire_time, reservation_id) > ($3, $4::text)) "
+        "ORDER BY expire_time, reservation_id LIMIT $5",
+        location_id, sku_id, *(after or (None, None)), limit)
+    return await _with_lines(db, rows, location_id=location_id, sku_id=sku_id)
+
+
+async def _with_lines(db, rows, *, location_id: str | None = None, sku_id: str | None = None
+                      ) -> list[Reservation]:
+    """Reservations from their rows, with their lines (only those at ``location_id`` and of
+    ``sku_id``, when given) read in one query."""
     lines: dict[str, list[ReservationLine]] = {}
     for line in await db.fetch(
             "SELECT reservation_id, location_id, sku_id, quantity, committed_quantity "
             "FROM reservation_lines WHERE reservation_id = ANY($1::text[]) "
-            "ORDER BY reservation_id, line_no", [r["reservation_id"] for r in rows]):
+            "AND ($2::text IS NULL OR location_id = $2) AND ($3::text IS NULL OR sku_id = $3) "
+            "ORDER BY reservation_id, line_no", [r["reservation_id"] for r in rows],
+            location_id, sku_id):
         lines.setdefault(line["reservation_id"], []).append(ReservationLine(*list(line)[1:]))
     return [Reservation(
         reservation_id=r["reservation_id"], channel=Channel(r["channel"]),

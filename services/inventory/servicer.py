@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import datetime
 
 import grpc
 from onestock.inventory.v1 import inventory_service_pb2 as pb
@@ -239,6 +240,29 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
             lambda c: handlers.load_reservation(c, request.reservation_id, lock=False,
                                                 access=access()))
         return pb.GetReservationResponse(reservation=mapping.reservation_to_pb(res))
+
+    async def ListReservations(self, request, context):
+        errors = Collector()
+        check_id(errors, request.location_id, "location_id")
+        check_optional_id(errors, request.sku_id, "sku_id")
+        filters = {"l": request.location_id, "s": request.sku_id}
+        size = page_size(request.page_size, self.limits, errors)
+        after = decode_token(request.page_token, filters, errors, (datetime, str))
+        errors.raise_if_any()
+        access().require_location(request.location_id, "location_id")
+
+        async def read(conn):
+            await handlers.require_known(conn, [request.location_id],
+                                         [request.sku_id] if request.sku_id else [])
+            return await repo.list_active_reservations(
+                conn, location_id=request.location_id, sku_id=request.sku_id or None,
+                after=after, limit=size + 1)
+
+        rows = await self._read(read)
+        held, token = fitted_page([mapping.reservation_to_pb(r) for r in rows[:size]],
+                                  [[r.expire_time, r.reservation_id] for r in rows], filters,
+                                  self.max_message_bytes)
+        return pb.ListReservationsResponse(reservations=held, next_page_token=token)
 
     # --- live changes ----------------------------------------------------
 

@@ -116,6 +116,8 @@ CASES = [
     ("GetReservation at S1", method("InventoryService", "GetReservation"),
      lambda ops: _reservation(ops, lambda rid: inv.GetReservationRequest(reservation_id=rid)),
      {"OPS", "POS@S1"}),
+    ("ListReservations at S1", method("InventoryService", "ListReservations"),
+     _fixed(inv.ListReservationsRequest(location_id="S1")), {"OPS", "POS@S1", "STAFF@S1"}),
     ("QuoteFulfilment", method("RoutingService", "QuoteFulfilment"),
      _fixed(rt.QuoteFulfilmentRequest(order=_route())), {"OPS"} | MALLS),
     ("RouteOrder", method("RoutingService", "RouteOrder"),

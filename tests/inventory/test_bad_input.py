@@ -93,6 +93,10 @@ BAD_REQUESTS = [
     ("ListStockLevels", pb.ListStockLevelsRequest(), "location_id"),
     ("ListStockLevels", pb.ListStockLevelsRequest(location_id="SH-1", page_size=1_001),
      "page_size"),
+    ("ListReservations", pb.ListReservationsRequest(sku_id="LAMP"), "location_id"),
+    ("ListReservations", pb.ListReservationsRequest(location_id="SH-1", sku_id="\x00"), "sku_id"),
+    ("ListReservations", pb.ListReservationsRequest(location_id="SH-1", page_token="x"),
+     "page_token"),
     ("ListLocations", pb.ListLocationsRequest(kind=9), "kind"),
     ("ListLocations", pb.ListLocationsRequest(city="Shang\x00hai"), "city"),
     # a folder of the zone database, and a name too long for a file: not zones either

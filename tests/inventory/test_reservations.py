@@ -11,6 +11,7 @@ from sqlalchemy import text
 from tests.helpers import (
     assert_ledger_consistent,
     error_info,
+    every_page,
     line,
     seed,
     sku,
@@ -160,3 +161,43 @@ async def test_unknown_reservation_is_not_found(stub):
     with pytest.raises(grpc.RpcError) as caught:
         await stub.GetReservation(pb.GetReservationRequest(reservation_id="no-such"))
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_list_reservations_names_who_holds_a_shelf_soonest_to_expire_first(stub, engine):
+    late = (await stub.ReserveStock(reserve(
+        "late", line("SH-1", "RETRO-CLOCK", 2), line("SH-2", "SOFA", 1), line("SH-1", "LAMP", 1),
+        ttl=900))).reservation
+    soon = (await stub.ReserveStock(reserve("soon", line("SH-1", "RETRO-CLOCK", 1), ttl=60))
+            ).reservation
+    lamp = (await stub.ReserveStock(reserve("lamp", line("SH-1", "LAMP", 1),
+                                            channel=pb.CHANNEL_POS, ttl=300))).reservation
+    sold = (await stub.ReserveStock(reserve("sold", line("SH-1", "RETRO-CLOCK", 4)))).reservation
+    await stub.CommitReservation(pb.CommitReservationRequest(
+        request_id="sell", reservation_id=sold.reservation_id))
+
+    pages = await every_page(stub.ListReservations, pb.ListReservationsRequest(
+        location_id="SH-1", page_size=2))
+    assert [len(p.reservations) for p in pages] == [2, 1]
+    listed = [r for p in pages for r in p.reservations]
+    assert [r.reservation_id for r in listed] == [
+        soon.reservation_id, lamp.reservation_id, late.reservation_id]
+    assert [[(ln.sku_id, ln.quantity) for ln in r.lines] for r in listed] == [
+        [("RETRO-CLOCK", 1)], [("LAMP", 1)], [("RETRO-CLOCK", 2), ("LAMP", 1)]]  # no SH-2 sofa
+    assert listed[1].channel == pb.CHANNEL_POS and listed[2].reference == "order-1"
+
+    clocks = await stub.ListReservations(pb.ListReservationsRequest(
+        location_id="SH-1", sku_id="RETRO-CLOCK"))
+    assert [r.reservation_id for r in clocks.reservations] == [
+        soon.reservation_id, late.reservation_id]
+    assert sum(ln.quantity for r in clocks.reservations for ln in r.lines) == (
+        await stock_of(engine, "SH-1", "RETRO-CLOCK"))[1]
+    sofas = await stub.ListReservations(pb.ListReservationsRequest(location_id="SH-2"))
+    assert [[ln.sku_id for ln in r.lines] for r in sofas.reservations] == [["SOFA"]]
+
+
+async def test_list_reservations_of_an_unknown_shelf_is_not_found(stub):
+    for request in (pb.ListReservationsRequest(location_id="NOWHERE"),
+                    pb.ListReservationsRequest(location_id="SH-1", sku_id="NOTHING")):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stub.ListReservations(request)
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND

@@ -567,6 +567,26 @@ class GetReservationResponse(_message.Message):
     reservation: Reservation
     def __init__(self, reservation: _Optional[_Union[Reservation, _Mapping]] = ...) -> None: ...
 
+class ListReservationsRequest(_message.Message):
+    __slots__ = ("location_id", "sku_id", "page_size", "page_token")
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    SKU_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    location_id: str
+    sku_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, location_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListReservationsResponse(_message.Message):
+    __slots__ = ("reservations", "next_page_token")
+    RESERVATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    reservations: _containers.RepeatedCompositeFieldContainer[Reservation]
+    next_page_token: str
+    def __init__(self, reservations: _Optional[_Iterable[_Union[Reservation, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class WatchStockRequest(_message.Message):
     __slots__ = ("location_ids", "sku_ids")
     LOCATION_IDS_FIELD_NUMBER: _ClassVar[int]

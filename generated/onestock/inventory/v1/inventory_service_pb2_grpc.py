@@ -135,6 +135,11 @@ class InventoryServiceStub:
                 request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.GetReservationRequest.SerializeToString,
                 response_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.GetReservationResponse.FromString,
                 _registered_method=True)
+        self.ListReservations = channel.unary_unary(
+                '/onestock.inventory.v1.InventoryService/ListReservations',
+                request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListReservationsRequest.SerializeToString,
+                response_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListReservationsResponse.FromString,
+                _registered_method=True)
         self.WatchStock = channel.unary_stream(
                 '/onestock.inventory.v1.InventoryService/WatchStock',
                 request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.WatchStockRequest.SerializeToString,
@@ -287,6 +292,14 @@ class InventoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListReservations(self, request, context):
+        """Lists the ACTIVE reservations holding units at one location, soonest to
+        expire first: who holds the units ListStockLevels counts as reserved.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def WatchStock(self, request, context):
         """Streams availability changes for the given locations and/or SKUs as they
         happen, across every server process that shares the database. The stream
@@ -383,6 +396,11 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.GetReservation,
                     request_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.GetReservationRequest.FromString,
                     response_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.GetReservationResponse.SerializeToString,
+            ),
+            'ListReservations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReservations,
+                    request_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListReservationsRequest.FromString,
+                    response_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListReservationsResponse.SerializeToString,
             ),
             'WatchStock': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchStock,
@@ -865,6 +883,33 @@ class InventoryService:
             '/onestock.inventory.v1.InventoryService/GetReservation',
             onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.GetReservationRequest.SerializeToString,
             onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.GetReservationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReservations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.inventory.v1.InventoryService/ListReservations',
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListReservationsRequest.SerializeToString,
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListReservationsResponse.FromString,
             options,
             channel_credentials,
             insecure,
