@@ -588,9 +588,10 @@ async def list_active_reservations(conn: AsyncConnection, *, location_id: str,
     every reservation on the hot path would pay for."""
     db = await driver(conn)
     rows = await db.fetch(
-        f"SELECT {RESERVATION_COLUMNS} FROM reservations r WHERE state = 'ACTIVE' "
-        "AND EXISTS (SELECT 1 FROM reservation_lines l WHERE l.reservation_id = r.reservation_id "
-        "AND l.location_id = $1 AND ($2::text IS NULL OR l.sku_id = $2)) "
+        f"SELECT {RESERVATION_COLUMNS} FROM reservations r CROSS JOIN LATERAL ("
+        "SELECT 1 FROM reservation_lines l WHERE l.reservation_id = r.reservation_id "
+        "AND l.location_id = $1 AND ($2::text IS NULL OR l.sku_id = $2) LIMIT 1) holds_here "
+        "WHERE state = 'ACTIVE' "
         "AND ($3::timestamptz IS NULL OR (expire_time, reservation_id) > ($3, $4::text)) "
         "ORDER BY expire_time, reservation_id LIMIT $5",
         location_id, sku_id, *(after or (None, None)), limit)
