@@ -96,11 +96,12 @@ class RoadDistances:
                      ) -> list[float]:
         """One table request: every store (a source) to the customer (the destination)."""
         points = [(longitude, latitude)] + [(s.longitude, s.latitude) for s in stores]
-        path = f"/table/v1/{self._profile}/" + ";".join(f"{x:.6f},{y:.6f}" for x, y in points)
-        params = {"sources": ";".join(str(i) for i in range(1, len(points))),
-                  "destinations": "0", "annotations": "distance"}
+        # written out as OSRM's documentation writes it: a params dict would escape the ';'s
+        url = (f"/table/v1/{self._profile}/" + ";".join(f"{x:.6f},{y:.6f}" for x, y in points)
+               + "?sources=" + ";".join(str(i) for i in range(1, len(points)))
+               + "&destinations=0&annotations=distance")
         try:
-            response = await self._client.get(path, params=params)
+            response = await self._client.get(url)
         except httpx.HTTPError as error:
             raise ProviderError(f"{type(error).__name__} {error}".strip()) from None
         return table_kilometres(response.status_code, response.content, len(stores))

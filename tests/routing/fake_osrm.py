@@ -20,6 +20,7 @@ class FakeOsrm:
         self.road_km = road_km
         self.status, self.body, self.delay_s = status, body, delay_s
         self.requests: list[str] = []  # the path of each table request, without its query
+        self.queries: list[str] = []  # the query of each, as sent
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_port}"
@@ -37,8 +38,9 @@ class FakeOsrm:
         self._server.server_close()
 
     def table(self, path: str, query: str) -> bytes:
-        parts = path.split("/")  # "", "table", "v1", profile, coordinates
-        points = [tuple(float(v) for v in p.split(",")) for p in parts[4].split(";")]
+        parts = path.split("/")  # ..., "table", "v1", profile, coordinates
+        coordinates = parts[parts.index("table") + 3]
+        points = [tuple(float(v) for v in p.split(",")) for p in coordinates.split(";")]
         points = [(lat, lng) for lng, lat in points]
         params = parse_qs(query)
         assert params["destinations"] == ["0"] and params["annotations"] == ["distance"]
@@ -56,6 +58,7 @@ class FakeOsrm:
             def do_GET(self):  # noqa: N802 (the standard library's name)
                 url = urlsplit(self.path)
                 fake.requests.append(url.path)
+                fake.queries.append(url.query)
                 if fake.delay_s:
                     time.sleep(fake.delay_s)
                 body = fake.body if fake.body is not None else fake.table(url.path, url.query)

@@ -149,6 +149,7 @@ async def test_road_distances_come_from_the_table_service_and_are_remembered():
             assert km["A"] == pytest.approx(1.5, abs=0.01)
             assert km["B"] == pytest.approx(3.0, abs=0.01) and km["C"] == math.inf
             assert len(osrm.requests) == 1 and osrm.requests[0].startswith("/table/v1/bike/")
+            assert osrm.queries[0] == "sources=1;2;3&destinations=0&annotations=distance"
             assert await roads.measure(*CUSTOMER, STORES[:2]) == {"A": km["A"], "B": km["B"]}
             assert len(osrm.requests) == 1
 
@@ -158,6 +159,17 @@ async def test_road_distances_come_from_the_table_service_and_are_remembered():
             assert osrm.requests[1].count(";") == 1  # only the moved store was asked for
         finally:
             await roads.stop()
+
+
+async def test_a_provider_behind_a_path_is_asked_under_that_path():
+    with FakeOsrm(detour(1.1)) as osrm:
+        roads = RoadDistances(f"{osrm.url}/maps/osrm/", timeout_s=2.0)
+        try:
+            km = await roads.measure(*CUSTOMER, STORES[:1])
+        finally:
+            await roads.stop()
+    assert osrm.requests[0].startswith("/maps/osrm/table/v1/driving/")
+    assert km["A"] == pytest.approx(1.1, abs=0.01)
 
 
 async def test_more_stores_than_one_table_holds_are_measured_in_several_requests():
