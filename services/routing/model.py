@@ -56,8 +56,8 @@ class RouteRequest:
     placed_at: datetime  # UTC
     pickup_location_id: str | None = None
     # Kilometres by road between the customer and the locations near them, measured by a
-    # road-distance provider before routing; None: great-circle kilometres. A location near
-    # the customer that is missing has no road to them.
+    # road-distance provider before routing (math.inf: no road); None: great-circle km.
+    # A location left out of it is measured great-circle.
     road_km: Mapping[str, float] | None = None
 
     @property
