@@ -14,14 +14,17 @@ Revision ID: 0010
 Revises: 0009
 """
 
-from alembic import op
-
-from migrations.sql import RollbackRefused, execute_script
+from migrations.sql import RollbackGuard, execute_script
 
 revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
+
+ROLLBACK_GUARD = RollbackGuard(
+    "SELECT count(*) FROM points_ledger WHERE kind IN ('REDEMPTION', 'RESTORE')",
+    "members have spent points at checkout ({count} points ledger entries): rolling back "
+    "below revision 0010 would lose them, so the schema stays where it is")
 
 
 def upgrade() -> None:
@@ -50,12 +53,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    spent = op.get_bind().exec_driver_sql(
-        "SELECT count(*) FROM points_ledger WHERE kind IN ('REDEMPTION', 'RESTORE')").scalar()
-    if spent:
-        raise RollbackRefused(
-            f"members have spent points at checkout ({spent} points ledger entries): rolling "
-            "back below revision 0010 would lose them, so the schema stays where it is")
+    ROLLBACK_GUARD.check_here()
     execute_script(
         """
         DROP INDEX points_one_restore_per_return_line, points_one_restore_per_cancelled_order,

@@ -42,10 +42,28 @@ def migrate_to(url: str, revision: str) -> str:
     known = revisions(url)
     current = schema_revision(url)
     if current in known and known.index(revision) < known.index(current):
+        leaving = known[known.index(revision) + 1: known.index(current) + 1]
+        asyncio.run(_check_rollback_guards(url, reversed(leaving)))
         command.downgrade(alembic_config(url), revision)
         return f"rolled back from revision {current} to {revision}"
     upgrade(url, revision)
     return f"at revision {revision}" if revision != known[-1] else "up to date"
+
+
+async def _check_rollback_guards(url: str, leaving) -> None:
+    """Every revision to be rolled back, newest first, is asked whether that would lose
+    anything (its ROLLBACK_GUARD) before any is: alembic commits each step on its own, so a
+    refusal met on the way down would leave the schema part rolled back."""
+    from sqlalchemy import text
+
+    from services.common.database import command_engine
+
+    scripts = ScriptDirectory.from_config(alembic_config(url))
+    async with command_engine(url) as engine, engine.connect() as conn:
+        for revision in leaving:
+            guard = getattr(scripts.get_revision(revision).module, "ROLLBACK_GUARD", None)
+            if guard is not None:
+                guard.check(await conn.scalar(text(guard.count_sql)))
 
 
 def require_current_schema(url: str) -> None:
