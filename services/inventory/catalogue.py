@@ -34,6 +34,25 @@ class OpeningHours:
         return self.open_minute <= minute < self.close_minute
 
 
+@dataclass(frozen=True, slots=True)
+class ClosedPeriod:
+    """A stretch when a location is closed whatever its hours say (Spring Festival, a
+    refit, a typhoon): from ``start`` up to ``end``, UTC instants."""
+
+    start: datetime
+    end: datetime
+    reason: str = ""
+
+    def covers(self, when_utc: datetime) -> bool:
+        return self.start <= when_utc < self.end
+
+
+def in_start_order(closures) -> tuple[ClosedPeriod, ...]:
+    """Closed periods as a Location keeps them: by start, then end, so that equal sets
+    compare equal and routing meets them in time order."""
+    return tuple(sorted(closures, key=lambda c: (c.start, c.end, c.reason)))
+
+
 @lru_cache(maxsize=64)
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
@@ -66,9 +85,23 @@ class Location:
     time_zone: str = DEFAULT_TIME_ZONE
     opening_hours: tuple[OpeningHours, ...] = field(default=())
     dealer_id: str = ""
+    closures: tuple[ClosedPeriod, ...] = field(default=())  # in start order
+
+    def closure_at(self, when_utc: datetime) -> ClosedPeriod | None:
+        """The closed period ``when_utc`` falls in, if any."""
+        for closure in self.closures:
+            if closure.covers(when_utc):
+                return closure
+        return None
 
     def is_open_at(self, when_utc: datetime) -> bool:
-        """Whether the location is open at a UTC instant (no opening hours: always open)."""
+        """Whether the location is open at a UTC instant: not in a closed period, and
+        within its hours (no opening hours: always open)."""
+        if self.closures and self.closure_at(when_utc) is not None:
+            return False
+        return self._within_hours(when_utc)
+
+    def _within_hours(self, when_utc: datetime) -> bool:
         if not self.opening_hours:
             return True
         local = when_utc.astimezone(zone(self.time_zone))
@@ -82,9 +115,22 @@ class Location:
         An order that arrives at night is prepared from the next opening on. Openings
         are compared as UTC instants, not local clock times: where clocks go back, a local
         time happens twice (both are tried); where they go forward, an opening the clock
-        skips counts from the jump.
+        skips counts from the jump. A closed period moves the opening past its end.
         """
-        if self.is_open_at(when_utc):
+        if self._within_hours(when_utc) and (not self.closures
+                                             or self.closure_at(when_utc) is None):
+            return when_utc  # open already: most calls, so answered first
+        when = self._hours_open_at(when_utc)
+        for _ in range(len(self.closures) + 1):  # each closure can push it on once, in order
+            closure = self.closure_at(when)
+            if closure is None:
+                return when
+            when = self._hours_open_at(closure.end)
+        raise ValueError(f"location {self.location_id} never opens")
+
+    def _hours_open_at(self, when_utc: datetime) -> datetime:
+        """The first instant at or after ``when_utc`` within the opening hours."""
+        if self._within_hours(when_utc):
             return when_utc
         tz = zone(self.time_zone)
         first_day = when_utc.astimezone(tz).date()
@@ -94,7 +140,7 @@ class Location:
                              if not h.iso_weekdays or day.isoweekday() in h.iso_weekdays
                              for instant in _instants(day, h.open_minute, tz)})
             for start in starts:
-                if start >= when_utc and self.is_open_at(start):
+                if start >= when_utc and self._within_hours(start):
                     return start
         raise ValueError(f"location {self.location_id} never opens")
 

@@ -113,9 +113,11 @@ class Chain:
     def __init__(self, locations: Sequence[Location], recent_queries: int = RECENT_QUERIES):
         self.by_id = {loc.location_id: loc for loc in locations}
         self.recent_queries = recent_queries
-        groups: dict[tuple, int] = {}  # (time zone, opening hours) -> a small number
+        groups: dict[tuple, int] = {}  # (time zone, opening hours, closures) -> a small number
         self.hours_group = {loc.location_id: groups.setdefault(
-            (loc.time_zone, loc.opening_hours), len(groups)) for loc in locations}
+            (loc.time_zone, loc.opening_hours, loc.closures), len(groups)) for loc in locations}
+        # whether any location has a closed period: routing checks each candidate only then
+        self.has_closures = any(loc.closures for loc in locations)
         self.index = SpatialIndex(locations)
         self.sources = SpatialIndex([loc for loc in locations if loc.can_transfer])
         self.max_delivery_radius_km = max(

@@ -25,6 +25,7 @@ class Reason(enum.StrEnum):
     NO_ROAD_ROUTE = "NO_ROAD_ROUTE"  # the road-distance provider found no road to the customer
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"  # lacks some lines (see short_skus)
     CLOSED = "CLOSED"  # closed when the order arrived: starts at opens_at (not a rejection)
+    TEMPORARILY_CLOSED = "TEMPORARILY_CLOSED"  # in a closed period: reopens at opens_at
     FARTHER = "FARTHER"  # could serve, but a nearer or better-scored location was chosen
     TOO_FAR_FOR_TRANSFER = "TOO_FAR_FOR_TRANSFER"  # beyond the policy's last transfer band
 

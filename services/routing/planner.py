@@ -96,7 +96,9 @@ class _Trace:
             for distance, loc in nearby:
                 reason = rejection(ctx, loc, distance)
                 if reason is not None:
-                    out.append(Considered(loc.location_id, role, distance, False, (reason,)))
+                    out.append(Considered(loc.location_id, role, distance, False, (reason,),
+                                          opens_at=ctx.opens(loc) if reason is
+                                          Reason.TEMPORARILY_CLOSED else None))
         placed = ctx.request.placed_at
         for role, candidates in self._examined:
             for distance, loc in candidates:
@@ -167,7 +169,7 @@ class _Context:
         """When ``loc`` can start on this order: now if open, else its next opening.
         Memoized per group of locations keeping the same hours in the same time zone:
         most stores of a chain do, so one order works out one or two openings."""
-        if not loc.opening_hours:
+        if not loc.opening_hours and not loc.closures:
             return self.request.placed_at
         key = self.chain.hours_group[loc.location_id]
         when = self._opens.get(key)
@@ -185,6 +187,17 @@ class _Context:
             road_km = self.request.road_km
             self.nearby = nearby if road_km is None else _by_road(nearby, road_km)
         return self.nearby
+
+    def closed_now(self, loc: Location) -> bool:
+        """Whether the location is in a closed period when the order arrives: then it takes
+        no online orders, in any role."""
+        return bool(loc.closures) and loc.closure_at(self.request.placed_at) is not None
+
+    def open_now(self, candidates: list[tuple[float, Location]]) -> list[tuple[float, Location]]:
+        """``candidates`` without those in a closed period (all of them, in most chains)."""
+        if not self.chain.has_closures:
+            return candidates
+        return [(d, loc) for d, loc in candidates if not self.closed_now(loc)]
 
     def customer_km(self, loc: Location) -> float:
         """Distance between the customer and a location: by road when it was measured."""
@@ -287,6 +300,12 @@ def _source_transfers(ctx: _Context, dest: Location, missing: dict[str, int]
         (SOURCE, dest.location_id, ctx.policy), lambda: _offers(ctx.chain, dest, ctx.policy))
     for distance, src in too_far:
         ctx.trace.note(SOURCE, src, distance, Reason.TOO_FAR_FOR_TRANSFER)
+    if ctx.chain.has_closures:
+        for offer in usable:
+            if ctx.closed_now(offer[1]):
+                ctx.trace.note(SOURCE, offer[1], offer[0], Reason.TEMPORARILY_CLOSED,
+                               opens_at=ctx.opens(offer[1]))
+        usable = [offer for offer in usable if not ctx.closed_now(offer[1])]
     ctx.trace.sources_examined(usable, missing)
     for offer in usable:  # one source for everything, if there is one
         if _holds(ctx.stock.get(offer[1].location_id), missing):
@@ -363,6 +382,8 @@ def _pickup_rejection(ctx: _Context, loc: Location, distance: float) -> Reason |
         return rejection
     if distance > ctx.policy.pickup_radius_km:
         return Reason.OUT_OF_RADIUS
+    if ctx.closed_now(loc):
+        return Reason.TEMPORARILY_CLOSED
     return None
 
 
@@ -371,9 +392,11 @@ def _pickup_candidates(ctx: _Context) -> list[tuple[float, Location]]:
     if req.pickup_location_id:
         loc = ctx.chain.by_id[req.pickup_location_id]
         distance = ctx.customer_km(loc)
-        rejection = _chosen_pickup_rejection(loc, distance)
+        rejection = _chosen_pickup_rejection(loc, distance) or (
+            Reason.TEMPORARILY_CLOSED if ctx.closed_now(loc) else None)
         if rejection is not None:
-            ctx.trace.note(PICKUP, loc, distance, rejection)
+            ctx.trace.note(PICKUP, loc, distance, rejection, opens_at=ctx.opens(loc) if
+                           rejection is Reason.TEMPORARILY_CLOSED else None)
             return []
         return [(distance, loc)]
     nearby = ctx.near_customer()
@@ -383,7 +406,7 @@ def _pickup_candidates(ctx: _Context) -> list[tuple[float, Location]]:
     found = nearby.memo.get(key)
     if found is None:
         found = nearby.memo[key] = [(d, loc) for d, loc in nearby if loc.can_pickup and d <= radius]
-    return found
+    return ctx.open_now(found)
 
 
 def _pickup_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Plan], Plan | None]:
@@ -498,6 +521,8 @@ def _delivery_rejection(ctx: _Context, loc: Location, distance: float) -> Reason
         return Reason.NO_ROAD_ROUTE
     if not reaches(ctx.policy, loc, distance):
         return Reason.OUT_OF_RADIUS
+    if ctx.closed_now(loc):
+        return Reason.TEMPORARILY_CLOSED
     return None
 
 
@@ -511,7 +536,7 @@ def _delivery_candidates(ctx: _Context) -> list[tuple[float, Location]]:
         found = nearby.memo[key] = [(d, loc) for d, loc in nearby if loc.can_deliver
                                     and loc.city == city and d <= loc.delivery_radius_km
                                     and d <= farthest]
-    return found
+    return ctx.open_now(found)
 
 
 def _delivery_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Plan], list[Plan]]:
@@ -715,10 +740,10 @@ def relevant_locations(chain: Chain, request: RouteRequest, policy: RoutingPolic
         destinations.append(chain.by_id[request.pickup_location_id])
         ids.add(request.pickup_location_id)
     else:
-        destinations += [loc for d, loc in nearby
-                         if loc.can_pickup and d <= policy.pickup_radius_km][:1]
+        destinations += [loc for d, loc in nearby if loc.can_pickup
+                         and d <= policy.pickup_radius_km and not ctx.closed_now(loc)][:1]
     destinations += [loc for d, loc in nearby if loc.can_deliver and loc.city == request.city
-                     and reaches(policy, loc, d)][:1]
+                     and reaches(policy, loc, d) and not ctx.closed_now(loc)][:1]
     for dest in destinations:
         ids.update(src.location_id for _, src in
                    chain.transfer_sources(dest)[: policy.transfer_sources_examined])

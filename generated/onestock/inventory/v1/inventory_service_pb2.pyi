@@ -96,7 +96,7 @@ class Capabilities(_message.Message):
     def __init__(self, pickup: _Optional[bool] = ..., same_city_delivery: _Optional[bool] = ..., transfer_source: _Optional[bool] = ...) -> None: ...
 
 class Location(_message.Message):
-    __slots__ = ("location_id", "name", "kind", "latitude", "longitude", "city", "capabilities", "delivery_radius_km", "time_zone", "opening_hours", "dealer_id")
+    __slots__ = ("location_id", "name", "kind", "latitude", "longitude", "city", "capabilities", "delivery_radius_km", "time_zone", "opening_hours", "dealer_id", "closures")
     LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -108,6 +108,7 @@ class Location(_message.Message):
     TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     OPENING_HOURS_FIELD_NUMBER: _ClassVar[int]
     DEALER_ID_FIELD_NUMBER: _ClassVar[int]
+    CLOSURES_FIELD_NUMBER: _ClassVar[int]
     location_id: str
     name: str
     kind: LocationKind
@@ -119,7 +120,18 @@ class Location(_message.Message):
     time_zone: str
     opening_hours: _containers.RepeatedCompositeFieldContainer[OpeningHours]
     dealer_id: str
-    def __init__(self, location_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[LocationKind, str]] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., city: _Optional[str] = ..., capabilities: _Optional[_Union[Capabilities, _Mapping]] = ..., delivery_radius_km: _Optional[float] = ..., time_zone: _Optional[str] = ..., opening_hours: _Optional[_Iterable[_Union[OpeningHours, _Mapping]]] = ..., dealer_id: _Optional[str] = ...) -> None: ...
+    closures: _containers.RepeatedCompositeFieldContainer[ClosedPeriod]
+    def __init__(self, location_id: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[LocationKind, str]] = ..., latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., city: _Optional[str] = ..., capabilities: _Optional[_Union[Capabilities, _Mapping]] = ..., delivery_radius_km: _Optional[float] = ..., time_zone: _Optional[str] = ..., opening_hours: _Optional[_Iterable[_Union[OpeningHours, _Mapping]]] = ..., dealer_id: _Optional[str] = ..., closures: _Optional[_Iterable[_Union[ClosedPeriod, _Mapping]]] = ...) -> None: ...
+
+class ClosedPeriod(_message.Message):
+    __slots__ = ("start_time", "end_time", "reason")
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    reason: str
+    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Sku(_message.Message):
     __slots__ = ("sku_id", "name", "spec", "price_minor", "currency")

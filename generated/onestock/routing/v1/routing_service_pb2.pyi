@@ -29,6 +29,7 @@ class CandidateReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CANDIDATE_REASON_FARTHER: _ClassVar[CandidateReason]
     CANDIDATE_REASON_TOO_FAR_FOR_TRANSFER: _ClassVar[CandidateReason]
     CANDIDATE_REASON_NO_ROAD_ROUTE: _ClassVar[CandidateReason]
+    CANDIDATE_REASON_TEMPORARILY_CLOSED: _ClassVar[CandidateReason]
 
 class DistanceMeasure(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -61,6 +62,7 @@ CANDIDATE_REASON_CLOSED: CandidateReason
 CANDIDATE_REASON_FARTHER: CandidateReason
 CANDIDATE_REASON_TOO_FAR_FOR_TRANSFER: CandidateReason
 CANDIDATE_REASON_NO_ROAD_ROUTE: CandidateReason
+CANDIDATE_REASON_TEMPORARILY_CLOSED: CandidateReason
 DISTANCE_MEASURE_UNSPECIFIED: DistanceMeasure
 DISTANCE_MEASURE_GREAT_CIRCLE: DistanceMeasure
 DISTANCE_MEASURE_ROAD: DistanceMeasure
