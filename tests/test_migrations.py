@@ -115,3 +115,24 @@ async def test_a_rollback_below_points_spent_at_checkout_is_refused_and_changes_
         "rolling back below revision 0010 would lose them, so the schema stays where it is\n")
     assert await schema_of(env) == before
     assert (await asyncio.to_thread(onestock, env, "keys", "list")).returncode == 0  # still head
+
+
+async def test_a_rollback_below_closed_periods_is_refused_while_a_store_has_one(database_url):
+    env = await asyncio.to_thread(own_database_env, database_url)
+    assert (await asyncio.to_thread(onestock, env, "migrate")).returncode == 0
+    async with engine_of(env) as engine, engine.begin() as conn:
+        await conn.execute(text(
+            "INSERT INTO locations (location_id, name, kind, latitude, longitude, city, closures) "
+            "VALUES ('SH-1', 'SH-1', 'STORE', 31.2, 121.4, 'Shanghai', "
+            "'[{\"start\": \"2027-02-05T16:00:00+00:00\", \"end\": \"2027-02-12T02:00:00+00:00\","
+            " \"reason\": \"\"}]')"))
+    before = await schema_of(env)
+    refused = await asyncio.to_thread(onestock, env, "migrate", "--to", "0010")
+    assert refused.returncode == 2
+    assert refused.stderr.endswith(
+        "onestock migrate: 1 locations have closed periods: rolling back below revision 0011 "
+        "would lose them, and route orders to closed stores, so the schema stays where it is\n")
+    assert await schema_of(env) == before
+    async with engine_of(env) as engine, engine.begin() as conn:
+        await conn.execute(text("UPDATE locations SET closures = '[]'"))
+    assert (await asyncio.to_thread(onestock, env, "migrate", "--to", "0010")).returncode == 0

@@ -13,24 +13,32 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
 
 from services.common import input_files as f
 from services.common.input_files import BadField, FileKind, InputError
+from services.common.validation import check_text
 from services.inventory.catalogue import (
     DEFAULT_CURRENCY,
     DEFAULT_TIME_ZONE,
+    ClosedPeriod,
     Location,
     LocationKind,
     OpeningHours,
     Sku,
+    in_start_order,
     is_time_zone,
 )
 from services.inventory.domain import StockCount, StockKey
 from services.inventory.validation import (
     CURRENCIES_MINOR_UNITS,
+    FIRST_CLOSURE_START,
+    LAST_CLOSURE_END,
+    MAX_CLOSURE_REASON,
+    MAX_CLOSURES,
     MAX_DELIVERY_RADIUS_KM,
     MAX_NAME,
     MAX_OPENING_WINDOWS,
@@ -39,7 +47,7 @@ from services.inventory.validation import (
 MAX_UNITS = 10**9
 LOCATION_COLUMNS = ("location_id", "name", "kind", "latitude", "longitude", "city", "can_pickup",
                     "can_deliver", "can_transfer", "delivery_radius_km", "time_zone", "opens",
-                    "closes", "opening_hours", "dealer_id")
+                    "closes", "opening_hours", "dealer_id", "closures")
 SKU_COLUMNS = ("sku_id", "name", "price_minor", "currency", "spec")
 LOCATIONS = FileKind("locations", ("location_id", "kind", "latitude", "longitude", "city"))
 SKUS = FileKind("skus", ("sku_id",))
@@ -91,7 +99,8 @@ def location(row: dict, current: Mapping[str, Location] = EMPTY) -> Location:
         can_deliver=can_deliver,
         can_transfer=cell.value("can_transfer", lambda: f.flag(row, "can_transfer")),
         delivery_radius_km=radius, time_zone=time_zone, opening_hours=hours,
-        dealer_id=cell.value("dealer_id", lambda: f.identifier(row, "dealer_id", optional=True)))
+        dealer_id=cell.value("dealer_id", lambda: f.identifier(row, "dealer_id", optional=True)),
+        closures=cell.value("closures", lambda: parse_closures(f.text(row, "closures", default=""))))
 
 
 def _time_zone(row: dict) -> str:
@@ -257,6 +266,53 @@ def _hhmm(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
+# --- closed periods -------------------------------------------------------------------
+
+
+def parse_closures(written: str) -> tuple[ClosedPeriod, ...]:
+    """``2027-02-05T16:00Z/2027-02-12T02:00Z Spring Festival; ...``: periods separated by
+    ';', each its start and end (ISO 8601 with an offset) and an optional reason."""
+    closures = []
+    for part in filter(None, (p.strip() for p in written.split(";"))):
+        span, _, reason = part.partition(" ")
+        start_text, slash, end_text = span.partition("/")
+        if not slash:
+            raise BadField("closures", f"{part!r} must look like "
+                                       "'2027-02-05T16:00Z/2027-02-12T02:00Z Spring Festival'")
+        start, end = _closure_instant(start_text, part), _closure_instant(end_text, part)
+        if start >= end:
+            raise BadField("closures", f"{part!r} must end after it starts")
+        f.by_rule(check_text, reason.strip(), "closures", MAX_CLOSURE_REASON)
+        closures.append(ClosedPeriod(start, end, reason.strip()))
+    if len(closures) > MAX_CLOSURES:
+        raise BadField("closures", f"must hold at most {MAX_CLOSURES} periods")
+    return in_start_order(closures)
+
+
+def _closure_instant(written: str, part: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(written.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadField("closures", f"{written!r} in {part!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise BadField("closures", f"{written!r} in {part!r} must carry a UTC offset (Z or +08:00)")
+    moment = moment.astimezone(UTC)
+    if not FIRST_CLOSURE_START <= moment <= LAST_CLOSURE_END:
+        raise BadField("closures", f"{written!r} in {part!r} must be from 1970 to 2199")
+    return moment
+
+
+def closures_text(closures: tuple[ClosedPeriod, ...]) -> str:
+    """The ``closures`` column for ``closures``, read back by ``parse_closures`` (a ';' in a
+    reason, which would split the period, is written as ',')."""
+    return "; ".join(f"{_iso(c.start)}/{_iso(c.end)} {c.reason.replace(';', ',')}".rstrip()
+                     for c in closures)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 # --- whole files ----------------------------------------------------------------
 
 
@@ -318,7 +374,8 @@ def location_record(loc: Location) -> tuple:
             *(str(flag).lower() for flag in (loc.can_pickup, loc.can_deliver, loc.can_transfer)),
             loc.delivery_radius_km, loc.time_zone, _hhmm(daily.open_minute) if daily else "",
             _hhmm(daily.close_minute) if daily else "",
-            "" if daily else opening_hours_text(hours), loc.dealer_id)
+            "" if daily else opening_hours_text(hours), loc.dealer_id,
+            closures_text(loc.closures))
 
 
 def sku_record(s: Sku) -> tuple:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 
-from services.inventory.catalogue import Location, LocationKind, OpeningHours, Sku
+from services.inventory.catalogue import (
+    ClosedPeriod,
+    Location,
+    LocationKind,
+    OpeningHours,
+    Sku,
+    in_start_order,
+)
 from services.inventory.domain import (
     AdjustmentReason,
     Channel,
@@ -62,6 +69,8 @@ def location_to_pb(loc: Location) -> pb.Location:
             for h in loc.opening_hours
         ],
         dealer_id=loc.dealer_id,
+        closures=[pb.ClosedPeriod(start_time=timestamp(c.start), end_time=timestamp(c.end),
+                                  reason=c.reason) for c in loc.closures],
     )
 
 
@@ -84,6 +93,9 @@ def location_from_pb(msg: pb.Location) -> Location:
             for h in msg.opening_hours
         ),
         dealer_id=msg.dealer_id,
+        closures=in_start_order(
+            ClosedPeriod(c.start_time.ToDatetime(tzinfo=UTC), c.end_time.ToDatetime(tzinfo=UTC),
+                         c.reason) for c in msg.closures),
     )
 
 

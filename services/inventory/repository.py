@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.access.context import actor
 from services.common.idempotency import driver
 from services.common.uow import transaction_clock
-from services.inventory.catalogue import Location, LocationKind, OpeningHours, Sku
+from services.inventory.catalogue import ClosedPeriod, Location, LocationKind, OpeningHours, Sku
 from services.inventory.domain import (
     Channel,
     Reservation,
@@ -54,7 +54,7 @@ async def db_now(conn: AsyncConnection) -> datetime:
 
 _LOCATION_COLUMNS = (
     "location_id, name, kind, latitude, longitude, city, can_pickup, can_deliver, "
-    "can_transfer, delivery_radius_km, time_zone, opening_hours, dealer_id"
+    "can_transfer, delivery_radius_km, time_zone, opening_hours, dealer_id, closures"
 )
 
 
@@ -76,7 +76,17 @@ def _location(row) -> Location:
             OpeningHours(h["open"], h["close"], tuple(h.get("days", ()))) for h in hours
         ),
         dealer_id=row.dealer_id,
+        closures=tuple(
+            ClosedPeriod(datetime.fromisoformat(c["start"]), datetime.fromisoformat(c["end"]),
+                         c.get("reason", ""))
+            for c in (row.closures if isinstance(row.closures, list) else json.loads(row.closures))
+        ),
     )
+
+
+def _closures_json(location: Location) -> str:
+    return json.dumps([{"start": c.start.isoformat(), "end": c.end.isoformat(),
+                        "reason": c.reason} for c in location.closures])
 
 
 def _hours_json(location: Location) -> str:
@@ -93,13 +103,14 @@ async def upsert_locations(conn: AsyncConnection, locations: Sequence[Location])
         text(
             f"INSERT INTO locations ({_LOCATION_COLUMNS}) VALUES (:location_id, :name, :kind, "
             ":latitude, :longitude, :city, :can_pickup, :can_deliver, :can_transfer, "
-            ":delivery_radius_km, :time_zone, CAST(:opening_hours AS jsonb), :dealer_id) "
+            ":delivery_radius_km, :time_zone, CAST(:opening_hours AS jsonb), :dealer_id, "
+            "CAST(:closures AS jsonb)) "
             "ON CONFLICT (location_id) DO UPDATE SET name = excluded.name, kind = excluded.kind, "
             "latitude = excluded.latitude, longitude = excluded.longitude, city = excluded.city, "
             "can_pickup = excluded.can_pickup, can_deliver = excluded.can_deliver, "
             "can_transfer = excluded.can_transfer, delivery_radius_km = excluded.delivery_radius_km, "
             "time_zone = excluded.time_zone, opening_hours = excluded.opening_hours, "
-            "dealer_id = excluded.dealer_id, update_time = now()"
+            "dealer_id = excluded.dealer_id, closures = excluded.closures, update_time = now()"
         ),
         [
             {
@@ -116,6 +127,7 @@ async def upsert_locations(conn: AsyncConnection, locations: Sequence[Location])
                 "time_zone": loc.time_zone,
                 "opening_hours": _hours_json(loc),
                 "dealer_id": loc.dealer_id,
+                "closures": _closures_json(loc),
             }
             for loc in locations
         ],

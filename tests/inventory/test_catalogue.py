@@ -112,3 +112,46 @@ async def test_opening_hours_are_bounded_and_name_each_day_once(stub, engine):
     await stub.UpsertLocations(pb.UpsertLocationsRequest(request_id="u", locations=[many]))
     got = (await stub.GetLocation(pb.GetLocationRequest(location_id="SH-MANY"))).location
     assert len(got.opening_hours) == 50
+
+
+def closure(start: str, end: str, reason: str = "") -> pb.ClosedPeriod:
+    period = pb.ClosedPeriod(reason=reason)
+    period.start_time.FromJsonString(start)
+    period.end_time.FromJsonString(end)
+    return period
+
+
+async def test_closed_periods_read_back_in_start_order_and_go_with_the_next_upsert(stub):
+    festival = closure("2027-02-05T16:00:00Z", "2027-02-12T02:00:00Z", "Spring Festival")
+    refit = closure("2026-12-01T14:00:00Z", "2026-12-03T02:00:00Z", "refit")
+    await stub.UpsertLocations(pb.UpsertLocationsRequest(request_id="u1", locations=[
+        store("SH-1", 31.2, 121.4, closures=[festival, refit])]))
+    got = (await stub.GetLocation(pb.GetLocationRequest(location_id="SH-1"))).location
+    assert list(got.closures) == [refit, festival]
+    await stub.UpsertLocations(pb.UpsertLocationsRequest(request_id="u2", locations=[
+        store("SH-1", 31.2, 121.4)]))  # a location upserted without them reopens
+    got = (await stub.GetLocation(pb.GetLocationRequest(location_id="SH-1"))).location
+    assert list(got.closures) == []
+
+
+async def test_closed_periods_that_cannot_be_are_refused_naming_the_field(stub, engine):
+    before = await table_counts(engine)
+    no_start = pb.ClosedPeriod(reason="x")
+    no_start.end_time.FromJsonString("2027-02-12T02:00:00Z")
+    bad = store("SH-BAD", 31.2, 121.4, closures=[
+        closure("2027-02-12T02:00:00Z", "2027-02-05T16:00:00Z"),
+        no_start,
+        closure("1969-12-31T00:00:00Z", "2027-01-01T00:00:00Z"),
+        closure("2027-02-05T16:00:00Z", "2027-02-12T02:00:00Z", "x" * 201)])
+    many = store("SH-MANY", 31.2, 121.4, closures=[
+        closure(f"2027-01-01T{h:02d}:00:00Z", f"2027-01-01T{h:02d}:30:00Z") for h in range(17)
+    ] * 3)
+    with pytest.raises(grpc.RpcError) as caught:
+        await stub.UpsertLocations(pb.UpsertLocationsRequest(request_id="u",
+                                                             locations=[bad, many]))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_fields(caught.value) == [
+        "locations[0].closures[0].end_time", "locations[0].closures[1].start_time",
+        "locations[0].closures[2].start_time", "locations[0].closures[3].reason",
+        "locations[1].closures"]
+    assert await table_counts(engine) == before

@@ -147,6 +147,26 @@ async def test_a_new_store_is_routed_to_as_soon_as_it_is_upserted(routing, inven
     assert plan.shipments[0].location_id == "SH-NEW"
 
 
+async def test_a_store_closed_for_a_period_is_passed_over_until_it_reopens(
+        routing, inventory, engine):
+    nearest = await nearest_pickup_store_with(engine, "MILK-001", 1)
+    shop = (await inventory.GetLocation(inv.GetLocationRequest(location_id=nearest))).location
+    festival = shop.closures.add(reason="Spring Festival")
+    festival.start_time.FromDatetime(AFTERNOON - timedelta(days=1))
+    festival.end_time.FromDatetime(AFTERNOON + timedelta(days=2))
+    await inventory.UpsertLocations(inv.UpsertLocationsRequest(request_id="close",
+                                                               locations=[shop]))
+    plan = (await routing.RouteOrder(pb.RouteOrderRequest(order=request(("MILK-001", 1))))).plan
+    assert plan.shipments[0].location_id != nearest
+    passed = next(c for c in plan.trace if c.location_id == nearest and
+                  c.role == pb.CANDIDATE_ROLE_PICKUP)
+    assert list(passed.reasons) == [pb.CANDIDATE_REASON_TEMPORARILY_CLOSED]
+    assert passed.opens_time.ToDatetime(tzinfo=UTC) >= AFTERNOON + timedelta(days=2)
+    after = (await routing.RouteOrder(pb.RouteOrderRequest(order=request(
+        ("MILK-001", 1), when=AFTERNOON + timedelta(days=2))))).plan
+    assert after.shipments[0].location_id == nearest
+
+
 async def test_quote_offers_pickup_and_delivery_options(routing):
     response = await routing.QuoteFulfilment(pb.QuoteFulfilmentRequest(order=request(
         ("MILK-001", 1), mode=pb.FULFILMENT_MODE_UNSPECIFIED)))

@@ -83,6 +83,20 @@ def test_a_store_open_on_weekdays_only_makes_a_saturday_pickup_wait_for_monday(s
     assert (daily["orders_waiting_for_opening"], weekly["orders_waiting_for_opening"]) == (0, 1)
 
 
+def test_a_store_closed_for_a_period_in_its_file_serves_no_order_placed_then(scenario_dir):
+    closed = [[*row, cell] for row, cell in zip(LOCATIONS, [
+        "closures", "2026-11-23T02:00Z/2026-11-24T02:00Z stocktake", ""], strict=True)]
+    write(scenario_dir, "locations.csv", closed)
+    scenario = build(ScenarioSpec(chain_dir=str(scenario_dir)))
+    assert scenario.locations[0].closures[0].reason == "stocktake"
+    kpis = replay(scenario, DEFAULT_POLICY)
+    # A1 and A3 are pickups at the only store (A3 chose it), A2 is delivered by it: none
+    # while it is shut
+    assert kpis["filled"] == 0 and kpis["unfillable"] == 3
+    assert kpis["unfillable_reasons"] == {"NO_LOCATION_IN_REACH": 2,
+                                          "PICKUP_STORE_CANNOT_SERVE": 1}
+
+
 def test_parquet_files_replay_exactly_like_csv(scenario_dir, tmp_path_factory):
     parquet_dir = tmp_path_factory.mktemp("parquet")
     for name in ("locations", "skus", "stock", "orders"):

@@ -2,6 +2,7 @@
 and a bad opening-hours cell is refused naming its problem. Pure, no database."""
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -9,7 +10,14 @@ from hypothesis import strategies as st
 
 from services.common.input_files import BadField
 from services.inventory import files
-from services.inventory.catalogue import Location, LocationKind, OpeningHours, Sku
+from services.inventory.catalogue import (
+    ClosedPeriod,
+    Location,
+    LocationKind,
+    OpeningHours,
+    Sku,
+    in_start_order,
+)
 
 
 @st.composite
@@ -27,12 +35,25 @@ def read_back(record: tuple, columns: tuple[str, ...]) -> dict:
     return dict(zip(columns, (str(cell) for cell in record), strict=True))
 
 
-@given(hours=windows(), radius=st.sampled_from([0.0, 2.5, 5.0]), dealer=st.sampled_from(["", "D-1"]))
-def test_a_written_location_reads_back_as_the_same_location(hours, radius, dealer):
+@st.composite
+def closed_periods(draw) -> tuple[ClosedPeriod, ...]:
+    found = []
+    for _ in range(draw(st.integers(0, 3))):
+        start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(
+            minutes=draw(st.integers(0, 10**6)), seconds=draw(st.sampled_from([0, 30])))
+        end = start + timedelta(minutes=draw(st.integers(1, 10**5)))
+        reason = draw(st.sampled_from(["", "Spring Festival", "refit, 2nd floor", "台风"]))
+        found.append(ClosedPeriod(start, end, reason))
+    return in_start_order(found)
+
+
+@given(hours=windows(), radius=st.sampled_from([0.0, 2.5, 5.0]), dealer=st.sampled_from(["", "D-1"]),
+       closures=closed_periods())
+def test_a_written_location_reads_back_as_the_same_location(hours, radius, dealer, closures):
     shop = Location("SH-S001", "People's Square", LocationKind.STORE, 31.2349, 121.4737,
                     "Shanghai", can_pickup=True, can_deliver=radius > 0, can_transfer=False,
                     delivery_radius_km=radius, time_zone="Asia/Shanghai", opening_hours=hours,
-                    dealer_id=dealer)
+                    dealer_id=dealer, closures=closures)
     assert files.location(read_back(files.location_record(shop), files.LOCATION_COLUMNS)) == shop
 
 
@@ -130,3 +151,41 @@ def test_reading_counts_tells_how_many_rows_are_checked_every_ten_thousand(tmp_p
     counts = files.load_counts(path, {"S1"}, {f"K{n}" for n in range(rows)}, told.append)
     assert told == heard
     assert len(counts) == sum(told) == rows
+
+
+def test_closed_periods_are_read_as_people_write_them():
+    assert files.parse_closures(
+        " 2027-02-05T16:00Z/2027-02-12T02:00Z Spring Festival;2026-12-01T22:00+08:00/"
+        "2026-12-03T10:00+08:00 ;") == (
+        ClosedPeriod(datetime(2026, 12, 1, 14, 0, tzinfo=UTC), datetime(2026, 12, 3, 2, 0, tzinfo=UTC)),
+        ClosedPeriod(datetime(2027, 2, 5, 16, 0, tzinfo=UTC), datetime(2027, 2, 12, 2, 0, tzinfo=UTC),
+                     "Spring Festival"))
+    assert files.parse_closures("") == ()
+
+
+@pytest.mark.parametrize(("written", "problem"), [
+    ("2027-02-05T16:00Z", "must look like '2027-02-05T16:00Z/2027-02-12T02:00Z Spring Festival'"),
+    ("2027-02-12T02:00Z/2027-02-05T16:00Z", "must end after it starts"),
+    ("2027-02-05T16:00/2027-02-12T02:00Z", "must carry a UTC offset"),
+    ("2027-02-30T16:00Z/2027-03-12T02:00Z", "'2027-02-30T16:00Z' in "),
+    ("1969-12-31T00:00Z/2027-01-01T00:00Z", "must be from 1970 to 2199"),
+    ("2027-02-05T16:00Z/2027-02-12T02:00Z " + "x" * 201, "at most 200 characters"),
+    ("2027-02-05T16:00Z/2027-02-12T02:00Z shut\x07", "control characters"),
+    ("; ".join(f"2027-01-{d:02d}T00:00Z/2027-01-{d:02d}T01:00Z" for d in range(1, 29)) + "; "
+     + "; ".join(f"2027-03-{d:02d}T00:00Z/2027-03-{d:02d}T01:00Z" for d in range(1, 24)),
+     "at most 50 periods"),
+])
+def test_bad_closed_periods_are_refused_naming_the_problem(written, problem):
+    with pytest.raises(BadField) as refused:
+        files.parse_closures(written)
+    assert refused.value.field == "closures"
+    assert problem in refused.value.problem
+
+
+def test_a_file_without_the_closures_column_keeps_those_the_chain_has():
+    festival = ClosedPeriod(datetime(2027, 2, 5, 16, tzinfo=UTC), datetime(2027, 2, 12, 2, tzinfo=UTC))
+    shop = Location("S1", "S1", LocationKind.STORE, 31.2, 121.4, "Shanghai", closures=(festival,))
+    row = {"location_id": "S1", "kind": "STORE", "latitude": "31.2", "longitude": "121.4",
+           "city": "Shanghai", "name": "Renamed"}
+    assert files.location(row, {"S1": shop}).closures == (festival,)
+    assert files.location(row | {"closures": ""}, {"S1": shop}).closures == ()
