@@ -97,8 +97,7 @@ class _Trace:
                 reason = rejection(ctx, loc, distance)
                 if reason is not None:
                     out.append(Considered(loc.location_id, role, distance, False, (reason,),
-                                          opens_at=ctx.opens(loc) if reason is
-                                          Reason.TEMPORARILY_CLOSED else None))
+                                          opens_at=ctx.reopens(loc, reason)))
         placed = ctx.request.placed_at
         for role, candidates in self._examined:
             for distance, loc in candidates:
@@ -192,6 +191,10 @@ class _Context:
         """Whether the location is in a closed period when the order arrives: then it takes
         no online orders, in any role."""
         return bool(loc.closures) and loc.closure_at(self.request.placed_at) is not None
+
+    def reopens(self, loc: Location, reason: Reason) -> datetime | None:
+        """For the trace: when a location refused as TEMPORARILY_CLOSED opens again."""
+        return self.opens(loc) if reason is Reason.TEMPORARILY_CLOSED else None
 
     def open_now(self, candidates: list[tuple[float, Location]]) -> list[tuple[float, Location]]:
         """``candidates`` without those in a closed period (all of them, in most chains)."""
@@ -395,8 +398,7 @@ def _pickup_candidates(ctx: _Context) -> list[tuple[float, Location]]:
         rejection = _chosen_pickup_rejection(loc, distance) or (
             Reason.TEMPORARILY_CLOSED if ctx.closed_now(loc) else None)
         if rejection is not None:
-            ctx.trace.note(PICKUP, loc, distance, rejection, opens_at=ctx.opens(loc) if
-                           rejection is Reason.TEMPORARILY_CLOSED else None)
+            ctx.trace.note(PICKUP, loc, distance, rejection, opens_at=ctx.reopens(loc, rejection))
             return []
         return [(distance, loc)]
     nearby = ctx.near_customer()
