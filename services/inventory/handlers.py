@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,6 +17,7 @@ from services.common import metrics
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from services.common.geo import bounding_box, haversine_km
 from services.inventory import repository as repo
+from services.inventory.catalogue import Location
 from services.inventory.domain import (
     LineRequest,
     MovementKind,
@@ -216,21 +218,25 @@ async def expire_due(conn: AsyncConnection, limit: int = 200) -> int:
 
 async def availability(
     conn: AsyncConnection, query: AvailabilityQuery, max_entries: int
-) -> list[tuple[StockLevel, float]]:
-    """(level, distance_km) per location and SKU: nearest first when asked near a point.
-    More than ``max_entries`` of them (what one answer can carry) is refused, naming what
-    to narrow, before any stock is read."""
+) -> list[tuple[StockLevel, float, datetime | None]]:
+    """(level, distance_km, reopening) per location and SKU: nearest first when asked near a
+    point; the reopening is set for a location in a closed period now. More than
+    ``max_entries`` of them (what one answer can carry) is refused, naming what to narrow,
+    before any stock is read."""
     await require_known(conn, query.location_ids, query.sku_ids)
     if query.near is None:
-        ordered = [(loc_id, 0.0) for loc_id in query.location_ids]
+        found = await repo.get_locations(conn, query.location_ids)
+        located = [(found[loc_id], 0.0) for loc_id in query.location_ids]
     else:
         lat, lng, radius = query.near
         nearby = []
         for loc in await repo.locations_in_box(conn, bounding_box(lat, lng, radius)):
             distance = haversine_km(lat, lng, loc.latitude, loc.longitude)
             if distance <= radius:
-                nearby.append((distance, loc.location_id))
-        ordered = [(loc_id, d) for d, loc_id in sorted(nearby)]
+                nearby.append((distance, loc.location_id, loc))
+        located = [(loc, d) for d, _, loc in sorted(nearby, key=lambda n: n[:2])]
+    now = datetime.now(UTC)
+    ordered = [(loc.location_id, d, _reopening(loc, now)) for loc, d in located]
     entries = len(ordered) * len(query.sku_ids)
     if entries > max_entries:
         raise InvalidArgument([FieldViolation(
@@ -238,10 +244,15 @@ async def availability(
             f"{len(ordered):,} locations x {len(query.sku_ids):,} SKUs is {entries:,} answers; "
             f"one reply holds at most {max_entries:,}: narrow the "
             f"{'radius' if query.near else 'locations'}, or ask for fewer SKUs")])
-    keys = [(loc_id, sku) for loc_id, _ in ordered for sku in query.sku_ids]
+    keys = [(loc_id, sku) for loc_id, _, _ in ordered for sku in query.sku_ids]
     levels = await repo.read_stock(conn, keys)
     return [
-        (levels.get((loc_id, sku)) or StockLevel(loc_id, sku), distance)
-        for loc_id, distance in ordered
+        (levels.get((loc_id, sku)) or StockLevel(loc_id, sku), distance, reopens)
+        for loc_id, distance, reopens in ordered
         for sku in query.sku_ids
     ]
+
+
+def _reopening(loc: Location, now: datetime) -> datetime | None:
+    """When a location in a closed period now opens again; None when it is in none."""
+    return loc.opens_at(now) if loc.closures and loc.closure_at(now) is not None else None

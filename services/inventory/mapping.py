@@ -26,8 +26,9 @@ from services.inventory.domain import (
 )
 
 # The most one Availability can take on the wire: two ids of up to 64 characters, five
-# counts, a distance, and the framing of each. An answer holds max_message_bytes / this.
-AVAILABILITY_MAX_BYTES = 208
+# counts, a distance, a reopening time (14 bytes with its framing), and the framing of each.
+# An answer holds max_message_bytes / this.
+AVAILABILITY_MAX_BYTES = 222
 
 LOCATION_KIND_TO_PB = {LocationKind.STORE: pb.LOCATION_KIND_STORE,
                        LocationKind.WAREHOUSE: pb.LOCATION_KIND_WAREHOUSE}

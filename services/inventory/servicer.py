@@ -188,8 +188,9 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         query = validation.get_availability(request, self.limits)
         rows = await self._read(lambda c: handlers.availability(c, query, self.max_availability))
         return pb.GetAvailabilityResponse(availabilities=[
-            pb.Availability(stock=mapping.stock_to_pb(level), distance_km=round(distance, 3))
-            for level, distance in rows
+            pb.Availability(stock=mapping.stock_to_pb(level), distance_km=round(distance, 3),
+                            reopen_time=mapping.timestamp(reopens))
+            for level, distance, reopens in rows
         ])
 
     # --- reservations ----------------------------------------------------

@@ -10,7 +10,7 @@ from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from services.inventory.mapping import AVAILABILITY_MAX_BYTES
 from tests.helpers import bad_fields, sku, store
 
-MESSAGE_BYTES = 20_000  # room for 96 answers
+MESSAGE_BYTES = 20_000  # room for 90 answers
 SKUS = [f"K{i:02d}" for i in range(20)]
 
 
@@ -34,12 +34,12 @@ def near(radius_km: float) -> pb.GetAvailabilityRequest:
 
 
 async def test_more_answers_than_one_reply_holds_are_refused_naming_what_to_narrow(stub):
-    assert MESSAGE_BYTES // AVAILABILITY_MAX_BYTES == 96
+    assert MESSAGE_BYTES // AVAILABILITY_MAX_BYTES == 90
     with pytest.raises(grpc.RpcError) as caught:  # 60 stores x 20 SKUs, not a gRPC size error
         await stub.GetAvailability(near(100))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert bad_fields(caught.value) == ["near.radius_km"]
-    assert "60 locations x 20 SKUs is 1,200 answers; one reply holds at most 96" in (
+    assert "60 locations x 20 SKUs is 1,200 answers; one reply holds at most 90" in (
         caught.value.details())
     with pytest.raises(grpc.RpcError) as caught:
         await stub.GetAvailability(pb.GetAvailabilityRequest(
@@ -49,6 +49,6 @@ async def test_more_answers_than_one_reply_holds_are_refused_naming_what_to_narr
 
 async def test_an_answer_up_to_the_bound_is_served_whole_and_nearest_first(stub):
     served = await stub.GetAvailability(near(3.5))  # stores 0, 1, 2 and 3 km away
-    assert len(served.availabilities) == 4 * 20 <= 96
+    assert len(served.availabilities) == 4 * 20 <= 90
     distances = [a.distance_km for a in served.availabilities]
     assert distances == sorted(distances)

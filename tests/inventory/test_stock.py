@@ -1,6 +1,7 @@
 """Stock adjustments, safety stock, the movement ledger and availability."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
@@ -261,6 +262,27 @@ async def test_availability_at_given_locations_keeps_the_order_asked(stub):
     result = await stub.GetAvailability(pb.GetAvailabilityRequest(
         sku_ids=["LAMP"], locations=pb.LocationIds(location_ids=["HZ-1", "SH-1"])))
     assert [a.stock.location_id for a in result.availabilities] == ["HZ-1", "SH-1"]
+
+
+async def test_availability_says_when_a_store_closed_for_a_period_reopens(stub):
+    shop, other = [(await stub.GetLocation(pb.GetLocationRequest(location_id=loc))).location
+                   for loc in ("SH-2", "SH-1")]
+    now = datetime.now(UTC)
+    shut = shop.closures.add(reason="refit")
+    shut.start_time.FromDatetime(now - timedelta(hours=1))
+    shut.end_time.FromDatetime(now + timedelta(days=3))
+    later = other.closures.add(reason="Spring Festival")  # not yet: says nothing today
+    later.start_time.FromDatetime(now + timedelta(days=30))
+    later.end_time.FromDatetime(now + timedelta(days=37))
+    await stub.UpsertLocations(pb.UpsertLocationsRequest(request_id="shut",
+                                                         locations=[shop, other]))
+
+    for scope in ({"near": pb.NearPoint(latitude=31.2414, longitude=121.4737, radius_km=5)},
+                  {"locations": pb.LocationIds(location_ids=["SH-1", "SH-2"])}):
+        result = await stub.GetAvailability(pb.GetAvailabilityRequest(sku_ids=["LAMP"], **scope))
+        reopening = {a.stock.location_id: a.reopen_time.ToDatetime(tzinfo=UTC)
+                     for a in result.availabilities if a.HasField("reopen_time")}
+        assert reopening == {"SH-2": shut.end_time.ToDatetime(tzinfo=UTC)}  # open all day
 
 
 async def test_ledger_pages_newest_first_without_gaps(stub):

@@ -432,12 +432,14 @@ class LocationIds(_message.Message):
     def __init__(self, location_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Availability(_message.Message):
-    __slots__ = ("stock", "distance_km")
+    __slots__ = ("stock", "distance_km", "reopen_time")
     STOCK_FIELD_NUMBER: _ClassVar[int]
     DISTANCE_KM_FIELD_NUMBER: _ClassVar[int]
+    REOPEN_TIME_FIELD_NUMBER: _ClassVar[int]
     stock: StockLevel
     distance_km: float
-    def __init__(self, stock: _Optional[_Union[StockLevel, _Mapping]] = ..., distance_km: _Optional[float] = ...) -> None: ...
+    reopen_time: _timestamp_pb2.Timestamp
+    def __init__(self, stock: _Optional[_Union[StockLevel, _Mapping]] = ..., distance_km: _Optional[float] = ..., reopen_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetAvailabilityResponse(_message.Message):
     __slots__ = ("availabilities",)
