@@ -94,12 +94,15 @@ class Location:
                 return closure
         return None
 
+    def in_closed_period(self, when_utc: datetime) -> bool:
+        """Whether ``when_utc`` falls in a closed period (answered without a call for the
+        many locations that have none)."""
+        return bool(self.closures) and self.closure_at(when_utc) is not None
+
     def is_open_at(self, when_utc: datetime) -> bool:
         """Whether the location is open at a UTC instant: not in a closed period, and
         within its hours (no opening hours: always open)."""
-        if self.closures and self.closure_at(when_utc) is not None:
-            return False
-        return self._within_hours(when_utc)
+        return not self.in_closed_period(when_utc) and self._within_hours(when_utc)
 
     def _within_hours(self, when_utc: datetime) -> bool:
         if not self.opening_hours:
@@ -117,8 +120,7 @@ class Location:
         time happens twice (both are tried); where they go forward, an opening the clock
         skips counts from the jump. A closed period moves the opening past its end.
         """
-        if self._within_hours(when_utc) and (not self.closures
-                                             or self.closure_at(when_utc) is None):
+        if self._within_hours(when_utc) and not self.in_closed_period(when_utc):
             return when_utc  # open already: most calls, so answered first
         when = self._hours_open_at(when_utc)
         for _ in range(len(self.closures) + 1):  # each closure can push it on once, in order

@@ -255,4 +255,4 @@ async def availability(
 
 def _reopening(loc: Location, now: datetime) -> datetime | None:
     """When a location in a closed period now opens again; None when it is in none."""
-    return loc.opens_at(now) if loc.closures and loc.closure_at(now) is not None else None
+    return loc.opens_at(now) if loc.in_closed_period(now) else None

@@ -190,7 +190,7 @@ class _Context:
     def closed_now(self, loc: Location) -> bool:
         """Whether the location is in a closed period when the order arrives: then it takes
         no online orders, in any role."""
-        return bool(loc.closures) and loc.closure_at(self.request.placed_at) is not None
+        return loc.in_closed_period(self.request.placed_at)
 
     def reopens(self, loc: Location, reason: Reason) -> datetime | None:
         """For the trace: when a location refused as TEMPORARILY_CLOSED opens again."""
