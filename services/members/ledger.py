@@ -115,11 +115,14 @@ async def reverse_return_line(conn: AsyncConnection, member_id: str, order_id: s
 # --- points spent at checkout (积分抵现) -------------------------------------------
 
 
-def points_short(member_id: str, balance: int, wanted: int) -> FailedPrecondition:
-    return FailedPrecondition(
-        f"member {member_id} has {balance} points, fewer than the {wanted} to redeem",
-        reason="INSUFFICIENT_POINTS",
-        metadata={"member_id": member_id, "points": balance, "points_to_redeem": wanted})
+def require_points(member_id: str, balance: int, wanted: int) -> None:
+    """Refuse a checkout that would spend more points than the member has (a till sale and
+    an online batch check alike, each against the balance it holds)."""
+    if balance < wanted:
+        raise FailedPrecondition(
+            f"member {member_id} has {balance} points, fewer than the {wanted} to redeem",
+            reason="INSUFFICIENT_POINTS",
+            metadata={"member_id": member_id, "points": balance, "points_to_redeem": wanted})
 
 
 async def lock_members(conn: AsyncConnection, member_ids) -> dict[str, MemberRow]:

@@ -101,8 +101,7 @@ async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str,
                   points_discount_minor=cmd.points_discount_minor)
     if cmd.points_to_redeem:  # the member row after the stock rows, as every points writer
         [member] = (await ledger.lock_members(conn, [cmd.member_id])).values()
-        if member.points < cmd.points_to_redeem:
-            raise ledger.points_short(member.member_id, member.points, cmd.points_to_redeem)
+        ledger.require_points(member.member_id, member.points, cmd.points_to_redeem)
         await ledger.redeem(conn, member, order_id, cmd.points_to_redeem,
                             cmd.points_discount_minor, actor())
     await repo.insert_orders(conn, [order])

@@ -146,9 +146,8 @@ class _Taking:
         """Route the order against what is left and hold its plan's units; or raise, having
         changed nothing."""
         new = online.new
-        if new.points_to_redeem and self.points[new.member_id] < new.points_to_redeem:
-            raise ledger.points_short(new.member_id, self.points[new.member_id],
-                                      new.points_to_redeem)
+        if new.points_to_redeem:
+            ledger.require_points(new.member_id, self.points[new.member_id], new.points_to_redeem)
         plan = route(online.chain, new.route, self._view(online.keys), online.policy)
         if not plan.feasible:
             raise FailedPrecondition(
