@@ -97,42 +97,48 @@ async def test_a_database_migrated_by_a_newer_onestock_is_neither_migrated_nor_u
             f"`onestock migrate --to {head}` rolls it back to this one\n"), refused.stderr
 
 
-async def test_a_rollback_below_points_spent_at_checkout_is_refused_and_changes_nothing(
-        database_url):
+async def migrated_holding(database_url, *statements):
+    """An own database migrated to head, holding what ``statements`` insert."""
     env = await asyncio.to_thread(own_database_env, database_url)
     assert (await asyncio.to_thread(onestock, env, "migrate")).returncode == 0
     async with engine_of(env) as engine, engine.begin() as conn:
-        await conn.execute(text("INSERT INTO members (member_id, points) VALUES ('M-1', 0)"))
-        await conn.execute(text(
-            "INSERT INTO points_ledger (member_id, kind, order_id, points_delta, points_after, "
-            "growth_after, tier_before, tier_after) "
-            "VALUES ('M-1', 'REDEMPTION', 'o1', -100, 0, 0, 'STANDARD', 'STANDARD')"))
+        for statement in statements:
+            await conn.execute(text(statement))
+    return env
+
+
+async def assert_rollback_refused(env, to_revision: str, refusal: str) -> None:
+    """`migrate --to` exits 2 with ``refusal`` and leaves the schema exactly as it was."""
     before = await schema_of(env)
-    refused = await asyncio.to_thread(onestock, env, "migrate", "--to", "0008")
+    refused = await asyncio.to_thread(onestock, env, "migrate", "--to", to_revision)
     assert refused.returncode == 2
-    assert refused.stderr.endswith(
-        "onestock migrate: members have spent points at checkout (1 points ledger entries): "
-        "rolling back below revision 0010 would lose them, so the schema stays where it is\n")
+    assert refused.stderr.endswith(f"onestock migrate: {refusal}\n")
     assert await schema_of(env) == before
+
+
+async def test_a_rollback_below_points_spent_at_checkout_is_refused_and_changes_nothing(
+        database_url):
+    env = await migrated_holding(
+        database_url, "INSERT INTO members (member_id, points) VALUES ('M-1', 0)",
+        "INSERT INTO points_ledger (member_id, kind, order_id, points_delta, points_after, "
+        "growth_after, tier_before, tier_after) "
+        "VALUES ('M-1', 'REDEMPTION', 'o1', -100, 0, 0, 'STANDARD', 'STANDARD')")
+    await assert_rollback_refused(
+        env, "0008", "members have spent points at checkout (1 points ledger entries): "
+        "rolling back below revision 0010 would lose them, so the schema stays where it is")
     assert (await asyncio.to_thread(onestock, env, "keys", "list")).returncode == 0  # still head
 
 
 async def test_a_rollback_below_closed_periods_is_refused_while_a_store_has_one(database_url):
-    env = await asyncio.to_thread(own_database_env, database_url)
-    assert (await asyncio.to_thread(onestock, env, "migrate")).returncode == 0
-    async with engine_of(env) as engine, engine.begin() as conn:
-        await conn.execute(text(
-            "INSERT INTO locations (location_id, name, kind, latitude, longitude, city, closures) "
-            "VALUES ('SH-1', 'SH-1', 'STORE', 31.2, 121.4, 'Shanghai', "
-            "'[{\"start\": \"2027-02-05T16:00:00+00:00\", \"end\": \"2027-02-12T02:00:00+00:00\","
-            " \"reason\": \"\"}]')"))
-    before = await schema_of(env)
-    refused = await asyncio.to_thread(onestock, env, "migrate", "--to", "0010")
-    assert refused.returncode == 2
-    assert refused.stderr.endswith(
-        "onestock migrate: 1 locations have closed periods: rolling back below revision 0011 "
-        "would lose them, and route orders to closed stores, so the schema stays where it is\n")
-    assert await schema_of(env) == before
+    env = await migrated_holding(
+        database_url,
+        "INSERT INTO locations (location_id, name, kind, latitude, longitude, city, closures) "
+        "VALUES ('SH-1', 'SH-1', 'STORE', 31.2, 121.4, 'Shanghai', "
+        "'[{\"start\": \"2027-02-05T16:00:00+00:00\", \"end\": \"2027-02-12T02:00:00+00:00\","
+        " \"reason\": \"\"}]')")
+    await assert_rollback_refused(
+        env, "0010", "1 locations have closed periods: rolling back below revision 0011 "
+        "would lose them, and route orders to closed stores, so the schema stays where it is")
     async with engine_of(env) as engine, engine.begin() as conn:
         await conn.execute(text("UPDATE locations SET closures = '[]'"))
     assert (await asyncio.to_thread(onestock, env, "migrate", "--to", "0010")).returncode == 0
