@@ -36,3 +36,8 @@ def order(*lines, mode=Mode.PICKUP, at=AFTERNOON, pickup=None, city="Shanghai",
           point=CUSTOMER) -> RouteRequest:
     return RouteRequest(tuple(OrderLine(s, q) for s, q in lines), point[0], point[1], city, mode,
                         at, pickup)
+
+
+def trace_of(plan, location_id, role):
+    """The plan's trace entry for a location in a role."""
+    return next(c for c in plan.trace if c.location_id == location_id and c.role == role)

@@ -21,13 +21,9 @@ from services.routing.policy import (
     Weights,
     policy_from_dict,
 )
-from tests.routing.chains import AFTERNOON, NIGHT, north, order, store, warehouse
+from tests.routing.chains import AFTERNOON, NIGHT, north, order, store, trace_of, warehouse
 
 POLICY = DEFAULT_POLICY
-
-
-def trace_of(plan, location_id, role):
-    return next(c for c in plan.trace if c.location_id == location_id and c.role == role)
 
 
 def test_pickup_goes_to_the_nearest_store_that_has_every_line():

@@ -20,14 +20,10 @@ from services.routing.road_distances import (
     table_kilometres,
     with_road_distances,
 )
-from tests.routing.chains import CUSTOMER, north, order, store, warehouse
+from tests.routing.chains import CUSTOMER, north, order, store, trace_of, warehouse
 from tests.routing.fake_osrm import FakeOsrm
 
 POLICY = DEFAULT_POLICY
-
-
-def trace_of(plan, location_id, role):
-    return next(c for c in plan.trace if c.location_id == location_id and c.role == role)
 
 
 # --- the core, given road kilometres -------------------------------------------------

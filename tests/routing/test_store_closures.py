@@ -11,7 +11,7 @@ from services.routing.chain import Chain
 from services.routing.model import Mode, Reason
 from services.routing.planner import relevant_locations, route
 from services.routing.policy import DEFAULT_POLICY
-from tests.routing.chains import AFTERNOON, order, store, warehouse
+from tests.routing.chains import AFTERNOON, order, store, trace_of, warehouse
 
 # Spring Festival at a Shanghai store open 10:00-22:00: closed from the end of Monday
 # 2026-11-23 until Thursday 2026-11-26 10:00 local (02:00 UTC).
@@ -23,10 +23,6 @@ REOPENS = FESTIVAL.end
 
 def closed(location, *periods):
     return replace(location, closures=in_start_order(periods or (FESTIVAL,)))
-
-
-def trace_of(plan, location_id, role):
-    return next(c for c in plan.trace if c.location_id == location_id and c.role == role)
 
 
 # --- when a location opens ---------------------------------------------------------
