@@ -223,9 +223,10 @@ async def availability(
     point; the reopening is set for a location in a closed period now. More than
     ``max_entries`` of them (what one answer can carry) is refused, naming what to narrow,
     before any stock is read."""
-    await require_known(conn, query.location_ids, query.sku_ids)
-    if query.near is None:
+    if query.near is None:  # read once: whether each exists, and its closed periods
         found = await repo.get_locations(conn, query.location_ids)
+        if missing := set(query.location_ids) - found.keys():
+            raise NotFound("location", missing)
         located = [(found[loc_id], 0.0) for loc_id in query.location_ids]
     else:
         lat, lng, radius = query.near
@@ -235,6 +236,7 @@ async def availability(
             if distance <= radius:
                 nearby.append((distance, loc.location_id, loc))
         located = [(loc, d) for d, _, loc in sorted(nearby, key=lambda n: n[:2])]
+    await require_known(conn, (), query.sku_ids)
     now = datetime.now(UTC)
     ordered = [(loc.location_id, d, _reopening(loc, now)) for loc, d in located]
     entries = len(ordered) * len(query.sku_ids)

@@ -264,6 +264,21 @@ async def test_availability_at_given_locations_keeps_the_order_asked(stub):
     assert [a.stock.location_id for a in result.availabilities] == ["HZ-1", "SH-1"]
 
 
+async def test_availability_names_unknown_locations_before_unknown_skus(stub):
+    for request, resource, ids in (
+            (pb.GetAvailabilityRequest(sku_ids=["NOPE"], locations=pb.LocationIds(
+                location_ids=["SH-1", "SH-404", "SH-405"])), "location", "SH-404,SH-405"),
+            (pb.GetAvailabilityRequest(sku_ids=["LAMP", "NOPE"], locations=pb.LocationIds(
+                location_ids=["SH-1"])), "sku", "NOPE"),
+            (pb.GetAvailabilityRequest(sku_ids=["NOPE"], near=pb.NearPoint(
+                latitude=31.2414, longitude=121.4737, radius_km=5)), "sku", "NOPE")):
+        with pytest.raises(grpc.RpcError) as caught:
+            await stub.GetAvailability(request)
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+        info = error_info(caught.value)
+        assert (info.metadata["resource"], info.metadata["ids"]) == (resource, ids)
+
+
 async def test_availability_says_when_a_store_closed_for_a_period_reopens(stub):
     shop, other = [(await stub.GetLocation(pb.GetLocationRequest(location_id=loc))).location
                    for loc in ("SH-2", "SH-1")]
