@@ -66,6 +66,7 @@ TABLE: dict[str, dict[Kind, Scope]] = {
     # members
     "onestock.members.v1.MemberService/UpsertMember": {CRM: ANY},
     "onestock.members.v1.MemberService/GetMember": {MALL: MEM, CRM: ANY},
+    "onestock.members.v1.MemberService/IssueMemberCode": {MALL: MEM},
     "onestock.members.v1.MemberService/ListPointsLedger": {MALL: MEM, CRM: ANY},
     "onestock.members.v1.MemberService/GetSyncBacklog": {},
     # orders

@@ -157,6 +157,9 @@ class Settings:
     # ONESTOCK_PICKUP_CODE_LOCKOUT_S: for how long (services/orders/pickup_codes.py).
     pickup_code_attempts: int = 5
     pickup_code_lockout_s: int = 900
+    # ONESTOCK_MEMBER_CODE_TTL_S: how long a member code stays valid at the till
+    # (services/members/member_codes.py).
+    member_code_ttl_s: int = 120
     # ONESTOCK_GRACE_S: how long SIGTERM waits for in-flight calls.
     shutdown_grace_s: float = 10.0
     # ONESTOCK_AUTH: "enabled" (every call needs an API key) or "disabled" (local
@@ -242,6 +245,7 @@ class Settings:
                                       cls.pickup_code_attempts),
             pickup_code_lockout_s=_int(env, "ONESTOCK_PICKUP_CODE_LOCKOUT_S",
                                        cls.pickup_code_lockout_s),
+            member_code_ttl_s=_int(env, "ONESTOCK_MEMBER_CODE_TTL_S", cls.member_code_ttl_s),
             outbox_interval_s=_float(env, "ONESTOCK_OUTBOX_INTERVAL_S", cls.outbox_interval_s),
             routing_policy_path=Path(env["ONESTOCK_ROUTING_POLICY"])
             if env.get("ONESTOCK_ROUTING_POLICY") else None,
@@ -280,9 +284,12 @@ class Settings:
             raise ValueError("ONESTOCK_POS_REQUIRE_CLIENT_CERT needs ONESTOCK_TLS_CLIENT_CA")
         for name in ("simulation_workers", "simulation_max_orders", "simulation_keep_runs",
                      "reserve_workers", "reserve_max_batch", "order_workers", "order_max_batch",
-                     "pickup_code_attempts", "pickup_code_lockout_s"):
+                     "pickup_code_attempts", "pickup_code_lockout_s", "member_code_ttl_s"):
             if getattr(self, name) < 1:
                 raise ValueError(f"ONESTOCK_{name.upper()} must be at least 1")
+        if self.member_code_ttl_s > 3600:
+            raise ValueError("ONESTOCK_MEMBER_CODE_TTL_S must be at most 3600: a member code "
+                             "proves the member is at the till now, not some day")
         self._check_road_distances()
         for path in (self.tls_cert, self.tls_key, self.tls_client_ca):
             if path is not None and not path.is_file():

@@ -162,7 +162,7 @@ async def start_server(
         RoutingServicer(engine, chains, policy, settings.limits, Simulations(
             engine, settings.simulation_dir, policy, settings.simulation_workers,
             settings.simulation_max_orders, settings.simulation_keep_runs), roads), server)
-    members_grpc.add_MemberServiceServicer_to_server(MemberServicer(engine, settings.limits), server)
+    members_grpc.add_MemberServiceServicer_to_server(MemberServicer(engine, settings), server)
     orders_grpc.add_OrderServiceServicer_to_server(
         OrderServicer(engine, chains, policy, settings, order_feed, orders, roads), server)
     health_servicer = health.aio.HealthServicer()

@@ -1,4 +1,4 @@
-"""gRPC MemberService: balances, the points ledger, and the CRM sync backlog."""
+"""gRPC MemberService: balances, member codes, the points ledger, and the CRM sync backlog."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from onestock.members.v1 import member_service_pb2 as pb
 from onestock.members.v1 import member_service_pb2_grpc as pb_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.access.context import access
-from services.common.config import Limits
+from services.access.context import access, actor
+from services.common.config import Settings
 from services.common.errors import Collector, NotFound
 from services.common.idempotency import driver, idempotent
 from services.common.pagination import decode_token, encode_token, page_size
 from services.common.validation import check_id, check_request_id
 from services.inventory.mapping import timestamp
-from services.members import ledger
+from services.members import ledger, member_codes
 from services.members.outbox_relay import backlog
 from services.members.rules import Tier
 
@@ -29,9 +29,10 @@ def member_to_pb(row) -> pb.Member:
 
 
 class MemberServicer(pb_grpc.MemberServiceServicer):
-    def __init__(self, engine: AsyncEngine, limits: Limits):
+    def __init__(self, engine: AsyncEngine, settings: Settings):
         self.engine = engine
-        self.limits = limits
+        self.limits = settings.limits
+        self.code_ttl_s = settings.member_code_ttl_s
 
     async def UpsertMember(self, request, context):
         errors = Collector()
@@ -57,6 +58,18 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
         if row is None:
             raise NotFound("member", request.member_id)
         return pb.GetMemberResponse(member=member_to_pb(row))
+
+    async def IssueMemberCode(self, request, context):
+        """No request_id: a retry issues another code, and either works until it expires."""
+        errors = Collector()
+        check_id(errors, request.member_id, "member_id")
+        errors.raise_if_any()
+        access().require_member(request.member_id, "member_id")
+        async with self.engine.begin() as conn:
+            code, expire_time = await member_codes.issue(conn, request.member_id,
+                                                         self.code_ttl_s, actor())
+        return pb.IssueMemberCodeResponse(member_code=pb.MemberCode(
+            code=code, member_id=request.member_id, expire_time=timestamp(expire_time)))
 
     async def ListPointsLedger(self, request, context):
         errors = Collector()

@@ -131,6 +131,8 @@ CASES = [
      {"OPS", "CRM"}),
     ("GetMember A", method("MemberService", "GetMember"), _fixed(mem.GetMemberRequest(
         member_id="A")), {"OPS", "CRM", "MALL(A)"}),
+    ("IssueMemberCode A", method("MemberService", "IssueMemberCode"),
+     _fixed(mem.IssueMemberCodeRequest(member_id="A")), {"OPS", "MALL(A)"}),
     ("ListPointsLedger A", method("MemberService", "ListPointsLedger"),
      _fixed(mem.ListPointsLedgerRequest(member_id="A")), {"OPS", "CRM", "MALL(A)"}),
     ("GetSyncBacklog", method("MemberService", "GetSyncBacklog"),

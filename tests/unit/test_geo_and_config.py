@@ -75,12 +75,19 @@ def test_simulation_settings_come_from_the_environment_and_refuse_zero_workers()
                                       "ONESTOCK_ORDER_MAX_BATCH", "ONESTOCK_ORDER_WORKERS",
                                       "ONESTOCK_SIMULATION_KEEP_RUNS",
                                       "ONESTOCK_PICKUP_CODE_ATTEMPTS",
-                                      "ONESTOCK_PICKUP_CODE_LOCKOUT_S"])
+                                      "ONESTOCK_PICKUP_CODE_LOCKOUT_S",
+                                      "ONESTOCK_MEMBER_CODE_TTL_S"])
 def test_counts_refuse_zero_naming_the_variable(variable):
     assert Settings.from_env({variable: "3"}).checked()
     with pytest.raises(ValueError, match=variable):
         Settings.from_env({variable: "0"})
 
+
+def test_a_member_code_lives_two_minutes_unless_set_and_never_past_an_hour():
+    assert Settings.from_env({}).member_code_ttl_s == 120
+    assert Settings.from_env({"ONESTOCK_MEMBER_CODE_TTL_S": "3600"}).member_code_ttl_s == 3600
+    with pytest.raises(ValueError, match="ONESTOCK_MEMBER_CODE_TTL_S must be at most 3600"):
+        Settings.from_env({"ONESTOCK_MEMBER_CODE_TTL_S": "3601"})
 
 
 @pytest.mark.parametrize(("variable", "value"), [

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(onestock/members/v1/member_service.proto\x12\x13onestock.members.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x01\n\x06Member\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x0e\n\x06points\x18\x02 \x01(\x03\x12\x0e\n\x06growth\x18\x03 \x01(\x03\x12\'\n\x04tier\x18\x04 \x01(\x0e\x32\x19.onestock.members.v1.Tier\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x13UpsertMemberRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\"C\n\x14UpsertMemberResponse\x12+\n\x06member\x18\x01 \x01(\x0b\x32\x1b.onestock.members.v1.Member\"%\n\x10GetMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\"@\n\x11GetMemberResponse\x12+\n\x06member\x18\x01 \x01(\x0b\x32\x1b.onestock.members.v1.Member\"\x87\x03\n\x0bLedgerEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\x03\x12\x32\n\x04kind\x18\x02 \x01(\x0e\x32$.onestock.members.v1.LedgerEntryKind\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x13\n\x0breturn_line\x18\x04 \x01(\t\x12\x14\n\x0cpoints_delta\x18\x05 \x01(\x03\x12\x14\n\x0cgrowth_delta\x18\x06 \x01(\x03\x12\x14\n\x0cpoints_after\x18\x07 \x01(\x03\x12\x14\n\x0cgrowth_after\x18\x08 \x01(\x03\x12.\n\x0btier_before\x18\t \x01(\x0e\x32\x19.onestock.members.v1.Tier\x12-\n\ntier_after\x18\n \x01(\x0e\x32\x19.onestock.members.v1.Tier\x12\x14\n\x0c\x61mount_minor\x18\x0b \x01(\x03\x12\r\n\x05\x61\x63tor\x18\x0c \x01(\t\x12/\n\x0b\x63reate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"S\n\x17ListPointsLedgerRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"f\n\x18ListPointsLedgerResponse\x12\x31\n\x07\x65ntries\x18\x01 \x03(\x0b\x32 .onestock.members.v1.LedgerEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x17\n\x15GetSyncBacklogRequest\"\x9c\x02\n\x16GetSyncBacklogResponse\x12\x16\n\x0epending_events\x18\x01 \x01(\x03\x12\x17\n\x0fpending_members\x18\x02 \x01(\x03\x12\"\n\x1aoldest_pending_age_seconds\x18\x03 \x01(\x01\x12\x17\n\x0fretrying_events\x18\x04 \x01(\x03\x12\x12\n\nlast_error\x18\x05 \x01(\t\x12\x1f\n\x17oldest_pending_event_id\x18\x06 \x01(\t\x12 \n\x18oldest_pending_member_id\x18\x07 \x01(\t\x12\x1f\n\x17oldest_pending_attempts\x18\x08 \x01(\x05\x12\x1c\n\x14oldest_pending_error\x18\t \x01(\t\"\x9c\x02\n\x0bMemberEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x10\n\x08order_id\x18\x04 \x01(\t\x12\x14\n\x0cpoints_delta\x18\x05 \x01(\x03\x12\x14\n\x0cgrowth_delta\x18\x06 \x01(\x03\x12\x14\n\x0cpoints_after\x18\x07 \x01(\x03\x12\x14\n\x0cgrowth_after\x18\x08 \x01(\x03\x12\'\n\x04tier\x18\t \x01(\x0e\x32\x19.onestock.members.v1.Tier\x12.\n\noccur_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fmember_sequence\x18\x0b \x01(\x03\"L\n\x19\x44\x65liverMemberEventRequest\x12/\n\x05\x65vent\x18\x01 \x01(\x0b\x32 .onestock.members.v1.MemberEvent\"\x1c\n\x1a\x44\x65liverMemberEventResponse*a\n\x04Tier\x12\x14\n\x10TIER_UNSPECIFIED\x10\x00\x12\x11\n\rTIER_STANDARD\x10\x01\x12\x0f\n\x0bTIER_SILVER\x10\x02\x12\r\n\tTIER_GOLD\x10\x03\x12\x10\n\x0cTIER_DIAMOND\x10\x04*\xd5\x01\n\x0fLedgerEntryKind\x12!\n\x1dLEDGER_ENTRY_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17LEDGER_ENTRY_KIND_AWARD\x10\x01\x12\x1e\n\x1aLEDGER_ENTRY_KIND_REVERSAL\x10\x02\x12!\n\x1dLEDGER_ENTRY_KIND_TIER_CHANGE\x10\x03\x12 \n\x1cLEDGER_ENTRY_KIND_REDEMPTION\x10\x04\x12\x1d\n\x19LEDGER_ENTRY_KIND_RESTORE\x10\x05\x32\xac\x03\n\rMemberService\x12\x63\n\x0cUpsertMember\x12(.onestock.members.v1.UpsertMemberRequest\x1a).onestock.members.v1.UpsertMemberResponse\x12Z\n\tGetMember\x12%.onestock.members.v1.GetMemberRequest\x1a&.onestock.members.v1.GetMemberResponse\x12o\n\x10ListPointsLedger\x12,.onestock.members.v1.ListPointsLedgerRequest\x1a-.onestock.members.v1.ListPointsLedgerResponse\x12i\n\x0eGetSyncBacklog\x12*.onestock.members.v1.GetSyncBacklogRequest\x1a+.onestock.members.v1.GetSyncBacklogResponse2\x8a\x01\n\x11MemberSyncService\x12u\n\x12\x44\x65liverMemberEvent\x12..onestock.members.v1.DeliverMemberEventRequest\x1a/.onestock.members.v1.DeliverMemberEventResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(onestock/members/v1/member_service.proto\x12\x13onestock.members.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x01\n\x06Member\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x0e\n\x06points\x18\x02 \x01(\x03\x12\x0e\n\x06growth\x18\x03 \x01(\x03\x12\'\n\x04tier\x18\x04 \x01(\x0e\x32\x19.onestock.members.v1.Tier\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x13UpsertMemberRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\"C\n\x14UpsertMemberResponse\x12+\n\x06member\x18\x01 \x01(\x0b\x32\x1b.onestock.members.v1.Member\"%\n\x10GetMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\"@\n\x11GetMemberResponse\x12+\n\x06member\x18\x01 \x01(\x0b\x32\x1b.onestock.members.v1.Member\"+\n\x16IssueMemberCodeRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\"^\n\nMemberCode\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"O\n\x17IssueMemberCodeResponse\x12\x34\n\x0bmember_code\x18\x01 \x01(\x0b\x32\x1f.onestock.members.v1.MemberCode\"\x87\x03\n\x0bLedgerEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\x03\x12\x32\n\x04kind\x18\x02 \x01(\x0e\x32$.onestock.members.v1.LedgerEntryKind\x12\x10\n\x08order_id\x18\x03 \x01(\t\x12\x13\n\x0breturn_line\x18\x04 \x01(\t\x12\x14\n\x0cpoints_delta\x18\x05 \x01(\x03\x12\x14\n\x0cgrowth_delta\x18\x06 \x01(\x03\x12\x14\n\x0cpoints_after\x18\x07 \x01(\x03\x12\x14\n\x0cgrowth_after\x18\x08 \x01(\x03\x12.\n\x0btier_before\x18\t \x01(\x0e\x32\x19.onestock.members.v1.Tier\x12-\n\ntier_after\x18\n \x01(\x0e\x32\x19.onestock.members.v1.Tier\x12\x14\n\x0c\x61mount_minor\x18\x0b \x01(\x03\x12\r\n\x05\x61\x63tor\x18\x0c \x01(\t\x12/\n\x0b\x63reate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"S\n\x17ListPointsLedgerRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"f\n\x18ListPointsLedgerResponse\x12\x31\n\x07\x65ntries\x18\x01 \x03(\x0b\x32 .onestock.members.v1.LedgerEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x17\n\x15GetSyncBacklogRequest\"\x9c\x02\n\x16GetSyncBacklogResponse\x12\x16\n\x0epending_events\x18\x01 \x01(\x03\x12\x17\n\x0fpending_members\x18\x02 \x01(\x03\x12\"\n\x1aoldest_pending_age_seconds\x18\x03 \x01(\x01\x12\x17\n\x0fretrying_events\x18\x04 \x01(\x03\x12\x12\n\nlast_error\x18\x05 \x01(\t\x12\x1f\n\x17oldest_pending_event_id\x18\x06 \x01(\t\x12 \n\x18oldest_pending_member_id\x18\x07 \x01(\t\x12\x1f\n\x17oldest_pending_attempts\x18\x08 \x01(\x05\x12\x1c\n\x14oldest_pending_error\x18\t \x01(\t\"\x9c\x02\n\x0bMemberEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tmember_id\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x10\n\x08order_id\x18\x04 \x01(\t\x12\x14\n\x0cpoints_delta\x18\x05 \x01(\x03\x12\x14\n\x0cgrowth_delta\x18\x06 \x01(\x03\x12\x14\n\x0cpoints_after\x18\x07 \x01(\x03\x12\x14\n\x0cgrowth_after\x18\x08 \x01(\x03\x12\'\n\x04tier\x18\t \x01(\x0e\x32\x19.onestock.members.v1.Tier\x12.\n\noccur_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fmember_sequence\x18\x0b \x01(\x03\"L\n\x19\x44\x65liverMemberEventRequest\x12/\n\x05\x65vent\x18\x01 \x01(\x0b\x32 .onestock.members.v1.MemberEvent\"\x1c\n\x1a\x44\x65liverMemberEventResponse*a\n\x04Tier\x12\x14\n\x10TIER_UNSPECIFIED\x10\x00\x12\x11\n\rTIER_STANDARD\x10\x01\x12\x0f\n\x0bTIER_SILVER\x10\x02\x12\r\n\tTIER_GOLD\x10\x03\x12\x10\n\x0cTIER_DIAMOND\x10\x04*\xd5\x01\n\x0fLedgerEntryKind\x12!\n\x1dLEDGER_ENTRY_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17LEDGER_ENTRY_KIND_AWARD\x10\x01\x12\x1e\n\x1aLEDGER_ENTRY_KIND_REVERSAL\x10\x02\x12!\n\x1dLEDGER_ENTRY_KIND_TIER_CHANGE\x10\x03\x12 \n\x1cLEDGER_ENTRY_KIND_REDEMPTION\x10\x04\x12\x1d\n\x19LEDGER_ENTRY_KIND_RESTORE\x10\x05\x32\x9a\x04\n\rMemberService\x12\x63\n\x0cUpsertMember\x12(.onestock.members.v1.UpsertMemberRequest\x1a).onestock.members.v1.UpsertMemberResponse\x12Z\n\tGetMember\x12%.onestock.members.v1.GetMemberRequest\x1a&.onestock.members.v1.GetMemberResponse\x12l\n\x0fIssueMemberCode\x12+.onestock.members.v1.IssueMemberCodeRequest\x1a,.onestock.members.v1.IssueMemberCodeResponse\x12o\n\x10ListPointsLedger\x12,.onestock.members.v1.ListPointsLedgerRequest\x1a-.onestock.members.v1.ListPointsLedgerResponse\x12i\n\x0eGetSyncBacklog\x12*.onestock.members.v1.GetSyncBacklogRequest\x1a+.onestock.members.v1.GetSyncBacklogResponse2\x8a\x01\n\x11MemberSyncService\x12u\n\x12\x44\x65liverMemberEvent\x12..onestock.members.v1.DeliverMemberEventRequest\x1a/.onestock.members.v1.DeliverMemberEventResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'onestock.members.v1.member_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TIER']._serialized_start=1776
-  _globals['_TIER']._serialized_end=1873
-  _globals['_LEDGERENTRYKIND']._serialized_start=1876
-  _globals['_LEDGERENTRYKIND']._serialized_end=2089
+  _globals['_TIER']._serialized_start=1998
+  _globals['_TIER']._serialized_end=2095
+  _globals['_LEDGERENTRYKIND']._serialized_start=2098
+  _globals['_LEDGERENTRYKIND']._serialized_end=2311
   _globals['_MEMBER']._serialized_start=99
   _globals['_MEMBER']._serialized_end=248
   _globals['_UPSERTMEMBERREQUEST']._serialized_start=250
@@ -46,24 +46,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETMEMBERREQUEST']._serialized_end=418
   _globals['_GETMEMBERRESPONSE']._serialized_start=420
   _globals['_GETMEMBERRESPONSE']._serialized_end=484
-  _globals['_LEDGERENTRY']._serialized_start=487
-  _globals['_LEDGERENTRY']._serialized_end=878
-  _globals['_LISTPOINTSLEDGERREQUEST']._serialized_start=880
-  _globals['_LISTPOINTSLEDGERREQUEST']._serialized_end=963
-  _globals['_LISTPOINTSLEDGERRESPONSE']._serialized_start=965
-  _globals['_LISTPOINTSLEDGERRESPONSE']._serialized_end=1067
-  _globals['_GETSYNCBACKLOGREQUEST']._serialized_start=1069
-  _globals['_GETSYNCBACKLOGREQUEST']._serialized_end=1092
-  _globals['_GETSYNCBACKLOGRESPONSE']._serialized_start=1095
-  _globals['_GETSYNCBACKLOGRESPONSE']._serialized_end=1379
-  _globals['_MEMBEREVENT']._serialized_start=1382
-  _globals['_MEMBEREVENT']._serialized_end=1666
-  _globals['_DELIVERMEMBEREVENTREQUEST']._serialized_start=1668
-  _globals['_DELIVERMEMBEREVENTREQUEST']._serialized_end=1744
-  _globals['_DELIVERMEMBEREVENTRESPONSE']._serialized_start=1746
-  _globals['_DELIVERMEMBEREVENTRESPONSE']._serialized_end=1774
-  _globals['_MEMBERSERVICE']._serialized_start=2092
-  _globals['_MEMBERSERVICE']._serialized_end=2520
-  _globals['_MEMBERSYNCSERVICE']._serialized_start=2523
-  _globals['_MEMBERSYNCSERVICE']._serialized_end=2661
+  _globals['_ISSUEMEMBERCODEREQUEST']._serialized_start=486
+  _globals['_ISSUEMEMBERCODEREQUEST']._serialized_end=529
+  _globals['_MEMBERCODE']._serialized_start=531
+  _globals['_MEMBERCODE']._serialized_end=625
+  _globals['_ISSUEMEMBERCODERESPONSE']._serialized_start=627
+  _globals['_ISSUEMEMBERCODERESPONSE']._serialized_end=706
+  _globals['_LEDGERENTRY']._serialized_start=709
+  _globals['_LEDGERENTRY']._serialized_end=1100
+  _globals['_LISTPOINTSLEDGERREQUEST']._serialized_start=1102
+  _globals['_LISTPOINTSLEDGERREQUEST']._serialized_end=1185
+  _globals['_LISTPOINTSLEDGERRESPONSE']._serialized_start=1187
+  _globals['_LISTPOINTSLEDGERRESPONSE']._serialized_end=1289
+  _globals['_GETSYNCBACKLOGREQUEST']._serialized_start=1291
+  _globals['_GETSYNCBACKLOGREQUEST']._serialized_end=1314
+  _globals['_GETSYNCBACKLOGRESPONSE']._serialized_start=1317
+  _globals['_GETSYNCBACKLOGRESPONSE']._serialized_end=1601
+  _globals['_MEMBEREVENT']._serialized_start=1604
+  _globals['_MEMBEREVENT']._serialized_end=1888
+  _globals['_DELIVERMEMBEREVENTREQUEST']._serialized_start=1890
+  _globals['_DELIVERMEMBEREVENTREQUEST']._serialized_end=1966
+  _globals['_DELIVERMEMBEREVENTRESPONSE']._serialized_start=1968
+  _globals['_DELIVERMEMBEREVENTRESPONSE']._serialized_end=1996
+  _globals['_MEMBERSERVICE']._serialized_start=2314
+  _globals['_MEMBERSERVICE']._serialized_end=2852
+  _globals['_MEMBERSYNCSERVICE']._serialized_start=2855
+  _globals['_MEMBERSYNCSERVICE']._serialized_end=2993
 # @@protoc_insertion_point(module_scope)

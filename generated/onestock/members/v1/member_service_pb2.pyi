@@ -78,6 +78,28 @@ class GetMemberResponse(_message.Message):
     member: Member
     def __init__(self, member: _Optional[_Union[Member, _Mapping]] = ...) -> None: ...
 
+class IssueMemberCodeRequest(_message.Message):
+    __slots__ = ("member_id",)
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    member_id: str
+    def __init__(self, member_id: _Optional[str] = ...) -> None: ...
+
+class MemberCode(_message.Message):
+    __slots__ = ("code", "member_id", "expire_time")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    member_id: str
+    expire_time: _timestamp_pb2.Timestamp
+    def __init__(self, code: _Optional[str] = ..., member_id: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class IssueMemberCodeResponse(_message.Message):
+    __slots__ = ("member_code",)
+    MEMBER_CODE_FIELD_NUMBER: _ClassVar[int]
+    member_code: MemberCode
+    def __init__(self, member_code: _Optional[_Union[MemberCode, _Mapping]] = ...) -> None: ...
+
 class LedgerEntry(_message.Message):
     __slots__ = ("entry_id", "kind", "order_id", "return_line", "points_delta", "growth_delta", "points_after", "growth_after", "tier_before", "tier_after", "amount_minor", "actor", "create_time")
     ENTRY_ID_FIELD_NUMBER: _ClassVar[int]

@@ -48,6 +48,11 @@ class MemberServiceStub:
                 request_serializer=onestock_dot_members_dot_v1_dot_member__service__pb2.GetMemberRequest.SerializeToString,
                 response_deserializer=onestock_dot_members_dot_v1_dot_member__service__pb2.GetMemberResponse.FromString,
                 _registered_method=True)
+        self.IssueMemberCode = channel.unary_unary(
+                '/onestock.members.v1.MemberService/IssueMemberCode',
+                request_serializer=onestock_dot_members_dot_v1_dot_member__service__pb2.IssueMemberCodeRequest.SerializeToString,
+                response_deserializer=onestock_dot_members_dot_v1_dot_member__service__pb2.IssueMemberCodeResponse.FromString,
+                _registered_method=True)
         self.ListPointsLedger = channel.unary_unary(
                 '/onestock.members.v1.MemberService/ListPointsLedger',
                 request_serializer=onestock_dot_members_dot_v1_dot_member__service__pb2.ListPointsLedgerRequest.SerializeToString,
@@ -81,6 +86,17 @@ class MemberServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def IssueMemberCode(self, request, context):
+        """Issues a member code (会员码) for the member to show at a till: a one-use,
+        short-lived proof that the customer at the counter is this member. A till
+        sale that spends points carries it (CreateOrderRequest.member_code).
+        Creates the member if it does not exist. Each call issues a new code; the
+        earlier ones stay valid until they expire.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListPointsLedger(self, request, context):
         """Lists a member's points ledger, newest first.
         """
@@ -107,6 +123,11 @@ def add_MemberServiceServicer_to_server(servicer, server):
                     servicer.GetMember,
                     request_deserializer=onestock_dot_members_dot_v1_dot_member__service__pb2.GetMemberRequest.FromString,
                     response_serializer=onestock_dot_members_dot_v1_dot_member__service__pb2.GetMemberResponse.SerializeToString,
+            ),
+            'IssueMemberCode': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueMemberCode,
+                    request_deserializer=onestock_dot_members_dot_v1_dot_member__service__pb2.IssueMemberCodeRequest.FromString,
+                    response_serializer=onestock_dot_members_dot_v1_dot_member__service__pb2.IssueMemberCodeResponse.SerializeToString,
             ),
             'ListPointsLedger': grpc.unary_unary_rpc_method_handler(
                     servicer.ListPointsLedger,
@@ -177,6 +198,33 @@ class MemberService:
             '/onestock.members.v1.MemberService/GetMember',
             onestock_dot_members_dot_v1_dot_member__service__pb2.GetMemberRequest.SerializeToString,
             onestock_dot_members_dot_v1_dot_member__service__pb2.GetMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueMemberCode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.members.v1.MemberService/IssueMemberCode',
+            onestock_dot_members_dot_v1_dot_member__service__pb2.IssueMemberCodeRequest.SerializeToString,
+            onestock_dot_members_dot_v1_dot_member__service__pb2.IssueMemberCodeResponse.FromString,
             options,
             channel_credentials,
             insecure,
