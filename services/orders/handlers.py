@@ -27,7 +27,7 @@ from services.inventory.domain import (
     StockChange,
 )
 from services.inventory.reserve_batcher import reserve_locked
-from services.members import ledger
+from services.members import ledger, member_codes
 from services.members.rules import DEFAULT_RULES, MemberRules, share_returned
 from services.orders import pickup_codes
 from services.orders import repository as repo
@@ -58,6 +58,7 @@ class NewOrder:
     till_reservation_id: str | None = None
     points_to_redeem: int = 0  # spent at checkout (a member's order only)
     points_discount_minor: int = 0  # what they take off the goods
+    member_code: str | None = None  # scanned at the till: names the member, proves presence
 
 
 def goods_minor(lines) -> int:
@@ -83,6 +84,9 @@ async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str,
     """A sale at the till: held and sold in one step (or the till's own reservation
     consumed), completed at once, points awarded like any other order."""
     order_id = str(uuid.uuid4())
+    if cmd.member_code:  # first, so that a code refused has touched no stock
+        cmd = replace(cmd, member_id=await member_codes.use(conn, cmd.member_code,
+                                                            cmd.member_id, order_id))
     loc = cmd.till_location_id
     if cmd.till_reservation_id:
         reservation_id = await _consume_till_reservation(conn, cmd, access)

@@ -16,6 +16,7 @@ from services.common.validation import (
     check_request_id,
     check_text,
 )
+from services.members import member_codes
 from services.members.rules import (
     DEFAULT_RULES,
     MemberRules,
@@ -68,12 +69,14 @@ def create_order(request: pb.CreateOrderRequest, limits: Limits,
     else:
         check_enum(errors, method, METHODS, "fulfilment.method", pb.FulfilmentMethod)
     discount = _points_discount(errors, request, goods_minor(lines), rules)
-    errors.raise_if_any()
     in_store = method == pb.FULFILMENT_METHOD_IN_STORE
+    _check_member_code(errors, request, in_store)
+    errors.raise_if_any()
     return NewOrder(request.request_id, channel, request.member_id or None, tuple(lines), route,
                     till_location_id=f.location_id if in_store else None,
                     till_reservation_id=(f.reservation_id or None) if in_store else None,
-                    points_to_redeem=request.points_to_redeem, points_discount_minor=discount)
+                    points_to_redeem=request.points_to_redeem, points_discount_minor=discount,
+                    member_code=request.member_code or None)
 
 
 def _points_discount(errors: Collector, request: pb.CreateOrderRequest, goods: int,
@@ -86,8 +89,9 @@ def _points_discount(errors: Collector, request: pb.CreateOrderRequest, goods: i
     if not 0 < points <= MAX_POINTS_TO_REDEEM:
         errors.add("points_to_redeem", f"must be 0 to {MAX_POINTS_TO_REDEEM}")
         return 0
-    if not request.member_id:
-        errors.add("points_to_redeem", "needs member_id: only a member has points to spend")
+    if not (request.member_id or request.member_code):
+        errors.add("points_to_redeem", "needs member_id (or, at the till, member_code): only a "
+                   "member has points to spend")
     discount = discount_for(points, rules.points_per_yuan_off)
     if discount is None:
         errors.add("points_to_redeem", f"must be a multiple of {smallest_redemption(rules.points_per_yuan_off)}, "
@@ -100,6 +104,21 @@ def _points_discount(errors: Collector, request: pb.CreateOrderRequest, goods: i
         errors.add("points_to_redeem", f"{points} points take {discount} fen off, more than "
                    f"the {most} fen of goods points may pay{share}")
     return discount
+
+
+def _check_member_code(errors: Collector, request: pb.CreateOrderRequest, in_store: bool) -> None:
+    """At the till the member code names the member and proves they are there; points are
+    spent only with it. Online, the mall has signed the member in."""
+    code = request.member_code
+    if code and not in_store:
+        errors.add("member_code", "is only for till sales (IN_STORE): online orders name "
+                   "member_id")
+    elif code and not member_codes.well_formed(code):
+        errors.add("member_code", f"must be the {member_codes.DIGITS} digits the member's "
+                   "app shows")
+    elif in_store and request.points_to_redeem and not code:
+        errors.add("member_code", "a till sale spends points only with the member's code, "
+                   "scanned from their app: naming member_id proves nothing")
 
 
 def _lines(errors: Collector, lines, limits: Limits) -> list[tuple[str, int, int]]:

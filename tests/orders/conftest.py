@@ -36,9 +36,10 @@ async def stubs(channel):
 
 
 def order(request_id, *lines, method=pb.FULFILMENT_METHOD_PICKUP, member="M-1", location="",
-          channel=pb.CHANNEL_MINI_PROGRAM, reservation="", points=0):
+          channel=pb.CHANNEL_MINI_PROGRAM, reservation="", points=0, code=""):
     return pb.CreateOrderRequest(
         request_id=request_id, channel=channel, member_id=member, points_to_redeem=points,
+        member_code=code,
         lines=[pb.OrderLineInput(sku_id=s, quantity=q, unit_price_minor=p) for s, q, p in lines],
         fulfilment=pb.FulfilmentRequest(method=method, location_id=location,
                                         latitude=CUSTOMER[0], longitude=CUSTOMER[1],
@@ -54,3 +55,9 @@ async def points_of(members, member_id):
     return (await members.GetMember(mem.GetMemberRequest(member_id=member_id))).member.points
 
 
+
+
+async def member_code(members, member_id="M-1") -> str:
+    """The code the member's app would show at the till now."""
+    issued = await members.IssueMemberCode(mem.IssueMemberCodeRequest(member_id=member_id))
+    return issued.member_code.code

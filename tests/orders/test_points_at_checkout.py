@@ -12,7 +12,7 @@ from onestock.orders.v1 import order_service_pb2 as pb
 from sqlalchemy import text
 
 from tests.helpers import assert_ledger_consistent, bad_fields, error_info, table_counts
-from tests.orders.conftest import order, pay, points_of
+from tests.orders.conftest import member_code, order, pay, points_of
 
 
 async def earn_1000_points(stubs, member="M-1"):
@@ -182,7 +182,7 @@ async def test_a_till_sale_spends_points_and_completes_at_once(stubs, engine):
     await earn_1000_points(stubs)
     sale = (await orders.CreateOrder(spending(
         "till", 500, location="A", method=pb.FULFILMENT_METHOD_IN_STORE,
-        channel=pb.CHANNEL_POS))).order
+        channel=pb.CHANNEL_POS, code=await member_code(members)))).order
     assert (sale.state, sale.payable_minor) == (pb.ORDER_STATE_COMPLETED, 9_500)
     assert sale.points_awarded == 95 * 120 // 100
     assert await points_of(members, "M-1") == 1_000 - 500 + 114

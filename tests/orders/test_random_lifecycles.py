@@ -1,7 +1,8 @@
 """Random order lives through real channels, four calls at a time: checkouts (some retried, some
 reusing another request's id, some spending points), payments right and wrong, cancellations,
 every fulfilment step with right and wrong pickup codes, returns, till sales (some of units the
-till held first, some of another store's or a spent hold), deliveries of stock, and unpaid
+till held first, some of another store's or a spent hold, some spending points with a fresh
+member code, a used one or another member's), deliveries of stock, and unpaid
 orders expiring under them. No call ends INTERNAL or UNKNOWN, and after every round the
 ledger, the orders and the points agree with each other."""
 
@@ -12,6 +13,7 @@ from dataclasses import replace
 import grpc
 import pytest
 from onestock.inventory.v1 import inventory_service_pb2 as inv
+from onestock.members.v1 import member_service_pb2 as mem
 from onestock.orders.v1 import order_service_pb2 as pb
 from sqlalchemy import text
 
@@ -37,15 +39,18 @@ NEXT_STEP = {
 
 @pytest.fixture
 def settings(settings):
-    return replace(settings, order_payment_ttl_s=2)  # some orders expire while others pay
+    # some orders expire while others pay; member codes outlive the walk, so that the check
+    # that every till sale spending points used one finds them all
+    return replace(settings, order_payment_ttl_s=2, member_code_ttl_s=3600)
 
 
 class Walk:
     """One random walk: what it has created, and one call of each kind."""
 
-    def __init__(self, rng: random.Random, inventory, orders):
-        self.rng, self.inventory, self.orders = rng, inventory, orders
+    def __init__(self, rng: random.Random, inventory, orders, members):
+        self.rng, self.inventory, self.orders, self.members = rng, inventory, orders, members
         self.order_ids: list[str] = []
+        self.shown: list[str] = []  # member codes issued
         self.held: list[str] = []  # tills' reservations
         self.codes: list[grpc.StatusCode] = []
 
@@ -75,11 +80,23 @@ class Walk:
                                             city="Shanghai")))
         self.order_ids.append(made.order.order_id)
 
+    async def member_code(self, member: str) -> str:
+        """A fresh code of the member's or, now and then, one shown before: used already, or
+        another member's (a till scanning a stale screen)."""
+        if self.shown and self.rng.random() < 0.25:
+            return self.rng.choice(self.shown)
+        issued = await self.members.IssueMemberCode(mem.IssueMemberCodeRequest(member_id=member))
+        self.shown.append(issued.member_code.code)
+        return issued.member_code.code
+
     async def sell_at_till(self):
         member = self.rng.choice(["M-1", "M-3", ""])
+        points = self.points(member)
+        code = await self.member_code(member) if points else ""
         made = await self.orders.CreateOrder(pb.CreateOrderRequest(
             request_id=self.request_id("till"), channel=pb.CHANNEL_POS,
-            member_id=member, points_to_redeem=self.points(member),
+            member_id=member if not code or self.rng.random() < 0.5 else "",
+            points_to_redeem=points, member_code=code,
             lines=[pb.OrderLineInput(sku_id=s, quantity=q, unit_price_minor=SKUS[s])
                    for s, q in self.lines(1)],
             fulfilment=pb.FulfilmentRequest(method=pb.FULFILMENT_METHOD_IN_STORE,
@@ -206,6 +223,12 @@ async def assert_orders_and_points_agree(engine) -> None:
             "SELECT o.order_id, r.reservation_id FROM orders o JOIN reservations r "
             "ON r.reference = o.order_id WHERE o.state IN ('CANCELLED', 'COMPLETED') "
             "AND r.state = 'ACTIVE'") == []
+        # a till spent points only with a code of the order's member, one code per sale
+        assert await rows(
+            "SELECT o.order_id FROM orders o LEFT JOIN member_codes c USING (order_id) "
+            "WHERE o.channel = 'POS' AND o.points_redeemed > 0 "
+            "GROUP BY o.order_id HAVING count(c.order_id) FILTER "
+            "(WHERE c.member_id = o.member_id) <> 1") == []
         # nothing comes back that was not sold
         assert await rows("SELECT order_id FROM order_lines "
                           "WHERE returned_quantity > quantity OR returned_quantity < 0") == []
@@ -214,14 +237,14 @@ async def assert_orders_and_points_agree(engine) -> None:
 @pytest.mark.parametrize("seed", WALK_SEEDS)
 async def test_random_order_lives_keep_stock_orders_and_points_in_agreement(
         stubs, engine, seed):
-    inventory, orders, _ = stubs
+    inventory, orders, members = stubs
     for member in ("M-1", "M-2"):  # points to spend from the start: a sofa bought at the till
         await orders.CreateOrder(pb.CreateOrderRequest(
             request_id=f"first-{member}", channel=pb.CHANNEL_POS, member_id=member,
             lines=[pb.OrderLineInput(sku_id="SOFA", quantity=1, unit_price_minor=SKUS["SOFA"])],
             fulfilment=pb.FulfilmentRequest(method=pb.FULFILMENT_METHOD_IN_STORE,
                                             location_id="B")))
-    walk = Walk(random.Random(seed), inventory, orders)
+    walk = Walk(random.Random(seed), inventory, orders, members)
     for round_no in range(60):
         await asyncio.gather(*(walk.any_call() for _ in range(4)))
         if round_no % 8 == 7:

@@ -212,20 +212,22 @@ class Order(_message.Message):
     def __init__(self, order_id: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., member_id: _Optional[str] = ..., state: _Optional[_Union[OrderState, str]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., total_minor: _Optional[int] = ..., currency: _Optional[str] = ..., groups: _Optional[_Iterable[_Union[FulfilmentGroup, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pay_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., complete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason: _Optional[str] = ..., points_awarded: _Optional[int] = ..., returns: _Optional[_Iterable[_Union[OrderReturn, _Mapping]]] = ..., points_redeemed: _Optional[int] = ..., points_discount_minor: _Optional[int] = ..., payable_minor: _Optional[int] = ...) -> None: ...
 
 class CreateOrderRequest(_message.Message):
-    __slots__ = ("request_id", "channel", "member_id", "lines", "fulfilment", "points_to_redeem")
+    __slots__ = ("request_id", "channel", "member_id", "lines", "fulfilment", "points_to_redeem", "member_code")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     FULFILMENT_FIELD_NUMBER: _ClassVar[int]
     POINTS_TO_REDEEM_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_CODE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     channel: Channel
     member_id: str
     lines: _containers.RepeatedCompositeFieldContainer[OrderLineInput]
     fulfilment: FulfilmentRequest
     points_to_redeem: int
-    def __init__(self, request_id: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., member_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., fulfilment: _Optional[_Union[FulfilmentRequest, _Mapping]] = ..., points_to_redeem: _Optional[int] = ...) -> None: ...
+    member_code: str
+    def __init__(self, request_id: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., member_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLineInput, _Mapping]]] = ..., fulfilment: _Optional[_Union[FulfilmentRequest, _Mapping]] = ..., points_to_redeem: _Optional[int] = ..., member_code: _Optional[str] = ...) -> None: ...
 
 class CreateOrderResponse(_message.Message):
     __slots__ = ("order",)
