@@ -25,7 +25,8 @@ BATCH_SIZE = Histogram("onestock_batch_size", "Requests served per coalesced tra
                        buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500))
 ROAD_DISTANCES = Counter("onestock_road_distance_lookups", "Road distances for an order's "
                          "customer: measured (asked the provider), remembered (all kept from "
-                         "before), failed (routed by great-circle km instead)", ["outcome"])
+                         "before), failed (routed by great-circle km instead), skipped (not "
+                         "asked: it failed within ONESTOCK_ROAD_DISTANCE_RETRY_S)", ["outcome"])
 ORDERS = Gauge("onestock_orders", "Orders in flight by state (PENDING_PAYMENT, PAID)", ["state"])
 OUTBOX_BACKLOG = Gauge("onestock_outbox_backlog", "Member events not yet delivered to the CRM")
 OUTBOX_OLDEST_AGE = Gauge("onestock_outbox_oldest_age_seconds",

@@ -193,10 +193,12 @@ def road_distances(settings: Settings) -> RoadDistances | None:
     if not settings.road_distance_url:
         return None
     log.info("customer distances by road from %s (profile %s), great-circle when it has not "
-             "answered within %d ms", settings.road_distance_url,
-             settings.road_distance_profile, settings.road_distance_timeout_ms)
+             "answered within %d ms (asked again %g s after a failure)",
+             settings.road_distance_url, settings.road_distance_profile,
+             settings.road_distance_timeout_ms, settings.road_distance_retry_s)
     return RoadDistances(settings.road_distance_url, settings.road_distance_profile,
-                         settings.road_distance_timeout_ms / 1000)
+                         settings.road_distance_timeout_ms / 1000,
+                         retry_s=settings.road_distance_retry_s)
 
 
 class CannotListen(Exception):

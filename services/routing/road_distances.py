@@ -9,7 +9,10 @@ customer, before routing; the routing core then applies radii, delivery bands, s
 the trace to those kilometres (``RouteRequest.road_km``).
 
 The provider must never stop a checkout: when it fails or is slow, the order is routed by
-great-circle kilometres and its plan says so (``distance_measure``). Answers are kept per
+great-circle kilometres and its plan says so (``distance_measure``). Nor may a provider that
+hangs make every checkout wait out the timeout: after a failure it is left alone for
+ONESTOCK_ROAD_DISTANCE_RETRY_S, then one order at a time asks it again (a circuit breaker),
+so an outage costs one slow order per retry period, not one per order. Answers are kept per
 customer point, since members order again from the same address, and for each store's
 position at the time, so a store that moves is measured anew.
 """
@@ -20,8 +23,9 @@ import asyncio
 import json
 import logging
 import math
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import httpx
@@ -49,7 +53,8 @@ class RoadDistances:
     """An OSRM table-service client that remembers what it measured."""
 
     def __init__(self, url: str, profile: str = "driving", timeout_s: float = 0.5, *,
-                 points_kept: int = POINTS_KEPT):
+                 retry_s: float = 5.0, points_kept: int = POINTS_KEPT,
+                 clock: Callable[[], float] = time.monotonic):
         self.url = url.rstrip("/")
         self._client = httpx.AsyncClient(base_url=self.url, timeout=timeout_s)
         self._profile = profile
@@ -57,6 +62,10 @@ class RoadDistances:
         self._points_kept = points_kept
         self._kept: OrderedDict[tuple[float, float], dict[StoreAt, float]] = OrderedDict()
         self._failing = False
+        self._retry_s = retry_s
+        self._clock = clock
+        self._resting_until = 0.0  # while failing, asked again no sooner than this
+        self._probing = False  # while failing, an order is asking
 
     async def stop(self) -> None:
         await self._client.aclose()
@@ -68,6 +77,10 @@ class RoadDistances:
         known = self._remembered((latitude, longitude))
         missing = [s for s in stores if _at(s) not in known]
         if missing:
+            if not self._may_ask():
+                ROAD_DISTANCES.labels("skipped").inc()
+                return None
+            probing = self._failing
             chunks = [missing[i:i + TABLE_SIZE - 1] for i in range(0, len(missing), TABLE_SIZE - 1)]
             try:
                 async with asyncio.timeout(self._timeout_s):
@@ -76,11 +89,24 @@ class RoadDistances:
             except (ProviderError, TimeoutError) as error:
                 self._failed(error)
                 return None
+            finally:
+                if probing:
+                    self._probing = False
             for chunk, kilometres in zip(chunks, answers, strict=True):
                 known.update(zip(map(_at, chunk), kilometres, strict=True))
             self._answered()
         ROAD_DISTANCES.labels("measured" if missing else "remembered").inc()
         return {s.location_id: known[_at(s)] for s in stores}
+
+    def _may_ask(self) -> bool:
+        """Whether this order may ask the provider: always while it answers; while it fails,
+        once the retry period is over, and one order at a time."""
+        if not self._failing:
+            return True
+        if self._probing or self._clock() < self._resting_until:
+            return False
+        self._probing = True
+        return True
 
     def _remembered(self, point: tuple[float, float]) -> dict[StoreAt, float]:
         known = self._kept.get(point)
@@ -108,11 +134,13 @@ class RoadDistances:
 
     def _failed(self, error: Exception) -> None:
         ROAD_DISTANCES.labels("failed").inc()
+        self._resting_until = self._clock() + self._retry_s
         if not self._failing:
             self._failing = True
             log.warning("road-distance provider %s did not answer (%s): routing by great-circle "
-                        "kilometres until it does", self.url,
-                        error if str(error) else f"no answer within {self._timeout_s:g} s")
+                        "kilometres until it does, asking it again every %g s", self.url,
+                        error if str(error) else f"no answer within {self._timeout_s:g} s",
+                        self._retry_s)
 
     def _answered(self) -> None:
         if self._failing:

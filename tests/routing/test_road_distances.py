@@ -1,5 +1,6 @@
 """Customer distances by road: the core routes on them when given, the client measures them
-from an OSRM table service and never lets a failing provider stop an order."""
+from an OSRM table service and never lets a failing provider stop an order, nor make every
+order wait for it."""
 
 import asyncio
 import logging
@@ -7,6 +8,7 @@ import math
 from dataclasses import replace
 
 import pytest
+from prometheus_client import REGISTRY
 
 from services.common.geo import haversine_km
 from services.routing.chain import Chain
@@ -219,7 +221,7 @@ async def test_an_unreachable_provider_leaves_the_order_to_great_circle_kilometr
 
 async def test_a_provider_that_answers_again_is_used_again(caplog):
     with FakeOsrm(detour(2.0), status=503, body=b"{}") as osrm:
-        roads = RoadDistances(osrm.url, timeout_s=1.0)
+        roads = RoadDistances(osrm.url, timeout_s=1.0, retry_s=0)
         try:
             with caplog.at_level(logging.INFO, "onestock.routing.roads"):
                 assert await roads.measure(*CUSTOMER, STORES) is None
@@ -230,6 +232,75 @@ async def test_a_provider_that_answers_again_is_used_again(caplog):
             await roads.stop()
     assert measured.road_km["A"] == pytest.approx(2.0, abs=0.01)
     assert any("answers again" in r.getMessage() for r in caplog.records)
+
+
+class Clock:
+    """A monotonic clock the test moves."""
+
+    def __init__(self):
+        self.now = 1_000.0
+
+    def __call__(self):
+        return self.now
+
+
+def skipped() -> float:
+    return REGISTRY.get_sample_value("onestock_road_distance_lookups_total",
+                                     {"outcome": "skipped"}) or 0.0
+
+
+async def test_a_hung_provider_is_left_alone_for_the_retry_period_then_one_order_asks():
+    """A provider that hangs costs one order its timeout, not every order: the next ones
+    are routed great-circle at once, and after the retry period one order asks again."""
+    clock = Clock()
+    with FakeOsrm(detour(2.0), delay_s=1.0) as osrm:
+        roads = RoadDistances(osrm.url, timeout_s=0.2, retry_s=5.0, clock=clock)
+        try:
+            assert await roads.measure(*CUSTOMER, STORES) is None  # waited 0.2 s
+            before = skipped()
+            for _ in range(5):
+                assert await roads.measure(*CUSTOMER, STORES) is None
+            assert (len(osrm.requests), skipped() - before) == (1, 5)
+
+            clock.now += 4.9  # still resting
+            assert await roads.measure(*CUSTOMER, STORES) is None and len(osrm.requests) == 1
+            clock.now += 0.2
+            osrm.heal()
+            answers = await asyncio.gather(*(roads.measure(*CUSTOMER, STORES) for _ in range(8)))
+            assert len(osrm.requests) == 2  # one order asked; the others did not wait for it
+            assert sum(a is not None for a in answers) == 1
+            assert await roads.measure(*north(5), STORES) is not None  # answering: all ask
+            assert len(osrm.requests) == 3
+        finally:
+            await roads.stop()
+
+
+async def test_an_order_that_asks_a_still_failing_provider_rests_it_again():
+    clock = Clock()
+    with FakeOsrm(detour(), status=502, body=b"{}") as osrm:
+        roads = RoadDistances(osrm.url, timeout_s=1.0, retry_s=5.0, clock=clock)
+        try:
+            assert await roads.measure(*CUSTOMER, STORES) is None
+            clock.now += 5.0
+            assert await roads.measure(*CUSTOMER, STORES) is None  # asked, failed again
+            assert await roads.measure(*CUSTOMER, STORES) is None  # resting again
+            assert len(osrm.requests) == 2
+        finally:
+            await roads.stop()
+
+
+async def test_distances_measured_before_are_still_served_while_the_provider_rests():
+    clock = Clock()
+    with FakeOsrm(detour(1.5)) as osrm:
+        roads = RoadDistances(osrm.url, timeout_s=1.0, retry_s=5.0, clock=clock)
+        try:
+            known = await roads.measure(*CUSTOMER, STORES)
+            osrm.status, osrm.body = 500, b"{}"
+            assert await roads.measure(*north(5), STORES) is None
+            assert await roads.measure(*CUSTOMER, STORES) == known
+            assert len(osrm.requests) == 2
+        finally:
+            await roads.stop()
 
 
 def test_table_answers_are_read_strictly():
