@@ -10,7 +10,7 @@ from services.access.context import access, actor
 from services.common.config import Settings
 from services.common.errors import Collector, NotFound
 from services.common.idempotency import driver, idempotent
-from services.common.pagination import decode_token, encode_token, page_size
+from services.common.pagination import decode_token, fitted_page, page_size
 from services.common.validation import check_id, check_request_id
 from services.inventory.mapping import timestamp
 from services.members import ledger, member_codes
@@ -33,6 +33,7 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
         self.engine = engine
         self.limits = settings.limits
         self.code_ttl_s = settings.member_code_ttl_s
+        self.max_message_bytes = settings.max_message_bytes
 
     async def UpsertMember(self, request, context):
         errors = Collector()
@@ -86,10 +87,10 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
                 "SELECT * FROM points_ledger WHERE member_id = $1 "
                 "AND ($2::bigint IS NULL OR entry_id < $2) ORDER BY entry_id DESC LIMIT $3",
                 request.member_id, before[0] if before else None, size + 1)
-        token = (encode_token([rows[size - 1]["entry_id"]], {"m": request.member_id})
-                 if len(rows) > size else "")
-        return pb.ListPointsLedgerResponse(entries=[_entry(r) for r in rows[:size]],
-                                           next_page_token=token)
+        entries, token = fitted_page([_entry(r) for r in rows[:size]],
+                                     [[r["entry_id"]] for r in rows], {"m": request.member_id},
+                                     self.max_message_bytes)
+        return pb.ListPointsLedgerResponse(entries=entries, next_page_token=token)
 
     async def GetSyncBacklog(self, request, context):
         return await backlog(self.engine)
