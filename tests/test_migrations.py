@@ -142,3 +142,36 @@ async def test_a_rollback_below_closed_periods_is_refused_while_a_store_has_one(
     async with engine_of(env) as engine, engine.begin() as conn:
         await conn.execute(text("UPDATE locations SET closures = '[]'"))
     assert (await asyncio.to_thread(onestock, env, "migrate", "--to", "0010")).returncode == 0
+
+
+async def test_paid_orders_open_at_0013_are_settled_by_their_holds_which_run_a_day_longer(
+        database_url):
+    """A paid order from before 0013 takes its earliest active hold as its fulfil-by time,
+    and its active holds a day more; unpaid orders and others' holds are left as they were."""
+    env = await asyncio.to_thread(own_database_env, database_url)
+    assert (await asyncio.to_thread(onestock, env, "migrate", "--to", "0012")).returncode == 0
+    due = "2027-01-08 10:00:00+00"
+    async with engine_of(env) as engine, engine.begin() as conn:
+        for order_id, state in (("paid", "PAID"), ("unpaid", "PENDING_PAYMENT")):
+            await conn.execute(text(
+                "INSERT INTO orders (order_id, request_id, channel, state, goods_minor, "
+                "total_minor) VALUES (:o, :o, 'MINI_PROGRAM', :s, 100, 100)"),
+                {"o": order_id, "s": state})
+        for reservation_id, reference, state, expires in (
+                ("r1", "paid", "ACTIVE", due), ("r2", "paid", "ACTIVE", "2027-01-09 10:00:00+00"),
+                ("r3", "paid", "COMMITTED", "2027-01-01 10:00:00+00"),
+                ("r4", "unpaid", "ACTIVE", due), ("r5", "till", "ACTIVE", due)):
+            await conn.execute(text(
+                "INSERT INTO reservations (reservation_id, channel, reference, state, "
+                "expire_time, close_time) VALUES (:r, 'MINI_PROGRAM', :ref, :s, "
+                "CAST(CAST(:e AS text) AS timestamptz), CASE WHEN :s = 'ACTIVE' THEN NULL ELSE now() END)"),
+                {"r": reservation_id, "ref": reference, "s": state, "e": expires})
+    assert (await asyncio.to_thread(onestock, env, "migrate")).returncode == 0
+    async with engine_of(env) as engine, engine.connect() as conn:
+        deadlines = dict((await conn.execute(text(
+            "SELECT order_id, fulfil_by::text FROM orders"))).all())
+        holds = dict((await conn.execute(text(
+            "SELECT reservation_id, expire_time::text FROM reservations"))).all())
+    assert deadlines == {"paid": "2027-01-08 10:00:00+00", "unpaid": None}
+    assert holds == {"r1": "2027-01-09 10:00:00+00", "r2": "2027-01-10 10:00:00+00",
+                     "r3": "2027-01-01 10:00:00+00", "r4": due, "r5": due}

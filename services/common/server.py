@@ -142,7 +142,8 @@ async def start_server(
                           hold_limit=settings.limits.member_sku_hold_limit,
                           workers=settings.order_workers, max_batch=settings.order_max_batch)
     orders.start()
-    expiry = Periodic("expiry", settings.expiry_interval_s, lambda: _expire_all_due(engine))
+    expiry = Periodic("expiry", settings.expiry_interval_s,
+                      lambda: _expire_all_due(engine, settings.order_hold_s))
     expiry.start()
     purge = Periodic("idempotency-purge", IDEMPOTENCY_PURGE_INTERVAL_S,
                      lambda: in_transaction(engine, lambda c: idempotency.purge_older_than(
@@ -229,9 +230,13 @@ def _serve_metrics(listen: str) -> tuple[object, int]:
                            f"{error.strerror}") from None
 
 
-async def _expire_all_due(engine: AsyncEngine) -> None:
-    """Cancel unpaid orders past their time, then expire reservations past theirs."""
+async def _expire_all_due(engine: AsyncEngine, order_hold_s: int) -> None:
+    """Cancel unpaid orders past their time and settle paid ones past theirs, then expire
+    reservations past theirs: orders first, so that they release their own holds."""
     while await in_transaction(engine, order_handlers.expire_unpaid) > 0:
+        pass
+    while await in_transaction(
+            engine, lambda conn: order_handlers.settle_overdue(conn, order_hold_s)) > 0:
         pass
     while await in_transaction(engine, inventory_handlers.expire_due) > 0:
         pass

@@ -8,8 +8,10 @@ key order), so these never deadlock with each other or with ReserveStock.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -43,8 +45,15 @@ from services.orders.state_machine import (
     next_group_state,
     next_order_state,
     order_is_complete,
+    overdue_cancel_reason,
 )
 from services.routing.model import RouteRequest
+
+log = logging.getLogger("onestock.orders")
+
+# A paid order's holds outlive its fulfil-by time by a day: the order, not the reservation
+# sweeper, decides what becomes of them (settle_overdue), even after a long outage.
+HOLD_MARGIN_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -156,8 +165,9 @@ async def confirm_payment(conn: AsyncConnection, order_id: str, amount_minor: in
             metadata={"amount_minor": amount_minor, "total_minor": order.total_minor,
                       "payable_minor": order.payable_minor})
     for reservation_id in _reservations(order):  # hold the stock through fulfilment
-        await inventory.extend_reservation(conn, reservation_id, hold_s)
+        await inventory.extend_reservation(conn, reservation_id, hold_s + HOLD_MARGIN_S)
     order.state, order.pay_time = target, now
+    order.fulfil_by = now + timedelta(seconds=hold_s)
     await repo.save_order(conn, order, OrderEvent.CONFIRM_PAYMENT.value)
     return order
 
@@ -186,6 +196,43 @@ async def expire_unpaid(conn: AsyncConnection, limit: int = 100) -> int:
     ids = await repo.lock_unpaid_past_expiry(conn, limit)
     await _cancel(conn, await repo.load_orders(conn, ids), "PAYMENT_TIMEOUT", OrderEvent.EXPIRE)
     return len(ids)
+
+
+async def settle_overdue(conn: AsyncConnection, hold_s: int, limit: int = 100) -> int:
+    """Settle paid orders still open at their fulfil-by time; returns how many. An order with
+    nothing on its way is cancelled and its stock released (a pickup nobody collected goes
+    back on the shelf, the points spent back to the member). One with goods in transit or
+    with a courier cannot be, so its holds run as long again and the log says so: without
+    this, its holds would lapse and the units it owes would go on sale a second time."""
+    orders = await repo.load_orders(conn, await repo.lock_paid_past_deadline(conn, limit))
+    cancelled: dict[str, list[Order]] = {}
+    waiting = []
+    for order in orders:
+        reason = overdue_cancel_reason(g.state for g in order.groups)
+        if reason is None:
+            waiting.append(order)
+        else:
+            cancelled.setdefault(reason, []).append(order)
+    for reason, batch in sorted(cancelled.items()):
+        await _cancel(conn, batch, reason, OrderEvent.CANCEL)
+    if waiting:
+        await _give_more_time(conn, waiting, hold_s)
+    return len(orders)
+
+
+async def _give_more_time(conn: AsyncConnection, orders: list[Order], hold_s: int) -> None:
+    ids = sorted(r for order in orders for r in _reservations(order))
+    for held in await stock_repo.load_reservations(conn, ids, lock=True):
+        if held.state is ReservationState.ACTIVE:
+            await stock_repo.extend_reservation(conn, held, hold_s + HOLD_MARGIN_S)
+    now = await stock_repo.db_now(conn)
+    for order in orders:
+        order.fulfil_by = now + timedelta(seconds=hold_s)
+        log.warning("order %s is past its fulfil-by time with goods on their way (%s): its "
+                    "holds run until %s", order.order_id,
+                    ", ".join(f"{g.group_id} {g.state.value}" for g in order.groups),
+                    order.fulfil_by.isoformat())
+    await repo.save_orders(conn, orders, "EXTEND_HOLD")
 
 
 async def _cancel(conn: AsyncConnection, orders: list[Order], reason: str,

@@ -45,6 +45,7 @@ def order_to_pb(order: Order, *, with_pickup_codes: bool = False) -> pb.Order:
         groups=[_group(g, prices, with_pickup_codes) for g in order.groups],
         create_time=timestamp(order.create_time), expire_time=timestamp(order.expire_time),
         pay_time=timestamp(order.pay_time), complete_time=timestamp(order.complete_time),
+        fulfil_by_time=timestamp(order.fulfil_by),
         cancel_time=timestamp(order.cancel_time), cancel_reason=order.cancel_reason,
         points_awarded=order.points_awarded, points_redeemed=order.points_redeemed,
         points_discount_minor=order.points_discount_minor, payable_minor=order.payable_minor,

@@ -65,6 +65,7 @@ class Order:
     returns: list[dict] = field(default_factory=list)
     points_redeemed: int = 0  # spent at checkout
     points_discount_minor: int = 0  # what they took off the goods
+    fulfil_by: datetime | None = None  # paid: settled then if still open
 
     @property
     def payable_minor(self) -> int:
@@ -217,7 +218,7 @@ def _order(row, lines, returns, groups) -> Order:
         created_by=row["created_by"] or "", groups=[_group(g) for g in groups],
         returned={r["sku_id"]: r["returned_quantity"] for r in lines if r["returned_quantity"]},
         points_redeemed=row["points_redeemed"], points_discount_minor=row["points_discount_minor"],
-        returns=[{**{k: v for k, v in r.items() if k != "order_id"},
+        fulfil_by=row["fulfil_by"], returns=[{**{k: v for k, v in r.items() if k != "order_id"},
                   "lines": json.loads(r["lines"]) if isinstance(r["lines"], str) else r["lines"]}
                  for r in returns])
 
@@ -257,9 +258,9 @@ async def save_orders(conn: AsyncConnection, orders: list[Order], action: str) -
         (o.order_id, action, by, o.state.value, _group_states(o)) for o in orders])
     await db.executemany(
         "UPDATE orders SET state = $2, pay_time = $3, complete_time = $4, cancel_time = $5, "
-        "cancel_reason = $6, points_awarded = $7 WHERE order_id = $1", [
+        "cancel_reason = $6, points_awarded = $7, fulfil_by = $8 WHERE order_id = $1", [
             (o.order_id, o.state.value, o.pay_time, o.complete_time, o.cancel_time,
-             o.cancel_reason, o.points_awarded) for o in orders])
+             o.cancel_reason, o.points_awarded, o.fulfil_by) for o in orders])
     await db.executemany(
         "UPDATE fulfilment_groups SET state = $2, transfers = $3::jsonb, held_reservations = $4, "
         "pickup_code = $5, courier_reference = $6, pickup_failures = $7, "
@@ -309,6 +310,13 @@ async def list_order_ids(conn: AsyncConnection, *, member_id: str, location_id: 
         member_id, location_id, state, after[0] if after else None,
         after[1] if after else "", limit)
     return [(r[0], r[1]) for r in rows]
+
+
+async def lock_paid_past_deadline(conn: AsyncConnection, limit: int) -> list[str]:
+    rows = await (await driver(conn)).fetch(
+        "SELECT order_id FROM orders WHERE state = 'PAID' AND fulfil_by <= now() "
+        "ORDER BY fulfil_by LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
+    return [r[0] for r in rows]
 
 
 async def lock_unpaid_past_expiry(conn: AsyncConnection, limit: int) -> list[str]:

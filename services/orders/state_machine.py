@@ -128,3 +128,14 @@ def order_is_complete(group_states: Iterable[GroupState]) -> bool:
 
 def can_cancel_paid_order(group_states: Iterable[GroupState]) -> bool:
     return all(s in CANCELLABLE_GROUP_STATES or s is GroupState.CANCELLED for s in group_states)
+
+
+def overdue_cancel_reason(group_states: Iterable[GroupState]) -> str | None:
+    """What becomes of a paid order still open at its fulfil-by time: the reason it is
+    cancelled, or None when goods are on their way (in transit, with a courier) or already
+    with the customer, and the order must wait for them. A pickup nobody came for is
+    NOT_COLLECTED (逾期未取)."""
+    states = list(group_states)
+    if not can_cancel_paid_order(states):
+        return None
+    return "NOT_COLLECTED" if GroupState.READY_FOR_PICKUP in states else "NOT_FULFILLED"

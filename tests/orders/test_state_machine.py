@@ -18,6 +18,7 @@ from services.orders.state_machine import (
     next_group_state,
     next_order_state,
     order_is_complete,
+    overdue_cancel_reason,
 )
 
 
@@ -106,3 +107,14 @@ def test_a_paid_order_cannot_be_cancelled_while_goods_move_or_have_reached_the_c
     assert not can_cancel_paid_order([GroupState.PREPARING, GroupState.IN_TRANSIT])
     assert not can_cancel_paid_order([GroupState.PREPARING, GroupState.OUT_FOR_DELIVERY])
     assert not can_cancel_paid_order([GroupState.HANDED_OVER])
+
+
+def test_an_overdue_paid_order_is_cancelled_unless_goods_are_on_their_way():
+    assert overdue_cancel_reason([GroupState.READY_FOR_PICKUP]) == "NOT_COLLECTED"
+    assert overdue_cancel_reason([GroupState.READY_FOR_PICKUP, GroupState.CANCELLED]) == \
+        "NOT_COLLECTED"
+    assert overdue_cancel_reason([GroupState.PREPARING]) == "NOT_FULFILLED"
+    assert overdue_cancel_reason([GroupState.AWAITING_TRANSFER]) == "NOT_FULFILLED"
+    for on_the_way in (GroupState.IN_TRANSIT, GroupState.OUT_FOR_DELIVERY,
+                       GroupState.HANDED_OVER):
+        assert overdue_cancel_reason([GroupState.PREPARING, on_the_way]) is None

@@ -170,7 +170,7 @@ class FulfilmentGroup(_message.Message):
     def __init__(self, group_id: _Optional[str] = ..., kind: _Optional[_Union[GroupKind, str]] = ..., state: _Optional[_Union[GroupState, str]] = ..., location_id: _Optional[str] = ..., dealer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., transfers: _Optional[_Iterable[_Union[GroupTransfer, _Mapping]]] = ..., delivery_fee_minor: _Optional[int] = ..., planned_ready_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pickup_code: _Optional[str] = ..., courier_reference: _Optional[str] = ...) -> None: ...
 
 class Order(_message.Message):
-    __slots__ = ("order_id", "channel", "member_id", "state", "lines", "total_minor", "currency", "groups", "create_time", "expire_time", "pay_time", "complete_time", "cancel_time", "cancel_reason", "points_awarded", "returns", "points_redeemed", "points_discount_minor", "payable_minor")
+    __slots__ = ("order_id", "channel", "member_id", "state", "lines", "total_minor", "currency", "groups", "create_time", "expire_time", "pay_time", "complete_time", "cancel_time", "cancel_reason", "points_awarded", "returns", "points_redeemed", "points_discount_minor", "payable_minor", "fulfil_by_time")
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     MEMBER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -190,6 +190,7 @@ class Order(_message.Message):
     POINTS_REDEEMED_FIELD_NUMBER: _ClassVar[int]
     POINTS_DISCOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
     PAYABLE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    FULFIL_BY_TIME_FIELD_NUMBER: _ClassVar[int]
     order_id: str
     channel: Channel
     member_id: str
@@ -209,7 +210,8 @@ class Order(_message.Message):
     points_redeemed: int
     points_discount_minor: int
     payable_minor: int
-    def __init__(self, order_id: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., member_id: _Optional[str] = ..., state: _Optional[_Union[OrderState, str]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., total_minor: _Optional[int] = ..., currency: _Optional[str] = ..., groups: _Optional[_Iterable[_Union[FulfilmentGroup, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pay_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., complete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason: _Optional[str] = ..., points_awarded: _Optional[int] = ..., returns: _Optional[_Iterable[_Union[OrderReturn, _Mapping]]] = ..., points_redeemed: _Optional[int] = ..., points_discount_minor: _Optional[int] = ..., payable_minor: _Optional[int] = ...) -> None: ...
+    fulfil_by_time: _timestamp_pb2.Timestamp
+    def __init__(self, order_id: _Optional[str] = ..., channel: _Optional[_Union[Channel, str]] = ..., member_id: _Optional[str] = ..., state: _Optional[_Union[OrderState, str]] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., total_minor: _Optional[int] = ..., currency: _Optional[str] = ..., groups: _Optional[_Iterable[_Union[FulfilmentGroup, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pay_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., complete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason: _Optional[str] = ..., points_awarded: _Optional[int] = ..., returns: _Optional[_Iterable[_Union[OrderReturn, _Mapping]]] = ..., points_redeemed: _Optional[int] = ..., points_discount_minor: _Optional[int] = ..., payable_minor: _Optional[int] = ..., fulfil_by_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateOrderRequest(_message.Message):
     __slots__ = ("request_id", "channel", "member_id", "lines", "fulfilment", "points_to_redeem", "member_code")

@@ -1,0 +1,144 @@
+"""A paid order is fulfilled by its fulfil-by time (ONESTOCK_ORDER_HOLD_S after payment), or
+OneStock settles it: a pickup nobody collected (逾期未取) is cancelled and its stock goes back
+on the shelf, and an order whose goods are on their way keeps its stock held for as long
+again. Its holds never lapse under it, so no unit it owes is sold twice."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import grpc
+import pytest
+from onestock.orders.v1 import order_service_pb2 as pb
+from sqlalchemy import text
+
+from services.orders.handlers import HOLD_MARGIN_S
+from tests.helpers import assert_ledger_consistent, error_info, stock_of
+from tests.orders.conftest import order, pay, points_of
+from tests.orders.test_points_at_checkout import earn_1000_points, pay_payable
+
+
+async def overdue(engine, order_id, *, holds_too=False):
+    """As if the order's hold time had passed (and, with ``holds_too``, a day more: the
+    service was down all that while)."""
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE orders SET fulfil_by = now() - interval '1 s' "
+                                "WHERE order_id = :o"), {"o": order_id})
+        if holds_too:
+            await conn.execute(text("UPDATE reservations SET expire_time = now() - interval "
+                                    "'1 s' WHERE reference = :o"), {"o": order_id})
+
+
+async def settled(orders, order_id, done):
+    """The order once the sweeper (every second in the tests' server) has settled it."""
+    for _ in range(60):
+        got = (await orders.GetOrder(pb.GetOrderRequest(order_id=order_id))).order
+        if done(got):
+            return got
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"order {order_id} was not settled: {got}")
+
+
+async def holds_of(engine, order_id):
+    async with engine.connect() as conn:
+        return (await conn.execute(text(
+            "SELECT state, expire_time FROM reservations WHERE reference = :o "
+            "ORDER BY reservation_id"), {"o": order_id})).all()
+
+
+async def test_payment_sets_the_fulfil_by_time_and_holds_the_stock_a_day_past_it(
+        stubs, engine, settings):
+    _, orders, _ = stubs
+    made = (await orders.CreateOrder(order("o1", ("LAMP", 2, 10_000)))).order
+    assert not made.HasField("fulfil_by_time")
+    paid = await pay(orders, made)
+    fulfil_by = paid.fulfil_by_time.ToDatetime(UTC)
+    assert fulfil_by - paid.pay_time.ToDatetime(UTC) == timedelta(seconds=settings.order_hold_s)
+    [(state, expire_time)] = await holds_of(engine, made.order_id)
+    assert state == "ACTIVE"
+    assert abs(expire_time - fulfil_by - timedelta(seconds=HOLD_MARGIN_S)) < timedelta(seconds=5)
+
+
+async def test_a_pickup_nobody_collects_is_cancelled_and_goes_back_on_the_shelf(stubs, engine):
+    _, orders, members = stubs
+    await earn_1000_points(stubs)
+    made = (await orders.CreateOrder(order("o1", ("LAMP", 2, 10_000), points=500))).order
+    await pay_payable(orders, made)
+    ready = (await orders.MarkReadyForPickup(pb.MarkReadyForPickupRequest(
+        request_id="ready", group_id=made.groups[0].group_id))).order
+    assert await stock_of(engine, "A", "LAMP") == (5, 2, 0)
+
+    await overdue(engine, made.order_id)
+    got = await settled(orders, made.order_id, lambda o: o.state == pb.ORDER_STATE_CANCELLED)
+    assert (got.cancel_reason, [g.state for g in got.groups]) == (
+        "NOT_COLLECTED", [pb.GROUP_STATE_CANCELLED])
+    assert await stock_of(engine, "A", "LAMP") == (5, 0, 0)  # back on sale
+    assert await points_of(members, "M-1") == 1_000  # the points spent, given back
+    assert [state for state, _ in await holds_of(engine, made.order_id)] == ["RELEASED"]
+    with pytest.raises(grpc.RpcError) as late:  # the customer comes on day 8
+        await orders.ConfirmPickup(pb.ConfirmPickupRequest(
+            request_id="late", group_id=made.groups[0].group_id,
+            pickup_code=ready.groups[0].pickup_code))
+    assert error_info(late.value).reason == "INVALID_STATE_TRANSITION"
+    assert "order " + made.order_id + " is CANCELLED" in late.value.details()
+    async with engine.connect() as conn:
+        history = (await conn.execute(text(
+            "SELECT action, actor FROM order_events WHERE order_id = :o ORDER BY event_id"),
+            {"o": made.order_id})).all()
+    assert history[-1] == ("CANCEL", "system")
+    await assert_ledger_consistent(engine)
+
+
+async def test_goods_with_a_courier_at_the_deadline_stay_held_for_as_long_again(
+        stubs, engine, settings):
+    _, orders, _ = stubs
+    made = (await orders.CreateOrder(order(
+        "o1", ("LAMP", 1, 10_000), method=pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY))).order
+    await pay(orders, made)
+    group_id = made.groups[0].group_id
+    await orders.DispatchDelivery(pb.DispatchDeliveryRequest(
+        request_id="d", group_id=group_id, courier_reference="SF1"))
+
+    await overdue(engine, made.order_id, holds_too=True)  # and the service was down a day
+    got = await settled(orders, made.order_id,
+                        lambda o: o.fulfil_by_time.ToDatetime(UTC) > datetime.now(UTC))
+    assert (got.state, got.groups[0].state) == (pb.ORDER_STATE_PAID,
+                                                pb.GROUP_STATE_OUT_FOR_DELIVERY)
+    fulfil_by = got.fulfil_by_time.ToDatetime(UTC)
+    [(state, expire_time)] = await holds_of(engine, made.order_id)
+    assert state == "ACTIVE"  # the order reached its hold before the reservation sweeper did
+    assert abs(expire_time - fulfil_by - timedelta(seconds=HOLD_MARGIN_S)) < timedelta(seconds=5)
+    assert await stock_of(engine, "A", "LAMP") == (5, 1, 0)  # still owed to this customer
+    delivered = (await orders.ConfirmDelivery(pb.ConfirmDeliveryRequest(
+        request_id="c", group_id=group_id))).order
+    assert delivered.state == pb.ORDER_STATE_COMPLETED
+    assert await stock_of(engine, "A", "LAMP") == (4, 0, 0)
+    async with engine.connect() as conn:
+        actions = (await conn.execute(text(
+            "SELECT action FROM order_events WHERE order_id = :o ORDER BY event_id"),
+            {"o": made.order_id})).scalars().all()
+    assert actions[-2:] == ["EXTEND_HOLD", "CONFIRM_DELIVERY"]
+    await assert_ledger_consistent(engine)
+
+
+async def test_a_pickup_overdue_through_an_outage_releases_its_holds_as_the_order_is_cancelled(
+        stubs, engine):
+    """Holds past their own expiry too: the order settles first, so they are RELEASED by its
+    cancellation, not EXPIRED under a PAID order."""
+    _, orders, _ = stubs
+    made = (await orders.CreateOrder(order("o1", ("LAMP", 1, 10_000), ("VASE", 1, 2_000)))).order
+    await pay(orders, made)
+    await overdue(engine, made.order_id, holds_too=True)
+    got = await settled(orders, made.order_id, lambda o: o.state == pb.ORDER_STATE_CANCELLED)
+    assert got.cancel_reason == "NOT_FULFILLED"  # waiting for a transfer, never made ready
+    assert {state for state, _ in await holds_of(engine, made.order_id)} == {"RELEASED"}
+    assert (await stock_of(engine, "A", "LAMP"), await stock_of(engine, "W", "VASE")) == (
+        (5, 0, 0), (10, 0, 0))
+    await assert_ledger_consistent(engine)
+
+
+async def test_a_till_sale_has_no_fulfil_by_time(stubs):
+    _, orders, _ = stubs
+    sale = (await orders.CreateOrder(order(
+        "t1", ("LAMP", 1, 10_000), location="A", method=pb.FULFILMENT_METHOD_IN_STORE,
+        channel=pb.CHANNEL_POS))).order
+    assert sale.state == pb.ORDER_STATE_COMPLETED and not sale.HasField("fulfil_by_time")
