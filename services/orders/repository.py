@@ -218,7 +218,8 @@ def _order(row, lines, returns, groups) -> Order:
         created_by=row["created_by"] or "", groups=[_group(g) for g in groups],
         returned={r["sku_id"]: r["returned_quantity"] for r in lines if r["returned_quantity"]},
         points_redeemed=row["points_redeemed"], points_discount_minor=row["points_discount_minor"],
-        fulfil_by=row["fulfil_by"], returns=[{**{k: v for k, v in r.items() if k != "order_id"},
+        fulfil_by=row["fulfil_by"],
+        returns=[{**{k: v for k, v in r.items() if k != "order_id"},
                   "lines": json.loads(r["lines"]) if isinstance(r["lines"], str) else r["lines"]}
                  for r in returns])
 
