@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.access.context import SYSTEM_ACCESS, Access, actor
+from services.common import metrics
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from services.inventory import handlers as inventory
 from services.inventory import repository as stock_repo
@@ -215,8 +216,10 @@ async def settle_overdue(conn: AsyncConnection, hold_s: int, limit: int = 100) -
             cancelled.setdefault(reason, []).append(order)
     for reason, batch in sorted(cancelled.items()):
         await _cancel(conn, batch, reason, OrderEvent.CANCEL)
+        metrics.OVERDUE_ORDERS.labels(reason).inc(len(batch))
     if waiting:
         await _give_more_time(conn, waiting, hold_s)
+        metrics.OVERDUE_ORDERS.labels("EXTENDED").inc(len(waiting))
     return len(orders)
 
 

@@ -313,10 +313,13 @@ async def list_order_ids(conn: AsyncConnection, *, member_id: str, location_id: 
     return [(r[0], r[1]) for r in rows]
 
 
+# read from the partial index orders_paid_fulfil_by, every second, in every server process
+PAID_PAST_DEADLINE_SQL = ("SELECT order_id FROM orders WHERE state = 'PAID' AND fulfil_by <= now() "
+                          "ORDER BY fulfil_by LIMIT $1 FOR UPDATE SKIP LOCKED")
+
+
 async def lock_paid_past_deadline(conn: AsyncConnection, limit: int) -> list[str]:
-    rows = await (await driver(conn)).fetch(
-        "SELECT order_id FROM orders WHERE state = 'PAID' AND fulfil_by <= now() "
-        "ORDER BY fulfil_by LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
+    rows = await (await driver(conn)).fetch(PAID_PAST_DEADLINE_SQL, limit)
     return [r[0] for r in rows]
 
 

@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 from onestock.orders.v1 import order_service_pb2 as pb
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from services.orders.handlers import HOLD_MARGIN_S
+from services.orders.repository import PAID_PAST_DEADLINE_SQL
 from tests.helpers import assert_ledger_consistent, error_info, stock_of
 from tests.orders.conftest import order, pay, points_of
 from tests.orders.test_points_at_checkout import earn_1000_points, pay_payable
@@ -36,6 +38,10 @@ async def settled(orders, order_id, done):
             return got
         await asyncio.sleep(0.1)
     raise AssertionError(f"order {order_id} was not settled: {got}")
+
+
+def overdue_count(outcome: str) -> float:
+    return REGISTRY.get_sample_value("onestock_overdue_orders_total", {"outcome": outcome}) or 0
 
 
 async def holds_of(engine, order_id):
@@ -67,10 +73,12 @@ async def test_a_pickup_nobody_collects_is_cancelled_and_goes_back_on_the_shelf(
         request_id="ready", group_id=made.groups[0].group_id))).order
     assert await stock_of(engine, "A", "LAMP") == (5, 2, 0)
 
+    before = overdue_count("NOT_COLLECTED")
     await overdue(engine, made.order_id)
     got = await settled(orders, made.order_id, lambda o: o.state == pb.ORDER_STATE_CANCELLED)
     assert (got.cancel_reason, [g.state for g in got.groups]) == (
         "NOT_COLLECTED", [pb.GROUP_STATE_CANCELLED])
+    assert overdue_count("NOT_COLLECTED") == before + 1
     assert await stock_of(engine, "A", "LAMP") == (5, 0, 0)  # back on sale
     assert await points_of(members, "M-1") == 1_000  # the points spent, given back
     assert [state for state, _ in await holds_of(engine, made.order_id)] == ["RELEASED"]
@@ -98,6 +106,7 @@ async def test_goods_with_a_courier_at_the_deadline_stay_held_for_as_long_again(
     await orders.DispatchDelivery(pb.DispatchDeliveryRequest(
         request_id="d", group_id=group_id, courier_reference="SF1"))
 
+    before = overdue_count("EXTENDED")
     await overdue(engine, made.order_id, holds_too=True)  # and the service was down a day
     got = await settled(orders, made.order_id,
                         lambda o: o.fulfil_by_time.ToDatetime(UTC) > datetime.now(UTC))
@@ -108,6 +117,7 @@ async def test_goods_with_a_courier_at_the_deadline_stay_held_for_as_long_again(
     assert state == "ACTIVE"  # the order reached its hold before the reservation sweeper did
     assert abs(expire_time - fulfil_by - timedelta(seconds=HOLD_MARGIN_S)) < timedelta(seconds=5)
     assert await stock_of(engine, "A", "LAMP") == (5, 1, 0)  # still owed to this customer
+    assert overdue_count("EXTENDED") == before + 1
     delivered = (await orders.ConfirmDelivery(pb.ConfirmDeliveryRequest(
         request_id="c", group_id=group_id))).order
     assert delivered.state == pb.ORDER_STATE_COMPLETED
@@ -142,3 +152,12 @@ async def test_a_till_sale_has_no_fulfil_by_time(stubs):
         "t1", ("LAMP", 1, 10_000), location="A", method=pb.FULFILMENT_METHOD_IN_STORE,
         channel=pb.CHANNEL_POS))).order
     assert sale.state == pb.ORDER_STATE_COMPLETED and not sale.HasField("fulfil_by_time")
+
+
+async def test_the_sweeper_finds_overdue_orders_through_their_own_index(engine):
+    """It looks every second, in every server process: never by reading every paid order."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SET enable_seqscan = off"))  # tiny tables: ask for the index
+        plan = "\n".join(row[0] for row in await conn.execute(text(
+            "EXPLAIN " + PAID_PAST_DEADLINE_SQL.replace("$1", "100"))))
+    assert "orders_paid_fulfil_by" in plan and "Seq Scan" not in plan
