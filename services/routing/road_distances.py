@@ -80,23 +80,32 @@ class RoadDistances:
             if not self._may_ask():
                 ROAD_DISTANCES.labels("skipped").inc()
                 return None
-            probing = self._failing
-            chunks = [missing[i:i + TABLE_SIZE - 1] for i in range(0, len(missing), TABLE_SIZE - 1)]
-            try:
-                async with asyncio.timeout(self._timeout_s):
-                    answers = await asyncio.gather(
-                        *(self._table(latitude, longitude, chunk) for chunk in chunks))
-            except (ProviderError, TimeoutError) as error:
-                self._failed(error)
+            measured = await self._ask(latitude, longitude, missing)
+            if measured is None:
                 return None
-            finally:
-                if probing:
-                    self._probing = False
-            for chunk, kilometres in zip(chunks, answers, strict=True):
-                known.update(zip(map(_at, chunk), kilometres, strict=True))
-            self._answered()
+            known.update(measured)
         ROAD_DISTANCES.labels("measured" if missing else "remembered").inc()
         return {s.location_id: known[_at(s)] for s in stores}
+
+    async def _ask(self, latitude: float, longitude: float, stores: Sequence[Location]
+                   ) -> dict[StoreAt, float] | None:
+        """Road km to each of ``stores``, in as many table requests as they need, at once;
+        None when the provider failed (and it is then left alone for the retry period)."""
+        probing = self._failing
+        chunks = [stores[i:i + TABLE_SIZE - 1] for i in range(0, len(stores), TABLE_SIZE - 1)]
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                answers = await asyncio.gather(
+                    *(self._table(latitude, longitude, chunk) for chunk in chunks))
+        except (ProviderError, TimeoutError) as error:
+            self._failed(error)
+            return None
+        finally:
+            if probing:
+                self._probing = False
+        self._answered()
+        return {_at(store): km for chunk, kilometres in zip(chunks, answers, strict=True)
+                for store, km in zip(chunk, kilometres, strict=True)}
 
     def _may_ask(self) -> bool:
         """Whether this order may ask the provider: always while it answers; while it fails,
