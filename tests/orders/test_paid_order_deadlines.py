@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
+from onestock.inventory.v1 import inventory_service_pb2 as inv
 from onestock.orders.v1 import order_service_pb2 as pb
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
-from services.orders.handlers import HOLD_MARGIN_S
+from services.common.uow import in_transaction
+from services.orders.handlers import HOLD_MARGIN_S, settle_overdue
 from services.orders.repository import PAID_PAST_DEADLINE_SQL
 from tests.helpers import assert_ledger_consistent, error_info, stock_of
 from tests.orders.conftest import order, pay, points_of
@@ -161,3 +163,56 @@ async def test_the_sweeper_finds_overdue_orders_through_their_own_index(engine):
         plan = "\n".join(row[0] for row in await conn.execute(text(
             "EXPLAIN " + PAID_PAST_DEADLINE_SQL.replace("$1", "100"))))
     assert "orders_paid_fulfil_by" in plan and "Seq Scan" not in plan
+
+
+async def test_pickups_racing_the_sweeper_end_collected_or_cancelled_never_both(
+        stubs, engine):
+    """Ten customers reach the counter just as their orders fall due: each order ends either
+    COMPLETED (the pickup went first, the units sold, points earned) or CANCELLED (the
+    sweeper went first, the units back on sale, the pickup refused), as its pickup's answer
+    says, and the ledger adds up."""
+    inventory, orders, _ = stubs
+    await inventory.AdjustStock(inv.AdjustStockRequest(
+        request_id="lamps", location_id="A", sku_id="LAMP", delta=15,
+        reason=inv.ADJUSTMENT_REASON_RECEIPT))
+    ready = []
+    for i in range(10):
+        made = (await orders.CreateOrder(order(f"o{i}", ("LAMP", 1, 10_000),
+                                               member=f"M-{i}"))).order
+        await pay(orders, made)
+        ready.append((await orders.MarkReadyForPickup(pb.MarkReadyForPickupRequest(
+            request_id=f"ready-{i}", group_id=made.groups[0].group_id))).order)
+    for made in ready:
+        await overdue(engine, made.order_id)
+
+    async def collect(made):
+        group = made.groups[0]
+        try:
+            await orders.ConfirmPickup(pb.ConfirmPickupRequest(
+                request_id=f"pickup-{made.order_id}", group_id=group.group_id,
+                pickup_code=group.pickup_code))
+            return "COLLECTED"
+        except grpc.RpcError as error:
+            assert error_info(error).reason == "INVALID_STATE_TRANSITION", error.details()
+            return "REFUSED"
+
+    async def sweep():  # the sweeper of another server process, at the same moment
+        return await in_transaction(engine, lambda conn: settle_overdue(conn, 3600, limit=3))
+
+    calls = [collect(made) for made in ready]
+    for at in (8, 4, 0):
+        calls.insert(at, sweep())
+    answers = [a for a in await asyncio.gather(*calls) if isinstance(a, str)]
+    finals = [await settled(orders, made.order_id, lambda o: o.state != pb.ORDER_STATE_PAID)
+              for made in ready]
+    for answer, final in zip(answers, finals, strict=True):
+        assert (answer, final.state) in {("COLLECTED", pb.ORDER_STATE_COMPLETED),
+                                         ("REFUSED", pb.ORDER_STATE_CANCELLED)}
+        assert final.points_awarded == (100 if answer == "COLLECTED" else 0)
+    collected = answers.count("COLLECTED")
+    assert await stock_of(engine, "A", "LAMP") == (20 - collected, 0, 0)
+    async with engine.connect() as conn:  # members are made by their first award
+        points = dict((await conn.execute(text("SELECT member_id, points FROM members"))).all())
+    assert [points.get(f"M-{i}", 0) for i in range(10)] == [
+        100 if answer == "COLLECTED" else 0 for answer in answers]
+    await assert_ledger_consistent(engine)
