@@ -1,5 +1,7 @@
 """A small chain around People's Square for order tests, and builders for orders."""
 
+import asyncio
+
 import pytest
 from onestock.inventory.v1 import inventory_service_pb2 as inv
 from onestock.inventory.v1 import inventory_service_pb2_grpc as inv_grpc
@@ -61,3 +63,14 @@ async def member_code(members, member_id="M-1") -> str:
     """The code the member's app would show at the till now."""
     issued = await members.IssueMemberCode(mem.IssueMemberCodeRequest(member_id=member_id))
     return issued.member_code.code
+
+
+async def settled(orders, order_id, done):
+    """The order once the expiry sweeper (every 0.2 s in the tests' server) has made
+    ``done(order)`` true; AssertionError when it has not within 5 s."""
+    for _ in range(50):
+        got = (await orders.GetOrder(pb.GetOrderRequest(order_id=order_id))).order
+        if done(got):
+            return got
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"order {order_id} was not settled: {got}")

@@ -16,7 +16,7 @@ from tests.helpers import (
     stock_of,
     table_counts,
 )
-from tests.orders.conftest import order, pay, points_of
+from tests.orders.conftest import order, pay, points_of, settled
 
 
 async def test_pickup_order_from_creation_to_points(stubs, engine):
@@ -197,11 +197,7 @@ async def test_unpaid_orders_expire_and_release_their_stock(stubs, engine, setti
     async with engine.begin() as conn:  # as if 15 minutes had passed
         await conn.execute(text("UPDATE orders SET expire_time = now() - interval '1 second'"))
         await conn.execute(text("UPDATE reservations SET expire_time = now() - interval '1 second'"))
-    for _ in range(50):
-        got = (await orders.GetOrder(pb.GetOrderRequest(order_id=made.order_id))).order
-        if got.state == pb.ORDER_STATE_CANCELLED:
-            break
-        await asyncio.sleep(0.1)
+    got = await settled(orders, made.order_id, lambda o: o.state == pb.ORDER_STATE_CANCELLED)
     assert (got.state, got.cancel_reason) == (pb.ORDER_STATE_CANCELLED, "PAYMENT_TIMEOUT")
     assert await stock_of(engine, "A", "LAMP") == (5, 0, 0)
     with pytest.raises(grpc.RpcError) as caught:

@@ -17,7 +17,7 @@ from services.common.uow import in_transaction
 from services.orders.handlers import HOLD_MARGIN_S, settle_overdue
 from services.orders.repository import PAID_PAST_DEADLINE_SQL
 from tests.helpers import assert_ledger_consistent, error_info, stock_of
-from tests.orders.conftest import order, pay, points_of
+from tests.orders.conftest import order, pay, points_of, settled
 from tests.orders.test_points_at_checkout import earn_1000_points, pay_payable
 
 
@@ -30,16 +30,6 @@ async def overdue(engine, order_id, *, holds_too=False):
         if holds_too:
             await conn.execute(text("UPDATE reservations SET expire_time = now() - interval "
                                     "'1 s' WHERE reference = :o"), {"o": order_id})
-
-
-async def settled(orders, order_id, done):
-    """The order once the sweeper (every second in the tests' server) has settled it."""
-    for _ in range(60):
-        got = (await orders.GetOrder(pb.GetOrderRequest(order_id=order_id))).order
-        if done(got):
-            return got
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"order {order_id} was not settled: {got}")
 
 
 def overdue_count(outcome: str) -> float:
