@@ -50,10 +50,7 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
                                 work)
 
     async def GetMember(self, request, context):
-        errors = Collector()
-        check_id(errors, request.member_id, "member_id")
-        errors.raise_if_any()
-        access().require_member(request.member_id, "member_id")
+        _require_own_member(request.member_id)
         async with self.engine.connect() as conn:
             row = await ledger.get_member(conn, request.member_id)
         if row is None:
@@ -62,10 +59,7 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
 
     async def IssueMemberCode(self, request, context):
         """No request_id: a retry issues another code, and either works until it expires."""
-        errors = Collector()
-        check_id(errors, request.member_id, "member_id")
-        errors.raise_if_any()
-        access().require_member(request.member_id, "member_id")
+        _require_own_member(request.member_id)
         async with self.engine.begin() as conn:
             code, expire_time = await member_codes.issue(conn, request.member_id,
                                                          self.code_ttl_s, actor())
@@ -94,6 +88,14 @@ class MemberServicer(pb_grpc.MemberServiceServicer):
 
     async def GetSyncBacklog(self, request, context):
         return await backlog(self.engine)
+
+
+def _require_own_member(member_id: str) -> None:
+    """A well-formed member id that the caller may act for (the mall: only its own)."""
+    errors = Collector()
+    check_id(errors, member_id, "member_id")
+    errors.raise_if_any()
+    access().require_member(member_id, "member_id")
 
 
 def _entry(row) -> pb.LedgerEntry:
