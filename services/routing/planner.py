@@ -304,11 +304,14 @@ def _source_transfers(ctx: _Context, dest: Location, missing: dict[str, int]
     for distance, src in too_far:
         ctx.trace.note(SOURCE, src, distance, Reason.TOO_FAR_FOR_TRANSFER)
     if ctx.chain.has_closures:
+        open_offers = []
         for offer in usable:
             if ctx.closed_now(offer[1]):
                 ctx.trace.note(SOURCE, offer[1], offer[0], Reason.TEMPORARILY_CLOSED,
                                opens_at=ctx.opens(offer[1]))
-        usable = [offer for offer in usable if not ctx.closed_now(offer[1])]
+            else:
+                open_offers.append(offer)
+        usable = open_offers
     ctx.trace.sources_examined(usable, missing)
     for offer in usable:  # one source for everything, if there is one
         if _holds(ctx.stock.get(offer[1].location_id), missing):
