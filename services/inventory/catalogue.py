@@ -120,7 +120,7 @@ class Location:
         time happens twice (both are tried); where they go forward, an opening the clock
         skips counts from the jump. A closed period moves the opening past its end.
         """
-        if self._within_hours(when_utc) and not self.in_closed_period(when_utc):
+        if self.is_open_at(when_utc):
             return when_utc  # open already: most calls, so answered first
         when = self._hours_open_at(when_utc)
         for _ in range(len(self.closures) + 1):  # each closure can push it on once, in order
