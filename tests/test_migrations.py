@@ -116,6 +116,16 @@ async def assert_rollback_refused(env, to_revision: str, refusal: str) -> None:
     assert await schema_of(env) == before
 
 
+async def assert_rollback_refused_until(env, to_revision: str, refusal: str,
+                                        undo: str) -> None:
+    """Refused while the data the rollback would lose is there; done once ``undo`` (SQL)
+    has removed it."""
+    await assert_rollback_refused(env, to_revision, refusal)
+    async with engine_of(env) as engine, engine.begin() as conn:
+        await conn.execute(text(undo))
+    assert (await asyncio.to_thread(onestock, env, "migrate", "--to", to_revision)).returncode == 0
+
+
 async def test_a_rollback_below_points_spent_at_checkout_is_refused_and_changes_nothing(
         database_url):
     env = await migrated_holding(
@@ -136,12 +146,10 @@ async def test_a_rollback_below_closed_periods_is_refused_while_a_store_has_one(
         "VALUES ('SH-1', 'SH-1', 'STORE', 31.2, 121.4, 'Shanghai', "
         "'[{\"start\": \"2027-02-05T16:00:00+00:00\", \"end\": \"2027-02-12T02:00:00+00:00\","
         " \"reason\": \"\"}]')")
-    await assert_rollback_refused(
+    await assert_rollback_refused_until(
         env, "0010", "1 locations have closed periods: rolling back below revision 0011 "
-        "would lose them, and route orders to closed stores, so the schema stays where it is")
-    async with engine_of(env) as engine, engine.begin() as conn:
-        await conn.execute(text("UPDATE locations SET closures = '[]'"))
-    assert (await asyncio.to_thread(onestock, env, "migrate", "--to", "0010")).returncode == 0
+        "would lose them, and route orders to closed stores, so the schema stays where it is",
+        "UPDATE locations SET closures = '[]'")
 
 
 async def test_paid_orders_open_at_0013_are_settled_by_their_holds_which_run_a_day_longer(
@@ -175,3 +183,12 @@ async def test_paid_orders_open_at_0013_are_settled_by_their_holds_which_run_a_d
     assert deadlines == {"paid": "2027-01-08 10:00:00+00", "unpaid": None}
     assert holds == {"r1": "2027-01-09 10:00:00+00", "r2": "2027-01-10 10:00:00+00",
                      "r3": "2027-01-01 10:00:00+00", "r4": due, "r5": due}
+
+
+async def test_a_rollback_below_sale_statuses_is_refused_while_a_sku_is_off_sale(database_url):
+    env = await migrated_holding(
+        database_url, "INSERT INTO skus (sku_id, name, price_minor, sale_status) "
+        "VALUES ('LAMP', 'Lamp', 100, 'HALTED'), ('VASE', 'Vase', 100, 'ON_SALE')")
+    await assert_rollback_refused_until(
+        env, "0013", "1 SKUs are off sale: rolling back below revision 0014 would put them on "
+        "sale again, so the schema stays where it is", "UPDATE skus SET sale_status = 'ON_SALE'")

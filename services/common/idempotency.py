@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.access.context import actor
-from services.common.errors import AlreadyExists, request_id_reused
+from services.common.errors import AlreadyExists, OneStockError, request_id_reused
 from services.common.uow import in_transaction, transaction_clock
 
 R = TypeVar("R", bound=Message)
@@ -141,6 +141,25 @@ async def idempotent(
         return response
 
     return await in_transaction(engine, attempt)
+
+
+async def checked_or_replayed(engine: AsyncEngine, method: str, request: Message,
+                              response_type: type[R], check: Callable[[], object]) -> R | None:
+    """Run ``check``, a refusal made before the work from what the catalogue says now.
+    When it refuses a request id that already succeeded, return the stored answer instead:
+    the SKU halted or the price lowered since must not turn a retry of a sale that was made
+    into an error. None when the check passes."""
+    try:
+        check()
+        return None
+    except OneStockError:
+        async with engine.connect() as conn:
+            row = await (await driver(conn)).fetchrow(
+                STORED_SQL, method, [request.request_id])
+        if (row is None or row["response"] is None
+                or bytes(row["request_hash"]) != request_hash(request)):
+            raise
+        return response_type.FromString(bytes(row["response"]))
 
 
 async def purge_older_than(conn: AsyncConnection, hours: int) -> int:

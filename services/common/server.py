@@ -157,8 +157,8 @@ async def start_server(
     gauges.start()
 
     inventory_grpc.add_InventoryServiceServicer_to_server(
-        InventoryServicer(engine, settings.limits, batcher, feed, settings.max_message_bytes),
-        server)
+        InventoryServicer(engine, settings.limits, batcher, feed, settings.max_message_bytes,
+                          chains), server)
     routing_grpc.add_RoutingServiceServicer_to_server(
         RoutingServicer(engine, chains, policy, settings.limits, Simulations(
             engine, settings.simulation_dir, policy, settings.simulation_workers,

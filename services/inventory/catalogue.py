@@ -9,6 +9,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, available_timezones
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"
@@ -18,6 +19,24 @@ DEFAULT_CURRENCY = "CNY"
 class LocationKind(enum.StrEnum):
     STORE = "STORE"
     WAREHOUSE = "WAREHOUSE"
+
+
+class SaleStatus(enum.StrEnum):
+    """Where a SKU may be sold. Head office takes an item off the mall (下架) while the
+    stores still sell it, or stops it everywhere (停售: a recall, a price error). Its stock
+    stays counted, received and moved either way: only new sales are refused."""
+
+    ON_SALE = "ON_SALE"
+    STORES_ONLY = "STORES_ONLY"
+    HALTED = "HALTED"
+
+    @property
+    def sold_online(self) -> bool:
+        return self is SaleStatus.ON_SALE
+
+    @property
+    def sold_in_stores(self) -> bool:
+        return self is not SaleStatus.HALTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,3 +201,13 @@ class Sku:
     price_minor: int
     currency: str = DEFAULT_CURRENCY
     spec: str = ""
+    # None only on the way in (UpsertSkus left it unset): the stored status stays, and a
+    # new SKU goes on sale. A price change must not lift a recall.
+    sale_status: SaleStatus | None = SaleStatus.ON_SALE
+
+
+class SaleTerms(NamedTuple):
+    """What a sale of a SKU is checked against: its catalogue price and where it is sold."""
+
+    price_minor: int
+    sale_status: SaleStatus

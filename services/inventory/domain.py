@@ -20,6 +20,7 @@ from services.common.errors import (
     ResourceExhausted,
     Shortfall,
 )
+from services.inventory.catalogue import SaleStatus, SaleTerms
 
 StockKey = tuple[str, str]  # (location_id, sku_id)
 
@@ -33,6 +34,25 @@ class Channel(enum.StrEnum):
     def may_use_safety_stock(self) -> bool:
         """Only counter sales dip into safety stock: it exists for walk-in customers."""
         return self is not Channel.MINI_PROGRAM
+
+
+def sold_through(status: SaleStatus, channel: Channel) -> bool:
+    """The mall sells only what is on sale everywhere; a till and head office also sell
+    what was taken off the mall."""
+    return status.sold_online if channel is Channel.MINI_PROGRAM else status.sold_in_stores
+
+
+def require_on_sale(sku_ids: Iterable[str], terms: Mapping[str, SaleTerms], channel: Channel,
+                    field: str) -> None:
+    """FAILED_PRECONDITION SKU_NOT_ON_SALE naming every SKU ``channel`` may not sell now.
+    SKUs missing from ``terms`` are left to the caller's NOT_FOUND."""
+    off = {sku: terms[sku].sale_status for sku in sku_ids
+           if sku in terms and not sold_through(terms[sku].sale_status, channel)}
+    if off:
+        listed = ", ".join(f"{sku} ({status})" for sku, status in sorted(off.items()))
+        raise FailedPrecondition(
+            f"not on sale through {channel}: {listed} ({field})", reason="SKU_NOT_ON_SALE",
+            metadata={"field": field, "sku_ids": ",".join(sorted(off)), "channel": channel})
 
 
 class ReservationState(enum.StrEnum):

@@ -28,6 +28,7 @@ from services.inventory.catalogue import (
     Location,
     LocationKind,
     OpeningHours,
+    SaleStatus,
     Sku,
     in_start_order,
     is_time_zone,
@@ -48,7 +49,7 @@ MAX_UNITS = 10**9
 LOCATION_COLUMNS = ("location_id", "name", "kind", "latitude", "longitude", "city", "can_pickup",
                     "can_deliver", "can_transfer", "delivery_radius_km", "time_zone", "opens",
                     "closes", "opening_hours", "dealer_id", "closures")
-SKU_COLUMNS = ("sku_id", "name", "price_minor", "currency", "spec")
+SKU_COLUMNS = ("sku_id", "name", "price_minor", "currency", "spec", "sale_status")
 LOCATIONS = FileKind("locations", ("location_id", "kind", "latitude", "longitude", "city"))
 SKUS = FileKind("skus", ("sku_id",))
 STOCK_COUNTS = FileKind("stock_counts", ("location_id", "sku_id", "on_hand"))
@@ -127,7 +128,15 @@ def sku(row: dict, current: Mapping[str, Sku] = EMPTY) -> Sku:
                cell.value("price_minor", lambda: f.whole(row, "price_minor", minimum=0,
                                                          maximum=10**12, default=0)),
                currency=cell.value("currency", lambda: _currency(row)),
-               spec=cell.value("spec", lambda: f.checked_text(row, "spec", MAX_NAME, default="")))
+               spec=cell.value("spec", lambda: f.checked_text(row, "spec", MAX_NAME, default="")),
+               sale_status=cell.value("sale_status", lambda: _sale_status(row)))
+
+
+def _sale_status(row: dict) -> SaleStatus:
+    status = f.text(row, "sale_status", default=SaleStatus.ON_SALE).upper()
+    if status not in SaleStatus.__members__:
+        raise BadField("sale_status", f"{status!r} must be one of {', '.join(SaleStatus)}")
+    return SaleStatus(status)
 
 
 def _currency(row: dict) -> str:
@@ -379,4 +388,4 @@ def location_record(loc: Location) -> tuple:
 
 
 def sku_record(s: Sku) -> tuple:
-    return (s.sku_id, s.name, s.price_minor, s.currency, s.spec)
+    return (s.sku_id, s.name, s.price_minor, s.currency, s.spec, s.sale_status)

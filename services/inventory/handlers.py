@@ -17,7 +17,7 @@ from services.common import metrics
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from services.common.geo import bounding_box, haversine_km
 from services.inventory import repository as repo
-from services.inventory.catalogue import Location
+from services.inventory.catalogue import Location, SaleStatus
 from services.inventory.domain import (
     LineRequest,
     MovementKind,
@@ -218,11 +218,11 @@ async def expire_due(conn: AsyncConnection, limit: int = 200) -> int:
 
 async def availability(
     conn: AsyncConnection, query: AvailabilityQuery, max_entries: int
-) -> list[tuple[StockLevel, float, datetime | None]]:
-    """(level, distance_km, reopening) per location and SKU: nearest first when asked near a
-    point; the reopening is set for a location in a closed period now. More than
-    ``max_entries`` of them (what one answer can carry) is refused, naming what to narrow,
-    before any stock is read."""
+) -> list[tuple[StockLevel, float, datetime | None, SaleStatus]]:
+    """(level, distance_km, reopening, the SKU's sale status) per location and SKU: nearest
+    first when asked near a point; the reopening is set for a location in a closed period
+    now. More than ``max_entries`` of them (what one answer can carry) is refused, naming
+    what to narrow, before any stock is read."""
     if query.near is None:  # read once: whether each exists, and its closed periods
         found = await repo.get_locations(conn, query.location_ids)
         if missing := set(query.location_ids) - found.keys():
@@ -236,7 +236,9 @@ async def availability(
             if distance <= radius:
                 nearby.append((distance, loc.location_id, loc))
         located = [(loc, d) for d, _, loc in sorted(nearby, key=lambda n: n[:2])]
-    await require_known(conn, (), query.sku_ids)
+    skus = await repo.get_skus(conn, query.sku_ids)
+    if missing_skus := set(query.sku_ids) - skus.keys():
+        raise NotFound("sku", missing_skus)
     now = datetime.now(UTC)
     ordered = [(loc.location_id, d, _reopening(loc, now)) for loc, d in located]
     entries = len(ordered) * len(query.sku_ids)
@@ -249,7 +251,8 @@ async def availability(
     keys = [(loc_id, sku) for loc_id, _, _ in ordered for sku in query.sku_ids]
     levels = await repo.read_stock(conn, keys)
     return [
-        (levels.get((loc_id, sku)) or StockLevel(loc_id, sku), distance, reopens)
+        (levels.get((loc_id, sku)) or StockLevel(loc_id, sku), distance, reopens,
+         skus[sku].sale_status)
         for loc_id, distance, reopens in ordered
         for sku in query.sku_ids
     ]

@@ -12,6 +12,7 @@ from services.inventory.catalogue import (
     Location,
     LocationKind,
     OpeningHours,
+    SaleStatus,
     Sku,
     in_start_order,
 )
@@ -26,9 +27,9 @@ from services.inventory.domain import (
 )
 
 # The most one Availability can take on the wire: two ids of up to 64 characters, five
-# counts, a distance, a reopening time (14 bytes with its framing), and the framing of each.
-# An answer holds max_message_bytes / this.
-AVAILABILITY_MAX_BYTES = 222
+# counts, a distance, a reopening time (14 bytes with its framing), a sale status, and the
+# framing of each. An answer holds max_message_bytes / this.
+AVAILABILITY_MAX_BYTES = 224
 
 LOCATION_KIND_TO_PB = {LocationKind.STORE: pb.LOCATION_KIND_STORE,
                        LocationKind.WAREHOUSE: pb.LOCATION_KIND_WAREHOUSE}
@@ -40,6 +41,8 @@ STATE_TO_PB = {s: pb.ReservationState.Value(f"RESERVATION_STATE_{s.value}") for 
 KIND_TO_PB = {k: pb.MovementKind.Value(f"MOVEMENT_KIND_{k.value}") for k in MovementKind}
 REASON_TO_PB = {r: pb.AdjustmentReason.Value(f"ADJUSTMENT_REASON_{r.value}") for r in AdjustmentReason}
 REASON_FROM_PB = {v: k for k, v in REASON_TO_PB.items()}
+SALE_STATUS_TO_PB = {s: pb.SaleStatus.Value(f"SALE_STATUS_{s.value}") for s in SaleStatus}
+SALE_STATUS_FROM_PB = {v: k for k, v in SALE_STATUS_TO_PB.items()}
 
 
 def timestamp(when: datetime | None) -> Timestamp | None:
@@ -102,11 +105,13 @@ def location_from_pb(msg: pb.Location) -> Location:
 
 def sku_to_pb(sku: Sku) -> pb.Sku:
     return pb.Sku(sku_id=sku.sku_id, name=sku.name, spec=sku.spec, price_minor=sku.price_minor,
-                  currency=sku.currency)
+                  currency=sku.currency, sale_status=SALE_STATUS_TO_PB.get(sku.sale_status, 0))
 
 
 def sku_from_pb(msg: pb.Sku) -> Sku:
-    return Sku(msg.sku_id, msg.name, msg.price_minor, msg.currency or "CNY", msg.spec)
+    """The SKU to store; an unset sale status (None) keeps the stored one."""
+    return Sku(msg.sku_id, msg.name, msg.price_minor, msg.currency or "CNY", msg.spec,
+               SALE_STATUS_FROM_PB.get(msg.sale_status))
 
 
 def stock_to_pb(level: StockLevel) -> pb.StockLevel:

@@ -21,7 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.access.context import actor
 from services.common.idempotency import driver
 from services.common.uow import transaction_clock
-from services.inventory.catalogue import ClosedPeriod, Location, LocationKind, OpeningHours, Sku
+from services.inventory.catalogue import (
+    ClosedPeriod,
+    Location,
+    LocationKind,
+    OpeningHours,
+    SaleStatus,
+    SaleTerms,
+    Sku,
+)
 from services.inventory.domain import (
     Channel,
     Reservation,
@@ -157,11 +165,13 @@ async def online_availability(
 
 
 async def online_stock_snapshot(conn: AsyncConnection) -> list[tuple[str, str, int]]:
-    """(location, SKU, units an online order may take) for every stock row that has some:
-    the starting shelves of a routing simulation."""
+    """(location, SKU, units an online order may take) for every stock row that has some,
+    of SKUs the mall sells: the starting shelves of a routing simulation."""
     rows = await conn.execute(text(
-        "SELECT location_id, sku_id, on_hand - reserved - safety_stock FROM stock_levels "
-        "WHERE on_hand - reserved - safety_stock > 0 ORDER BY location_id, sku_id"))
+        "SELECT location_id, sku_id, on_hand - reserved - safety_stock "
+        "FROM stock_levels JOIN skus USING (sku_id) "
+        "WHERE on_hand - reserved - safety_stock > 0 AND sale_status = 'ON_SALE' "
+        "ORDER BY location_id, sku_id"))
     return [tuple(row) for row in rows]
 
 
@@ -202,21 +212,30 @@ async def locations_in_box(
     return [_location(row) for row in rows]
 
 
+_SKU_COLUMNS = "sku_id, name, spec, price_minor, currency, sale_status"
+
+
 def _sku(row) -> Sku:
-    return Sku(row.sku_id, row.name, row.price_minor, row.currency, row.spec)
+    return Sku(row.sku_id, row.name, row.price_minor, row.currency, row.spec,
+               SaleStatus(row.sale_status))
 
 
 async def upsert_skus(conn: AsyncConnection, skus: Sequence[Sku]) -> None:
+    """Create or replace ``skus``; one without a sale status keeps its own (a new one goes
+    on sale)."""
     await conn.execute(
         text(
-            "INSERT INTO skus (sku_id, name, spec, price_minor, currency) "
-            "VALUES (:sku_id, :name, :spec, :price_minor, :currency) "
+            "INSERT INTO skus (sku_id, name, spec, price_minor, currency, sale_status) "
+            "VALUES (:sku_id, :name, :spec, :price_minor, :currency, "
+            "coalesce(CAST(:sale_status AS text), 'ON_SALE')) "
             "ON CONFLICT (sku_id) DO UPDATE SET name = excluded.name, spec = excluded.spec, "
-            "price_minor = excluded.price_minor, currency = excluded.currency, update_time = now()"
+            "price_minor = excluded.price_minor, currency = excluded.currency, "
+            "sale_status = coalesce(CAST(:sale_status AS text), skus.sale_status), "
+            "update_time = now()"
         ),
         [
             {"sku_id": s.sku_id, "name": s.name, "spec": s.spec, "price_minor": s.price_minor,
-             "currency": s.currency}
+             "currency": s.currency, "sale_status": s.sale_status}
             for s in skus
         ],
     )
@@ -224,35 +243,34 @@ async def upsert_skus(conn: AsyncConnection, skus: Sequence[Sku]) -> None:
 
 
 async def all_skus(conn: AsyncConnection) -> list[Sku]:
-    rows = await conn.execute(
-        text("SELECT sku_id, name, spec, price_minor, currency FROM skus ORDER BY sku_id"))
+    rows = await conn.execute(text(f"SELECT {_SKU_COLUMNS} FROM skus ORDER BY sku_id"))
     return [_sku(row) for row in rows]
 
 
-async def sku_prices(conn: AsyncConnection) -> dict[str, int]:
-    """Every SKU's catalogue price in minor units, by id."""
-    rows = await conn.execute(text("SELECT sku_id, price_minor FROM skus"))
-    return {sku_id: price for sku_id, price in rows}
+async def sale_terms(conn: AsyncConnection) -> dict[str, SaleTerms]:
+    """Every SKU's catalogue price (minor units) and sale status, by id."""
+    rows = await conn.execute(text("SELECT sku_id, price_minor, sale_status FROM skus"))
+    return {sku_id: SaleTerms(price, SaleStatus(status)) for sku_id, price, status in rows}
 
 
 async def get_skus(conn: AsyncConnection, sku_ids: Iterable[str]) -> dict[str, Sku]:
     rows = await conn.execute(
-        text(
-            "SELECT sku_id, name, spec, price_minor, currency FROM skus "
-            "WHERE sku_id = ANY(CAST(:ids AS text[]))"
-        ),
+        text(f"SELECT {_SKU_COLUMNS} FROM skus WHERE sku_id = ANY(CAST(:ids AS text[]))"),
         {"ids": list(sku_ids)},
     )
     return {row.sku_id: _sku(row) for row in rows}
 
 
-async def list_skus(conn: AsyncConnection, *, after_id: str | None, limit: int) -> list[Sku]:
+async def list_skus(conn: AsyncConnection, *, after_id: str | None, limit: int,
+                    sale_status: str = "") -> list[Sku]:
+    """One page of SKUs in id order; of one sale status unless ``sale_status`` is ""."""
     rows = await conn.execute(
         text(
-            "SELECT sku_id, name, spec, price_minor, currency FROM skus "
-            "WHERE CAST(:after AS text) IS NULL OR sku_id > :after ORDER BY sku_id LIMIT :limit"
+            f"SELECT {_SKU_COLUMNS} FROM skus "
+            "WHERE (CAST(:after AS text) IS NULL OR sku_id > :after) "
+            "AND (:status = '' OR sale_status = :status) ORDER BY sku_id LIMIT :limit"
         ),
-        {"after": after_id, "limit": limit},
+        {"after": after_id, "limit": limit, "status": sale_status},
     )
     return [_sku(row) for row in rows]
 

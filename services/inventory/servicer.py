@@ -7,8 +7,10 @@ error interceptor (services.common.server), not here.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import Protocol
 
 import grpc
 from onestock.inventory.v1 import inventory_service_pb2 as pb
@@ -18,21 +20,33 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.access.context import access
 from services.common.config import Limits
 from services.common.errors import Collector, NotFound, OneStockError
-from services.common.idempotency import idempotent, request_hash
+from services.common.idempotency import checked_or_replayed, idempotent, request_hash
 from services.common.pagination import decode_token, fitted_page, page_size
 from services.common.validation import check_id, check_optional_id, check_text
 from services.inventory import handlers, mapping, validation
 from services.inventory import repository as repo
+from services.inventory.catalogue import SaleTerms
+from services.inventory.domain import require_on_sale
+from services.inventory.reserve_batcher import METHOD as RESERVE_METHOD
 from services.inventory.reserve_batcher import ReservationBatcher
 from services.inventory.stock_feed import StockFeed, SubscriberTooSlow
 
 WATCH_SNAPSHOT_LIMIT = 5_000
 
 
+class CachedCatalogue(Protocol):
+    """The process's copy of the catalogue (services.routing.chain_cache.ChainCache)."""
+
+    async def sale_terms(self) -> Mapping[str, SaleTerms]: ...
+
+    def invalidate(self) -> None: ...
+
+
 class InventoryServicer(pb_grpc.InventoryServiceServicer):
     def __init__(self, engine: AsyncEngine, limits: Limits, batcher: ReservationBatcher,
-                 feed: StockFeed, max_message_bytes: int):
+                 feed: StockFeed, max_message_bytes: int, catalogue: CachedCatalogue):
         self.engine = engine
+        self.catalogue = catalogue
         self.limits = limits
         self.batcher = batcher
         self.feed = feed
@@ -53,8 +67,10 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
             return pb.UpsertLocationsResponse(
                 locations=[mapping.location_to_pb(loc) for loc in locations])
 
-        return await idempotent(self.engine, "UpsertLocations", request,
-                                pb.UpsertLocationsResponse, work)
+        response = await idempotent(self.engine, "UpsertLocations", request,
+                                    pb.UpsertLocationsResponse, work)
+        self.catalogue.invalidate()
+        return response
 
     async def GetLocation(self, request, context):
         _require_id(request.location_id, "location_id")
@@ -85,9 +101,13 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
 
         async def work(conn):
             await repo.upsert_skus(conn, skus)
-            return pb.UpsertSkusResponse(skus=[mapping.sku_to_pb(s) for s in skus])
+            stored = await repo.get_skus(conn, [s.sku_id for s in skus])
+            return pb.UpsertSkusResponse(skus=[mapping.sku_to_pb(stored[s.sku_id]) for s in skus])
 
-        return await idempotent(self.engine, "UpsertSkus", request, pb.UpsertSkusResponse, work)
+        response = await idempotent(self.engine, "UpsertSkus", request, pb.UpsertSkusResponse,
+                                    work)
+        self.catalogue.invalidate()
+        return response
 
     async def GetSku(self, request, context):
         _require_id(request.sku_id, "sku_id")
@@ -98,13 +118,18 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
 
     async def ListSkus(self, request, context):
         errors = Collector()
+        status = mapping.SALE_STATUS_FROM_PB.get(request.sale_status)
+        errors.check(request.sale_status == 0 or status is not None, "sale_status",
+                     "unknown sale status")
+        filters = {"sale_status": status.value} if status else {}  # tokens from before stay good
         size = page_size(request.page_size, self.limits, errors)
-        after = decode_token(request.page_token, {}, errors, (str,))
+        after = decode_token(request.page_token, filters, errors, (str,))
         errors.raise_if_any()
-        rows = await self._read(
-            lambda c: repo.list_skus(c, after_id=after[0] if after else None, limit=size + 1))
+        rows = await self._read(lambda c: repo.list_skus(
+            c, after_id=after[0] if after else None, limit=size + 1,
+            sale_status=filters.get("sale_status", "")))
         skus, token = fitted_page([mapping.sku_to_pb(s) for s in rows[:size]],
-                                  [[s.sku_id] for s in rows], {}, self.max_message_bytes)
+                                  [[s.sku_id] for s in rows], filters, self.max_message_bytes)
         return pb.ListSkusResponse(skus=skus, next_page_token=token)
 
     # --- stock -----------------------------------------------------------
@@ -189,8 +214,9 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         rows = await self._read(lambda c: handlers.availability(c, query, self.max_availability))
         return pb.GetAvailabilityResponse(availabilities=[
             pb.Availability(stock=mapping.stock_to_pb(level), distance_km=round(distance, 3),
-                            reopen_time=mapping.timestamp(reopens))
-            for level, distance, reopens in rows
+                            reopen_time=mapping.timestamp(reopens),
+                            sale_status=mapping.SALE_STATUS_TO_PB[status])
+            for level, distance, reopens, status in rows
         ])
 
     # --- reservations ----------------------------------------------------
@@ -199,6 +225,13 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
         command = validation.reserve_stock(request, self.limits)
         caller = access()
         caller.require_location({line.location_id for line in command.lines}, "lines.location_id")
+        terms = await self.catalogue.sale_terms()
+        replayed = await checked_or_replayed(
+            self.engine, RESERVE_METHOD, request, pb.ReserveStockResponse,
+            lambda: require_on_sale([line.sku_id for line in command.lines], terms,
+                                    command.channel, "lines.sku_id"))
+        if replayed is not None:
+            return replayed
         command = replace(command, actor=caller.principal.principal_id)
         return await self.batcher.reserve(command, request_hash(request))
 

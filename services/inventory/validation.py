@@ -125,6 +125,9 @@ def upsert_skus(request: pb.UpsertSkusRequest, limits: Limits) -> list[Sku]:
                      "must be 0 to 10^12 minor units")
         errors.check(not sku.currency or sku.currency in CURRENCIES_MINOR_UNITS, f"{at}.currency",
                      f"must be one of {sorted(CURRENCIES_MINOR_UNITS)}")
+        if sku.sale_status:  # unset keeps the stored status
+            check_enum(errors, sku.sale_status, mapping.SALE_STATUS_FROM_PB,
+                       f"{at}.sale_status", pb.SaleStatus)
     errors.raise_if_any()
     return [mapping.sku_from_pb(s) for s in request.skus]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -14,10 +15,12 @@ from services.access.context import Access, access, actor
 from services.access.principals import Kind
 from services.common.config import Settings
 from services.common.errors import Collector, FieldViolation, InvalidArgument, NotFound
-from services.common.idempotency import idempotent, request_hash
+from services.common.idempotency import checked_or_replayed, idempotent, request_hash
 from services.common.pagination import decode_token, fitted_page, page_size
 from services.common.uow import in_transaction
 from services.common.validation import check_optional_id, check_text
+from services.inventory.catalogue import SaleTerms
+from services.inventory.domain import Channel, require_on_sale
 from services.orders import handlers, pickup_codes, validation
 from services.orders import repository as repo
 from services.orders.mapping import STATE_TO_PB, order_to_pb
@@ -62,11 +65,15 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         caller = access()
         store = cmd.till_location_id or (cmd.route.pickup_location_id if cmd.route else None)
         _require_may_create(caller, cmd, store)
-        chain, prices = await self.chains.get()
-        unknown = [sku for sku, _, _ in cmd.lines if sku not in prices]
+        chain, terms = await self.chains.get()
+        unknown = [sku for sku, _, _ in cmd.lines if sku not in terms]
         if unknown:
             raise NotFound("sku", unknown, field="lines.sku_id")
-        _require_catalogue_prices(cmd.lines, prices)
+        replayed = await checked_or_replayed(
+            self.engine, "CreateOrder", request, pb.CreateOrderResponse,
+            lambda: _require_sellable(cmd, terms))
+        if replayed is not None:
+            return replayed
         if store and store not in chain.by_id:
             raise NotFound("location", store, field="fulfilment.location_id")
 
@@ -241,12 +248,15 @@ def _require_may_create(caller: Access, cmd, store: str | None) -> None:
         caller.require_location(store or "", "fulfilment.location_id")
 
 
-def _require_catalogue_prices(lines, prices) -> None:
-    """A promotion may lower a price, never raise it: points follow what was charged, so an
-    inflated price would mint points."""
+def _require_sellable(cmd, terms: Mapping[str, SaleTerms]) -> None:
+    """Every line on sale through the order's channel (the mall's, or a till's), at no more
+    than its catalogue price: a promotion may lower a price, never raise it, since points
+    follow what was charged and an inflated price would mint points."""
+    channel = Channel.MINI_PROGRAM if cmd.route is not None else Channel.POS
+    require_on_sale([sku for sku, _, _ in cmd.lines], terms, channel, "lines.sku_id")
     over = [FieldViolation(f"lines[{i}].unit_price_minor",
-                           f"{price} exceeds the catalogue price {prices[sku]} of {sku}")
-            for i, (sku, _, price) in enumerate(lines) if price > prices[sku]]
+                           f"{price} exceeds the catalogue price {terms[sku].price_minor} of {sku}")
+            for i, (sku, _, price) in enumerate(cmd.lines) if price > terms[sku].price_minor]
     if over:
         raise InvalidArgument(over)
 

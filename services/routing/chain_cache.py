@@ -10,18 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common.notifications import Listener
 from services.inventory import repository as repo
+from services.inventory.catalogue import SaleTerms
 from services.routing.chain import Chain
 
 
 class ChainCache:
     """Loads every location once into a Chain (KD-trees included), and every SKU's
-    catalogue price, and keeps them until UpsertLocations or UpsertSkus, in this or another
-    process, says the catalogue changed."""
+    catalogue price and sale status, and keeps them until UpsertLocations or UpsertSkus,
+    in this or another process, says the catalogue changed."""
 
     def __init__(self, engine: AsyncEngine, listener: Listener):
         self._engine = engine
         self._chain: Chain | None = None
-        self._sku_prices: Mapping[str, int] | None = None
+        self._sale_terms: Mapping[str, SaleTerms] | None = None
         self._generation = 0  # bumped by every change notice
         self._lock = asyncio.Lock()
         for channel in (repo.LOCATIONS_CHANNEL, repo.SKUS_CHANNEL):
@@ -29,20 +30,26 @@ class ChainCache:
                                on_reconnect=self.invalidate)
 
     def invalidate(self) -> None:
+        """Forget the catalogue. Called on every change notice, and by this process's own
+        catalogue writes once committed, so that a halted SKU is refused here from the
+        moment UpsertSkus answers (other processes follow the notice)."""
         self._generation += 1
         self._chain = None
-        self._sku_prices = None
+        self._sale_terms = None
 
-    async def get(self) -> tuple[Chain, Mapping[str, int]]:
-        """The chain and the known SKUs' prices, loaded anew after any catalogue change."""
-        if self._chain is not None and self._sku_prices is not None:
-            return self._chain, self._sku_prices
+    async def get(self) -> tuple[Chain, Mapping[str, SaleTerms]]:
+        """The chain and the known SKUs' sale terms, loaded anew after any catalogue change."""
+        if self._chain is not None and self._sale_terms is not None:
+            return self._chain, self._sale_terms
         async with self._lock:
-            while self._chain is None or self._sku_prices is None:
+            while self._chain is None or self._sale_terms is None:
                 generation = self._generation
                 async with self._engine.connect() as conn:
                     locations = await repo.all_locations(conn)
-                    prices = await repo.sku_prices(conn)
+                    terms = await repo.sale_terms(conn)
                 if generation == self._generation:  # no change arrived while loading
-                    self._chain, self._sku_prices = Chain(locations), MappingProxyType(prices)
-            return self._chain, self._sku_prices
+                    self._chain, self._sale_terms = Chain(locations), MappingProxyType(terms)
+            return self._chain, self._sale_terms
+
+    async def sale_terms(self) -> Mapping[str, SaleTerms]:
+        return (await self.get())[1]

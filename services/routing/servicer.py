@@ -13,6 +13,7 @@ from services.access.principals import Kind
 from services.common.config import Limits
 from services.common.errors import NotFound
 from services.inventory import repository as inventory_repo
+from services.inventory.domain import Channel, require_on_sale
 from services.routing import validation
 from services.routing.chain_cache import ChainCache
 from services.routing.mapping import plan_to_pb
@@ -39,14 +40,15 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
         caller.require(not msg.HasField("policy_overrides") or caller.principal.kind is Kind.OPS,
                        "order.policy_overrides", "override the routing policy (OPS only)")
         policy = validation.policy_for(msg, self.policy.current)
-        chain, known_skus = await self.chains.get()
+        chain, terms = await self.chains.get()
         if request.pickup_location_id and request.pickup_location_id not in chain.by_id:
             raise NotFound("location", request.pickup_location_id,
                            field="order.pickup_location_id")
         skus = [line.sku_id for line in request.lines]
-        unknown_skus = [sku for sku in skus if sku not in known_skus]
+        unknown_skus = [sku for sku in skus if sku not in terms]
         if unknown_skus:
             raise NotFound("sku", unknown_skus, field="order.lines.sku_id")
+        require_on_sale(skus, terms, Channel.MINI_PROGRAM, "order.lines.sku_id")
         request = await with_road_distances(self.roads, chain, request, policy)
         ids = relevant_locations(chain, request, policy)
         async with self.engine.connect() as conn:

@@ -4,13 +4,14 @@ from dataclasses import replace
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 
 from services.inventory.mapping import AVAILABILITY_MAX_BYTES
 from tests.helpers import bad_fields, sku, store
 
-MESSAGE_BYTES = 20_000  # room for 90 answers
+MESSAGE_BYTES = 20_160  # room for 90 answers
 SKUS = [f"K{i:02d}" for i in range(20)]
 
 
@@ -52,3 +53,15 @@ async def test_an_answer_up_to_the_bound_is_served_whole_and_nearest_first(stub)
     assert len(served.availabilities) == 4 * 20 <= 90
     distances = [a.distance_km for a in served.availabilities]
     assert distances == sorted(distances)
+
+
+def test_the_largest_availability_fits_the_bound_an_answer_is_sized_by():
+    """Longest ids, counts of ten varint bytes, a reopening with nanoseconds, a sale status:
+    each entry of a reply, with its framing, stays within AVAILABILITY_MAX_BYTES."""
+    largest = pb.Availability(
+        stock=pb.StockLevel(location_id="L" * 64, sku_id="S" * 64, on_hand=-1, reserved=-1,
+                            safety_stock=-1, available_online=-1, available_pos=-1),
+        distance_km=19_999.999, reopen_time=Timestamp(seconds=253_402_300_799, nanos=999_999_999),
+        sale_status=pb.SALE_STATUS_HALTED)
+    reply = pb.GetAvailabilityResponse(availabilities=[largest] * 10)
+    assert reply.ByteSize() <= 10 * AVAILABILITY_MAX_BYTES

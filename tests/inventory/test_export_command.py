@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from services.common.uow import as_of_one_moment
 from services.inventory import repository as repo
-from services.inventory.catalogue import Location, LocationKind, OpeningHours, Sku
+from services.inventory.catalogue import Location, LocationKind, OpeningHours, SaleStatus, Sku
 from services.inventory.export import read_catalogue, write_catalogue
 from services.inventory.load import Rows
 from tests.helpers import engine_of, migrated, own_database_env, table_counts
@@ -24,7 +24,8 @@ SHOPS = [Location("HK-S01", "Causeway Bay", LocationKind.STORE, 22.2803, 114.183
          Location("HK-W01", "Kwai Chung DC", LocationKind.WAREHOUSE, 22.3570, 114.1290,
                   "Hong Kong", can_transfer=True)]
 TARTS = [Sku("TART-01", "Egg tart", 1200, currency="HKD", spec="6 pieces"),
-         Sku("TART-02", "Portuguese tart", 1400, currency="HKD")]
+         Sku("TART-02", "Portuguese tart", 1400, currency="HKD",
+             sale_status=SaleStatus.STORES_ONLY)]
 
 
 async def catalogue_of(engine) -> tuple[list[Location], list[Sku]]:
@@ -47,12 +48,13 @@ async def hong_kong(engine) -> None:
 async def test_an_exported_catalogue_loads_back_unchanged_weekday_hours_and_currency_too(
         engine, tmp_path):
     """Whatever the files did not show would be lost on the way back: a Sunday window, a
-    lunch break, a Hong Kong price read as yuan."""
+    lunch break, a Hong Kong price read as yuan, a tart sold in the shops only."""
     await hong_kong(engine)
     await export(engine, tmp_path / "hk")
     async with engine.begin() as conn:  # the live catalogue changes after the export
         await repo.upsert_locations(conn, [replace(SHOPS[0], opening_hours=())])
-        await repo.upsert_skus(conn, [replace(TARTS[0], currency="CNY")])
+        await repo.upsert_skus(conn, [replace(TARTS[0], currency="CNY"),
+                                      replace(TARTS[1], sale_status=SaleStatus.HALTED)])
 
     await load(engine, tmp_path / "hk")
     assert await catalogue_of(engine) == (SHOPS, TARTS)

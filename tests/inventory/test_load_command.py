@@ -710,6 +710,21 @@ async def test_a_file_of_prices_alone_changes_prices_alone(engine, channel, tmp_
         "NEW-1", 100, 2500)
 
 
+async def test_a_sale_status_column_takes_skus_off_sale_and_a_file_without_it_keeps_theirs(
+        engine, channel, tmp_path):
+    await load(engine, chain_folder(
+        tmp_path / "cq", locations=LOCATIONS,
+        skus="sku_id,name,price_minor,sale_status\nHOTPOT-001,Hotpot base,3900,stores_only\n"
+             "TEA-002,Jasmine tea,2500,\n"))
+    await load(engine, chain_folder(tmp_path / "erp", skus="sku_id,price_minor\nHOTPOT-001,4200\n"),
+               "load-2")
+    inventory = pb_grpc.InventoryServiceStub(channel)
+    skus = {s.sku_id: s for s in (await inventory.ListSkus(pb.ListSkusRequest())).skus}
+    assert (skus["HOTPOT-001"].price_minor, skus["HOTPOT-001"].sale_status) == (
+        4200, pb.SALE_STATUS_STORES_ONLY)
+    assert skus["TEA-002"].sale_status == pb.SALE_STATUS_ON_SALE  # empty: the default
+
+
 @pytest.mark.parametrize(("files", "where", "problem"), [
     ({"stock_counts": COUNTS}, "stock_counts.csv:2: location_id",
      "unknown location 'CQ-S001'"),
@@ -723,6 +738,8 @@ async def test_a_file_of_prices_alone_changes_prices_alone(engine, channel, tmp_
     ({"skus": SKUS.replace("Jasmine tea", "J" * 201)}, "skus.csv:3: name",
      "must be at most 200 characters"),
     ({"stock": "location_id,sku_id,units\n"}, "cq: files", "no locations, skus or stock_counts"),
+    ({"skus": "sku_id,sale_status\nTEA-002,SOLD_OUT\n"}, "skus.csv:2: sale_status",
+     "'SOLD_OUT' must be one of ON_SALE, STORES_ONLY, HALTED"),
 ])
 async def test_a_bad_row_is_named_by_file_line_and_field_and_nothing_is_written(
         engine, tmp_path, files, where, problem):

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from services.common.geo import haversine_km
 from services.common.uow import in_transaction
 from services.inventory.demo_chain import build_demo_chain, seed_demo_chain
-from tests.helpers import bad_fields, table_counts
+from tests.helpers import bad_fields, error_info, table_counts
 
 PEOPLES_SQUARE = (31.2304, 121.4737)
 WEST_LAKE = (30.2590, 120.1300)
@@ -244,6 +244,24 @@ async def test_unknown_sku_or_pickup_store_is_not_found(routing):
         with pytest.raises(grpc.RpcError) as caught:
             await routing.RouteOrder(pb.RouteOrderRequest(order=order))
         assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_sku_taken_off_the_mall_is_neither_quoted_nor_routed_naming_it(
+        routing, inventory, demo):
+    milk = (await routing.RouteOrder(pb.RouteOrderRequest(order=request(("MILK-001", 1))))).plan
+    assert milk.feasible
+    for status in (inv.SALE_STATUS_STORES_ONLY, inv.SALE_STATUS_HALTED):
+        await inventory.UpsertSkus(inv.UpsertSkusRequest(request_id=f"off-{status}", skus=[
+            inv.Sku(sku_id="MILK-001", name="Milk", price_minor=100, sale_status=status)]))
+        order = request(("MILK-001", 1), ("TEA-001", 1), mode=pb.FULFILMENT_MODE_AUTO)
+        for call in (routing.RouteOrder(pb.RouteOrderRequest(order=order)),
+                     routing.QuoteFulfilment(pb.QuoteFulfilmentRequest(order=order))):
+            with pytest.raises(grpc.RpcError) as caught:
+                await call
+            assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+            info = error_info(caught.value)
+            assert (info.reason, info.metadata["sku_ids"], info.metadata["field"]) == (
+                "SKU_NOT_ON_SALE", "MILK-001", "order.lines.sku_id")
 
 
 async def test_a_new_sku_is_routable_as_soon_as_it_is_upserted(routing, inventory):

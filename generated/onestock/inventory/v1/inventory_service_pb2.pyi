@@ -16,6 +16,13 @@ class LocationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LOCATION_KIND_STORE: _ClassVar[LocationKind]
     LOCATION_KIND_WAREHOUSE: _ClassVar[LocationKind]
 
+class SaleStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SALE_STATUS_UNSPECIFIED: _ClassVar[SaleStatus]
+    SALE_STATUS_ON_SALE: _ClassVar[SaleStatus]
+    SALE_STATUS_STORES_ONLY: _ClassVar[SaleStatus]
+    SALE_STATUS_HALTED: _ClassVar[SaleStatus]
+
 class AdjustmentReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     ADJUSTMENT_REASON_UNSPECIFIED: _ClassVar[AdjustmentReason]
@@ -52,6 +59,10 @@ class ReservationState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 LOCATION_KIND_UNSPECIFIED: LocationKind
 LOCATION_KIND_STORE: LocationKind
 LOCATION_KIND_WAREHOUSE: LocationKind
+SALE_STATUS_UNSPECIFIED: SaleStatus
+SALE_STATUS_ON_SALE: SaleStatus
+SALE_STATUS_STORES_ONLY: SaleStatus
+SALE_STATUS_HALTED: SaleStatus
 ADJUSTMENT_REASON_UNSPECIFIED: AdjustmentReason
 ADJUSTMENT_REASON_RECEIPT: AdjustmentReason
 ADJUSTMENT_REASON_CYCLE_COUNT: AdjustmentReason
@@ -134,18 +145,20 @@ class ClosedPeriod(_message.Message):
     def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Sku(_message.Message):
-    __slots__ = ("sku_id", "name", "spec", "price_minor", "currency")
+    __slots__ = ("sku_id", "name", "spec", "price_minor", "currency", "sale_status")
     SKU_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     SPEC_FIELD_NUMBER: _ClassVar[int]
     PRICE_MINOR_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    SALE_STATUS_FIELD_NUMBER: _ClassVar[int]
     sku_id: str
     name: str
     spec: str
     price_minor: int
     currency: str
-    def __init__(self, sku_id: _Optional[str] = ..., name: _Optional[str] = ..., spec: _Optional[str] = ..., price_minor: _Optional[int] = ..., currency: _Optional[str] = ...) -> None: ...
+    sale_status: SaleStatus
+    def __init__(self, sku_id: _Optional[str] = ..., name: _Optional[str] = ..., spec: _Optional[str] = ..., price_minor: _Optional[int] = ..., currency: _Optional[str] = ..., sale_status: _Optional[_Union[SaleStatus, str]] = ...) -> None: ...
 
 class UpsertLocationsRequest(_message.Message):
     __slots__ = ("request_id", "locations")
@@ -220,12 +233,14 @@ class GetSkuResponse(_message.Message):
     def __init__(self, sku: _Optional[_Union[Sku, _Mapping]] = ...) -> None: ...
 
 class ListSkusRequest(_message.Message):
-    __slots__ = ("page_size", "page_token")
+    __slots__ = ("page_size", "page_token", "sale_status")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    SALE_STATUS_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    sale_status: SaleStatus
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., sale_status: _Optional[_Union[SaleStatus, str]] = ...) -> None: ...
 
 class ListSkusResponse(_message.Message):
     __slots__ = ("skus", "next_page_token")
@@ -432,14 +447,16 @@ class LocationIds(_message.Message):
     def __init__(self, location_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Availability(_message.Message):
-    __slots__ = ("stock", "distance_km", "reopen_time")
+    __slots__ = ("stock", "distance_km", "reopen_time", "sale_status")
     STOCK_FIELD_NUMBER: _ClassVar[int]
     DISTANCE_KM_FIELD_NUMBER: _ClassVar[int]
     REOPEN_TIME_FIELD_NUMBER: _ClassVar[int]
+    SALE_STATUS_FIELD_NUMBER: _ClassVar[int]
     stock: StockLevel
     distance_km: float
     reopen_time: _timestamp_pb2.Timestamp
-    def __init__(self, stock: _Optional[_Union[StockLevel, _Mapping]] = ..., distance_km: _Optional[float] = ..., reopen_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    sale_status: SaleStatus
+    def __init__(self, stock: _Optional[_Union[StockLevel, _Mapping]] = ..., distance_km: _Optional[float] = ..., reopen_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sale_status: _Optional[_Union[SaleStatus, str]] = ...) -> None: ...
 
 class GetAvailabilityResponse(_message.Message):
     __slots__ = ("availabilities",)

@@ -188,7 +188,8 @@ class InventoryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpsertSkus(self, request, context):
-        """Creates or replaces SKUs, matched by sku_id.
+        """Creates or replaces SKUs, matched by sku_id. A SKU sent without a
+        sale_status keeps the one it has (a new SKU goes on sale).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -202,7 +203,7 @@ class InventoryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListSkus(self, request, context):
-        """Lists SKUs in sku_id order.
+        """Lists SKUs in sku_id order, optionally only those of one sale status.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -257,7 +258,8 @@ class InventoryServiceServicer:
 
     def ReserveStock(self, request, context):
         """Reserves every line or none. Fails with FAILED_PRECONDITION and reason
-        INSUFFICIENT_STOCK listing every short line when stock is short.
+        INSUFFICIENT_STOCK listing every short line when stock is short, or
+        SKU_NOT_ON_SALE when the channel may not sell a line's SKU (Sku.sale_status).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

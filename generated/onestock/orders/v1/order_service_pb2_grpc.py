@@ -117,7 +117,9 @@ class OrderServiceServicer:
     """
 
     def CreateOrder(self, request, context):
-        """Routes the order and reserves its stock, or fails changing nothing.
+        """Routes the order and reserves its stock, or fails changing nothing. A line
+        whose SKU the channel may not sell (onestock.inventory.v1.SaleStatus) is
+        FAILED_PRECONDITION with reason SKU_NOT_ON_SALE.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

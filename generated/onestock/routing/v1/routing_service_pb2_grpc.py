@@ -30,7 +30,8 @@ class RoutingServiceStub:
     store (门店自提), same-city delivery from a nearby store (同城配送), or a
     transfer of missing items into the serving store first (门店调拨). It reads
     live stock but reserves nothing; the orders service routes and reserves in
-    one transaction. Online orders never use safety stock.
+    one transaction. Online orders never use safety stock, nor SKUs taken off the
+    mall (FAILED_PRECONDITION, reason SKU_NOT_ON_SALE).
     """
 
     def __init__(self, channel):
@@ -61,7 +62,8 @@ class RoutingServiceServicer:
     store (门店自提), same-city delivery from a nearby store (同城配送), or a
     transfer of missing items into the serving store first (门店调拨). It reads
     live stock but reserves nothing; the orders service routes and reserves in
-    one transaction. Online orders never use safety stock.
+    one transaction. Online orders never use safety stock, nor SKUs taken off the
+    mall (FAILED_PRECONDITION, reason SKU_NOT_ON_SALE).
     """
 
     def QuoteFulfilment(self, request, context):
@@ -122,7 +124,8 @@ class RoutingService:
     store (门店自提), same-city delivery from a nearby store (同城配送), or a
     transfer of missing items into the serving store first (门店调拨). It reads
     live stock but reserves nothing; the orders service routes and reserves in
-    one transaction. Online orders never use safety stock.
+    one transaction. Online orders never use safety stock, nor SKUs taken off the
+    mall (FAILED_PRECONDITION, reason SKU_NOT_ON_SALE).
     """
 
     @staticmethod
