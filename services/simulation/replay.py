@@ -61,6 +61,8 @@ class Replay:
         self._refill = 0  # next replenishment to apply
         self._arrivals: list[tuple] = []  # heap: (arrive_at, seq, location, sku, units)
         self._seq = 0
+        self._off_mall = frozenset(sku.sku_id for sku in scenario.skus.values()
+                                   if not sku.sale_status.sold_online)
 
     def run(self, name: str, progress: Progress | None = None) -> dict:
         done = 0
@@ -79,6 +81,8 @@ class Replay:
 
     def step(self, order: SimOrder) -> Plan:
         self._land(order.request.placed_at)
+        if self._off_mall and (off := self._not_on_sale(order)):
+            return off
         plan = route(self.chain, order.request, self.stock, self.policy)
         if plan.feasible:
             self._take(plan)
@@ -86,6 +90,16 @@ class Replay:
         else:
             self.kpis.refused(order, unfillable_reason(self.chain, order, self.policy))
         return plan
+
+    def _not_on_sale(self, order: SimOrder) -> Plan | None:
+        """The server refuses an order for a SKU off the mall before routing it
+        (SKU_NOT_ON_SALE), so the replay counts it unfillable the same way."""
+        skus = [line.sku_id for line in order.request.lines if line.sku_id in self._off_mall]
+        if not skus:
+            return None
+        self.kpis.refused(order, "NOT_ON_SALE")
+        return Plan(order.request.mode, (), 0.0,
+                    unfillable=tuple(f"{sku} is not on sale online" for sku in skus))
 
     def _land(self, now) -> None:
         refills = self.scenario.replenishments

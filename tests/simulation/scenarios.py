@@ -14,9 +14,9 @@ def chain():
     return [store("S1", 0.5), warehouse("W1", 10.0)]
 
 
-def scenario(orders, stock, *, locations=None, case=1, refills=()):
+def scenario(orders, stock, *, locations=None, case=1, refills=(), skus=None):
     sim_orders = [SimOrder(f"O{i}", "M1", request) for i, request in enumerate(orders)]
-    return Scenario("hand-made", locations or chain(), dict(SKUS), stock, sim_orders,
+    return Scenario("hand-made", locations or chain(), dict(skus or SKUS), stock, sim_orders,
                     list(refills), case)
 
 

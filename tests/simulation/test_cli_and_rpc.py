@@ -11,16 +11,20 @@ import tomllib
 import grpc
 import pytest
 from google.protobuf import struct_pb2
+from onestock.inventory.v1 import inventory_service_pb2 as inv
+from onestock.inventory.v1 import inventory_service_pb2_grpc as inv_grpc
 from onestock.routing.v1 import routing_service_pb2 as pb
 from onestock.routing.v1 import routing_service_pb2_grpc as pb_grpc
 
 from services.common.cli import main
 from services.common.errors import ResourceExhausted
 from services.common.uow import in_transaction
+from services.inventory.catalogue import SaleStatus
 from services.inventory.demo_chain import build_demo_chain, seed_demo_chain
 from services.routing.policy import DEFAULT_POLICY, LivePolicy
+from services.simulation import snapshot
 from services.simulation.rpc import RUN_LOCK, Simulations, kpis_to_pb
-from tests.helpers import bad_fields, error_info, free_port
+from tests.helpers import bad_fields, error_info, free_port, seed, sku, store
 from tests.simulation.test_scenario_files import ORDERS, write
 
 FAST = "pickup_radius_km = 3.0\nmax_split = 3\n[weights]\nper_hour_eta = 6.0\n"
@@ -225,6 +229,22 @@ async def test_a_live_snapshot_replays_synthetic_orders_on_the_database_s_chain(
     assert kpis.orders == 2_000 and kpis.policy == "default"
     assert kpis.peak_store_hour_location_id in {loc.location_id for loc in chain.locations}
     assert kpis.filled > 1_000  # the demo chain stocks most of its range in both cities
+
+
+async def test_a_live_snapshot_keeps_sale_statuses_and_no_stock_the_mall_may_not_sell(
+        engine, channel):
+    """The snapshot is the shelves online orders may take: a SKU taken off the mall brings
+    none, and its status goes with the catalogue so that a replay refuses its orders."""
+    inventory = inv_grpc.InventoryServiceStub(channel)
+    await seed(inventory, [store("A", 31.23, 121.47)],
+               [sku("LAMP"), inv.Sku(sku_id="VASE", name="Vase", price_minor=900,
+                                     sale_status=inv.SALE_STATUS_STORES_ONLY)],
+               stock={("A", "LAMP"): 3, ("A", "VASE"): 4})
+    async with engine.connect() as conn:
+        catalogue, stock = await snapshot.read(conn)
+    assert stock == [("A", "LAMP", 3)]
+    assert {s.sku_id: s.sale_status for s in catalogue.skus} == {
+        "LAMP": SaleStatus.ON_SALE, "VASE": SaleStatus.STORES_ONLY}
 
 
 async def test_the_cli_takes_a_snapshot_of_the_database_too(engine, database_url, tmp_path,

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from services.inventory.catalogue import SaleStatus, Sku
 from services.routing.chain import Chain
 from services.routing.model import Mode
 from services.routing.policy import DEFAULT_POLICY
@@ -13,7 +14,7 @@ from services.simulation.build import build
 from services.simulation.replay import Replay, replay
 from services.simulation.scenario import ScenarioSpec, SyntheticChainSpec, SyntheticOrdersSpec
 from tests.routing.chains import north, store
-from tests.simulation.scenarios import at_local, order, refill, scenario
+from tests.simulation.scenarios import SKUS, at_local, order, refill, scenario
 
 
 def test_stock_depletion_forces_a_transfer_from_the_warehouse():
@@ -52,6 +53,21 @@ def test_a_transfer_in_whole_cases_serves_a_later_order_once_it_has_arrived(seco
         assert second.label == "pickup after transfer"
         sim._land(at_local(18))  # both transfers' spares (4 and 3) have arrived by now
         assert sim.stock["S1"]["TEA"] == 7
+
+
+def test_an_order_for_a_sku_taken_off_the_mall_is_unfillable_as_not_on_sale():
+    """The server refuses such an order before routing it; the replay counts it the same
+    way, and takes none of its other lines' units."""
+    skus = {**SKUS, "MUG": Sku("MUG", "MUG", 1000, sale_status=SaleStatus.STORES_ONLY)}
+    orders = [order(("MUG", 1), ("TEA", 1), at=at_local(11)), order(("TEA", 1), at=at_local(12))]
+    sim = Replay(scenario(orders, {"S1": {"TEA": 5, "MUG": 5}}, skus=skus), DEFAULT_POLICY)
+    refused, served = (sim.step(o) for o in sim.scenario.orders)
+
+    assert not refused.feasible and refused.unfillable == ("MUG is not on sale online",)
+    assert served.label == "pickup"
+    assert sim.stock == {"S1": {"TEA": 4, "MUG": 5}}
+    kpis = sim.kpis.finish("default")
+    assert (kpis["filled"], kpis["unfillable_reasons"]) == (1, {"NOT_ON_SALE": 1})
 
 
 def test_an_order_placed_at_night_is_prepared_when_the_store_opens():
