@@ -192,3 +192,21 @@ async def test_a_rollback_below_sale_statuses_is_refused_while_a_sku_is_off_sale
     await assert_rollback_refused_until(
         env, "0013", "1 SKUs are off sale: rolling back below revision 0014 would put them on "
         "sale again, so the schema stays where it is", "UPDATE skus SET sale_status = 'ON_SALE'")
+
+
+async def test_a_rollback_below_group_cancellations_is_refused_while_a_group_was_cancelled_alone(
+        database_url):
+    env = await migrated_holding(
+        database_url,
+        "INSERT INTO locations (location_id, name, kind, latitude, longitude, city) "
+        "VALUES ('SH-1', 'SH-1', 'STORE', 31.2, 121.4, 'Shanghai')",
+        "INSERT INTO orders (order_id, request_id, channel, state, goods_minor, total_minor) "
+        "VALUES ('o1', 'o1', 'MINI_PROGRAM', 'COMPLETED', 200, 200)",
+        "INSERT INTO fulfilment_groups (group_id, order_id, group_no, kind, state, location_id, "
+        "lines, cancel_reason, refund_minor) VALUES "
+        "('g1', 'o1', 0, 'DELIVERY', 'HANDED_OVER', 'SH-1', '[]', '', 0), "
+        "('g2', 'o1', 1, 'DELIVERY', 'CANCELLED', 'SH-1', '[]', 'OUT_OF_STOCK', 100)")
+    await assert_rollback_refused_until(
+        env, "0014", "1 fulfilment groups were cancelled on their own: rolling back below "
+        "revision 0015 would award points on their goods and take them back as returns, so "
+        "the schema stays where it is", "DELETE FROM fulfilment_groups WHERE group_id = 'g2'")

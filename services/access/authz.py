@@ -82,6 +82,7 @@ TABLE: dict[str, dict[Kind, Scope]] = {
     "onestock.orders.v1.OrderService/ConfirmPickup": _AT_THE_STORE,
     "onestock.orders.v1.OrderService/DispatchDelivery": _AT_THE_STORE,
     "onestock.orders.v1.OrderService/ConfirmDelivery": _AT_THE_STORE,
+    "onestock.orders.v1.OrderService/CancelFulfilmentGroup": _AT_THE_STORE,
     "onestock.orders.v1.OrderService/ReturnOrderLines": {POS: LOC, STAFF: LOC},
 }
 

@@ -28,8 +28,8 @@ ROAD_DISTANCES = Counter("onestock_road_distance_lookups", "Road distances for a
                          "before), failed (routed by great-circle km instead), skipped (not "
                          "asked: it failed within ONESTOCK_ROAD_DISTANCE_RETRY_S)", ["outcome"])
 OVERDUE_ORDERS = Counter("onestock_overdue_orders", "Paid orders still open at their fulfil-by "
-                         "time: cancelled as NOT_COLLECTED or NOT_FULFILLED, or EXTENDED (goods "
-                         "on their way)", ["outcome"])
+                         "time: cancelled as NOT_COLLECTED or NOT_FULFILLED, PART_CANCELLED (the "
+                         "groups still at a store), or EXTENDED (goods on their way)", ["outcome"])
 ORDERS = Gauge("onestock_orders", "Orders in flight by state (PENDING_PAYMENT, PAID)", ["state"])
 OUTBOX_BACKLOG = Gauge("onestock_outbox_backlog", "Member events not yet delivered to the CRM")
 OUTBOX_OLDEST_AGE = Gauge("onestock_outbox_oldest_age_seconds",

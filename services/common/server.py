@@ -37,6 +37,7 @@ from services.inventory.reserve_batcher import ReservationBatcher
 from services.inventory.servicer import InventoryServicer
 from services.inventory.stock_feed import StockFeed
 from services.members.outbox_relay import OutboxRelay, sink_from_setting
+from services.members.rules import MemberRules
 from services.members.servicer import MemberServicer
 from services.orders import handlers as order_handlers
 from services.orders.order_batcher import OrderBatcher
@@ -143,7 +144,8 @@ async def start_server(
                           workers=settings.order_workers, max_batch=settings.order_max_batch)
     orders.start()
     expiry = Periodic("expiry", settings.expiry_interval_s,
-                      lambda: _expire_all_due(engine, settings.order_hold_s))
+                      lambda: _expire_all_due(engine, settings.order_hold_s,
+                                              settings.member_rules))
     expiry.start()
     purge = Periodic("idempotency-purge", IDEMPOTENCY_PURGE_INTERVAL_S,
                      lambda: in_transaction(engine, lambda c: idempotency.purge_older_than(
@@ -230,13 +232,14 @@ def _serve_metrics(listen: str) -> tuple[object, int]:
                            f"{error.strerror}") from None
 
 
-async def _expire_all_due(engine: AsyncEngine, order_hold_s: int) -> None:
+async def _expire_all_due(engine: AsyncEngine, order_hold_s: int, rules: MemberRules) -> None:
     """Cancel unpaid orders past their time and settle paid ones past theirs, then expire
     reservations past theirs: orders first, so that they release their own holds."""
     while await in_transaction(engine, order_handlers.expire_unpaid) > 0:
         pass
     while await in_transaction(
-            engine, lambda conn: order_handlers.settle_overdue(conn, order_hold_s)) > 0:
+            engine, lambda conn: order_handlers.settle_overdue(conn, order_hold_s,
+                                                               rules=rules)) > 0:
         pass
     while await in_transaction(engine, inventory_handlers.expire_due) > 0:
         pass

@@ -47,6 +47,7 @@ from services.orders.state_machine import (
     next_order_state,
     order_is_complete,
     overdue_cancel_reason,
+    overdue_group_cancellations,
 )
 from services.routing.model import RouteRequest
 
@@ -174,8 +175,21 @@ async def confirm_payment(conn: AsyncConnection, order_id: str, amount_minor: in
 
 
 def _reservations(order: Order) -> list[str]:
-    held = [r for g in order.groups for r in g.held]
-    return held + [t.reservation_id for g in order.groups for t in g.transfers if not t.shipped]
+    return [r for g in order.groups for r in _group_reservations(g)]
+
+
+def _group_reservations(group: Group) -> list[str]:
+    """What a group still holds: units at its store, and transfers not yet shipped."""
+    return group.held + [t.reservation_id for t in group.transfers if not t.shipped]
+
+
+async def _release(conn: AsyncConnection, notes: dict[str, str]) -> None:
+    """Release the still ACTIVE ones of these reservations (id -> the note their ledger
+    entries carry), locked in id order."""
+    held = [r for r in await stock_repo.load_reservations(conn, sorted(notes), lock=True)
+            if r.state is ReservationState.ACTIVE]
+    await inventory.give_back_locked(conn, held, ReservationState.RELEASED,
+                                     [notes[r.reservation_id] for r in held])
 
 
 async def cancel_order(conn: AsyncConnection, order_id: str, reason: str,
@@ -199,24 +213,35 @@ async def expire_unpaid(conn: AsyncConnection, limit: int = 100) -> int:
     return len(ids)
 
 
-async def settle_overdue(conn: AsyncConnection, hold_s: int, limit: int = 100) -> int:
+async def settle_overdue(conn: AsyncConnection, hold_s: int, limit: int = 100,
+                         rules: MemberRules = DEFAULT_RULES) -> int:
     """Settle paid orders still open at their fulfil-by time; returns how many. An order with
     nothing on its way is cancelled and its stock released (a pickup nobody collected goes
-    back on the shelf, the points spent back to the member). One with goods in transit or
-    with a courier cannot be, so its holds run as long again and the log says so: without
-    this, its holds would lapse and the units it owes would go on sale a second time."""
+    back on the shelf, the points spent back to the member). One the customer has part of
+    loses the groups still at a store, and completes with the rest. One with goods in
+    transit or with a courier cannot be settled, so its holds run as long again and the log
+    says so: without this, its holds would lapse and the units it owes would go on sale a
+    second time."""
     orders = await repo.load_orders(conn, await repo.lock_paid_past_deadline(conn, limit))
     cancelled: dict[str, list[Order]] = {}
+    partly: dict[str, dict[str, str]] = {}  # order id -> groups to cancel on their own
     waiting = []
     for order in orders:
         reason = overdue_cancel_reason(g.state for g in order.groups)
-        if reason is None:
-            waiting.append(order)
-        else:
+        if reason is not None:
             cancelled.setdefault(reason, []).append(order)
+        elif part := overdue_group_cancellations(g.state for g in order.groups):
+            partly[order.order_id] = {order.groups[i].group_id: why for i, why in part.items()}
+        else:
+            waiting.append(order)
     for reason, batch in sorted(cancelled.items()):
         await _cancel(conn, batch, reason, OrderEvent.CANCEL)
         metrics.OVERDUE_ORDERS.labels(reason).inc(len(batch))
+    if partly:
+        settled = [o for o in orders if o.order_id in partly]
+        await _cancel_groups(conn, [(o, partly[o.order_id]) for o in settled], rules)
+        await repo.save_orders(conn, settled, "CANCEL_GROUP")
+        metrics.OVERDUE_ORDERS.labels("PART_CANCELLED").inc(len(settled))
     if waiting:
         await _give_more_time(conn, waiting, hold_s)
         metrics.OVERDUE_ORDERS.labels("EXTENDED").inc(len(waiting))
@@ -243,21 +268,64 @@ async def _cancel(conn: AsyncConnection, orders: list[Order], reason: str,
     """Cancel locked orders: release whatever they still hold, close every group."""
     if not orders:
         return
-    owner = {rid: order.order_id for order in orders for rid in _reservations(order)}
-    held = [r for r in await stock_repo.load_reservations(conn, sorted(owner), lock=True)
-            if r.state is ReservationState.ACTIVE]
-    await inventory.give_back_locked(conn, held, ReservationState.RELEASED,
-                                     [f"order:{owner[r.reservation_id]}:cancel" for r in held])
+    await _release(conn, {rid: f"order:{order.order_id}:cancel"
+                           for order in orders for rid in _reservations(order)})
     now = await stock_repo.db_now(conn)
     for order in orders:
         order.state = next_order_state(order.order_id, order.state, event)
         order.cancel_reason, order.cancel_time = reason, now
         for group in order.groups:
             group.state = GroupState.CANCELLED
-    for order in sorted((o for o in orders if o.points_redeemed), key=lambda o: o.member_id):
-        await ledger.restore(conn, order.member_id, order.order_id, order.points_redeemed,
-                             actor=actor())
+    for order in sorted(orders, key=lambda o: o.member_id or ""):
+        unrestored = order.points_redeemed - sum(g.points_restored for g in order.groups)
+        if unrestored:  # all of them, but what groups cancelled before gave back
+            await ledger.restore(conn, order.member_id, order.order_id, unrestored,
+                                 actor=actor())
     await repo.save_orders(conn, orders, event.value)
+
+
+async def cancel_group(conn: AsyncConnection, group_id: str, reason: str,
+                       access: Access = SYSTEM_ACCESS, rules: MemberRules = DEFAULT_RULES
+                       ) -> Order:
+    """One group of a paid order cancelled on its own (缺货取消: its store cannot supply
+    it): it releases what it holds and gives back its goods' share of the money and points
+    paid, and its courier fee. The order goes on with the rest, and completes if the rest
+    was all handed over; cancelling its last open group cancels the whole order."""
+    order, group = await _group_for(conn, group_id, GroupEvent.CANCEL, access)
+    if order.state is not OrderState.PAID:
+        raise invalid_transition(f"order {order.order_id}", order.state.value, "CANCEL_GROUP")
+    next_group_state(group_id, group.kind, group.state, GroupEvent.CANCEL)  # refuses
+    if all(g is group or g.state is GroupState.CANCELLED for g in order.groups):
+        await _cancel(conn, [order], reason, OrderEvent.CANCEL)
+        return order
+    await _cancel_groups(conn, [(order, {group_id: reason})], rules)
+    await repo.save_order(conn, order, "CANCEL_GROUP")
+    return order
+
+
+async def _cancel_groups(conn: AsyncConnection, cancelling: list[tuple[Order, dict[str, str]]],
+                         rules: MemberRules) -> None:
+    """Cancel groups of locked paid orders on their own (group id -> reason, per order):
+    every hold released first, in one locking pass, then each group's refund and points,
+    members in id order; an order whose remaining groups were all handed over completes."""
+    await _release(conn, {rid: f"order:{order.order_id}:cancel-group:{gid}"
+                          for order, reasons in cancelling for gid in reasons
+                          for rid in _group_reservations(order.group(gid))})
+    for order, reasons in sorted(cancelling, key=lambda c: c[0].member_id or ""):
+        for group_id, reason in reasons.items():
+            group = order.group(group_id)
+            before, value = order.cancelled_goods_minor, order.value_of(group.lines)
+            group.state = next_group_state(group_id, group.kind, group.state, GroupEvent.CANCEL)
+            group.cancel_reason = reason
+            group.refund_minor = group.delivery_fee_minor + share_returned(
+                order.paid_for_goods_minor, order.goods_minor, before, value)
+            group.points_restored = share_returned(order.points_redeemed, order.goods_minor,
+                                                   before, value)
+            if group.points_restored:
+                await ledger.restore(conn, order.member_id, order.order_id,
+                                     group.points_restored, f"{group_id}:cancel", actor())
+        if order_is_complete(g.state for g in order.groups):
+            await _complete(conn, order, rules)
 
 
 # --- fulfilment steps ------------------------------------------------------------
@@ -399,10 +467,10 @@ async def return_lines(conn: AsyncConnection, order_id: str, location_id: str,
     for i, (sku, qty) in enumerate(lines):
         if sku not in bought:
             violations.append(FieldViolation(f"lines[{i}].sku_id", f"{sku} is not on the order"))
-        elif qty > bought[sku][0] - order.returned.get(sku, 0):
+        elif qty > (left := bought[sku][0] - order.cancelled_units(sku) - order.returned.get(sku, 0)):
             violations.append(FieldViolation(
-                f"lines[{i}].quantity", f"{qty} exceeds the "
-                f"{bought[sku][0] - order.returned.get(sku, 0)} units bought and not yet returned"))
+                f"lines[{i}].quantity", f"{qty} exceeds the {left} units handed over and not "
+                "yet returned"))
     if violations:
         raise InvalidArgument(violations)
     await inventory.require_known(conn, [location_id], [sku for sku, _ in lines])
@@ -417,7 +485,7 @@ async def return_lines(conn: AsyncConnection, order_id: str, location_id: str,
         for sku, qty in lines])
     return_id = str(uuid.uuid4())
     refund, reversed_points, restored_points = 0, 0, 0
-    returned_before = order.returned_goods_minor
+    returned_before = order.cancelled_goods_minor + order.returned_goods_minor  # cancels came first
     for n, (sku, qty) in enumerate(lines):
         value = qty * bought[sku][1]
         paid_back = share_returned(order.paid_for_goods_minor, order.goods_minor,
@@ -441,11 +509,12 @@ async def return_lines(conn: AsyncConnection, order_id: str, location_id: str,
 
 async def _complete(conn: AsyncConnection, order: Order, rules: MemberRules) -> None:
     """The order completes in the same transaction as its last hand-over, and the member
-    earns points on the money paid for the goods (not on what points paid), exactly once."""
+    earns points on the money paid for the goods kept (not on what points paid, nor on
+    groups cancelled), exactly once."""
     order.state = next_order_state(order.order_id, order.state, OrderEvent.COMPLETE)
     order.complete_time = await stock_repo.db_now(conn)
     if order.member_id:
         order.points_awarded = await ledger.award_order(
-            conn, order.member_id, order.order_id, order.paid_for_goods_minor, actor=actor(),
-            tiers=rules.tiers)
+            conn, order.member_id, order.order_id, order.kept_paid_for_goods_minor,
+            actor=actor(), tiers=rules.tiers)
 

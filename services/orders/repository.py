@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.access.context import actor
 from services.common.idempotency import driver
+from services.members.rules import share_returned
 from services.orders.state_machine import GroupKind, GroupState, OrderState
 
 
@@ -39,6 +41,12 @@ class Group:
     courier_reference: str = ""
     pickup_failures: int = 0  # wrong pickup codes in a row (orders/pickup_codes.py)
     pickup_locked_until: datetime | None = None
+    # set when the group alone was cancelled (CancelFulfilmentGroup, an overdue pickup):
+    # why, the money it gives back (its goods' share of what was paid, and its courier fee)
+    # and the points spent on it that went back to the member
+    cancel_reason: str = ""
+    refund_minor: int = 0
+    points_restored: int = 0
 
 
 @dataclass
@@ -81,6 +89,31 @@ class Order:
     def returned_goods_minor(self) -> int:
         """The value, at the order's prices, of every unit returned so far."""
         return sum(self.returned.get(sku, 0) * price for sku, _, price in self.lines)
+
+    def value_of(self, lines: Iterable[tuple[str, int]]) -> int:
+        """What ``lines`` (SKU, units) cost at the order's prices."""
+        prices = {sku: price for sku, _, price in self.lines}
+        return sum(units * prices[sku] for sku, units in lines)
+
+    @property
+    def cancelled_groups(self) -> list[Group]:
+        """Groups cancelled on their own while the rest of the order went on."""
+        return [g for g in self.groups if g.cancel_reason]
+
+    @property
+    def cancelled_goods_minor(self) -> int:
+        return sum(self.value_of(g.lines) for g in self.cancelled_groups)
+
+    def cancelled_units(self, sku_id: str) -> int:
+        return sum(units for g in self.cancelled_groups for sku, units in g.lines if sku == sku_id)
+
+    @property
+    def kept_paid_for_goods_minor(self) -> int:
+        """Money paid for the goods the customer keeps, on which points are earned: less
+        the share given back for the groups cancelled on their own."""
+        given_back = share_returned(self.paid_for_goods_minor, self.goods_minor, 0,
+                                    self.cancelled_goods_minor)
+        return self.paid_for_goods_minor - given_back
 
     def group(self, group_id: str) -> Group:
         return next(g for g in self.groups if g.group_id == group_id)
@@ -236,7 +269,8 @@ def _group(row) -> Group:
         held=list(row["held_reservations"]), delivery_fee_minor=row["delivery_fee_minor"],
         planned_ready_time=row["planned_ready_time"], pickup_code=row["pickup_code"],
         courier_reference=row["courier_reference"], pickup_failures=row["pickup_failures"],
-        pickup_locked_until=row["pickup_locked_until"])
+        pickup_locked_until=row["pickup_locked_until"], cancel_reason=row["cancel_reason"],
+        refund_minor=row["refund_minor"], points_restored=row["points_restored"])
 
 
 async def order_of_group(conn: AsyncConnection, group_id: str) -> str | None:
@@ -265,9 +299,11 @@ async def save_orders(conn: AsyncConnection, orders: list[Order], action: str) -
     await db.executemany(
         "UPDATE fulfilment_groups SET state = $2, transfers = $3::jsonb, held_reservations = $4, "
         "pickup_code = $5, courier_reference = $6, pickup_failures = $7, "
-        "pickup_locked_until = $8, update_time = now() WHERE group_id = $1",
+        "pickup_locked_until = $8, cancel_reason = $9, refund_minor = $10, "
+        "points_restored = $11, update_time = now() WHERE group_id = $1",
         [(g.group_id, g.state.value, _transfers_json(g), g.held, g.pickup_code,
-          g.courier_reference, g.pickup_failures, g.pickup_locked_until)
+          g.courier_reference, g.pickup_failures, g.pickup_locked_until, g.cancel_reason,
+          g.refund_minor, g.points_restored)
          for o in orders for g in o.groups])
     await db.execute("SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id",
                      ORDERS_CHANNEL, [o.order_id for o in orders])

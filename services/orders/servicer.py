@@ -236,6 +236,22 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
     async def ConfirmDelivery(self, request, context):
         return await self._step("ConfirmDelivery", request)
 
+    async def CancelFulfilmentGroup(self, request, context):
+        errors = Collector()
+        validation.order_ref(request, field="group_id", errors=errors)
+        check_text(errors, request.reason, "reason", 200)
+        errors.raise_if_any()
+        caller = access()
+
+        async def work(conn):
+            order = await handlers.cancel_group(
+                conn, request.group_id, request.reason or "OUT_OF_STOCK", access=caller,
+                rules=self.settings.member_rules)
+            return pb.CancelFulfilmentGroupResponse(order=_shown(order, caller))
+
+        return await idempotent(self.engine, "CancelFulfilmentGroup", request,
+                                pb.CancelFulfilmentGroupResponse, work)
+
 
 
 def _require_may_create(caller: Access, cmd, store: str | None) -> None:

@@ -139,3 +139,18 @@ def overdue_cancel_reason(group_states: Iterable[GroupState]) -> str | None:
     if not can_cancel_paid_order(states):
         return None
     return "NOT_COLLECTED" if GroupState.READY_FOR_PICKUP in states else "NOT_FULFILLED"
+
+
+def overdue_group_cancellations(group_states: Iterable[GroupState]) -> dict[int, str]:
+    """For a paid order past its fulfil-by time of which the customer already has a part:
+    the groups still waiting at a store, by position, each with the reason to cancel it on
+    its own, so that the order completes with what was handed over (a delivered half and a
+    pickup nobody came for). Empty when nothing was handed over (the order is cancelled
+    whole, see overdue_cancel_reason) or goods are on their way (the order waits)."""
+    states = list(group_states)
+    waiting = {i: s for i, s in enumerate(states) if s in CANCELLABLE_GROUP_STATES}
+    done = sum(s in (GroupState.HANDED_OVER, GroupState.CANCELLED) for s in states)
+    if GroupState.HANDED_OVER not in states or len(waiting) + done != len(states):
+        return {}
+    return {i: "NOT_COLLECTED" if s is GroupState.READY_FOR_PICKUP else "NOT_FULFILLED"
+            for i, s in waiting.items()}

@@ -179,6 +179,9 @@ CASES = [
     ("ConfirmDelivery at S1", method("OrderService", "ConfirmDelivery"),
      lambda ops: _group(ops, lambda g: ords.ConfirmDeliveryRequest(
          request_id=ops.next_id("deliv"), group_id=g)), {"OPS", "STAFF@S1"}),
+    ("CancelFulfilmentGroup at S1", method("OrderService", "CancelFulfilmentGroup"),
+     lambda ops: _group(ops, lambda g: ords.CancelFulfilmentGroupRequest(
+         request_id=ops.next_id("cancel-group"), group_id=g)), {"OPS", "STAFF@S1"}),
     ("ReturnOrderLines at S1", method("OrderService", "ReturnOrderLines"),
      lambda ops: _sale_return(ops), {"OPS", "POS@S1", "STAFF@S1"}),
 ]

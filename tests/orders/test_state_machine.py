@@ -19,6 +19,7 @@ from services.orders.state_machine import (
     next_order_state,
     order_is_complete,
     overdue_cancel_reason,
+    overdue_group_cancellations,
 )
 
 
@@ -118,3 +119,14 @@ def test_an_overdue_paid_order_is_cancelled_unless_goods_are_on_their_way():
     for on_the_way in (GroupState.IN_TRANSIT, GroupState.OUT_FOR_DELIVERY,
                        GroupState.HANDED_OVER):
         assert overdue_cancel_reason([GroupState.PREPARING, on_the_way]) is None
+
+
+def test_an_overdue_order_partly_handed_over_loses_only_the_groups_still_at_a_store():
+    ready, delivered = GroupState.READY_FOR_PICKUP, GroupState.HANDED_OVER
+    assert overdue_group_cancellations([delivered, ready]) == {1: "NOT_COLLECTED"}
+    assert overdue_group_cancellations(
+        [GroupState.PREPARING, delivered, GroupState.CANCELLED, ready]) == {
+        0: "NOT_FULFILLED", 3: "NOT_COLLECTED"}
+    assert overdue_group_cancellations([ready, GroupState.PREPARING]) == {}  # cancelled whole
+    for on_the_way in (GroupState.IN_TRANSIT, GroupState.OUT_FOR_DELIVERY):
+        assert overdue_group_cancellations([delivered, ready, on_the_way]) == {}  # it waits

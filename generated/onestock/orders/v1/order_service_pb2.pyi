@@ -144,7 +144,7 @@ class GroupTransfer(_message.Message):
     def __init__(self, source_location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., shipped: _Optional[bool] = ..., received: _Optional[bool] = ...) -> None: ...
 
 class FulfilmentGroup(_message.Message):
-    __slots__ = ("group_id", "kind", "state", "location_id", "dealer_id", "lines", "transfers", "delivery_fee_minor", "planned_ready_time", "pickup_code", "courier_reference")
+    __slots__ = ("group_id", "kind", "state", "location_id", "dealer_id", "lines", "transfers", "delivery_fee_minor", "planned_ready_time", "pickup_code", "courier_reference", "cancel_reason", "refund_minor", "points_restored")
     GROUP_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -156,6 +156,9 @@ class FulfilmentGroup(_message.Message):
     PLANNED_READY_TIME_FIELD_NUMBER: _ClassVar[int]
     PICKUP_CODE_FIELD_NUMBER: _ClassVar[int]
     COURIER_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_REASON_FIELD_NUMBER: _ClassVar[int]
+    REFUND_MINOR_FIELD_NUMBER: _ClassVar[int]
+    POINTS_RESTORED_FIELD_NUMBER: _ClassVar[int]
     group_id: str
     kind: GroupKind
     state: GroupState
@@ -167,7 +170,10 @@ class FulfilmentGroup(_message.Message):
     planned_ready_time: _timestamp_pb2.Timestamp
     pickup_code: str
     courier_reference: str
-    def __init__(self, group_id: _Optional[str] = ..., kind: _Optional[_Union[GroupKind, str]] = ..., state: _Optional[_Union[GroupState, str]] = ..., location_id: _Optional[str] = ..., dealer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., transfers: _Optional[_Iterable[_Union[GroupTransfer, _Mapping]]] = ..., delivery_fee_minor: _Optional[int] = ..., planned_ready_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pickup_code: _Optional[str] = ..., courier_reference: _Optional[str] = ...) -> None: ...
+    cancel_reason: str
+    refund_minor: int
+    points_restored: int
+    def __init__(self, group_id: _Optional[str] = ..., kind: _Optional[_Union[GroupKind, str]] = ..., state: _Optional[_Union[GroupState, str]] = ..., location_id: _Optional[str] = ..., dealer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., transfers: _Optional[_Iterable[_Union[GroupTransfer, _Mapping]]] = ..., delivery_fee_minor: _Optional[int] = ..., planned_ready_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pickup_code: _Optional[str] = ..., courier_reference: _Optional[str] = ..., cancel_reason: _Optional[str] = ..., refund_minor: _Optional[int] = ..., points_restored: _Optional[int] = ...) -> None: ...
 
 class Order(_message.Message):
     __slots__ = ("order_id", "channel", "member_id", "state", "lines", "total_minor", "currency", "groups", "create_time", "expire_time", "pay_time", "complete_time", "cancel_time", "cancel_reason", "points_awarded", "returns", "points_redeemed", "points_discount_minor", "payable_minor", "fulfil_by_time")
@@ -364,6 +370,22 @@ class ConfirmDeliveryRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., group_id: _Optional[str] = ...) -> None: ...
 
 class ConfirmDeliveryResponse(_message.Message):
+    __slots__ = ("order",)
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    order: Order
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class CancelFulfilmentGroupRequest(_message.Message):
+    __slots__ = ("request_id", "group_id", "reason")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    group_id: str
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., group_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CancelFulfilmentGroupResponse(_message.Message):
     __slots__ = ("order",)
     ORDER_FIELD_NUMBER: _ClassVar[int]
     order: Order

@@ -90,6 +90,11 @@ class OrderServiceStub:
                 request_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ConfirmDeliveryRequest.SerializeToString,
                 response_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ConfirmDeliveryResponse.FromString,
                 _registered_method=True)
+        self.CancelFulfilmentGroup = channel.unary_unary(
+                '/onestock.orders.v1.OrderService/CancelFulfilmentGroup',
+                request_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.CancelFulfilmentGroupRequest.SerializeToString,
+                response_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.CancelFulfilmentGroupResponse.FromString,
+                _registered_method=True)
         self.ReturnOrderLines = channel.unary_unary(
                 '/onestock.orders.v1.OrderService/ReturnOrderLines',
                 request_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ReturnOrderLinesRequest.SerializeToString,
@@ -188,6 +193,18 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CancelFulfilmentGroup(self, request, context):
+        """Cancels one group of a paid order on its own (缺货取消), while it still
+        waits at a store: it releases what the group holds and gives back its
+        goods' share of the money and points paid, and its courier fee
+        (FulfilmentGroup.refund_minor, points_restored). The order goes on with
+        its other groups and completes if they were all handed over; cancelling
+        its last open group cancels the order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ReturnOrderLines(self, request, context):
         """Takes goods back at a location: stock returns through the ledger and the
         points the lines earned are taken back.
@@ -262,6 +279,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.ConfirmDelivery,
                     request_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ConfirmDeliveryRequest.FromString,
                     response_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ConfirmDeliveryResponse.SerializeToString,
+            ),
+            'CancelFulfilmentGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelFulfilmentGroup,
+                    request_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.CancelFulfilmentGroupRequest.FromString,
+                    response_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.CancelFulfilmentGroupResponse.SerializeToString,
             ),
             'ReturnOrderLines': grpc.unary_unary_rpc_method_handler(
                     servicer.ReturnOrderLines,
@@ -555,6 +577,33 @@ class OrderService:
             '/onestock.orders.v1.OrderService/ConfirmDelivery',
             onestock_dot_orders_dot_v1_dot_order__service__pb2.ConfirmDeliveryRequest.SerializeToString,
             onestock_dot_orders_dot_v1_dot_order__service__pb2.ConfirmDeliveryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelFulfilmentGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.orders.v1.OrderService/CancelFulfilmentGroup',
+            onestock_dot_orders_dot_v1_dot_order__service__pb2.CancelFulfilmentGroupRequest.SerializeToString,
+            onestock_dot_orders_dot_v1_dot_order__service__pb2.CancelFulfilmentGroupResponse.FromString,
             options,
             channel_credentials,
             insecure,
