@@ -218,7 +218,9 @@ async def settle_overdue(conn: AsyncConnection, hold_s: int, limit: int = 100,
     """Settle paid orders still open at their fulfil-by time; returns how many. An order with
     nothing on its way is cancelled and its stock released (a pickup nobody collected goes
     back on the shelf, the points spent back to the member). One the customer has part of
-    loses the groups still at a store, and completes with the rest. One with goods in
+    loses the groups still at a store, and completes with the rest (in the next call when
+    this one cancels orders whole: each call locks stock rows in one sorted pass, so it
+    cannot deadlock with a reservation). One with goods in
     transit or with a courier cannot be settled, so its holds run as long again and the log
     says so: without this, its holds would lapse and the units it owes would go on sale a
     second time."""
@@ -237,7 +239,7 @@ async def settle_overdue(conn: AsyncConnection, hold_s: int, limit: int = 100,
     for reason, batch in sorted(cancelled.items()):
         await _cancel(conn, batch, reason, OrderEvent.CANCEL)
         metrics.OVERDUE_ORDERS.labels(reason).inc(len(batch))
-    if partly:
+    if partly and not cancelled:
         settled = [o for o in orders if o.order_id in partly]
         await _cancel_groups(conn, [(o, partly[o.order_id]) for o in settled], rules)
         await repo.save_orders(conn, settled, "CANCEL_GROUP")

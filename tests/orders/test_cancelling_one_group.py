@@ -179,12 +179,18 @@ async def test_racing_cancels_of_one_group_give_its_refund_and_points_back_once(
 
 async def test_an_overdue_order_partly_delivered_loses_the_part_never_sent_and_completes(
         stubs, engine):
+    """Beside it, falling due in the same sweep, a pickup nobody came for: cancelled whole."""
     _, orders, members = stubs
     made, lamp, sofa = await split_order(orders)
     await deliver(orders, lamp)
+    pickup = await pay_payable(orders, (await orders.CreateOrder(order(
+        "pickup", ("LAMP", 1, LAMP), location="A"))).order)
     before = overdue_count("PART_CANCELLED")
-    await overdue(engine, made.order_id)
+    for due in (made, pickup):
+        await overdue(engine, due.order_id)
     done = await settled(orders, made.order_id, lambda o: o.state != pb.ORDER_STATE_PAID)
+    gone = await settled(orders, pickup.order_id, lambda o: o.state != pb.ORDER_STATE_PAID)
+    assert (gone.state, gone.cancel_reason) == (pb.ORDER_STATE_CANCELLED, "NOT_FULFILLED")
     assert overdue_count("PART_CANCELLED") == before + 1
     b = group_of(done, sofa)
     assert (done.state, b.state, b.cancel_reason) == (
