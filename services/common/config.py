@@ -38,7 +38,9 @@ def _member_rules(env: dict[str, str]) -> MemberRules:
     share = _int(env, "ONESTOCK_POINTS_MAX_SHARE_PERCENT", MemberRules.points_max_share_percent)
     if not 0 <= share <= 100:
         raise ValueError(f"ONESTOCK_POINTS_MAX_SHARE_PERCENT must be 0 to 100, got {share}")
-    return MemberRules(tiers, per_yuan, share)
+    return MemberRules(tiers, per_yuan, share,
+                       _bool(env, "ONESTOCK_TILL_EARNING_NEEDS_MEMBER_CODE",
+                             MemberRules.till_earning_needs_code))
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
@@ -200,8 +202,9 @@ class Settings:
     # ONESTOCK_MEMBER_TIERS: growth:points-per-yuan of STANDARD, SILVER, GOLD and DIAMOND
     # (default "0:1.0,1000:1.2,5000:1.5,20000:2.0"); ONESTOCK_POINTS_PER_YUAN_OFF: points
     # that take one yuan off at checkout (default 100); ONESTOCK_POINTS_MAX_SHARE_PERCENT: the
-    # most of an order's goods points may pay (default 100; 0 turns spending off). See
-    # docs/members.md.
+    # most of an order's goods points may pay (default 100; 0 turns spending off);
+    # ONESTOCK_TILL_EARNING_NEEDS_MEMBER_CODE: a till sale earns for a member only with their
+    # member code (default false: naming member_id will do). See docs/members.md.
     member_rules: MemberRules = field(default_factory=MemberRules)
 
     @classmethod

@@ -114,13 +114,17 @@ POINTS_PER_YUAN_OFF = 100
 @dataclass(frozen=True)
 class MemberRules:
     """A chain's points rules: its tiers (thresholds and rates), what points are worth at
-    checkout and how much of an order they may pay. Set by ONESTOCK_MEMBER_TIERS,
-    ONESTOCK_POINTS_PER_YUAN_OFF and ONESTOCK_POINTS_MAX_SHARE_PERCENT."""
+    checkout, how much of an order they may pay, and whether a till sale earns for a member
+    only with their member code. Set by ONESTOCK_MEMBER_TIERS, ONESTOCK_POINTS_PER_YUAN_OFF,
+    ONESTOCK_POINTS_MAX_SHARE_PERCENT and ONESTOCK_TILL_EARNING_NEEDS_MEMBER_CODE."""
 
     tiers: tuple[TierRule, ...] = DEFAULT_TIERS
     points_per_yuan_off: int = POINTS_PER_YUAN_OFF
     # the most of an order's goods points may pay, in percent (many chains: 50)
     points_max_share_percent: int = 100
+    # a till sale names its member only by the code their app shows, also to earn: a
+    # cashier cannot then credit walk-in customers' purchases to an account of their own
+    till_earning_needs_code: bool = False
 
     def most_points_may_pay(self, goods_minor: int) -> int:
         """The largest discount points may give on goods worth ``goods_minor``, in fen."""

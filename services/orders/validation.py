@@ -70,7 +70,7 @@ def create_order(request: pb.CreateOrderRequest, limits: Limits,
         check_enum(errors, method, METHODS, "fulfilment.method", pb.FulfilmentMethod)
     discount = _points_discount(errors, request, goods_minor(lines), rules)
     in_store = method == pb.FULFILMENT_METHOD_IN_STORE
-    _check_member_code(errors, request, in_store)
+    _check_member_code(errors, request, in_store, rules)
     errors.raise_if_any()
     return NewOrder(request.request_id, channel, request.member_id or None, tuple(lines), route,
                     till_location_id=f.location_id if in_store else None,
@@ -106,9 +106,11 @@ def _points_discount(errors: Collector, request: pb.CreateOrderRequest, goods: i
     return discount
 
 
-def _check_member_code(errors: Collector, request: pb.CreateOrderRequest, in_store: bool) -> None:
+def _check_member_code(errors: Collector, request: pb.CreateOrderRequest, in_store: bool,
+                       rules: MemberRules) -> None:
     """At the till the member code names the member and proves they are there; points are
-    spent only with it. Online, the mall has signed the member in."""
+    spent only with it, and earned only with it where the chain says so. Online, the mall
+    has signed the member in."""
     code = request.member_code
     if code and not in_store:
         errors.add("member_code", "is only for till sales (IN_STORE): online orders name "
@@ -119,6 +121,9 @@ def _check_member_code(errors: Collector, request: pb.CreateOrderRequest, in_sto
     elif in_store and request.points_to_redeem and not code:
         errors.add("member_code", "a till sale spends points only with the member's code, "
                    "scanned from their app: naming member_id proves nothing")
+    elif in_store and request.member_id and not code and rules.till_earning_needs_code:
+        errors.add("member_code", "this chain credits a till sale to a member only with the "
+                   "member's code, scanned from their app (ONESTOCK_TILL_EARNING_NEEDS_MEMBER_CODE)")
 
 
 def _lines(errors: Collector, lines, limits: Limits) -> list[tuple[str, int, int]]:

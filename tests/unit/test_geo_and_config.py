@@ -126,6 +126,9 @@ def test_a_chains_own_tiers_and_points_value_come_from_the_environment():
         ("STANDARD", 0, 100), ("SILVER", 500, 125), ("GOLD", 2000, 150), ("DIAMOND", 10000, 300)]
     assert (rules.points_per_yuan_off, rules.most_points_may_pay(10_001)) == (50, 3_000)
     assert Settings.from_env({}).member_rules.tiers[1].min_growth == 1_000  # the documented default
+    assert not Settings.from_env({}).member_rules.till_earning_needs_code
+    assert Settings.from_env({"ONESTOCK_TILL_EARNING_NEEDS_MEMBER_CODE": "true"}
+                             ).member_rules.till_earning_needs_code
 
 
 @pytest.mark.parametrize("tiers,why", [
