@@ -60,6 +60,7 @@ TABLE: dict[str, dict[Kind, Scope]] = {
     "onestock.inventory.v1.InventoryService/GetReservation": _TILL,
     "onestock.inventory.v1.InventoryService/ListReservations": {POS: LOC, STAFF: LOC},
     # routing
+    "onestock.routing.v1.RoutingService/FindNearestStores": _CATALOGUE_READ,
     "onestock.routing.v1.RoutingService/QuoteFulfilment": {MALL: ANY},
     "onestock.routing.v1.RoutingService/RouteOrder": {MALL: ANY},
     "onestock.routing.v1.RoutingService/RunSimulation": {},

@@ -8,6 +8,7 @@ from onestock.routing.v1 import routing_service_pb2 as pb
 
 from services.inventory.mapping import timestamp
 from services.routing.model import Considered, Mode, OrderLine, Plan, Reason, Shipment, Transfer
+from services.routing.store_finder import NearbyStore
 
 MODE_TO_PB = {Mode.PICKUP: pb.FULFILMENT_MODE_PICKUP,
               Mode.SAME_CITY_DELIVERY: pb.FULFILMENT_MODE_SAME_CITY_DELIVERY,
@@ -70,3 +71,11 @@ def plan_to_pb(plan: Plan, *, with_trace: bool = True, by_road: bool = False) ->
     if with_trace:
         _add_candidates(message.trace, plan.trace)
     return message
+
+
+def nearby_store_to_pb(store: NearbyStore) -> pb.NearbyStore:
+    loc = store.location
+    return pb.NearbyStore(location_id=loc.location_id, name=loc.name, city=loc.city,
+                          distance_km=round(store.distance_km, 3), pickup=loc.can_pickup,
+                          delivers_here=store.delivers_here, open_now=store.opens_at is None,
+                          opens_time=timestamp(store.opens_at))

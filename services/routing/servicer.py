@@ -16,11 +16,12 @@ from services.inventory import repository as inventory_repo
 from services.inventory.domain import Channel, require_on_sale
 from services.routing import validation
 from services.routing.chain_cache import ChainCache
-from services.routing.mapping import plan_to_pb
+from services.routing.mapping import nearby_store_to_pb, plan_to_pb
 from services.routing.model import Mode, RouteRequest
 from services.routing.planner import quote, relevant_locations, route
 from services.routing.policy import LivePolicy
 from services.routing.road_distances import RoadDistances, with_road_distances
+from services.routing.store_finder import nearest_stores
 from services.simulation.rpc import Simulations
 
 
@@ -54,6 +55,15 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
         async with self.engine.connect() as conn:
             stock = await inventory_repo.online_availability(conn, ids, skus)
         return chain, request, stock, policy
+
+    async def FindNearestStores(self, request, context):
+        search = validation.store_search(request)
+        chain, _ = await self.chains.get()
+        found = nearest_stores(
+            chain, search.latitude, search.longitude, service=search.service,
+            radius_km=search.radius_km or self.policy.current.pickup_radius_km,
+            limit=search.limit, now=search.at)
+        return pb.FindNearestStoresResponse(stores=[nearby_store_to_pb(s) for s in found])
 
     async def RouteOrder(self, request, context):
         trace = validation.with_trace(request.view)

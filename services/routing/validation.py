@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from google.protobuf import json_format
@@ -24,6 +25,13 @@ from services.routing.model import (
     RouteRequest,
 )
 from services.routing.policy import PolicyError, RoutingPolicy, policy_from_dict
+from services.routing.store_finder import StoreService
+
+SERVICE_FROM_PB = {pb.STORE_SERVICE_UNSPECIFIED: StoreService.ANY,
+                   pb.STORE_SERVICE_PICKUP: StoreService.PICKUP,
+                   pb.STORE_SERVICE_SAME_CITY_DELIVERY: StoreService.SAME_CITY_DELIVERY}
+MAX_STORE_SEARCH_KM = 100.0
+MAX_STORES = 50
 
 MODE_FROM_PB = {pb.FULFILMENT_MODE_PICKUP: Mode.PICKUP,
                 pb.FULFILMENT_MODE_SAME_CITY_DELIVERY: Mode.SAME_CITY_DELIVERY,
@@ -40,6 +48,46 @@ def with_trace(view: int) -> bool:
     check_enum(errors, view, TRACE_IN_VIEW, "view", pb.PlanView)
     errors.raise_if_any()
     return TRACE_IN_VIEW[view]
+
+
+@dataclass(frozen=True)
+class StoreSearch:
+    latitude: float
+    longitude: float
+    service: StoreService
+    radius_km: float | None  # None: the policy's pickup radius
+    limit: int
+    at: datetime
+
+
+def store_search(msg: pb.FindNearestStoresRequest) -> StoreSearch:
+    errors = Collector()
+    check_point(errors, msg.latitude, msg.longitude)
+    check_enum(errors, msg.service, SERVICE_FROM_PB, "service", pb.StoreService)
+    errors.check(msg.radius_km == 0 or 0 < msg.radius_km <= MAX_STORE_SEARCH_KM, "radius_km",
+                 f"must be above 0 and at most {MAX_STORE_SEARCH_KM:g} km, or 0 for the "
+                 "policy's pickup radius")
+    errors.check(0 <= msg.max_stores <= MAX_STORES, "max_stores",
+                 f"must be 1 to {MAX_STORES}, or 0 for 10")
+    at = _moment(errors, msg, "at_time")
+    errors.raise_if_any()
+    return StoreSearch(msg.latitude, msg.longitude, SERVICE_FROM_PB[msg.service],
+                       msg.radius_km or None, msg.max_stores or 10, at)
+
+
+def _moment(errors: Collector, msg, field: str, now: datetime | None = None,
+            prefix: str = "") -> datetime:
+    """The message's timestamp ``field``, from 1970 to 2199; ``now`` when unset."""
+    when = now or datetime.now(UTC)
+    if msg.HasField(field):
+        try:
+            when = getattr(msg, field).ToDatetime(tzinfo=UTC)
+        except (ValueError, OverflowError):
+            errors.add(f"{prefix}{field}", "is not a valid timestamp")
+        else:
+            errors.check(FIRST_ORDER_TIME <= when < END_OF_ORDER_TIMES, f"{prefix}{field}",
+                         "must be from 1970 to 2199")
+    return when
 
 
 def route_request(msg: pb.RouteRequest, limits: Limits, *, prefix: str = "order.",
@@ -66,15 +114,7 @@ def route_request(msg: pb.RouteRequest, limits: Limits, *, prefix: str = "order.
     check_optional_id(errors, msg.pickup_location_id, f"{prefix}pickup_location_id")
     if msg.pickup_location_id and mode not in (Mode.PICKUP, None):
         errors.add(f"{prefix}pickup_location_id", "is only for PICKUP orders")
-    placed_at = now or datetime.now(UTC)
-    if msg.HasField("order_time"):
-        try:
-            placed_at = msg.order_time.ToDatetime(tzinfo=UTC)
-        except (ValueError, OverflowError):
-            errors.add(f"{prefix}order_time", "is not a valid timestamp")
-        else:
-            errors.check(FIRST_ORDER_TIME <= placed_at < END_OF_ORDER_TIMES,
-                         f"{prefix}order_time", "must be from 1970 to 2199")
+    placed_at = _moment(errors, msg, "order_time", now, prefix)
     errors.raise_if_any()
     return RouteRequest(
         lines=tuple(OrderLine(ln.sku_id, ln.quantity) for ln in msg.lines),

@@ -118,6 +118,8 @@ CASES = [
      {"OPS", "POS@S1"}),
     ("ListReservations at S1", method("InventoryService", "ListReservations"),
      _fixed(inv.ListReservationsRequest(location_id="S1")), {"OPS", "POS@S1", "STAFF@S1"}),
+    ("FindNearestStores", method("RoutingService", "FindNearestStores"),
+     _fixed(rt.FindNearestStoresRequest(latitude=31.23, longitude=121.47)), READERS),
     ("QuoteFulfilment", method("RoutingService", "QuoteFulfilment"),
      _fixed(rt.QuoteFulfilmentRequest(order=_route())), {"OPS"} | MALLS),
     ("RouteOrder", method("RoutingService", "RouteOrder"),

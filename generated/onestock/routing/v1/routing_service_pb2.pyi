@@ -44,6 +44,12 @@ class CandidateRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CANDIDATE_ROLE_DELIVERY: _ClassVar[CandidateRole]
     CANDIDATE_ROLE_TRANSFER_SOURCE: _ClassVar[CandidateRole]
 
+class StoreService(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STORE_SERVICE_UNSPECIFIED: _ClassVar[StoreService]
+    STORE_SERVICE_PICKUP: _ClassVar[StoreService]
+    STORE_SERVICE_SAME_CITY_DELIVERY: _ClassVar[StoreService]
+
 class PlanView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     PLAN_VIEW_UNSPECIFIED: _ClassVar[PlanView]
@@ -70,6 +76,9 @@ CANDIDATE_ROLE_UNSPECIFIED: CandidateRole
 CANDIDATE_ROLE_PICKUP: CandidateRole
 CANDIDATE_ROLE_DELIVERY: CandidateRole
 CANDIDATE_ROLE_TRANSFER_SOURCE: CandidateRole
+STORE_SERVICE_UNSPECIFIED: StoreService
+STORE_SERVICE_PICKUP: StoreService
+STORE_SERVICE_SAME_CITY_DELIVERY: StoreService
 PLAN_VIEW_UNSPECIFIED: PlanView
 PLAN_VIEW_BASIC: PlanView
 PLAN_VIEW_FULL: PlanView
@@ -183,6 +192,48 @@ class Plan(_message.Message):
     unfillable_reasons: _containers.RepeatedScalarFieldContainer[str]
     distance_measure: DistanceMeasure
     def __init__(self, feasible: _Optional[bool] = ..., mode: _Optional[_Union[FulfilmentMode, str]] = ..., label: _Optional[str] = ..., shipments: _Optional[_Iterable[_Union[Shipment, _Mapping]]] = ..., delivery_fee_minor: _Optional[int] = ..., transfer_cost_minor: _Optional[int] = ..., ready_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., score: _Optional[float] = ..., trace: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., unfillable_reasons: _Optional[_Iterable[str]] = ..., distance_measure: _Optional[_Union[DistanceMeasure, str]] = ...) -> None: ...
+
+class FindNearestStoresRequest(_message.Message):
+    __slots__ = ("latitude", "longitude", "service", "radius_km", "max_stores", "at_time")
+    LATITUDE_FIELD_NUMBER: _ClassVar[int]
+    LONGITUDE_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    RADIUS_KM_FIELD_NUMBER: _ClassVar[int]
+    MAX_STORES_FIELD_NUMBER: _ClassVar[int]
+    AT_TIME_FIELD_NUMBER: _ClassVar[int]
+    latitude: float
+    longitude: float
+    service: StoreService
+    radius_km: float
+    max_stores: int
+    at_time: _timestamp_pb2.Timestamp
+    def __init__(self, latitude: _Optional[float] = ..., longitude: _Optional[float] = ..., service: _Optional[_Union[StoreService, str]] = ..., radius_km: _Optional[float] = ..., max_stores: _Optional[int] = ..., at_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class NearbyStore(_message.Message):
+    __slots__ = ("location_id", "name", "city", "distance_km", "pickup", "delivers_here", "open_now", "opens_time")
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CITY_FIELD_NUMBER: _ClassVar[int]
+    DISTANCE_KM_FIELD_NUMBER: _ClassVar[int]
+    PICKUP_FIELD_NUMBER: _ClassVar[int]
+    DELIVERS_HERE_FIELD_NUMBER: _ClassVar[int]
+    OPEN_NOW_FIELD_NUMBER: _ClassVar[int]
+    OPENS_TIME_FIELD_NUMBER: _ClassVar[int]
+    location_id: str
+    name: str
+    city: str
+    distance_km: float
+    pickup: bool
+    delivers_here: bool
+    open_now: bool
+    opens_time: _timestamp_pb2.Timestamp
+    def __init__(self, location_id: _Optional[str] = ..., name: _Optional[str] = ..., city: _Optional[str] = ..., distance_km: _Optional[float] = ..., pickup: _Optional[bool] = ..., delivers_here: _Optional[bool] = ..., open_now: _Optional[bool] = ..., opens_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class FindNearestStoresResponse(_message.Message):
+    __slots__ = ("stores",)
+    STORES_FIELD_NUMBER: _ClassVar[int]
+    stores: _containers.RepeatedCompositeFieldContainer[NearbyStore]
+    def __init__(self, stores: _Optional[_Iterable[_Union[NearbyStore, _Mapping]]] = ...) -> None: ...
 
 class QuoteFulfilmentRequest(_message.Message):
     __slots__ = ("order",)

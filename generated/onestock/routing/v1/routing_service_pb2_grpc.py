@@ -40,6 +40,11 @@ class RoutingServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.FindNearestStores = channel.unary_unary(
+                '/onestock.routing.v1.RoutingService/FindNearestStores',
+                request_serializer=onestock_dot_routing_dot_v1_dot_routing__service__pb2.FindNearestStoresRequest.SerializeToString,
+                response_deserializer=onestock_dot_routing_dot_v1_dot_routing__service__pb2.FindNearestStoresResponse.FromString,
+                _registered_method=True)
         self.QuoteFulfilment = channel.unary_unary(
                 '/onestock.routing.v1.RoutingService/QuoteFulfilment',
                 request_serializer=onestock_dot_routing_dot_v1_dot_routing__service__pb2.QuoteFulfilmentRequest.SerializeToString,
@@ -65,6 +70,14 @@ class RoutingServiceServicer:
     one transaction. Online orders never use safety stock, nor SKUs taken off the
     mall (FAILED_PRECONDITION, reason SKU_NOT_ON_SALE).
     """
+
+    def FindNearestStores(self, request, context):
+        """The stores nearest a customer, nearest first: the mini-program's single
+        entry matches the customer to one (门店定位), which then serves them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
     def QuoteFulfilment(self, request, context):
         """Every feasible option per mode, so the mini-program can show choices.
@@ -96,6 +109,11 @@ class RoutingServiceServicer:
 
 def add_RoutingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'FindNearestStores': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindNearestStores,
+                    request_deserializer=onestock_dot_routing_dot_v1_dot_routing__service__pb2.FindNearestStoresRequest.FromString,
+                    response_serializer=onestock_dot_routing_dot_v1_dot_routing__service__pb2.FindNearestStoresResponse.SerializeToString,
+            ),
             'QuoteFulfilment': grpc.unary_unary_rpc_method_handler(
                     servicer.QuoteFulfilment,
                     request_deserializer=onestock_dot_routing_dot_v1_dot_routing__service__pb2.QuoteFulfilmentRequest.FromString,
@@ -127,6 +145,33 @@ class RoutingService:
     one transaction. Online orders never use safety stock, nor SKUs taken off the
     mall (FAILED_PRECONDITION, reason SKU_NOT_ON_SALE).
     """
+
+    @staticmethod
+    def FindNearestStores(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.routing.v1.RoutingService/FindNearestStores',
+            onestock_dot_routing_dot_v1_dot_routing__service__pb2.FindNearestStoresRequest.SerializeToString,
+            onestock_dot_routing_dot_v1_dot_routing__service__pb2.FindNearestStoresResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def QuoteFulfilment(request,
