@@ -210,3 +210,19 @@ async def test_a_rollback_below_group_cancellations_is_refused_while_a_group_was
         env, "0014", "1 fulfilment groups were cancelled on their own: rolling back below "
         "revision 0015 would award points on their goods and take them back as returns, so "
         "the schema stays where it is", "DELETE FROM fulfilment_groups WHERE group_id = 'g2'")
+
+
+async def test_a_rollback_below_stock_transfers_is_refused_while_one_is_in_transit(database_url):
+    env = await migrated_holding(
+        database_url,
+        "INSERT INTO locations (location_id, name, kind, latitude, longitude, city) VALUES "
+        "('A', 'A', 'STORE', 31.2, 121.4, 'Shanghai'), ('B', 'B', 'STORE', 31.3, 121.4, "
+        "'Shanghai')",
+        "INSERT INTO stock_transfers (transfer_id, source_location_id, destination_location_id, "
+        "lines, state, reservation_id, hold_expire_time) VALUES "
+        "('t1', 'A', 'B', '[]', 'IN_TRANSIT', 'r1', now()), "
+        "('t2', 'A', 'B', '[]', 'RECEIVED', 'r2', now())")
+    await assert_rollback_refused_until(
+        env, "0015", "1 stock transfers are in transit: rolling back below revision 0016 would "
+        "leave their units on no shelf, so the schema stays where it is",
+        "UPDATE stock_transfers SET state = 'RECEIVED'")

@@ -60,6 +60,12 @@ TABLE: dict[str, dict[Kind, Scope]] = {
     "onestock.inventory.v1.InventoryService/GetReservation": _TILL,
     "onestock.inventory.v1.InventoryService/ListReservations": {POS: LOC, STAFF: LOC},
     # routing
+    "onestock.inventory.v1.InventoryService/CreateStockTransfer": {},
+    "onestock.inventory.v1.InventoryService/ShipStockTransfer": _AT_THE_STORE,
+    "onestock.inventory.v1.InventoryService/ReceiveStockTransfer": _AT_THE_STORE,
+    "onestock.inventory.v1.InventoryService/CancelStockTransfer": {},
+    "onestock.inventory.v1.InventoryService/GetStockTransfer": _AT_THE_STORE,
+    "onestock.inventory.v1.InventoryService/ListStockTransfers": _AT_THE_STORE,
     "onestock.routing.v1.RoutingService/FindNearestStores": _CATALOGUE_READ,
     "onestock.routing.v1.RoutingService/QuoteFulfilment": {MALL: ANY},
     "onestock.routing.v1.RoutingService/RouteOrder": {MALL: ANY},

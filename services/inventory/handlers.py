@@ -6,7 +6,7 @@ and never commits: the caller's unit of work does, or rolls everything back.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -19,6 +19,7 @@ from services.common.geo import bounding_box, haversine_km
 from services.inventory import repository as repo
 from services.inventory.catalogue import Location, SaleStatus
 from services.inventory.domain import (
+    AdjustmentReason,
     LineRequest,
     MovementKind,
     Reservation,
@@ -107,6 +108,24 @@ def _adjustment(level: StockLevel, cmd: AdjustCommand) -> StockChange:
         MovementKind.ADJUSTMENT, after, on_hand_delta=after.on_hand - level.on_hand,
         reason=cmd.reason, request_id=cmd.request_id, note=cmd.note,
     )
+
+
+async def receive_units(conn: AsyncConnection, location_id: str, units: Mapping[str, int],
+                        request_id: str, note: str) -> dict[StockKey, StockLevel]:
+    """Units arriving at a location (a transfer) join its on_hand as receipts; returns the
+    levels of the rows they landed on, locked in key order."""
+    keys = sorted((location_id, sku) for sku, count in units.items() if count)
+    await repo.create_stock_rows(conn, keys)
+    levels = await repo.lock_stock(conn, keys)
+    changes = []
+    for key in keys:
+        after = replace(levels[key], on_hand=levels[key].on_hand + units[key[1]])
+        changes.append(StockChange(MovementKind.ADJUSTMENT, after, on_hand_delta=units[key[1]],
+                                   reason=AdjustmentReason.RECEIPT, request_id=request_id,
+                                   note=note))
+        levels[key] = after
+    await record_changes(conn, changes)
+    return levels
 
 
 async def set_safety_stock(

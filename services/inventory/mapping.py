@@ -25,6 +25,7 @@ from services.inventory.domain import (
     StockChange,
     StockLevel,
 )
+from services.inventory.transfers import StockTransfer, TransferState
 
 # The most one Availability can take on the wire: two ids of up to 64 characters, five
 # counts, a distance, a reopening time (14 bytes with its framing), a sale status, and the
@@ -181,3 +182,22 @@ def reservation_to_pb(res: Reservation) -> pb.Reservation:
         close_time=timestamp(res.close_time),
         member_id=res.member_id,
     )
+
+
+TRANSFER_STATE_TO_PB = {s: pb.StockTransferState.Value(f"STOCK_TRANSFER_STATE_{s.value}")
+                        for s in TransferState}
+TRANSFER_STATE_FROM_PB = {v: k for k, v in TRANSFER_STATE_TO_PB.items()}
+
+
+def transfer_to_pb(transfer: StockTransfer) -> pb.StockTransfer:
+    return pb.StockTransfer(
+        transfer_id=transfer.transfer_id, source_location_id=transfer.source_id,
+        destination_location_id=transfer.destination_id,
+        lines=[pb.StockTransferLine(sku_id=sku, quantity=sent, received_quantity=got)
+               for sku, sent, got in transfer.lines],
+        state=TRANSFER_STATE_TO_PB[transfer.state], note=transfer.note,
+        reservation_id=transfer.reservation_id,
+        hold_expire_time=timestamp(transfer.hold_expire_time),
+        create_time=timestamp(transfer.create_time), ship_time=timestamp(transfer.ship_time),
+        receive_time=timestamp(transfer.receive_time),
+        cancel_time=timestamp(transfer.cancel_time))

@@ -39,6 +39,7 @@ from services.inventory.domain import (
     StockKey,
     StockLevel,
 )
+from services.inventory.transfers import StockTransfer, TransferState
 
 STOCK_CHANNEL = "onestock_stock"
 LOCATIONS_CHANNEL = "onestock_locations"  # payload: nothing; locations changed
@@ -741,3 +742,64 @@ async def member_holdings(db, member_ids: Iterable[str], sku_ids: Iterable[str]
     await db.execute(LOCK_MEMBERS_SQL, members)
     rows = await db.fetch(MEMBER_HOLDS_SQL, members, sorted(set(sku_ids)))
     return {(r[0], r[1]): r[2] for r in rows}
+
+
+# --- stock transfers (services/inventory/transfers.py) ------------------------------
+
+_TRANSFER_COLUMNS = ("transfer_id, source_location_id, destination_location_id, lines, state, "
+                     "note, reservation_id, hold_expire_time, created_by, create_time, "
+                     "ship_time, receive_time, cancel_time")
+
+
+def _transfer(row) -> StockTransfer:
+    lines = json.loads(row["lines"]) if isinstance(row["lines"], str) else row["lines"]
+    return StockTransfer(
+        transfer_id=row["transfer_id"], source_id=row["source_location_id"],
+        destination_id=row["destination_location_id"], lines=[tuple(x) for x in lines],
+        state=TransferState(row["state"]), reservation_id=row["reservation_id"],
+        hold_expire_time=row["hold_expire_time"], note=row["note"],
+        created_by=row["created_by"], create_time=row["create_time"],
+        ship_time=row["ship_time"], receive_time=row["receive_time"],
+        cancel_time=row["cancel_time"])
+
+
+async def insert_transfer(conn: AsyncConnection, transfer: StockTransfer) -> None:
+    db = await driver(conn)
+    transfer.create_time = await db.fetchval(
+        "INSERT INTO stock_transfers (transfer_id, source_location_id, destination_location_id, "
+        "lines, state, note, reservation_id, hold_expire_time, created_by) "
+        "VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9) RETURNING create_time",
+        transfer.transfer_id, transfer.source_id, transfer.destination_id,
+        json.dumps(transfer.lines), transfer.state.value, transfer.note,
+        transfer.reservation_id, transfer.hold_expire_time, transfer.created_by)
+
+
+async def load_transfer(conn: AsyncConnection, transfer_id: str, *, lock: bool = False
+                        ) -> StockTransfer | None:
+    row = await (await driver(conn)).fetchrow(
+        f"SELECT {_TRANSFER_COLUMNS} FROM stock_transfers WHERE transfer_id = $1"
+        + (" FOR UPDATE" if lock else ""), transfer_id)
+    return _transfer(row) if row else None
+
+
+async def save_transfer(conn: AsyncConnection, transfer: StockTransfer) -> None:
+    """Write a locked transfer's state, lines and times back."""
+    await (await driver(conn)).execute(
+        "UPDATE stock_transfers SET state = $2, lines = $3::jsonb, ship_time = $4, "
+        "receive_time = $5, cancel_time = $6 WHERE transfer_id = $1",
+        transfer.transfer_id, transfer.state.value, json.dumps(transfer.lines),
+        transfer.ship_time, transfer.receive_time, transfer.cancel_time)
+
+
+async def list_transfers(conn: AsyncConnection, *, location_id: str, state: str,
+                         after: tuple | None, limit: int) -> list[StockTransfer]:
+    """Transfers leaving or reaching ``location_id`` (of ``state`` unless ""), newest first,
+    after the page key (create_time, transfer_id)."""
+    rows = await (await driver(conn)).fetch(
+        f"SELECT {_TRANSFER_COLUMNS} FROM stock_transfers "
+        "WHERE (source_location_id = $1 OR destination_location_id = $1) "
+        "AND ($2 = '' OR state = $2) "
+        "AND ($3::timestamptz IS NULL OR (create_time, transfer_id) < ($3, $4)) "
+        "ORDER BY create_time DESC, transfer_id DESC LIMIT $5",
+        location_id, state, after[0] if after else None, after[1] if after else "", limit)
+    return [_transfer(row) for row in rows]

@@ -23,7 +23,7 @@ from services.common.errors import Collector, NotFound, OneStockError
 from services.common.idempotency import checked_or_replayed, idempotent, request_hash
 from services.common.pagination import decode_token, fitted_page, page_size
 from services.common.validation import check_id, check_optional_id, check_text
-from services.inventory import handlers, mapping, validation
+from services.inventory import handlers, mapping, transfer_handlers, validation
 from services.inventory import repository as repo
 from services.inventory.catalogue import SaleTerms
 from services.inventory.domain import require_on_sale
@@ -297,6 +297,84 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
                                   [[r.expire_time, r.reservation_id] for r in rows], filters,
                                   self.max_message_bytes)
         return pb.ListReservationsResponse(reservations=held, next_page_token=token)
+
+    # --- stock transfers (调拨单) -------------------------------------------
+
+    async def CreateStockTransfer(self, request, context):
+        new = validation.new_transfer(request, self.limits)
+
+        async def work(conn):
+            transfer = await transfer_handlers.create_transfer(conn, new)
+            return pb.CreateStockTransferResponse(transfer=mapping.transfer_to_pb(transfer))
+
+        return await idempotent(self.engine, "CreateStockTransfer", request,
+                                pb.CreateStockTransferResponse, work)
+
+    async def ShipStockTransfer(self, request, context):
+        validation.transfer_step(request)
+        caller = access()
+
+        async def work(conn):
+            transfer = await transfer_handlers.ship_transfer(
+                conn, request.transfer_id, request.request_id, caller)
+            return pb.ShipStockTransferResponse(transfer=mapping.transfer_to_pb(transfer))
+
+        return await idempotent(self.engine, "ShipStockTransfer", request,
+                                pb.ShipStockTransferResponse, work)
+
+    async def ReceiveStockTransfer(self, request, context):
+        arrived = validation.received(request, self.limits)
+        caller = access()
+
+        async def work(conn):
+            transfer = await transfer_handlers.receive_transfer(
+                conn, request.transfer_id, request.request_id, arrived, caller)
+            return pb.ReceiveStockTransferResponse(transfer=mapping.transfer_to_pb(transfer))
+
+        return await idempotent(self.engine, "ReceiveStockTransfer", request,
+                                pb.ReceiveStockTransferResponse, work)
+
+    async def CancelStockTransfer(self, request, context):
+        validation.transfer_step(request)
+
+        async def work(conn):
+            transfer = await transfer_handlers.cancel_transfer(
+                conn, request.transfer_id, request.request_id)
+            return pb.CancelStockTransferResponse(transfer=mapping.transfer_to_pb(transfer))
+
+        return await idempotent(self.engine, "CancelStockTransfer", request,
+                                pb.CancelStockTransferResponse, work)
+
+    async def GetStockTransfer(self, request, context):
+        _require_id(request.transfer_id, "transfer_id")
+        transfer = await self._read(lambda c: repo.load_transfer(c, request.transfer_id))
+        if transfer is None:
+            raise NotFound("stock transfer", request.transfer_id, field="transfer_id")
+        access().require_some_location([transfer.source_id, transfer.destination_id],
+                                       "transfer_id")
+        return pb.GetStockTransferResponse(transfer=mapping.transfer_to_pb(transfer))
+
+    async def ListStockTransfers(self, request, context):
+        errors = Collector()
+        check_id(errors, request.location_id, "location_id")
+        state = mapping.TRANSFER_STATE_FROM_PB.get(request.state)
+        errors.check(request.state == 0 or state is not None, "state", "unknown state")
+        filters = {"l": request.location_id, "s": state.value if state else ""}
+        size = page_size(request.page_size, self.limits, errors)
+        after = decode_token(request.page_token, filters, errors, (datetime, str))
+        errors.raise_if_any()
+        access().require_location(request.location_id, "location_id")
+
+        async def read(conn):
+            await handlers.require_known(conn, [request.location_id], [])
+            return await repo.list_transfers(conn, location_id=request.location_id,
+                                             state=filters["s"], after=after, limit=size + 1)
+
+        rows = await self._read(read)
+        transfers, token = fitted_page([mapping.transfer_to_pb(t) for t in rows[:size]],
+                                       [[t.create_time, t.transfer_id] for t in rows], filters,
+                                       self.max_message_bytes)
+        return pb.ListStockTransfersResponse(transfers=transfers, next_page_token=token)
 
     # --- live changes ----------------------------------------------------
 

@@ -25,11 +25,13 @@ from services.common.validation import (
 from services.inventory import mapping
 from services.inventory.catalogue import Location, Sku, is_time_zone
 from services.inventory.domain import AdjustmentReason, LineRequest, ReserveCommand
+from services.inventory.transfers import NewTransfer
 
 CURRENCIES_MINOR_UNITS = {"CNY", "HKD", "TWD", "USD", "EUR", "JPY", "SGD", "MOP"}
 MAX_NAME = 200
 MAX_NOTE = 500
 MAX_REFERENCE = 128
+MAX_TRANSFER_NOTE = 200
 MAX_DELIVERY_RADIUS_KM = 100.0
 # Routing reads a location's windows for every order it considers the location for: a week
 # of split shifts is a few dozen; more is a mistake in the data, refused before it slows
@@ -331,3 +333,60 @@ def watch_stock(request: pb.WatchStockRequest, limits: Limits) -> tuple[list[str
             _unique_ids(errors, ids, field, limits.max_watch_keys)
     errors.raise_if_any()
     return list(request.location_ids), list(request.sku_ids)
+
+
+def new_transfer(request: pb.CreateStockTransferRequest, limits: Limits) -> NewTransfer:
+    errors = Collector()
+    check_request_id(errors, request.request_id)
+    check_id(errors, request.source_location_id, "source_location_id")
+    check_id(errors, request.destination_location_id, "destination_location_id")
+    errors.check(request.source_location_id != request.destination_location_id,
+                 "destination_location_id", "must differ from source_location_id")
+    lines = _sku_counts(errors, request.lines, "lines", limits, min_quantity=1)
+    errors.check(len(request.lines) > 0, "lines", f"must hold 1 to {limits.max_lines} lines")
+    check_text(errors, request.note, "note", MAX_TRANSFER_NOTE)
+    if not 0 <= request.ttl_seconds <= limits.max_ttl_s:
+        errors.add("ttl_seconds", f"must be 1 to {limits.max_ttl_s}, or 0 for the longest")
+    errors.raise_if_any()
+    return NewTransfer(request.request_id, request.source_location_id,
+                       request.destination_location_id, tuple(lines.items()), request.note,
+                       request.ttl_seconds or limits.max_ttl_s)
+
+
+def transfer_step(request, errors: Collector | None = None) -> None:
+    """A step on one transfer: its request id and transfer id."""
+    own = errors is None
+    errors = errors or Collector()
+    check_request_id(errors, request.request_id)
+    check_id(errors, request.transfer_id, "transfer_id")
+    if own:
+        errors.raise_if_any()
+
+
+def received(request: pb.ReceiveStockTransferRequest, limits: Limits) -> dict[str, int]:
+    """Units that arrived per SKU named (the rest arrived whole)."""
+    errors = Collector()
+    transfer_step(request, errors)
+    arrived = _sku_counts(errors, request.received_lines, "received_lines", limits,
+                          min_quantity=0)
+    errors.raise_if_any()
+    return arrived
+
+
+def _sku_counts(errors: Collector, lines, field: str, limits: Limits, *, min_quantity: int
+                ) -> dict[str, int]:
+    """Units per SKU, one line each, at most ``limits.max_lines``."""
+    if len(lines) > limits.max_lines:
+        errors.add(field, f"must hold at most {limits.max_lines} lines")
+    counts: dict[str, int] = {}
+    for i, line in enumerate(lines[: limits.max_lines]):
+        ok = check_id(errors, line.sku_id, f"{field}[{i}].sku_id")
+        if not min_quantity <= line.quantity <= limits.max_quantity:
+            errors.add(f"{field}[{i}].quantity", f"must be {min_quantity} to {limits.max_quantity}")
+            ok = False
+        if line.sku_id in counts:
+            errors.add(f"{field}[{i}].sku_id", "is listed twice")
+            ok = False
+        if ok:
+            counts[line.sku_id] = line.quantity
+    return counts

@@ -435,19 +435,10 @@ async def _receive(conn: AsyncConnection, order: Order, group: Group) -> None:
         for sku, qty in transfer.lines:
             arriving[sku] = arriving.get(sku, 0) + qty
         transfer.received = True
-    keys = [(group.location_id, sku) for sku in arriving]
     await inventory.require_known(conn, [group.location_id], list(arriving))
-    await stock_repo.create_stock_rows(conn, keys)
-    levels = await stock_repo.lock_stock(conn, keys)
-    changes = []
-    for key, qty in sorted((k, arriving[k[1]]) for k in keys):
-        after = replace(levels[key], on_hand=levels[key].on_hand + qty)
-        changes.append(StockChange(MovementKind.ADJUSTMENT, after, on_hand_delta=qty,
-                                   reason=AdjustmentReason.RECEIPT,
-                                   request_id=f"order:{group.group_id}:receive",
-                                   note=f"transfer for order {order.order_id}"))
-        levels[key] = after
-    await inventory.record_changes(conn, changes)
+    levels = await inventory.receive_units(conn, group.location_id, arriving,
+                                           f"order:{group.group_id}:receive",
+                                           f"transfer for order {order.order_id}")
     [held] = await reserve_locked(conn, [reserve_command(
         order.order_id, f"{group.group_id}:received", group.location_id, list(arriving.items()),
         7 * 24 * 3600, Channel.OPS)], levels)

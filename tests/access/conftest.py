@@ -66,6 +66,17 @@ class Ops:
                 amount_minor=order.total_minor))).order
         return order
 
+    async def stock_transfer(self, *, shipped: bool = False) -> str:
+        """A lamp moving from S2 to S1: its transfer id."""
+        made = (await self.inventory.CreateStockTransfer(inv.CreateStockTransferRequest(
+            request_id=self.next_id("transfer"), source_location_id="S2",
+            destination_location_id="S1",
+            lines=[inv.StockTransferLineInput(sku_id="LAMP", quantity=1)]))).transfer
+        if shipped:
+            await self.inventory.ShipStockTransfer(inv.ShipStockTransferRequest(
+                request_id=self.next_id("ship"), transfer_id=made.transfer_id))
+        return made.transfer_id
+
     async def till_sale(self, member: str = "A") -> ords.Order:
         return (await self.orders.CreateOrder(till_sale_request(self.next_id("sale"), member,
                                                                 "S1"))).order

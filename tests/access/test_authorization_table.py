@@ -37,6 +37,10 @@ async def _reservation(ops, make):
     return make(await ops.reservation_at("S1"))
 
 
+async def _transfer(ops, make, **kw):
+    return make(await ops.stock_transfer(**kw))
+
+
 async def _order(ops, make, **kw):
     return make(await ops.online_order(**kw))
 
@@ -118,6 +122,25 @@ CASES = [
      {"OPS", "POS@S1"}),
     ("ListReservations at S1", method("InventoryService", "ListReservations"),
      _fixed(inv.ListReservationsRequest(location_id="S1")), {"OPS", "POS@S1", "STAFF@S1"}),
+    ("CreateStockTransfer S2 to S1", method("InventoryService", "CreateStockTransfer"),
+     _each(lambda ops: inv.CreateStockTransferRequest(
+         request_id=ops.next_id("transfer"), source_location_id="S2",
+         destination_location_id="S1",
+         lines=[inv.StockTransferLineInput(sku_id="LAMP", quantity=1)])), {"OPS"}),
+    ("ShipStockTransfer from S2", method("InventoryService", "ShipStockTransfer"),
+     lambda ops: _transfer(ops, lambda t: inv.ShipStockTransferRequest(
+         request_id=ops.next_id("ship"), transfer_id=t)), {"OPS", "STAFF@S2"}),
+    ("ReceiveStockTransfer at S1", method("InventoryService", "ReceiveStockTransfer"),
+     lambda ops: _transfer(ops, lambda t: inv.ReceiveStockTransferRequest(
+         request_id=ops.next_id("recv"), transfer_id=t), shipped=True), {"OPS", "STAFF@S1"}),
+    ("CancelStockTransfer", method("InventoryService", "CancelStockTransfer"),
+     lambda ops: _transfer(ops, lambda t: inv.CancelStockTransferRequest(
+         request_id=ops.next_id("cancel"), transfer_id=t)), {"OPS"}),
+    ("GetStockTransfer S2 to S1", method("InventoryService", "GetStockTransfer"),
+     lambda ops: _transfer(ops, lambda t: inv.GetStockTransferRequest(transfer_id=t)),
+     {"OPS", "STAFF@S1", "STAFF@S2"}),
+    ("ListStockTransfers at S1", method("InventoryService", "ListStockTransfers"),
+     _fixed(inv.ListStockTransfersRequest(location_id="S1")), {"OPS", "STAFF@S1"}),
     ("FindNearestStores", method("RoutingService", "FindNearestStores"),
      _fixed(rt.FindNearestStoresRequest(latitude=31.23, longitude=121.47)), READERS),
     ("QuoteFulfilment", method("RoutingService", "QuoteFulfilment"),

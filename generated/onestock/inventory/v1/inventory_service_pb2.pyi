@@ -56,6 +56,14 @@ class ReservationState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RESERVATION_STATE_COMMITTED: _ClassVar[ReservationState]
     RESERVATION_STATE_RELEASED: _ClassVar[ReservationState]
     RESERVATION_STATE_EXPIRED: _ClassVar[ReservationState]
+
+class StockTransferState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STOCK_TRANSFER_STATE_UNSPECIFIED: _ClassVar[StockTransferState]
+    STOCK_TRANSFER_STATE_REQUESTED: _ClassVar[StockTransferState]
+    STOCK_TRANSFER_STATE_IN_TRANSIT: _ClassVar[StockTransferState]
+    STOCK_TRANSFER_STATE_RECEIVED: _ClassVar[StockTransferState]
+    STOCK_TRANSFER_STATE_CANCELLED: _ClassVar[StockTransferState]
 LOCATION_KIND_UNSPECIFIED: LocationKind
 LOCATION_KIND_STORE: LocationKind
 LOCATION_KIND_WAREHOUSE: LocationKind
@@ -85,6 +93,11 @@ RESERVATION_STATE_ACTIVE: ReservationState
 RESERVATION_STATE_COMMITTED: ReservationState
 RESERVATION_STATE_RELEASED: ReservationState
 RESERVATION_STATE_EXPIRED: ReservationState
+STOCK_TRANSFER_STATE_UNSPECIFIED: StockTransferState
+STOCK_TRANSFER_STATE_REQUESTED: StockTransferState
+STOCK_TRANSFER_STATE_IN_TRANSIT: StockTransferState
+STOCK_TRANSFER_STATE_RECEIVED: StockTransferState
+STOCK_TRANSFER_STATE_CANCELLED: StockTransferState
 
 class OpeningHours(_message.Message):
     __slots__ = ("iso_weekdays", "open_minute", "close_minute")
@@ -633,3 +646,147 @@ class WatchStockResponse(_message.Message):
     stock: StockLevel
     initial: bool
     def __init__(self, stock: _Optional[_Union[StockLevel, _Mapping]] = ..., initial: _Optional[bool] = ...) -> None: ...
+
+class StockTransferLine(_message.Message):
+    __slots__ = ("sku_id", "quantity", "received_quantity")
+    SKU_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    sku_id: str
+    quantity: int
+    received_quantity: int
+    def __init__(self, sku_id: _Optional[str] = ..., quantity: _Optional[int] = ..., received_quantity: _Optional[int] = ...) -> None: ...
+
+class StockTransferLineInput(_message.Message):
+    __slots__ = ("sku_id", "quantity")
+    SKU_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    sku_id: str
+    quantity: int
+    def __init__(self, sku_id: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
+
+class StockTransfer(_message.Message):
+    __slots__ = ("transfer_id", "source_location_id", "destination_location_id", "lines", "state", "note", "reservation_id", "hold_expire_time", "create_time", "ship_time", "receive_time", "cancel_time")
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLD_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    SHIP_TIME_FIELD_NUMBER: _ClassVar[int]
+    RECEIVE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_TIME_FIELD_NUMBER: _ClassVar[int]
+    transfer_id: str
+    source_location_id: str
+    destination_location_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[StockTransferLine]
+    state: StockTransferState
+    note: str
+    reservation_id: str
+    hold_expire_time: _timestamp_pb2.Timestamp
+    create_time: _timestamp_pb2.Timestamp
+    ship_time: _timestamp_pb2.Timestamp
+    receive_time: _timestamp_pb2.Timestamp
+    cancel_time: _timestamp_pb2.Timestamp
+    def __init__(self, transfer_id: _Optional[str] = ..., source_location_id: _Optional[str] = ..., destination_location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[StockTransferLine, _Mapping]]] = ..., state: _Optional[_Union[StockTransferState, str]] = ..., note: _Optional[str] = ..., reservation_id: _Optional[str] = ..., hold_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ship_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., receive_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateStockTransferRequest(_message.Message):
+    __slots__ = ("request_id", "source_location_id", "destination_location_id", "lines", "note", "ttl_seconds")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    source_location_id: str
+    destination_location_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[StockTransferLineInput]
+    note: str
+    ttl_seconds: int
+    def __init__(self, request_id: _Optional[str] = ..., source_location_id: _Optional[str] = ..., destination_location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[StockTransferLineInput, _Mapping]]] = ..., note: _Optional[str] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+
+class CreateStockTransferResponse(_message.Message):
+    __slots__ = ("transfer",)
+    TRANSFER_FIELD_NUMBER: _ClassVar[int]
+    transfer: StockTransfer
+    def __init__(self, transfer: _Optional[_Union[StockTransfer, _Mapping]] = ...) -> None: ...
+
+class ShipStockTransferRequest(_message.Message):
+    __slots__ = ("request_id", "transfer_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    transfer_id: str
+    def __init__(self, request_id: _Optional[str] = ..., transfer_id: _Optional[str] = ...) -> None: ...
+
+class ShipStockTransferResponse(_message.Message):
+    __slots__ = ("transfer",)
+    TRANSFER_FIELD_NUMBER: _ClassVar[int]
+    transfer: StockTransfer
+    def __init__(self, transfer: _Optional[_Union[StockTransfer, _Mapping]] = ...) -> None: ...
+
+class ReceiveStockTransferRequest(_message.Message):
+    __slots__ = ("request_id", "transfer_id", "received_lines")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    RECEIVED_LINES_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    transfer_id: str
+    received_lines: _containers.RepeatedCompositeFieldContainer[StockTransferLineInput]
+    def __init__(self, request_id: _Optional[str] = ..., transfer_id: _Optional[str] = ..., received_lines: _Optional[_Iterable[_Union[StockTransferLineInput, _Mapping]]] = ...) -> None: ...
+
+class ReceiveStockTransferResponse(_message.Message):
+    __slots__ = ("transfer",)
+    TRANSFER_FIELD_NUMBER: _ClassVar[int]
+    transfer: StockTransfer
+    def __init__(self, transfer: _Optional[_Union[StockTransfer, _Mapping]] = ...) -> None: ...
+
+class CancelStockTransferRequest(_message.Message):
+    __slots__ = ("request_id", "transfer_id")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    transfer_id: str
+    def __init__(self, request_id: _Optional[str] = ..., transfer_id: _Optional[str] = ...) -> None: ...
+
+class CancelStockTransferResponse(_message.Message):
+    __slots__ = ("transfer",)
+    TRANSFER_FIELD_NUMBER: _ClassVar[int]
+    transfer: StockTransfer
+    def __init__(self, transfer: _Optional[_Union[StockTransfer, _Mapping]] = ...) -> None: ...
+
+class GetStockTransferRequest(_message.Message):
+    __slots__ = ("transfer_id",)
+    TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    transfer_id: str
+    def __init__(self, transfer_id: _Optional[str] = ...) -> None: ...
+
+class GetStockTransferResponse(_message.Message):
+    __slots__ = ("transfer",)
+    TRANSFER_FIELD_NUMBER: _ClassVar[int]
+    transfer: StockTransfer
+    def __init__(self, transfer: _Optional[_Union[StockTransfer, _Mapping]] = ...) -> None: ...
+
+class ListStockTransfersRequest(_message.Message):
+    __slots__ = ("location_id", "state", "page_size", "page_token")
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    location_id: str
+    state: StockTransferState
+    page_size: int
+    page_token: str
+    def __init__(self, location_id: _Optional[str] = ..., state: _Optional[_Union[StockTransferState, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListStockTransfersResponse(_message.Message):
+    __slots__ = ("transfers", "next_page_token")
+    TRANSFERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    transfers: _containers.RepeatedCompositeFieldContainer[StockTransfer]
+    next_page_token: str
+    def __init__(self, transfers: _Optional[_Iterable[_Union[StockTransfer, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

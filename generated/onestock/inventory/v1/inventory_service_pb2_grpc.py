@@ -140,6 +140,36 @@ class InventoryServiceStub:
                 request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListReservationsRequest.SerializeToString,
                 response_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListReservationsResponse.FromString,
                 _registered_method=True)
+        self.CreateStockTransfer = channel.unary_unary(
+                '/onestock.inventory.v1.InventoryService/CreateStockTransfer',
+                request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.CreateStockTransferRequest.SerializeToString,
+                response_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.CreateStockTransferResponse.FromString,
+                _registered_method=True)
+        self.ShipStockTransfer = channel.unary_unary(
+                '/onestock.inventory.v1.InventoryService/ShipStockTransfer',
+                request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ShipStockTransferRequest.SerializeToString,
+                response_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ShipStockTransferResponse.FromString,
+                _registered_method=True)
+        self.ReceiveStockTransfer = channel.unary_unary(
+                '/onestock.inventory.v1.InventoryService/ReceiveStockTransfer',
+                request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ReceiveStockTransferRequest.SerializeToString,
+                response_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ReceiveStockTransferResponse.FromString,
+                _registered_method=True)
+        self.CancelStockTransfer = channel.unary_unary(
+                '/onestock.inventory.v1.InventoryService/CancelStockTransfer',
+                request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.CancelStockTransferRequest.SerializeToString,
+                response_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.CancelStockTransferResponse.FromString,
+                _registered_method=True)
+        self.GetStockTransfer = channel.unary_unary(
+                '/onestock.inventory.v1.InventoryService/GetStockTransfer',
+                request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.GetStockTransferRequest.SerializeToString,
+                response_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.GetStockTransferResponse.FromString,
+                _registered_method=True)
+        self.ListStockTransfers = channel.unary_unary(
+                '/onestock.inventory.v1.InventoryService/ListStockTransfers',
+                request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListStockTransfersRequest.SerializeToString,
+                response_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListStockTransfersResponse.FromString,
+                _registered_method=True)
         self.WatchStock = channel.unary_stream(
                 '/onestock.inventory.v1.InventoryService/WatchStock',
                 request_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.WatchStockRequest.SerializeToString,
@@ -302,6 +332,52 @@ class InventoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateStockTransfer(self, request, context):
+        """Moves stock from one location to another outside any order (调拨单): head
+        office rebalances shelves, a warehouse restocks a store. The units are held
+        at the source until shipped (a reservation, channel OPS), leave its on_hand
+        when shipped, and join the destination's when received.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ShipStockTransfer(self, request, context):
+        """The source ships a REQUESTED transfer: its held units leave the source.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReceiveStockTransfer(self, request, context):
+        """The destination receives an IN_TRANSIT transfer: the units received join
+        its on_hand; any shortfall stays recorded on the transfer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelStockTransfer(self, request, context):
+        """Cancels a REQUESTED transfer and releases its hold at the source.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStockTransfer(self, request, context):
+        """Returns one transfer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStockTransfers(self, request, context):
+        """Lists the transfers into or out of a location, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def WatchStock(self, request, context):
         """Streams availability changes for the given locations and/or SKUs as they
         happen, across every server process that shares the database. The stream
@@ -403,6 +479,36 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.ListReservations,
                     request_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListReservationsRequest.FromString,
                     response_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListReservationsResponse.SerializeToString,
+            ),
+            'CreateStockTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateStockTransfer,
+                    request_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.CreateStockTransferRequest.FromString,
+                    response_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.CreateStockTransferResponse.SerializeToString,
+            ),
+            'ShipStockTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ShipStockTransfer,
+                    request_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ShipStockTransferRequest.FromString,
+                    response_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ShipStockTransferResponse.SerializeToString,
+            ),
+            'ReceiveStockTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReceiveStockTransfer,
+                    request_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ReceiveStockTransferRequest.FromString,
+                    response_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ReceiveStockTransferResponse.SerializeToString,
+            ),
+            'CancelStockTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelStockTransfer,
+                    request_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.CancelStockTransferRequest.FromString,
+                    response_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.CancelStockTransferResponse.SerializeToString,
+            ),
+            'GetStockTransfer': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStockTransfer,
+                    request_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.GetStockTransferRequest.FromString,
+                    response_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.GetStockTransferResponse.SerializeToString,
+            ),
+            'ListStockTransfers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStockTransfers,
+                    request_deserializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListStockTransfersRequest.FromString,
+                    response_serializer=onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListStockTransfersResponse.SerializeToString,
             ),
             'WatchStock': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchStock,
@@ -912,6 +1018,168 @@ class InventoryService:
             '/onestock.inventory.v1.InventoryService/ListReservations',
             onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListReservationsRequest.SerializeToString,
             onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListReservationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateStockTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.inventory.v1.InventoryService/CreateStockTransfer',
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.CreateStockTransferRequest.SerializeToString,
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.CreateStockTransferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ShipStockTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.inventory.v1.InventoryService/ShipStockTransfer',
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ShipStockTransferRequest.SerializeToString,
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ShipStockTransferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReceiveStockTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.inventory.v1.InventoryService/ReceiveStockTransfer',
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ReceiveStockTransferRequest.SerializeToString,
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ReceiveStockTransferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelStockTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.inventory.v1.InventoryService/CancelStockTransfer',
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.CancelStockTransferRequest.SerializeToString,
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.CancelStockTransferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStockTransfer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.inventory.v1.InventoryService/GetStockTransfer',
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.GetStockTransferRequest.SerializeToString,
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.GetStockTransferResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStockTransfers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.inventory.v1.InventoryService/ListStockTransfers',
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListStockTransfersRequest.SerializeToString,
+            onestock_dot_inventory_dot_v1_dot_inventory__service__pb2.ListStockTransfersResponse.FromString,
             options,
             channel_credentials,
             insecure,
