@@ -165,6 +165,7 @@ class Reservation:
     expire_time: datetime
     close_time: datetime | None = None
     member_id: str = ""
+    request_id: str = ""  # "order:..." or "transfer:..." for the holds those keep
 
     def is_expired(self, now: datetime) -> bool:
         return self.state is ReservationState.ACTIVE and self.expire_time <= now
@@ -330,6 +331,24 @@ def count_changes(level: StockLevel, count: StockCount, request_id: str,
                                    safety_stock_delta=after.safety_stock - before.safety_stock,
                                    request_id=request_id, note=note))
     return changes
+
+
+# The request ids an order's and a stock transfer's holds are made under, and what holds them.
+HOLDERS = {"order:": "order", "transfer:": "stock transfer"}
+
+
+def require_unheld(reservation: Reservation) -> None:
+    """A hold an order or a stock transfer keeps moves only with that order's or transfer's
+    own steps. Committed, released or extended through the calls a till makes, the order
+    would hand over (or the transfer ship) units no longer held for it."""
+    for prefix, holder in HOLDERS.items():
+        if reservation.request_id.startswith(prefix):
+            raise FailedPrecondition(
+                f"reservation {reservation.reservation_id} is held for {holder} "
+                f"{reservation.reference.removeprefix('transfer:')}: it moves only with that "
+                f"{holder}'s own steps", reason="RESERVATION_HELD",
+                metadata={"reservation_id": reservation.reservation_id, "holder": holder,
+                          "reference": reservation.reference})
 
 
 def ensure_active(reservation: Reservation, now: datetime) -> None:

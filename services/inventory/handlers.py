@@ -33,6 +33,7 @@ from services.inventory.domain import (
     commit_quantities,
     count_changes,
     ensure_active,
+    require_unheld,
 )
 from services.inventory.validation import AdjustCommand, AvailabilityQuery
 
@@ -174,13 +175,24 @@ async def load_reservation(conn: AsyncConnection, reservation_id: str, *, lock: 
     return reservation
 
 
+async def reservation_to_change(conn: AsyncConnection, reservation_id: str, access: Access
+                    ) -> Reservation:
+    """The reservation, locked, for a change: a caller's own call (a till's, head office's)
+    may not move what an order or a stock transfer holds (their own steps call with
+    SYSTEM_ACCESS)."""
+    reservation = await load_reservation(conn, reservation_id, lock=True, access=access)
+    if access is not SYSTEM_ACCESS:
+        require_unheld(reservation)
+    return reservation
+
+
 async def commit_reservation(
     conn: AsyncConnection, request_id: str, reservation_id: str, lines: list[LineRequest],
     access: Access = SYSTEM_ACCESS,
 ) -> Reservation:
     """Sell reserved units. The row lock and the database clock make a commit racing
     the expiry sweeper end in exactly one of the two."""
-    reservation = await load_reservation(conn, reservation_id, lock=True, access=access)
+    reservation = await reservation_to_change(conn, reservation_id, access)
     ensure_active(reservation, await repo.db_now(conn))
     sold = commit_quantities(reservation, lines)
     levels = await repo.lock_stock(conn, [line.key for line in reservation.lines])
@@ -193,7 +205,7 @@ async def commit_reservation(
 
 async def release_reservation(conn: AsyncConnection, request_id: str, reservation_id: str,
                               access: Access = SYSTEM_ACCESS) -> Reservation:
-    reservation = await load_reservation(conn, reservation_id, lock=True, access=access)
+    reservation = await reservation_to_change(conn, reservation_id, access)
     ensure_active(reservation, await repo.db_now(conn))
     await give_back_locked(conn, [reservation], ReservationState.RELEASED, [request_id])
     return reservation
@@ -220,7 +232,7 @@ async def give_back_locked(conn: AsyncConnection, reservations: Sequence[Reserva
 
 async def extend_reservation(conn: AsyncConnection, reservation_id: str, ttl_s: int,
                              access: Access = SYSTEM_ACCESS) -> Reservation:
-    reservation = await load_reservation(conn, reservation_id, lock=True, access=access)
+    reservation = await reservation_to_change(conn, reservation_id, access)
     ensure_active(reservation, await repo.db_now(conn))
     await repo.extend_reservation(conn, reservation, ttl_s)
     return reservation

@@ -588,7 +588,7 @@ async def hold_counts(conn: AsyncConnection, counts_digest: str) -> None:
 
 
 RESERVATION_COLUMNS = ("reservation_id, channel, reference, state, create_time, expire_time, "
-                       "close_time, member_id")
+                       "close_time, member_id, request_id")
 
 
 async def load_reservation(
@@ -649,7 +649,7 @@ async def _with_lines(db, rows, *, location_id: str | None = None, sku_id: str |
         reference=r["reference"], state=ReservationState(r["state"]),
         lines=lines.get(r["reservation_id"], []), create_time=r["create_time"],
         expire_time=r["expire_time"], close_time=r["close_time"],
-        member_id=r["member_id"] or "") for r in rows]
+        member_id=r["member_id"] or "", request_id=r["request_id"]) for r in rows]
 
 
 async def close_unsold(conn: AsyncConnection, reservations: Sequence[Reservation],

@@ -127,8 +127,7 @@ async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str,
 
 
 async def _consume_till_reservation(conn: AsyncConnection, cmd: NewOrder, access: Access) -> str:
-    reservation = await inventory.load_reservation(conn, cmd.till_reservation_id, lock=True,
-                                                   access=access)
+    reservation = await inventory.reservation_to_change(conn, cmd.till_reservation_id, access)
     wanted = {(cmd.till_location_id, sku): qty for sku, qty, _ in cmd.lines}
     held = {line.key: line.quantity for line in reservation.lines}
     if held != wanted:
