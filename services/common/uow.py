@@ -25,6 +25,8 @@ T = TypeVar("T")
 # task running the transaction so it is read at most once: a dict while in_transaction()
 # runs, None outside. Not kept on the connection, which is pooled and outlives it.
 transaction_clock: ContextVar[dict | None] = ContextVar("transaction_clock", default=None)
+# What to do once the transaction in_transaction() runs has committed (a list while it runs).
+_on_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar("on_commit", default=None)
 
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 MAX_ATTEMPTS = 8
@@ -46,17 +48,32 @@ async def in_transaction(engine: AsyncEngine, work: Callable[[AsyncConnection], 
     """Run ``work`` in one transaction, retrying it whole on deadlock or serialization failure."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            token = transaction_clock.set({})
+            token, pending = transaction_clock.set({}), _on_commit.set([])
             try:
                 async with engine.begin() as conn:
-                    return await work(conn)
+                    result = await work(conn)
+                for callback in _on_commit.get() or ():
+                    callback()
+                return result
             finally:
                 transaction_clock.reset(token)
+                _on_commit.reset(pending)
         except (DBAPIError, asyncpg.PostgresError) as error:
             if not is_retryable(error) or attempt == MAX_ATTEMPTS:
                 raise
             await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
     raise AssertionError("unreachable")
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the running in_transaction() commits, and never if it rolls
+    back or is retried: a counter of what a sweep did must not count a sweep undone. At
+    once outside in_transaction()."""
+    pending = _on_commit.get()
+    if pending is None:
+        callback()
+    else:
+        pending.append(callback)
 
 
 async def as_of_one_moment(conn: AsyncConnection) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,6 +17,7 @@ from services.access.context import SYSTEM_ACCESS, Access
 from services.common import metrics
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from services.common.geo import bounding_box, haversine_km
+from services.common.uow import after_commit
 from services.inventory import repository as repo
 from services.inventory.catalogue import Location, SaleStatus
 from services.inventory.domain import (
@@ -243,7 +245,7 @@ async def expire_due(conn: AsyncConnection, limit: int = 200) -> int:
     ids = await repo.lock_expired_reservations(conn, limit)
     expired = await repo.load_reservations(conn, ids)  # locked just now
     await give_back_locked(conn, expired, ReservationState.EXPIRED, [None] * len(expired))
-    metrics.RESERVATIONS.labels("expired").inc(len(ids))
+    after_commit(partial(metrics.RESERVATIONS.labels("expired").inc, len(ids)))
     return len(ids)
 
 

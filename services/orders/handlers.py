@@ -12,12 +12,14 @@ import logging
 import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.access.context import SYSTEM_ACCESS, Access, actor
 from services.common import metrics
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from services.common.uow import after_commit
 from services.inventory import handlers as inventory
 from services.inventory import repository as stock_repo
 from services.inventory.domain import (
@@ -237,15 +239,15 @@ async def settle_overdue(conn: AsyncConnection, hold_s: int, limit: int = 100,
             waiting.append(order)
     for reason, batch in sorted(cancelled.items()):
         await _cancel(conn, batch, reason, OrderEvent.CANCEL)
-        metrics.OVERDUE_ORDERS.labels(reason).inc(len(batch))
+        after_commit(partial(metrics.OVERDUE_ORDERS.labels(reason).inc, len(batch)))
     if partly and not cancelled:
         settled = [o for o in orders if o.order_id in partly]
         await _cancel_groups(conn, [(o, partly[o.order_id]) for o in settled], rules)
         await repo.save_orders(conn, settled, "CANCEL_GROUP")
-        metrics.OVERDUE_ORDERS.labels("PART_CANCELLED").inc(len(settled))
+        after_commit(partial(metrics.OVERDUE_ORDERS.labels("PART_CANCELLED").inc, len(settled)))
     if waiting:
         await _give_more_time(conn, waiting, hold_s)
-        metrics.OVERDUE_ORDERS.labels("EXTENDED").inc(len(waiting))
+        after_commit(partial(metrics.OVERDUE_ORDERS.labels("EXTENDED").inc, len(waiting)))
     return len(orders)
 
 

@@ -213,3 +213,25 @@ async def test_pickups_racing_the_sweeper_end_collected_or_cancelled_never_both(
     assert [points.get(f"M-{i}", 0) for i in range(10)] == [
         100 if answer == "COLLECTED" else 0 for answer in answers]
     await assert_ledger_consistent(engine)
+
+
+async def test_a_sweep_that_rolls_back_counts_nothing_and_one_that_commits_counts_once(
+        stubs, engine):
+    """The overdue counter follows what was committed: a sweep undone (a failure, a retried
+    deadlock) leaves it as it was."""
+    _, orders, _ = stubs
+    made = await pay(orders, (await orders.CreateOrder(order("o1", ("LAMP", 1, 10_000)))).order)
+    before, settled_here = overdue_count("NOT_FULFILLED"), []
+
+    async def undone(conn):  # fall due and be settled inside a transaction that rolls back
+        await conn.execute(text("UPDATE orders SET fulfil_by = now() - interval '1 s' "
+                                "WHERE order_id = :o"), {"o": made.order_id})
+        settled_here.append(await settle_overdue(conn, 3600))
+        raise RuntimeError("the sweep's transaction fails")
+
+    with pytest.raises(RuntimeError):
+        await in_transaction(engine, undone)
+    assert settled_here == [1] and overdue_count("NOT_FULFILLED") == before
+    await overdue(engine, made.order_id)
+    await settled(orders, made.order_id, lambda o: o.state == pb.ORDER_STATE_CANCELLED)
+    assert overdue_count("NOT_FULFILLED") == before + 1
