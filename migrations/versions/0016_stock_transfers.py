@@ -2,7 +2,8 @@
 shelves, a warehouse restocking a store (services/inventory/transfers.py).
 
 A transfer's lines are kept as JSON, [sku, quantity, received], beside its hold at the
-source (a reservation, while REQUESTED). A downgrade is refused while a transfer is in
+source (a reservation, while REQUESTED); the expiry sweep finds transfers whose hold lapsed
+through their own index. A downgrade is refused while a transfer is in
 transit: its units have left the source and the older code could never receive them.
 
 Revision ID: 0016
@@ -40,10 +41,13 @@ def upgrade() -> None:
             ship_time               timestamptz,
             receive_time            timestamptz,
             cancel_time             timestamptz,
+            cancel_reason           text NOT NULL DEFAULT '',
             CHECK (source_location_id <> destination_location_id)
         );
         CREATE INDEX stock_transfers_from ON stock_transfers (source_location_id, create_time);
-        CREATE INDEX stock_transfers_to ON stock_transfers (destination_location_id, create_time)
+        CREATE INDEX stock_transfers_to ON stock_transfers (destination_location_id, create_time);
+        CREATE INDEX stock_transfers_requested ON stock_transfers (hold_expire_time)
+            WHERE state = 'REQUESTED'
         """
     )
 

@@ -33,6 +33,7 @@ from services.common.interceptors import CallInterceptor
 from services.common.notifications import Listener
 from services.common.uow import in_transaction
 from services.inventory import handlers as inventory_handlers
+from services.inventory import transfer_handlers
 from services.inventory.reserve_batcher import ReservationBatcher
 from services.inventory.servicer import InventoryServicer
 from services.inventory.stock_feed import StockFeed
@@ -233,13 +234,16 @@ def _serve_metrics(listen: str) -> tuple[object, int]:
 
 
 async def _expire_all_due(engine: AsyncEngine, order_hold_s: int, rules: MemberRules) -> None:
-    """Cancel unpaid orders past their time and settle paid ones past theirs, then expire
-    reservations past theirs: orders first, so that they release their own holds."""
+    """Cancel unpaid orders past their time and settle paid ones past theirs, cancel stock
+    transfers whose hold ran out, then expire reservations past theirs: orders and
+    transfers first, so that they release their own holds."""
     while await in_transaction(engine, order_handlers.expire_unpaid) > 0:
         pass
     while await in_transaction(
             engine, lambda conn: order_handlers.settle_overdue(conn, order_hold_s,
                                                                rules=rules)) > 0:
+        pass
+    while await in_transaction(engine, transfer_handlers.lapse_due) > 0:
         pass
     while await in_transaction(engine, inventory_handlers.expire_due) > 0:
         pass

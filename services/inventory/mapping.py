@@ -200,4 +200,4 @@ def transfer_to_pb(transfer: StockTransfer) -> pb.StockTransfer:
         hold_expire_time=timestamp(transfer.hold_expire_time),
         create_time=timestamp(transfer.create_time), ship_time=timestamp(transfer.ship_time),
         receive_time=timestamp(transfer.receive_time),
-        cancel_time=timestamp(transfer.cancel_time))
+        cancel_time=timestamp(transfer.cancel_time), cancel_reason=transfer.cancel_reason)

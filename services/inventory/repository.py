@@ -748,7 +748,7 @@ async def member_holdings(db, member_ids: Iterable[str], sku_ids: Iterable[str]
 
 _TRANSFER_COLUMNS = ("transfer_id, source_location_id, destination_location_id, lines, state, "
                      "note, reservation_id, hold_expire_time, created_by, create_time, "
-                     "ship_time, receive_time, cancel_time")
+                     "ship_time, receive_time, cancel_time, cancel_reason")
 
 
 def _transfer(row) -> StockTransfer:
@@ -760,7 +760,7 @@ def _transfer(row) -> StockTransfer:
         hold_expire_time=row["hold_expire_time"], note=row["note"],
         created_by=row["created_by"], create_time=row["create_time"],
         ship_time=row["ship_time"], receive_time=row["receive_time"],
-        cancel_time=row["cancel_time"])
+        cancel_time=row["cancel_time"], cancel_reason=row["cancel_reason"])
 
 
 async def insert_transfer(conn: AsyncConnection, transfer: StockTransfer) -> None:
@@ -786,9 +786,20 @@ async def save_transfer(conn: AsyncConnection, transfer: StockTransfer) -> None:
     """Write a locked transfer's state, lines and times back."""
     await (await driver(conn)).execute(
         "UPDATE stock_transfers SET state = $2, lines = $3::jsonb, ship_time = $4, "
-        "receive_time = $5, cancel_time = $6 WHERE transfer_id = $1",
+        "receive_time = $5, cancel_time = $6, cancel_reason = $7 WHERE transfer_id = $1",
         transfer.transfer_id, transfer.state.value, json.dumps(transfer.lines),
-        transfer.ship_time, transfer.receive_time, transfer.cancel_time)
+        transfer.ship_time, transfer.receive_time, transfer.cancel_time, transfer.cancel_reason)
+
+
+LAPSED_TRANSFERS_SQL = (
+    "SELECT transfer_id FROM stock_transfers WHERE state = 'REQUESTED' "
+    "AND hold_expire_time <= now() ORDER BY hold_expire_time LIMIT $1 FOR UPDATE SKIP LOCKED")
+
+
+async def lock_lapsed_transfers(conn: AsyncConnection, limit: int) -> list[str]:
+    """REQUESTED transfers whose hold ran out, locked (one a racing step holds is left to
+    the next sweep)."""
+    return [r[0] for r in await (await driver(conn)).fetch(LAPSED_TRANSFERS_SQL, limit)]
 
 
 async def list_transfers(conn: AsyncConnection, *, location_id: str, state: str,

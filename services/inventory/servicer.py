@@ -335,11 +335,14 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
                                 pb.ReceiveStockTransferResponse, work)
 
     async def CancelStockTransfer(self, request, context):
-        validation.transfer_step(request)
+        errors = Collector()
+        validation.transfer_step(request, errors)
+        check_text(errors, request.reason, "reason", 200)
+        errors.raise_if_any()
 
         async def work(conn):
             transfer = await transfer_handlers.cancel_transfer(
-                conn, request.transfer_id, request.request_id)
+                conn, request.transfer_id, request.request_id, request.reason or "CANCELLED")
             return pb.CancelStockTransferResponse(transfer=mapping.transfer_to_pb(transfer))
 
         return await idempotent(self.engine, "CancelStockTransfer", request,

@@ -1,5 +1,6 @@
 """Stock transfer use cases (调拨单), each inside the caller's transaction: create (hold at
-the source), ship (the units leave it), receive (they join the destination), cancel.
+the source), ship (the units leave it), receive (they join the destination), cancel, and
+the sweep that cancels those whose hold ran out.
 
 Lock order as everywhere: the transfer row, then its reservation, then stock rows in key
 order (services/inventory/handlers.py).
@@ -91,15 +92,32 @@ async def receive_transfer(conn: AsyncConnection, transfer_id: str, request_id: 
     return transfer
 
 
-async def cancel_transfer(conn: AsyncConnection, transfer_id: str, request_id: str
-                          ) -> StockTransfer:
+async def cancel_transfer(conn: AsyncConnection, transfer_id: str, request_id: str,
+                          reason: str) -> StockTransfer:
     """Call a transfer off before it ships: its hold goes back on the source's shelf."""
     transfer = await _locked(conn, transfer_id)
+    await _cancel(conn, transfer, reason, ReservationState.RELEASED, request_id)
+    return transfer
+
+
+async def lapse_due(conn: AsyncConnection, limit: int = 100) -> int:
+    """Cancel transfers whose hold ran out before they shipped (HOLD_LAPSED), giving the
+    units back as expired; returns how many. Without it head office would find, days on, a
+    transfer no one can ship. Runs before the reservation sweep, as orders settle theirs."""
+    ids = await repo.lock_lapsed_transfers(conn, limit)
+    for transfer_id in ids:
+        transfer = await repo.load_transfer(conn, transfer_id)  # locked just now
+        await _cancel(conn, transfer, "HOLD_LAPSED", ReservationState.EXPIRED, None)
+    return len(ids)
+
+
+async def _cancel(conn: AsyncConnection, transfer: StockTransfer, reason: str,
+                  closing: ReservationState, request_id: str | None) -> None:
     target = next_state(transfer, TransferEvent.CANCEL)
     held = [r for r in await repo.load_reservations(conn, [transfer.reservation_id], lock=True)
             if r.state is ReservationState.ACTIVE]
-    await handlers.give_back_locked(conn, held, ReservationState.RELEASED, [request_id] * len(held))
-    transfer.state, transfer.cancel_time = target, await repo.db_now(conn)
+    await handlers.give_back_locked(conn, held, closing, [request_id] * len(held))
+    transfer.state, transfer.cancel_reason = target, reason
+    transfer.cancel_time = await repo.db_now(conn)
     await repo.save_transfer(conn, transfer)
-    return transfer
 

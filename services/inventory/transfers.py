@@ -62,6 +62,7 @@ class StockTransfer:
     ship_time: datetime | None = None
     receive_time: datetime | None = None
     cancel_time: datetime | None = None
+    cancel_reason: str = ""  # CancelStockTransfer's reason, or HOLD_LAPSED
 
 
 def next_state(transfer: StockTransfer, event: TransferEvent) -> TransferState:

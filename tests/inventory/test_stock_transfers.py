@@ -88,8 +88,9 @@ async def test_a_transfer_holds_at_the_source_ships_out_of_it_and_lands_what_arr
 async def test_a_cancelled_transfer_gives_its_hold_back_and_takes_no_further_step(stub, engine):
     made = (await stub.CreateStockTransfer(transfer())).transfer
     gone = (await stub.CancelStockTransfer(pb.CancelStockTransferRequest(
-        request_id="c", transfer_id=made.transfer_id))).transfer
-    assert gone.state == pb.STOCK_TRANSFER_STATE_CANCELLED
+        request_id="c", transfer_id=made.transfer_id, reason="store B closed early"))).transfer
+    assert (gone.state, gone.cancel_reason) == (pb.STOCK_TRANSFER_STATE_CANCELLED,
+                                                "store B closed early")
     assert await stock_of(engine, "A", "LAMP") == (10, 0, 2)
     for step in (ship(stub, made), receive(stub, made)):
         assert error_info(await refused(step)).reason == "INVALID_STATE_TRANSITION"
@@ -119,16 +120,24 @@ async def test_bad_transfers_and_steps_out_of_turn_are_refused_changing_nothing(
     assert await table_counts(engine) == before
 
 
-async def test_a_transfer_not_shipped_before_its_hold_lapses_can_only_be_cancelled(stub, engine):
+async def test_a_transfer_not_shipped_before_its_hold_lapses_is_cancelled_as_hold_lapsed(
+        stub, engine):
     made = (await stub.CreateStockTransfer(transfer(ttl=1))).transfer
     for _ in range(50):  # the expiry sweeper runs every 0.2 s in the tests' server
-        if await stock_of(engine, "A", "LAMP") == (10, 0, 2):
+        got = (await stub.GetStockTransfer(pb.GetStockTransferRequest(
+            transfer_id=made.transfer_id))).transfer
+        if got.state != pb.STOCK_TRANSFER_STATE_REQUESTED:
             break
         await asyncio.sleep(0.1)
-    assert error_info(await refused(ship(stub, made))).reason == "RESERVATION_EXPIRED"
-    gone = (await stub.CancelStockTransfer(pb.CancelStockTransferRequest(
-        request_id="c", transfer_id=made.transfer_id))).transfer
-    assert gone.state == pb.STOCK_TRANSFER_STATE_CANCELLED
+    assert (got.state, got.cancel_reason) == (pb.STOCK_TRANSFER_STATE_CANCELLED, "HOLD_LAPSED")
+    assert got.cancel_time.ToDatetime() >= made.hold_expire_time.ToDatetime()
+    assert await stock_of(engine, "A", "LAMP") == (10, 0, 2)
+    assert error_info(await refused(ship(stub, made))).reason == "INVALID_STATE_TRANSITION"
+    async with engine.connect() as conn:  # the hold ended as expired, by the transfer's sweep
+        kinds = (await conn.execute(text(
+            "SELECT kind FROM stock_movements WHERE reservation_id = :r ORDER BY movement_id"),
+            {"r": made.reservation_id})).scalars().all()
+    assert kinds == ["RESERVE", "EXPIRE"]
     await assert_ledger_consistent(engine)
 
 

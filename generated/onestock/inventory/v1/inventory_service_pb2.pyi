@@ -666,7 +666,7 @@ class StockTransferLineInput(_message.Message):
     def __init__(self, sku_id: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
 
 class StockTransfer(_message.Message):
-    __slots__ = ("transfer_id", "source_location_id", "destination_location_id", "lines", "state", "note", "reservation_id", "hold_expire_time", "create_time", "ship_time", "receive_time", "cancel_time")
+    __slots__ = ("transfer_id", "source_location_id", "destination_location_id", "lines", "state", "note", "reservation_id", "hold_expire_time", "create_time", "ship_time", "receive_time", "cancel_time", "cancel_reason")
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     DESTINATION_LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -679,6 +679,7 @@ class StockTransfer(_message.Message):
     SHIP_TIME_FIELD_NUMBER: _ClassVar[int]
     RECEIVE_TIME_FIELD_NUMBER: _ClassVar[int]
     CANCEL_TIME_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_REASON_FIELD_NUMBER: _ClassVar[int]
     transfer_id: str
     source_location_id: str
     destination_location_id: str
@@ -691,7 +692,8 @@ class StockTransfer(_message.Message):
     ship_time: _timestamp_pb2.Timestamp
     receive_time: _timestamp_pb2.Timestamp
     cancel_time: _timestamp_pb2.Timestamp
-    def __init__(self, transfer_id: _Optional[str] = ..., source_location_id: _Optional[str] = ..., destination_location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[StockTransferLine, _Mapping]]] = ..., state: _Optional[_Union[StockTransferState, str]] = ..., note: _Optional[str] = ..., reservation_id: _Optional[str] = ..., hold_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ship_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., receive_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    cancel_reason: str
+    def __init__(self, transfer_id: _Optional[str] = ..., source_location_id: _Optional[str] = ..., destination_location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[StockTransferLine, _Mapping]]] = ..., state: _Optional[_Union[StockTransferState, str]] = ..., note: _Optional[str] = ..., reservation_id: _Optional[str] = ..., hold_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ship_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., receive_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancel_reason: _Optional[str] = ...) -> None: ...
 
 class CreateStockTransferRequest(_message.Message):
     __slots__ = ("request_id", "source_location_id", "destination_location_id", "lines", "note", "ttl_seconds")
@@ -746,12 +748,14 @@ class ReceiveStockTransferResponse(_message.Message):
     def __init__(self, transfer: _Optional[_Union[StockTransfer, _Mapping]] = ...) -> None: ...
 
 class CancelStockTransferRequest(_message.Message):
-    __slots__ = ("request_id", "transfer_id")
+    __slots__ = ("request_id", "transfer_id", "reason")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     transfer_id: str
-    def __init__(self, request_id: _Optional[str] = ..., transfer_id: _Optional[str] = ...) -> None: ...
+    reason: str
+    def __init__(self, request_id: _Optional[str] = ..., transfer_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class CancelStockTransferResponse(_message.Message):
     __slots__ = ("transfer",)
