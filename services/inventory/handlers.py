@@ -232,6 +232,16 @@ async def give_back_locked(conn: AsyncConnection, reservations: Sequence[Reserva
     await repo.close_unsold(conn, reservations, state)
 
 
+async def give_back_active(conn: AsyncConnection, notes: Mapping[str, str | None],
+                           state: ReservationState = ReservationState.RELEASED) -> None:
+    """Give back what the still ACTIVE ones of these reservations hold (id -> the request
+    id their ledger entries carry), locked in id order: an order or a stock transfer calling
+    off holds that the expiry sweep may have closed already."""
+    held = [r for r in await repo.load_reservations(conn, sorted(notes), lock=True)
+            if r.state is ReservationState.ACTIVE]
+    await give_back_locked(conn, held, state, [notes[r.reservation_id] for r in held])
+
+
 async def extend_reservation(conn: AsyncConnection, reservation_id: str, ttl_s: int,
                              access: Access = SYSTEM_ACCESS) -> Reservation:
     reservation = await reservation_to_change(conn, reservation_id, access)

@@ -114,9 +114,7 @@ async def lapse_due(conn: AsyncConnection, limit: int = 100) -> int:
 async def _cancel(conn: AsyncConnection, transfer: StockTransfer, reason: str,
                   closing: ReservationState, request_id: str | None) -> None:
     target = next_state(transfer, TransferEvent.CANCEL)
-    held = [r for r in await repo.load_reservations(conn, [transfer.reservation_id], lock=True)
-            if r.state is ReservationState.ACTIVE]
-    await handlers.give_back_locked(conn, held, closing, [request_id] * len(held))
+    await handlers.give_back_active(conn, {transfer.reservation_id: request_id}, closing)
     transfer.state, transfer.cancel_reason = target, reason
     transfer.cancel_time = await repo.db_now(conn)
     await repo.save_transfer(conn, transfer)

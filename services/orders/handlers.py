@@ -184,15 +184,6 @@ def _group_reservations(group: Group) -> list[str]:
     return group.held + [t.reservation_id for t in group.transfers if not t.shipped]
 
 
-async def _release(conn: AsyncConnection, notes: dict[str, str]) -> None:
-    """Release the still ACTIVE ones of these reservations (id -> the note their ledger
-    entries carry), locked in id order."""
-    held = [r for r in await stock_repo.load_reservations(conn, sorted(notes), lock=True)
-            if r.state is ReservationState.ACTIVE]
-    await inventory.give_back_locked(conn, held, ReservationState.RELEASED,
-                                     [notes[r.reservation_id] for r in held])
-
-
 async def cancel_order(conn: AsyncConnection, order_id: str, reason: str,
                        access: Access = SYSTEM_ACCESS) -> Order:
     order = await _order(conn, order_id)
@@ -271,8 +262,8 @@ async def _cancel(conn: AsyncConnection, orders: list[Order], reason: str,
     """Cancel locked orders: release whatever they still hold, close every group."""
     if not orders:
         return
-    await _release(conn, {rid: f"order:{order.order_id}:cancel"
-                           for order in orders for rid in _reservations(order)})
+    await inventory.give_back_active(conn, {rid: f"order:{order.order_id}:cancel"
+                                            for order in orders for rid in _reservations(order)})
     now = await stock_repo.db_now(conn)
     for order in orders:
         order.state = next_order_state(order.order_id, order.state, event)
@@ -311,9 +302,10 @@ async def _cancel_groups(conn: AsyncConnection, cancelling: list[tuple[Order, di
     """Cancel groups of locked paid orders on their own (group id -> reason, per order):
     every hold released first, in one locking pass, then each group's refund and points,
     members in id order; an order whose remaining groups were all handed over completes."""
-    await _release(conn, {rid: f"order:{order.order_id}:cancel-group:{gid}"
-                          for order, reasons in cancelling for gid in reasons
-                          for rid in _group_reservations(order.group(gid))})
+    await inventory.give_back_active(conn, {
+        rid: f"order:{order.order_id}:cancel-group:{gid}"
+        for order, reasons in cancelling for gid in reasons
+        for rid in _group_reservations(order.group(gid))})
     for order, reasons in sorted(cancelling, key=lambda c: c[0].member_id or ""):
         for group_id, reason in reasons.items():
             group = order.group(group_id)

@@ -88,7 +88,7 @@ class Order:
     @property
     def returned_goods_minor(self) -> int:
         """The value, at the order's prices, of every unit returned so far."""
-        return sum(self.returned.get(sku, 0) * price for sku, _, price in self.lines)
+        return self.value_of(self.returned.items())
 
     def value_of(self, lines: Iterable[tuple[str, int]]) -> int:
         """What ``lines`` (SKU, units) cost at the order's prices."""
