@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from services.common.errors import Collector
 from services.common.geo import valid_latitude, valid_longitude
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}")
 REQUEST_ID_MAX = 128
+# The years a timestamp on the wire may name: opening hours, closures and routing work in these.
+FIRST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LAST_TIME = datetime(2199, 12, 31, tzinfo=UTC)
 
 
 def check_id(errors: Collector, value: str, field: str) -> bool:
@@ -63,3 +67,20 @@ def check_enum(errors: Collector, value: int, allowed, field: str, enum) -> bool
     given = enum.Name(value) if value in enum.values() else str(value)
     errors.add(field, f"must be {_wire_names(enum, allowed)} (got {given})")
     return False
+
+
+def check_time(errors: Collector, message, name: str, field: str) -> datetime | None:
+    """The message's required timestamp ``name`` as a UTC datetime, or None (and an error on
+    ``field``) when it is missing, malformed or outside 1970 to 2199."""
+    if not message.HasField(name):
+        errors.add(field, "is required")
+        return None
+    try:
+        when = getattr(message, name).ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        errors.add(field, "is not a valid timestamp")
+        return None
+    if not FIRST_TIME <= when <= LAST_TIME:
+        errors.add(field, "must be from 1970 to 2199")
+        return None
+    return when

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from services.common import input_files as f
 from services.common.input_files import BadField, FileKind, InputError
-from services.common.validation import check_text
+from services.common.validation import FIRST_TIME, LAST_TIME, check_text
 from services.inventory.catalogue import (
     DEFAULT_CURRENCY,
     DEFAULT_TIME_ZONE,
@@ -36,8 +36,6 @@ from services.inventory.catalogue import (
 from services.inventory.domain import StockCount, StockKey
 from services.inventory.validation import (
     CURRENCIES_MINOR_UNITS,
-    FIRST_CLOSURE_START,
-    LAST_CLOSURE_END,
     MAX_CLOSURE_REASON,
     MAX_CLOSURES,
     MAX_DELIVERY_RADIUS_KM,
@@ -306,7 +304,7 @@ def _closure_instant(written: str, part: str) -> datetime:
     if moment.tzinfo is None:
         raise BadField("closures", f"{written!r} in {part!r} must carry a UTC offset (Z or +08:00)")
     moment = moment.astimezone(UTC)
-    if not FIRST_CLOSURE_START <= moment <= LAST_CLOSURE_END:
+    if not FIRST_TIME <= moment <= LAST_TIME:
         raise BadField("closures", f"{written!r} in {part!r} must be from 1970 to 2199")
     return moment
 

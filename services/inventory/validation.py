@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 
@@ -21,6 +20,7 @@ from services.common.validation import (
     check_point,
     check_request_id,
     check_text,
+    check_time,
 )
 from services.inventory import mapping
 from services.inventory.catalogue import Location, Sku, is_time_zone
@@ -40,10 +40,6 @@ MAX_OPENING_WINDOWS = 50
 # Closed periods: a few a year is usual; routing checks them for every order.
 MAX_CLOSURES = 50
 MAX_CLOSURE_REASON = 200
-# Closed periods lie within the years orders are routed in (a store closed for good is
-# better told by its capabilities).
-FIRST_CLOSURE_START = datetime(1970, 1, 1, tzinfo=UTC)
-LAST_CLOSURE_END = datetime(2199, 12, 31, tzinfo=UTC)
 
 
 def _check_location(errors: Collector, loc: pb.Location, at: str) -> None:
@@ -73,29 +69,11 @@ def _check_location(errors: Collector, loc: pb.Location, at: str) -> None:
                  f"must hold at most {MAX_CLOSURES} periods")
     for j, closure in enumerate(loc.closures[:MAX_CLOSURES]):
         c = f"{at}.closures[{j}]"
-        start = _closure_time(errors, closure, "start_time", c)
-        end = _closure_time(errors, closure, "end_time", c)
+        start = check_time(errors, closure, "start_time", f"{c}.start_time")
+        end = check_time(errors, closure, "end_time", f"{c}.end_time")
         if start is not None and end is not None:
             errors.check(start < end, f"{c}.end_time", "must be after start_time")
         check_text(errors, closure.reason, f"{c}.reason", MAX_CLOSURE_REASON)
-
-
-def _closure_time(errors: Collector, closure: pb.ClosedPeriod, name: str, at: str
-                  ) -> datetime | None:
-    """A closed period's start or end as a UTC datetime, or None (and an error) when it is
-    missing or outside the years routing works in."""
-    if not closure.HasField(name):
-        errors.add(f"{at}.{name}", "is required")
-        return None
-    try:
-        when = getattr(closure, name).ToDatetime(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        errors.add(f"{at}.{name}", "is not a valid timestamp")
-        return None
-    if not FIRST_CLOSURE_START <= when <= LAST_CLOSURE_END:
-        errors.add(f"{at}.{name}", "must be from 1970 to 2199")
-        return None
-    return when
 
 
 def upsert_locations(request: pb.UpsertLocationsRequest, limits: Limits) -> list[Location]:
