@@ -33,8 +33,9 @@ PLACEHOLDER = re.compile(r"<[a-z_]+>")  # <order_id>: a value from an earlier an
 # Examples that need what the demo chain does not have: a scenario folder of the reader's.
 NOT_SENT = {"RunSimulation"}
 # Whose right answer on a fresh demo chain is empty: nothing waits for the CRM, and no order
-# has completed to earn points (the walkthrough's steps that would need earlier answers).
-EMPTY_AT_FIRST = {"GetSyncBacklog", "ListPointsLedger"}
+# has completed to earn points or be credited to a store (the walkthrough's steps that would
+# need earlier answers).
+EMPTY_AT_FIRST = {"GetSyncBacklog", "ListPointsLedger", "SummarizeSales"}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from services.common import migrate
 from services.common.migrate import alembic_config
+from services.orders.sales_credit import Sold, debits
 from tests.helpers import engine_of, own_database_env
 from tests.test_cli_and_server import onestock
 
@@ -226,3 +227,60 @@ async def test_a_rollback_below_stock_transfers_is_refused_while_one_is_in_trans
         env, "0015", "1 stock transfers are in transit: rolling back below revision 0016 would "
         "leave their units on no shelf, so the schema stays where it is",
         "UPDATE stock_transfers SET state = 'RECEIVED'")
+
+
+async def test_groups_and_returns_from_before_0017_get_hand_over_times_and_debits_by_the_rule(
+        database_url):
+    """A group's hand-over time comes from its order's history (its last update when the
+    history has none); each old return is debited as ReturnOrderLines now debits one."""
+    env = await asyncio.to_thread(own_database_env, database_url)
+    assert (await asyncio.to_thread(onestock, env, "migrate", "--to", "0016")).returncode == 0
+    statements = [
+        "INSERT INTO locations (location_id, name, kind, latitude, longitude, city) VALUES "
+        "('A', 'A', 'STORE', 31.2, 121.4, 'Shanghai'), ('B', 'B', 'STORE', 31.3, 121.4, "
+        "'Shanghai')",
+        "INSERT INTO skus (sku_id, name, price_minor) VALUES ('SOFA', 'Sofa', 500), "
+        "('LAMP', 'Lamp', 100)",
+        "INSERT INTO orders (order_id, request_id, channel, state, goods_minor, total_minor) "
+        "VALUES ('o1', 'o1', 'MINI_PROGRAM', 'COMPLETED', 1600, 1600), "
+        "('o2', 'o2', 'POS', 'COMPLETED', 100, 100)",
+        "INSERT INTO order_lines (order_id, line_no, sku_id, quantity, unit_price_minor, "
+        "returned_quantity) VALUES ('o1', 0, 'SOFA', 3, 500, 3), ('o1', 1, 'LAMP', 1, 100, 1), "
+        "('o2', 0, 'LAMP', 1, 100, 0)",
+        "INSERT INTO fulfilment_groups (group_id, order_id, group_no, kind, state, location_id, "
+        "dealer_id, lines, update_time) VALUES "
+        "('o1-2', 'o1', 2, 'DELIVERY', 'HANDED_OVER', 'B', '', '[[\"SOFA\", 2]]', "
+        "'2026-11-20 12:00+00'), "
+        "('o1-1', 'o1', 1, 'DELIVERY', 'HANDED_OVER', 'A', 'D-A', "
+        "'[[\"SOFA\", 1], [\"LAMP\", 1]]', '2026-11-20 12:00+00'), "
+        "('o1-0', 'o1', 0, 'DELIVERY', 'CANCELLED', 'A', 'D-A', '[[\"SOFA\", 1]]', "
+        "'2026-11-20 12:00+00'), "
+        "('o2-1', 'o2', 1, 'IN_STORE', 'HANDED_OVER', 'B', '', '[[\"LAMP\", 1]]', "
+        "'2026-11-19 09:00+00')",
+        "INSERT INTO order_events (order_id, action, actor, state, group_states, create_time) "
+        "VALUES ('o1', 'CONFIRM_DELIVERY', 'k', 'PAID', "
+        "'{\"o1-1\": \"HANDED_OVER\", \"o1-2\": \"OUT_FOR_DELIVERY\"}', '2026-11-20 10:00+00'), "
+        "('o1', 'CONFIRM_DELIVERY', 'k', 'COMPLETED', "
+        "'{\"o1-1\": \"HANDED_OVER\", \"o1-2\": \"HANDED_OVER\"}', '2026-11-20 11:00+00')",
+        "INSERT INTO order_returns (return_id, order_id, location_id, lines, refund_minor, "
+        "create_time) VALUES "
+        "('r2', 'o1', 'B', '[[\"SOFA\", 1, 500], [\"LAMP\", 1, 100]]', 600, "
+        "'2026-11-22 10:00+00'), "
+        "('r1', 'o1', 'A', '[[\"SOFA\", 2, 500]]', 1000, '2026-11-21 10:00+00')"]
+    async with engine_of(env) as engine, engine.begin() as conn:
+        for statement in statements:
+            await conn.execute(text(statement))
+    assert (await asyncio.to_thread(onestock, env, "migrate")).returncode == 0
+    async with engine_of(env) as engine, engine.connect() as conn:
+        handed_over = dict((await conn.execute(text(
+            "SELECT group_id, handover_time::text FROM fulfilment_groups"))).all())
+        debited = dict((await conn.execute(text(
+            "SELECT return_id, debits FROM order_returns"))).all())
+    assert handed_over == {"o1-1": "2026-11-20 10:00:00+00", "o1-2": "2026-11-20 11:00:00+00",
+                           "o1-0": None, "o2-1": "2026-11-19 09:00:00+00"}
+    sold = [Sold(2, "B", "", [("SOFA", 2)]), Sold(1, "A", "D-A", [("SOFA", 1), ("LAMP", 1)])]
+    assert debited == {
+        "r1": [d.as_row() for d in debits(sold, {}, [("SOFA", 2, 500)])],
+        "r2": [d.as_row() for d in debits(sold, {"SOFA": 2}, [("SOFA", 1, 500),
+                                                               ("LAMP", 1, 100)])]}
+    assert debited["r1"] == [["A", "D-A", "SOFA", 1, 500], ["B", "", "SOFA", 1, 500]]

@@ -91,6 +91,7 @@ TABLE: dict[str, dict[Kind, Scope]] = {
     "onestock.orders.v1.OrderService/ConfirmDelivery": _AT_THE_STORE,
     "onestock.orders.v1.OrderService/CancelFulfilmentGroup": _AT_THE_STORE,
     "onestock.orders.v1.OrderService/ReturnOrderLines": {POS: LOC, STAFF: LOC},
+    "onestock.orders.v1.OrderService/SummarizeSales": {STAFF: LOC},
 }
 
 # Callable with no credential at all: load balancers probe health.

@@ -34,7 +34,7 @@ from services.inventory.domain import (
 from services.inventory.reserve_batcher import reserve_locked
 from services.members import ledger, member_codes
 from services.members.rules import DEFAULT_RULES, MemberRules, share_returned
-from services.orders import pickup_codes
+from services.orders import pickup_codes, sales_credit
 from services.orders import repository as repo
 from services.orders.repository import Group, Order
 from services.orders.state_machine import (
@@ -488,9 +488,16 @@ async def return_lines(conn: AsyncConnection, order_id: str, location_id: str,
             if points_back:
                 restored_points += await ledger.restore(conn, order.member_id, order_id,
                                                         points_back, line_id, actor())
-    await repo.record_return(conn, order_id, return_id, location_id,
-                             [(sku, qty, bought[sku][1]) for sku, qty in lines], refund,
-                             reversed_points, restored_points)
+    priced = [(sku, qty, bought[sku][1]) for sku, qty in lines]
+    await repo.record_return(conn, order_id, return_id, location_id, priced, refund,
+                             reversed_points, restored_points,
+                             sales_credit.debits(_sold(order), order.returned, priced))
+
+
+def _sold(order: Order) -> list[sales_credit.Sold]:
+    """What each handed-over group sold: the stores a return is debited to."""
+    return [sales_credit.Sold(g.group_no, g.location_id, g.dealer_id, g.lines)
+            for g in order.groups if g.state is GroupState.HANDED_OVER]
 
 
 async def _complete(conn: AsyncConnection, order: Order, rules: MemberRules) -> None:

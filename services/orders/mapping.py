@@ -6,6 +6,7 @@ from onestock.orders.v1 import order_service_pb2 as pb
 
 from services.inventory.mapping import timestamp
 from services.orders.repository import Group, Order
+from services.orders.sales_credit import CreditKey, StoreSales
 
 STATE_TO_PB = {s: pb.OrderState.Value(f"ORDER_STATE_{s}") for s in
                ("PENDING_PAYMENT", "PAID", "COMPLETED", "CANCELLED")}
@@ -56,3 +57,11 @@ def order_to_pb(order: Order, *, with_pickup_codes: bool = False) -> pb.Order:
             refund_minor=r["refund_minor"], points_reversed=r["points_reversed"],
             points_restored=r["points_restored"], create_time=timestamp(r["create_time"]))
             for r in order.returns])
+
+
+def store_sales_to_pb(key: CreditKey, sales: StoreSales) -> pb.StoreSales:
+    return pb.StoreSales(
+        location_id=key.location_id, dealer_id=key.dealer_id, currency=key.currency,
+        groups_handed_over=sales.groups_handed_over, units_sold=sales.units_sold,
+        goods_sold_minor=sales.goods_sold_minor, units_returned=sales.units_returned,
+        goods_returned_minor=sales.goods_returned_minor, net_goods_minor=sales.net_goods_minor)

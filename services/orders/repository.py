@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.access.context import actor
 from services.common.idempotency import driver
 from services.members.rules import share_returned
+from services.orders.sales_credit import CreditKey, Debit
 from services.orders.state_machine import GroupKind, GroupState, OrderState
 
 
@@ -300,7 +301,8 @@ async def save_orders(conn: AsyncConnection, orders: list[Order], action: str) -
         "UPDATE fulfilment_groups SET state = $2, transfers = $3::jsonb, held_reservations = $4, "
         "pickup_code = $5, courier_reference = $6, pickup_failures = $7, "
         "pickup_locked_until = $8, cancel_reason = $9, refund_minor = $10, "
-        "points_restored = $11, update_time = now() WHERE group_id = $1",
+        "points_restored = $11, update_time = now(), handover_time = CASE WHEN $2 = "
+        "'HANDED_OVER' THEN COALESCE(handover_time, now()) END WHERE group_id = $1",
         [(g.group_id, g.state.value, _transfers_json(g), g.held, g.pickup_code,
           g.courier_reference, g.pickup_failures, g.pickup_locked_until, g.cancel_reason,
           g.refund_minor, g.points_restored)
@@ -319,13 +321,14 @@ async def notify_order(db, order_id: str) -> None:
 
 async def record_return(conn: AsyncConnection, order_id: str, return_id: str, location_id: str,
                         lines: list[tuple[str, int, int]], refund_minor: int,
-                        points_reversed: int, points_restored: int) -> None:
+                        points_reversed: int, points_restored: int, debits: list[Debit]) -> None:
     db = await driver(conn)
     await db.execute(
         "INSERT INTO order_returns (return_id, order_id, location_id, lines, refund_minor, "
-        "points_reversed, points_restored, actor) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8)",
+        "points_reversed, points_restored, actor, debits) "
+        "VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9::jsonb)",
         return_id, order_id, location_id, json.dumps(lines), refund_minor, points_reversed,
-        points_restored, actor())
+        points_restored, actor(), json.dumps([d.as_row() for d in debits]))
     await db.execute(
         "INSERT INTO order_events (order_id, action, actor, state) "
         "SELECT order_id, 'RETURN', $2, state FROM orders WHERE order_id = $1", order_id, actor())
@@ -364,3 +367,41 @@ async def lock_unpaid_past_expiry(conn: AsyncConnection, limit: int) -> list[str
         "SELECT order_id FROM orders WHERE state = 'PENDING_PAYMENT' AND expire_time <= now() "
         "ORDER BY expire_time LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
     return [r[0] for r in rows]
+
+
+# Goods handed over in a period, per store, dealer and currency: a range scan of the
+# partial index fulfilment_groups_handover, each group's lines priced from its order's.
+SALES_SQL = """
+SELECT g.location_id, g.dealer_id, o.currency, count(DISTINCT g.group_id) AS groups,
+       sum((l.line ->> 1)::bigint)::bigint AS units,
+       sum((l.line ->> 1)::bigint * ol.unit_price_minor)::bigint AS goods
+FROM fulfilment_groups g
+JOIN orders o ON o.order_id = g.order_id
+CROSS JOIN LATERAL jsonb_array_elements(g.lines) AS l(line)
+JOIN order_lines ol ON ol.order_id = g.order_id AND ol.sku_id = l.line ->> 0
+WHERE g.handover_time >= $1 AND g.handover_time < $2
+  AND ($3 = '' OR g.location_id = $3) AND ($4 = '' OR g.dealer_id = $4)
+GROUP BY g.location_id, g.dealer_id, o.currency
+"""
+RETURNS_SQL = """
+SELECT o.currency, r.debits FROM order_returns r JOIN orders o ON o.order_id = r.order_id
+WHERE r.create_time >= $1 AND r.create_time < $2
+"""
+
+
+async def sales_between(conn: AsyncConnection, start: datetime, end: datetime, *,
+                        location_id: str, dealer_id: str
+                        ) -> tuple[list[tuple[CreditKey, int, int, int]], list[tuple[str, list[Debit]]]]:
+    """(what each store handed over, what came back and whom it is debited to) in
+    [start, end), for ``sales_credit.summarize``; an empty filter matches all."""
+    db = await driver(conn)
+    sales = [(CreditKey(r["location_id"], r["dealer_id"], r["currency"]), r["groups"],
+              r["units"], r["goods"])
+             for r in await db.fetch(SALES_SQL, start, end, location_id, dealer_id)]
+    returns = []
+    for row in await db.fetch(RETURNS_SQL, start, end):
+        debits = json.loads(row["debits"]) if isinstance(row["debits"], str) else row["debits"]
+        returns.append((row["currency"], [
+            Debit(*d) for d in debits
+            if location_id in ("", d[0]) and dealer_id in ("", d[1])]))
+    return sales, returns

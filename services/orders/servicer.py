@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import astuple, replace
 from datetime import datetime
 
 from onestock.orders.v1 import order_service_pb2 as pb
@@ -16,14 +16,14 @@ from services.access.principals import Kind
 from services.common.config import Settings
 from services.common.errors import Collector, FieldViolation, InvalidArgument, NotFound
 from services.common.idempotency import checked_or_replayed, idempotent, request_hash
-from services.common.pagination import decode_token, fitted_page, page_size
+from services.common.pagination import decode_token, encode_token, fitted_page, page_size
 from services.common.uow import in_transaction
 from services.common.validation import check_optional_id, check_text
 from services.inventory.catalogue import SaleTerms
 from services.inventory.domain import Channel, require_on_sale
-from services.orders import handlers, pickup_codes, validation
+from services.orders import handlers, pickup_codes, sales_credit, validation
 from services.orders import repository as repo
-from services.orders.mapping import STATE_TO_PB, order_to_pb
+from services.orders.mapping import STATE_TO_PB, order_to_pb, store_sales_to_pb
 from services.orders.order_batcher import OnlineOrder, OrderBatcher
 from services.orders.order_feed import OrderFeed
 from services.orders.state_machine import GroupEvent
@@ -194,6 +194,26 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
             [_shown(order, caller) for order in orders], keys, filters,
             self.settings.max_message_bytes)
         return pb.ListOrdersResponse(orders=shown, next_page_token=token)
+
+    async def SummarizeSales(self, request, context):
+        errors = Collector()
+        period = validation.sales_period(request, errors)
+        filters = {"p": [t.isoformat() for t in period or ()], "l": request.location_id,
+                   "d": request.dealer_id}
+        size = page_size(request.page_size, self.settings.limits, errors)
+        after = decode_token(request.page_token, filters, errors, (str, str, str))
+        errors.raise_if_any()
+        access().require_location(request.location_id, "location_id")
+        async with self.engine.connect() as conn:
+            sales, returns = await repo.sales_between(
+                conn, *period, location_id=request.location_id, dealer_id=request.dealer_id)
+        rows = sorted(sales_credit.summarize(sales, returns).items())
+        if after is not None:
+            rows = [(key, row) for key, row in rows if astuple(key) > after]
+        page = rows[:size]
+        token = encode_token(astuple(page[-1][0]), filters) if len(rows) > size else ""
+        return pb.SummarizeSalesResponse(
+            store_sales=[store_sales_to_pb(key, row) for key, row in page], next_page_token=token)
 
     async def WatchOrder(self, request, context):
         validation.order_ref(request, needs_request_id=False)

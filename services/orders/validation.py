@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from onestock.orders.v1 import order_service_pb2 as pb
 
@@ -15,6 +15,7 @@ from services.common.validation import (
     check_point,
     check_request_id,
     check_text,
+    check_time,
 )
 from services.members import member_codes
 from services.members.rules import (
@@ -32,6 +33,7 @@ ONLINE_MODES = {pb.FULFILMENT_METHOD_PICKUP: Mode.PICKUP,
                 pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY: Mode.SAME_CITY_DELIVERY,
                 pb.FULFILMENT_METHOD_AUTO: Mode.AUTO}
 METHODS = (*ONLINE_MODES, pb.FULFILMENT_METHOD_IN_STORE)
+MAX_SALES_PERIOD = timedelta(days=366)  # a year's settlement at most, leap or not
 CHANNELS = {pb.CHANNEL_MINI_PROGRAM: "MINI_PROGRAM", pb.CHANNEL_POS: "POS"}
 
 
@@ -189,3 +191,20 @@ def courier_reference(value: str, errors: Collector) -> None:
     (PostgreSQL refuses a NUL outright)."""
     if errors.check(0 < len(value) <= 128, "courier_reference", "must be 1 to 128 characters"):
         check_text(errors, value, "courier_reference", 128)
+
+
+def sales_period(request: pb.SummarizeSalesRequest, errors: Collector
+                 ) -> tuple[datetime, datetime] | None:
+    """SummarizeSales' [start_time, end_time), or None with the reasons in ``errors``."""
+    start = check_time(errors, request, "start_time", "start_time")
+    end = check_time(errors, request, "end_time", "end_time")
+    for field in ("location_id", "dealer_id"):
+        check_optional_id(errors, getattr(request, field), field)
+    if start is None or end is None:
+        return None
+    if not errors.check(start < end, "end_time", "must be after start_time"):
+        return None
+    if not errors.check(end - start <= MAX_SALES_PERIOD, "end_time",
+                        f"must be at most {MAX_SALES_PERIOD.days} days after start_time"):
+        return None
+    return start, end

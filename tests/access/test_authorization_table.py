@@ -4,6 +4,8 @@ for member B), through real channels. The expected table is written out here by 
 read from services.access.authz, so a change to either shows up as a failure."""
 
 
+from datetime import UTC, datetime
+
 import grpc
 import pytest
 from onestock.inventory.v1 import inventory_service_pb2 as inv
@@ -66,6 +68,13 @@ def _fixed(request):
     async def build(ops):
         return request
     return build
+
+
+def _november(**filters) -> ords.SummarizeSalesRequest:
+    request = ords.SummarizeSalesRequest(**filters)
+    request.start_time.FromDatetime(datetime(2026, 10, 31, 16, tzinfo=UTC))
+    request.end_time.FromDatetime(datetime(2026, 11, 30, 16, tzinfo=UTC))
+    return request
 
 
 # (case, RPC, build(ops) -> request, principals allowed)
@@ -209,7 +218,12 @@ CASES = [
          request_id=ops.next_id("cancel-group"), group_id=g)), {"OPS", "STAFF@S1"}),
     ("ReturnOrderLines at S1", method("OrderService", "ReturnOrderLines"),
      lambda ops: _sale_return(ops), {"OPS", "POS@S1", "STAFF@S1"}),
+    ("SummarizeSales of S1", method("OrderService", "SummarizeSales"),
+     _fixed(_november(location_id="S1")), {"OPS", "STAFF@S1"}),
+    ("SummarizeSales of every store", method("OrderService", "SummarizeSales"),
+     _fixed(_november()), {"OPS"}),
 ]
+
 
 
 async def _sale_return(ops):

@@ -450,3 +450,49 @@ class WatchOrderResponse(_message.Message):
     ORDER_FIELD_NUMBER: _ClassVar[int]
     order: Order
     def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
+
+class SummarizeSalesRequest(_message.Message):
+    __slots__ = ("start_time", "end_time", "location_id", "dealer_id", "page_size", "page_token")
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    DEALER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    location_id: str
+    dealer_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., location_id: _Optional[str] = ..., dealer_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class StoreSales(_message.Message):
+    __slots__ = ("location_id", "dealer_id", "currency", "groups_handed_over", "units_sold", "goods_sold_minor", "units_returned", "goods_returned_minor", "net_goods_minor")
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    DEALER_ID_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_HANDED_OVER_FIELD_NUMBER: _ClassVar[int]
+    UNITS_SOLD_FIELD_NUMBER: _ClassVar[int]
+    GOODS_SOLD_MINOR_FIELD_NUMBER: _ClassVar[int]
+    UNITS_RETURNED_FIELD_NUMBER: _ClassVar[int]
+    GOODS_RETURNED_MINOR_FIELD_NUMBER: _ClassVar[int]
+    NET_GOODS_MINOR_FIELD_NUMBER: _ClassVar[int]
+    location_id: str
+    dealer_id: str
+    currency: str
+    groups_handed_over: int
+    units_sold: int
+    goods_sold_minor: int
+    units_returned: int
+    goods_returned_minor: int
+    net_goods_minor: int
+    def __init__(self, location_id: _Optional[str] = ..., dealer_id: _Optional[str] = ..., currency: _Optional[str] = ..., groups_handed_over: _Optional[int] = ..., units_sold: _Optional[int] = ..., goods_sold_minor: _Optional[int] = ..., units_returned: _Optional[int] = ..., goods_returned_minor: _Optional[int] = ..., net_goods_minor: _Optional[int] = ...) -> None: ...
+
+class SummarizeSalesResponse(_message.Message):
+    __slots__ = ("store_sales", "next_page_token")
+    STORE_SALES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    store_sales: _containers.RepeatedCompositeFieldContainer[StoreSales]
+    next_page_token: str
+    def __init__(self, store_sales: _Optional[_Iterable[_Union[StoreSales, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -110,6 +110,11 @@ class OrderServiceStub:
                 request_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderRequest.SerializeToString,
                 response_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderResponse.FromString,
                 _registered_method=True)
+        self.SummarizeSales = channel.unary_unary(
+                '/onestock.orders.v1.OrderService/SummarizeSales',
+                request_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.SummarizeSalesRequest.SerializeToString,
+                response_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.SummarizeSalesResponse.FromString,
+                _registered_method=True)
 
 
 class OrderServiceServicer:
@@ -227,6 +232,16 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SummarizeSales(self, request, context):
+        """Sums the sales credited to each serving store and its dealer over a period
+        (业绩归属), for settling with franchise dealers: the goods each store handed
+        over, at the order's prices, less the goods returned, which are debited to
+        the store that sold them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OrderServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -299,6 +314,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.WatchOrder,
                     request_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderRequest.FromString,
                     response_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderResponse.SerializeToString,
+            ),
+            'SummarizeSales': grpc.unary_unary_rpc_method_handler(
+                    servicer.SummarizeSales,
+                    request_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.SummarizeSalesRequest.FromString,
+                    response_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.SummarizeSalesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -685,6 +705,33 @@ class OrderService:
             '/onestock.orders.v1.OrderService/WatchOrder',
             onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderRequest.SerializeToString,
             onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SummarizeSales(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.orders.v1.OrderService/SummarizeSales',
+            onestock_dot_orders_dot_v1_dot_order__service__pb2.SummarizeSalesRequest.SerializeToString,
+            onestock_dot_orders_dot_v1_dot_order__service__pb2.SummarizeSalesResponse.FromString,
             options,
             channel_credentials,
             insecure,
