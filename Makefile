@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.create_order
 	$(BIN)/python -m bench.order_day
 	$(BIN)/python -m bench.list_orders
+	$(BIN)/python -m bench.sales_summary
 	$(BIN)/python -m bench.outbox_drain
 	$(BIN)/python -m bench.expiry_sweep
 	$(BIN)/python -m bench.auth_overhead
