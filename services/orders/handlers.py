@@ -122,7 +122,7 @@ async def create_pos_sale(conn: AsyncConnection, cmd: NewOrder, dealer_id: str,
         await ledger.redeem(conn, member, order_id, cmd.points_to_redeem,
                             cmd.points_discount_minor, actor())
     await repo.insert_orders(conn, [order])
-    order.pay_time = await stock_repo.db_now(conn)
+    order.pay_time = group.handover_time = await stock_repo.db_now(conn)
     await _complete(conn, order, rules)
     await repo.save_order(conn, order, "SELL_AT_TILL")
     return order
@@ -414,6 +414,7 @@ async def group_step(conn: AsyncConnection, group_id: str, event: GroupEvent, *,
     if target is GroupState.HANDED_OVER:
         for reservation_id in group.held:  # sold: the units leave the shelf
             await inventory.commit_reservation(conn, f"order:{group_id}:sold", reservation_id, [])
+        group.handover_time = await stock_repo.db_now(conn)
     group.state = target
     if order_is_complete(g.state for g in order.groups):
         await _complete(conn, order, rules)

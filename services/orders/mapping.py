@@ -31,7 +31,8 @@ def _group(group: Group, prices: dict[str, int], with_pickup_code: bool) -> pb.F
         planned_ready_time=timestamp(group.planned_ready_time),
         pickup_code=group.pickup_code if with_pickup_code else "",
         courier_reference=group.courier_reference, cancel_reason=group.cancel_reason,
-        refund_minor=group.refund_minor, points_restored=group.points_restored)
+        refund_minor=group.refund_minor, points_restored=group.points_restored,
+        handover_time=timestamp(group.handover_time))
 
 
 def order_to_pb(order: Order, *, with_pickup_codes: bool = False) -> pb.Order:

@@ -48,6 +48,7 @@ class Group:
     cancel_reason: str = ""
     refund_minor: int = 0
     points_restored: int = 0
+    handover_time: datetime | None = None  # when handed over: its sale is credited then
 
 
 @dataclass
@@ -271,7 +272,8 @@ def _group(row) -> Group:
         planned_ready_time=row["planned_ready_time"], pickup_code=row["pickup_code"],
         courier_reference=row["courier_reference"], pickup_failures=row["pickup_failures"],
         pickup_locked_until=row["pickup_locked_until"], cancel_reason=row["cancel_reason"],
-        refund_minor=row["refund_minor"], points_restored=row["points_restored"])
+        refund_minor=row["refund_minor"], points_restored=row["points_restored"],
+        handover_time=row["handover_time"])
 
 
 async def order_of_group(conn: AsyncConnection, group_id: str) -> str | None:
@@ -301,11 +303,10 @@ async def save_orders(conn: AsyncConnection, orders: list[Order], action: str) -
         "UPDATE fulfilment_groups SET state = $2, transfers = $3::jsonb, held_reservations = $4, "
         "pickup_code = $5, courier_reference = $6, pickup_failures = $7, "
         "pickup_locked_until = $8, cancel_reason = $9, refund_minor = $10, "
-        "points_restored = $11, update_time = now(), handover_time = CASE WHEN $2 = "
-        "'HANDED_OVER' THEN COALESCE(handover_time, now()) END WHERE group_id = $1",
+        "points_restored = $11, handover_time = $12, update_time = now() WHERE group_id = $1",
         [(g.group_id, g.state.value, _transfers_json(g), g.held, g.pickup_code,
           g.courier_reference, g.pickup_failures, g.pickup_locked_until, g.cancel_reason,
-          g.refund_minor, g.points_restored)
+          g.refund_minor, g.points_restored, g.handover_time)
          for o in orders for g in o.groups])
     await db.execute("SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id",
                      ORDERS_CHANNEL, [o.order_id for o in orders])

@@ -59,12 +59,17 @@ async def test_each_store_and_its_dealer_is_credited_with_the_goods_it_handed_ov
     await deliver(orders, lamp)
     lamp_delivered = await instant()
     await deliver(orders, sofa)  # the order's groups are saved again: the lamp's time stays
-    await orders.CreateOrder(till_sale("till-1", quantity=2))
+    sale = (await orders.CreateOrder(till_sale("till-1", quantity=2))).order
     waiting = (await orders.CreateOrder(order("vase", ("VASE", 1, 2_000)))).order  # a transfer
     await pay(orders, waiting)
     end = await instant()
 
     assert made.total_minor > LAMP + SOFA  # the courier fees are not the stores' sales
+    delivered = (await orders.GetOrder(pb.GetOrderRequest(order_id=made.order_id))).order
+    handed_over = [g.handover_time.ToDatetime(tzinfo=UTC)
+                   for g in (*delivered.groups, *sale.groups)]
+    assert start < handed_over[0] < lamp_delivered < handed_over[1] < handed_over[2] < end
+    assert not waiting.groups[0].HasField("handover_time")
     assert await credits(orders, start, end) == {
         ("A", "DEALER-A"): (2, 3, 3 * LAMP, 0, 0, 3 * LAMP),
         ("B", ""): (1, 1, SOFA, 0, 0, SOFA)}

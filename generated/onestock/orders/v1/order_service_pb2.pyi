@@ -144,7 +144,7 @@ class GroupTransfer(_message.Message):
     def __init__(self, source_location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., shipped: _Optional[bool] = ..., received: _Optional[bool] = ...) -> None: ...
 
 class FulfilmentGroup(_message.Message):
-    __slots__ = ("group_id", "kind", "state", "location_id", "dealer_id", "lines", "transfers", "delivery_fee_minor", "planned_ready_time", "pickup_code", "courier_reference", "cancel_reason", "refund_minor", "points_restored")
+    __slots__ = ("group_id", "kind", "state", "location_id", "dealer_id", "lines", "transfers", "delivery_fee_minor", "planned_ready_time", "pickup_code", "courier_reference", "cancel_reason", "refund_minor", "points_restored", "handover_time")
     GROUP_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -159,6 +159,7 @@ class FulfilmentGroup(_message.Message):
     CANCEL_REASON_FIELD_NUMBER: _ClassVar[int]
     REFUND_MINOR_FIELD_NUMBER: _ClassVar[int]
     POINTS_RESTORED_FIELD_NUMBER: _ClassVar[int]
+    HANDOVER_TIME_FIELD_NUMBER: _ClassVar[int]
     group_id: str
     kind: GroupKind
     state: GroupState
@@ -173,7 +174,8 @@ class FulfilmentGroup(_message.Message):
     cancel_reason: str
     refund_minor: int
     points_restored: int
-    def __init__(self, group_id: _Optional[str] = ..., kind: _Optional[_Union[GroupKind, str]] = ..., state: _Optional[_Union[GroupState, str]] = ..., location_id: _Optional[str] = ..., dealer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., transfers: _Optional[_Iterable[_Union[GroupTransfer, _Mapping]]] = ..., delivery_fee_minor: _Optional[int] = ..., planned_ready_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pickup_code: _Optional[str] = ..., courier_reference: _Optional[str] = ..., cancel_reason: _Optional[str] = ..., refund_minor: _Optional[int] = ..., points_restored: _Optional[int] = ...) -> None: ...
+    handover_time: _timestamp_pb2.Timestamp
+    def __init__(self, group_id: _Optional[str] = ..., kind: _Optional[_Union[GroupKind, str]] = ..., state: _Optional[_Union[GroupState, str]] = ..., location_id: _Optional[str] = ..., dealer_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., transfers: _Optional[_Iterable[_Union[GroupTransfer, _Mapping]]] = ..., delivery_fee_minor: _Optional[int] = ..., planned_ready_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pickup_code: _Optional[str] = ..., courier_reference: _Optional[str] = ..., cancel_reason: _Optional[str] = ..., refund_minor: _Optional[int] = ..., points_restored: _Optional[int] = ..., handover_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Order(_message.Message):
     __slots__ = ("order_id", "channel", "member_id", "state", "lines", "total_minor", "currency", "groups", "create_time", "expire_time", "pay_time", "complete_time", "cancel_time", "cancel_reason", "points_awarded", "returns", "points_redeemed", "points_discount_minor", "payable_minor", "fulfil_by_time")
