@@ -17,7 +17,7 @@ from services.common.config import Settings
 from services.common.errors import Collector, FieldViolation, InvalidArgument, NotFound
 from services.common.idempotency import checked_or_replayed, idempotent, request_hash
 from services.common.pagination import decode_token, encode_token, fitted_page, page_size
-from services.common.uow import in_transaction
+from services.common.uow import as_of_one_moment, in_transaction
 from services.common.validation import check_optional_id, check_text
 from services.inventory.catalogue import SaleTerms
 from services.inventory.domain import Channel, require_on_sale
@@ -205,6 +205,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         errors.raise_if_any()
         access().require_location(request.location_id, "location_id")
         async with self.engine.connect() as conn:
+            await as_of_one_moment(conn)  # a return committed meanwhile: in both reads or neither
             sales, returns = await repo.sales_between(
                 conn, *period, location_id=request.location_id, dealer_id=request.dealer_id)
         rows = sorted(sales_credit.summarize(sales, returns).items())
