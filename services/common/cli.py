@@ -1,4 +1,4 @@
-"""The onestock command line: serve, migrate, seed-demo, load, export, keys, simulate."""
+"""The onestock command line: serve, migrate, seed-demo, load, export, sales, keys, simulate."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from services.common import logs
 from services.common.config import Settings
 from services.common.database import command_engine, database_url
 from services.common.ranges import Range, whole_number
+from services.orders.sales_report import add_parser as add_sales_parser
 from services.simulation.cli import add_parser as add_simulate_parser
 
 
@@ -109,6 +110,12 @@ def _export(settings: Settings, url: str, args) -> None:
     _exit_on_failure(run(url, args.directory))
 
 
+def _sales(settings: Settings, url: str, args) -> None:
+    from services.orders.sales_report import run
+
+    _exit_on_failure(run(url, args))
+
+
 def _keys(settings: Settings, url: str, args) -> None:
     from services.access.cli import run
 
@@ -118,7 +125,7 @@ def _keys(settings: Settings, url: str, args) -> None:
 PROCESSES = Range(1, 64)  # server processes on one machine
 
 COMMANDS = {"serve": _serve, "migrate": _migrate, "seed-demo": _seed_demo, "load": _load,
-            "export": _export, "keys": _keys}
+            "export": _export, "sales": _sales, "keys": _keys}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("directory", metavar="DIR",
                         help="the folder to write locations.csv and skus.csv in (made if missing; "
                              "files of those names are replaced)")
+    add_sales_parser(sub)
     add_keys_parser(sub)
     add_simulate_parser(sub)
     args = parser.parse_args(argv)

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
+
+MAX_SALES_PERIOD = timedelta(days=366)  # a year's settlement at most, leap or not
 
 
 @dataclass(frozen=True, order=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from onestock.orders.v1 import order_service_pb2 as pb
 
@@ -25,6 +25,7 @@ from services.members.rules import (
     smallest_redemption,
 )
 from services.orders.handlers import NewOrder, goods_minor
+from services.orders.sales_credit import MAX_SALES_PERIOD
 from services.routing.model import Mode, OrderLine, RouteRequest
 
 MAX_UNIT_PRICE_MINOR = 10**10
@@ -33,7 +34,6 @@ ONLINE_MODES = {pb.FULFILMENT_METHOD_PICKUP: Mode.PICKUP,
                 pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY: Mode.SAME_CITY_DELIVERY,
                 pb.FULFILMENT_METHOD_AUTO: Mode.AUTO}
 METHODS = (*ONLINE_MODES, pb.FULFILMENT_METHOD_IN_STORE)
-MAX_SALES_PERIOD = timedelta(days=366)  # a year's settlement at most, leap or not
 CHANNELS = {pb.CHANNEL_MINI_PROGRAM: "MINI_PROGRAM", pb.CHANNEL_POS: "POS"}
 
 

@@ -2,7 +2,10 @@
 store handed over in a period, less what came back of what it sold, whoever took it back."""
 
 import asyncio
+import csv
+import os
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
@@ -14,9 +17,11 @@ from sqlalchemy import text
 from services.access import client
 from services.access.principals import Kind
 from services.inventory.mapping import timestamp
+from services.orders.sales_report import COLUMNS
 from tests.helpers import bad_fields, every_page, stock_of
 from tests.orders.conftest import order, pay
 from tests.orders.test_cancelling_one_group import cancel, deliver, split_order
+from tests.test_cli_and_server import onestock
 
 LAMP, SOFA = 10_000, 50_000
 
@@ -211,3 +216,42 @@ async def test_a_page_token_is_refused_for_another_period_and_staff_see_their_ow
         with pytest.raises(grpc.RpcError) as caught:
             await pb_grpc.OrderServiceStub(channel).SummarizeSales(asking(start, end))
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_the_sales_command_writes_the_same_credits_by_local_days_and_refuses_bad_options(
+        stubs, database_url, tmp_path):
+    _, orders, _ = stubs
+    _, lamp, sofa = await split_order(orders)
+    await deliver(orders, lamp)
+    await deliver(orders, sofa)
+    env = {**os.environ, "DATABASE_URL": database_url}
+    shanghai = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the sale's day, or the next
+    days = ["--from", str(shanghai - timedelta(days=1)), "--to", str(shanghai + timedelta(days=1))]
+    said = await asyncio.to_thread(onestock, env, "sales", *days, str(tmp_path / "all.csv"))
+    assert said.returncode == 0, said.stderr
+    assert said.stdout == (f"wrote 2 rows to {tmp_path / 'all.csv'}: {days[1]} to {days[3]} "
+                           "(Asia/Shanghai), 2 groups handed over, net_goods_minor 60,000 CNY\n")
+    with (tmp_path / "all.csv").open() as written:
+        rows = list(csv.DictReader(written))
+    start = datetime.combine(shanghai - timedelta(days=1), datetime.min.time(),
+                             ZoneInfo("Asia/Shanghai"))
+    answer = await orders.SummarizeSales(asking(start, start + timedelta(days=2)))
+    assert rows == [{field: str(value) for field, value in zip(
+        COLUMNS, (r.location_id, r.dealer_id, r.currency, r.groups_handed_over, r.units_sold,
+                  r.goods_sold_minor, r.units_returned, r.goods_returned_minor,
+                  r.net_goods_minor), strict=True)} for r in answer.store_sales]
+    assert [row["location_id"] for row in rows] == ["A", "B"]
+
+    before = ["--from", str(shanghai - timedelta(days=3)), "--to", str(shanghai - timedelta(days=1))]
+    said = await asyncio.to_thread(onestock, env, "sales", *before, "--dealer", "DEALER-A",
+                                   str(tmp_path / "none.csv"))
+    assert said.stdout.endswith("0 groups handed over, net_goods_minor 0\n")
+    assert (tmp_path / "none.csv").read_text().splitlines() == [",".join(COLUMNS)]
+    for options, refusal in (
+            (["--from", days[3], "--to", days[1]], "--to: must be after --from"),
+            ([*days, "--time-zone", "Mars/Olympus"], "--time-zone: 'Mars/Olympus' is not an "
+                                                      "IANA time zone"),
+            ([*days, "--dealer", "D 1"], "--dealer: 'D 1' is not an id")):
+        said = await asyncio.to_thread(onestock, env, "sales", *options, str(tmp_path / "x.csv"))
+        assert said.returncode == 2 and refusal in said.stderr, said.stderr
+    assert not (tmp_path / "x.csv").exists()

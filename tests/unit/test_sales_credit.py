@@ -1,6 +1,11 @@
 """Whom a return is debited to, and the sums per store (services/orders/sales_credit.py)."""
 
+from datetime import UTC, date, datetime
+
+import pytest
+
 from services.orders.sales_credit import CreditKey, Debit, Sold, StoreSales, debits, summarize
+from services.orders.sales_report import period
 
 # A split delivery: store A sold 1 sofa and a lamp, B 2 sofas; group numbers out of order
 SOLD = [Sold(2, "B", "", [("SOFA", 2)]), Sold(1, "A", "D-A", [("SOFA", 1), ("LAMP", 1)])]
@@ -37,3 +42,13 @@ def test_the_summary_sums_sales_and_debits_per_store_dealer_and_currency():
         CreditKey("C", "D-C", "CNY"): StoreSales(0, 0, 0, 2, 200),
         CreditKey("B", "", "HKD"): StoreSales(0, 0, 0, 1, 90)}
     assert summary[a].net_goods_minor == 900
+
+
+def test_the_commands_days_run_between_local_midnights_for_at_most_366_days():
+    assert period(date(2026, 11, 1), date(2026, 12, 1), "Asia/Shanghai") == (
+        datetime(2026, 10, 31, 16, tzinfo=UTC), datetime(2026, 11, 30, 16, tzinfo=UTC))
+    assert period(date(2027, 3, 1), date(2027, 4, 1), "Europe/Paris") == (  # summer time starts
+        datetime(2027, 2, 28, 23, tzinfo=UTC), datetime(2027, 3, 31, 22, tzinfo=UTC))
+    assert period(date(2028, 1, 1), date(2029, 1, 1), "UTC")[1] == datetime(2029, 1, 1, tzinfo=UTC)
+    with pytest.raises(ValueError, match="--to: must be at most 366 days after --from"):
+        period(date(2026, 1, 1), date(2027, 1, 3), "UTC")
