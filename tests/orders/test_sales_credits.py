@@ -52,6 +52,26 @@ async def credits(orders, start, end, **filters) -> dict[tuple[str, str], tuple]
         row.goods_returned_minor, row.net_goods_minor) for row in rows}
 
 
+async def delivered_split(orders):
+    """A lamp from A (dealer DEALER-A) and a sofa from B (a company store), both delivered."""
+    made, lamp, sofa = await split_order(orders)
+    await deliver(orders, lamp)
+    await deliver(orders, sofa)
+    return made
+
+
+async def three_sofas(inventory, orders):
+    """Three sofas for delivery, paid: one from A, two from B, a group each, A's first."""
+    await inventory.AdjustStock(inv.AdjustStockRequest(
+        request_id="sofa-at-a", location_id="A", sku_id="SOFA", delta=1,
+        reason=inv.ADJUSTMENT_REASON_RECEIPT))
+    made = await pay(orders, (await orders.CreateOrder(order(
+        "sofas", ("SOFA", 3, SOFA), method=pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY))).order)
+    assert [(g.location_id, [(x.sku_id, x.quantity) for x in g.lines]) for g in made.groups] == [
+        ("A", [("SOFA", 1)]), ("B", [("SOFA", 2)])]  # the premise: a split, A first
+    return made
+
+
 def till_sale(request_id, quantity=1):
     return order(request_id, ("LAMP", quantity, LAMP), location="A",
                  method=pb.FULFILMENT_METHOD_IN_STORE, channel=pb.CHANNEL_POS)
@@ -92,9 +112,7 @@ async def test_a_return_is_debited_to_the_store_that_sold_it_in_the_period_it_ca
                                                                                       engine):
     _, orders, _ = stubs
     start = await instant()
-    made, lamp, sofa = await split_order(orders)
-    await deliver(orders, lamp)
-    await deliver(orders, sofa)
+    made = await delivered_split(orders)
     sold = await instant()
     await orders.ReturnOrderLines(pb.ReturnOrderLinesRequest(  # A's lamp, brought back to B
         request_id="ret-lamp", order_id=made.order_id, location_id="B",
@@ -115,14 +133,7 @@ async def test_racing_returns_of_a_sku_two_stores_sold_debit_each_unit_once_in_g
     """Three sofas delivered, one from A and two from B, come back one at a time, all at
     once: A is debited one, B two, and nothing twice."""
     inventory, orders, _ = stubs
-    await inventory.AdjustStock(inv.AdjustStockRequest(
-        request_id="sofa-at-a", location_id="A", sku_id="SOFA", delta=1,
-        reason=inv.ADJUSTMENT_REASON_RECEIPT))
-    made = (await orders.CreateOrder(order("sofas", ("SOFA", 3, SOFA),
-                                           method=pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY))).order
-    made = await pay(orders, made)
-    assert [(g.location_id, [(x.sku_id, x.quantity) for x in g.lines]) for g in made.groups] == [
-        ("A", [("SOFA", 1)]), ("B", [("SOFA", 2)])]  # the premise: a split, A first
+    made = await three_sofas(inventory, orders)
     for group in made.groups:
         await deliver(orders, group)
     start = await instant()
@@ -148,14 +159,9 @@ async def test_a_group_cancelled_on_its_own_is_neither_credited_nor_debited(stub
     """The same three sofas; A cannot supply its one (缺货取消), B delivers two, and one
     comes back: B is debited, never A."""
     inventory, orders, _ = stubs
-    await inventory.AdjustStock(inv.AdjustStockRequest(
-        request_id="sofa-at-a", location_id="A", sku_id="SOFA", delta=1,
-        reason=inv.ADJUSTMENT_REASON_RECEIPT))
     start = await instant()
-    made = await pay(orders, (await orders.CreateOrder(order(
-        "sofas", ("SOFA", 3, SOFA), method=pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY))).order)
+    made = await three_sofas(inventory, orders)
     at_a, at_b = made.groups
-    assert (at_a.location_id, at_b.location_id) == ("A", "B")
     await cancel(orders, at_a, reason="sofa damaged")
     await deliver(orders, at_b)
     await orders.ReturnOrderLines(pb.ReturnOrderLinesRequest(
@@ -191,9 +197,7 @@ async def test_a_page_token_is_refused_for_another_period_and_staff_see_their_ow
         stubs, server, issue_key):
     _, orders, _ = stubs
     start = await instant()
-    _, lamp, sofa = await split_order(orders)
-    await deliver(orders, lamp)
-    await deliver(orders, sofa)
+    await delivered_split(orders)
     end = await instant()
     first = await orders.SummarizeSales(asking(start, end, page_size=1))
     assert [row.location_id for row in first.store_sales] == ["A"] and first.next_page_token
@@ -221,9 +225,7 @@ async def test_a_page_token_is_refused_for_another_period_and_staff_see_their_ow
 async def test_the_sales_command_writes_the_same_credits_by_local_days_and_refuses_bad_options(
         stubs, database_url, tmp_path):
     _, orders, _ = stubs
-    _, lamp, sofa = await split_order(orders)
-    await deliver(orders, lamp)
-    await deliver(orders, sofa)
+    await delivered_split(orders)
     env = {**os.environ, "DATABASE_URL": database_url}
     shanghai = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the sale's day, or the next
     days = ["--from", str(shanghai - timedelta(days=1)), "--to", str(shanghai + timedelta(days=1))]
