@@ -56,7 +56,10 @@ def order_to_pb(order: Order, *, with_pickup_codes: bool = False) -> pb.Order:
             return_id=r["return_id"], location_id=r["location_id"],
             lines=[pb.OrderLine(sku_id=s, quantity=q, unit_price_minor=p) for s, q, p in r["lines"]],
             refund_minor=r["refund_minor"], points_reversed=r["points_reversed"],
-            points_restored=r["points_restored"], create_time=timestamp(r["create_time"]))
+            points_restored=r["points_restored"], create_time=timestamp(r["create_time"]),
+            debits=[pb.ReturnDebit(location_id=d.location_id, dealer_id=d.dealer_id,
+                                   sku_id=d.sku_id, quantity=d.units,
+                                   unit_price_minor=d.unit_price_minor) for d in r["debits"]])
             for r in order.returns])
 
 

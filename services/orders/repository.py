@@ -222,7 +222,8 @@ async def load_orders(conn: AsyncConnection, order_ids: list[str], *, lock: bool
         "WHERE order_id = ANY($1::text[]) ORDER BY order_id, line_no", ids))
     returns = _by_order(await db.fetch(
         "SELECT order_id, return_id, location_id, lines, refund_minor, points_reversed, "
-        "points_restored, create_time FROM order_returns WHERE order_id = ANY($1::text[]) "
+        "points_restored, create_time, debits FROM order_returns "
+        "WHERE order_id = ANY($1::text[]) "
         "ORDER BY order_id, create_time, return_id", ids))
     groups = _by_order(await db.fetch(
         "SELECT * FROM fulfilment_groups WHERE order_id = ANY($1::text[]) "
@@ -255,13 +256,17 @@ def _order(row, lines, returns, groups) -> Order:
         points_redeemed=row["points_redeemed"], points_discount_minor=row["points_discount_minor"],
         fulfil_by=row["fulfil_by"],
         returns=[{**{k: v for k, v in r.items() if k != "order_id"},
-                  "lines": json.loads(r["lines"]) if isinstance(r["lines"], str) else r["lines"]}
+                  "lines": _json(r["lines"]), "debits": [Debit(*d) for d in _json(r["debits"])]}
                  for r in returns])
 
 
+def _json(value):
+    """A jsonb column as asyncpg hands it over: text unless a codec was set."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _group(row) -> Group:
-    transfers = json.loads(row["transfers"]) if isinstance(row["transfers"], str) else row["transfers"]
-    lines = json.loads(row["lines"]) if isinstance(row["lines"], str) else row["lines"]
+    transfers, lines = _json(row["transfers"]), _json(row["lines"])
     return Group(
         group_id=row["group_id"], group_no=row["group_no"], kind=GroupKind(row["kind"]),
         state=GroupState(row["state"]), location_id=row["location_id"],
@@ -401,8 +406,7 @@ async def sales_between(conn: AsyncConnection, start: datetime, end: datetime, *
              for r in await db.fetch(SALES_SQL, start, end, location_id, dealer_id)]
     returns = []
     for row in await db.fetch(RETURNS_SQL, start, end):
-        debits = json.loads(row["debits"]) if isinstance(row["debits"], str) else row["debits"]
         returns.append((row["currency"], [
-            Debit(*d) for d in debits
+            Debit(*d) for d in _json(row["debits"])
             if location_id in ("", d[0]) and dealer_id in ("", d[1])]))
     return sales, returns

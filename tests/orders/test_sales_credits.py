@@ -114,10 +114,13 @@ async def test_a_return_is_debited_to_the_store_that_sold_it_in_the_period_it_ca
     start = await instant()
     made = await delivered_split(orders)
     sold = await instant()
-    await orders.ReturnOrderLines(pb.ReturnOrderLinesRequest(  # A's lamp, brought back to B
+    back = (await orders.ReturnOrderLines(pb.ReturnOrderLinesRequest(  # A's lamp, at B
         request_id="ret-lamp", order_id=made.order_id, location_id="B",
-        lines=[pb.ReturnLineInput(sku_id="LAMP", quantity=1)]))
+        lines=[pb.ReturnLineInput(sku_id="LAMP", quantity=1)]))).order
     end = await instant()
+    [debit] = back.returns[0].debits  # the order says whom the return was taken off
+    assert (debit.location_id, debit.dealer_id, debit.sku_id, debit.quantity,
+            debit.unit_price_minor) == ("A", "DEALER-A", "LAMP", 1, LAMP)
 
     assert (await stock_of(engine, "B", "LAMP"))[0] == 1  # the goods are on B's shelf
     assert await credits(orders, start, sold) == {

@@ -114,7 +114,7 @@ class OrderLine(_message.Message):
     def __init__(self, sku_id: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_price_minor: _Optional[int] = ..., returned_quantity: _Optional[int] = ...) -> None: ...
 
 class OrderReturn(_message.Message):
-    __slots__ = ("return_id", "location_id", "lines", "refund_minor", "points_reversed", "create_time", "points_restored")
+    __slots__ = ("return_id", "location_id", "lines", "refund_minor", "points_reversed", "create_time", "points_restored", "debits")
     RETURN_ID_FIELD_NUMBER: _ClassVar[int]
     LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
@@ -122,6 +122,7 @@ class OrderReturn(_message.Message):
     POINTS_REVERSED_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     POINTS_RESTORED_FIELD_NUMBER: _ClassVar[int]
+    DEBITS_FIELD_NUMBER: _ClassVar[int]
     return_id: str
     location_id: str
     lines: _containers.RepeatedCompositeFieldContainer[OrderLine]
@@ -129,7 +130,22 @@ class OrderReturn(_message.Message):
     points_reversed: int
     create_time: _timestamp_pb2.Timestamp
     points_restored: int
-    def __init__(self, return_id: _Optional[str] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., refund_minor: _Optional[int] = ..., points_reversed: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., points_restored: _Optional[int] = ...) -> None: ...
+    debits: _containers.RepeatedCompositeFieldContainer[ReturnDebit]
+    def __init__(self, return_id: _Optional[str] = ..., location_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[OrderLine, _Mapping]]] = ..., refund_minor: _Optional[int] = ..., points_reversed: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., points_restored: _Optional[int] = ..., debits: _Optional[_Iterable[_Union[ReturnDebit, _Mapping]]] = ...) -> None: ...
+
+class ReturnDebit(_message.Message):
+    __slots__ = ("location_id", "dealer_id", "sku_id", "quantity", "unit_price_minor")
+    LOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    DEALER_ID_FIELD_NUMBER: _ClassVar[int]
+    SKU_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_PRICE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    location_id: str
+    dealer_id: str
+    sku_id: str
+    quantity: int
+    unit_price_minor: int
+    def __init__(self, location_id: _Optional[str] = ..., dealer_id: _Optional[str] = ..., sku_id: _Optional[str] = ..., quantity: _Optional[int] = ..., unit_price_minor: _Optional[int] = ...) -> None: ...
 
 class GroupTransfer(_message.Message):
     __slots__ = ("source_location_id", "lines", "shipped", "received")
