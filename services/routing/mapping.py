@@ -57,6 +57,10 @@ def _add_candidates(trace, considered: tuple[Considered, ...]) -> None:
             entry.opens_time.CopyFrom(timestamp(c.opens_at))
 
 
+def distance_measure(by_road: bool) -> int:
+    return pb.DISTANCE_MEASURE_ROAD if by_road else pb.DISTANCE_MEASURE_GREAT_CIRCLE
+
+
 def plan_to_pb(plan: Plan, *, with_trace: bool = True, by_road: bool = False) -> pb.Plan:
     """``by_road``: the request's distances to the customer were measured by road."""
     message = pb.Plan(
@@ -66,7 +70,7 @@ def plan_to_pb(plan: Plan, *, with_trace: bool = True, by_road: bool = False) ->
         ready_time=timestamp(plan.ready_at),
         score=plan.score if plan.feasible else 0.0,
         unfillable_reasons=plan.unfillable,
-        distance_measure=pb.DISTANCE_MEASURE_ROAD if by_road else pb.DISTANCE_MEASURE_GREAT_CIRCLE,
+        distance_measure=distance_measure(by_road),
     )
     if with_trace:
         _add_candidates(message.trace, plan.trace)

@@ -16,12 +16,12 @@ from services.inventory import repository as inventory_repo
 from services.inventory.domain import Channel, require_on_sale
 from services.routing import validation
 from services.routing.chain_cache import ChainCache
-from services.routing.mapping import nearby_store_to_pb, plan_to_pb
+from services.routing.mapping import distance_measure, nearby_store_to_pb, plan_to_pb
 from services.routing.model import Mode, RouteRequest
 from services.routing.planner import quote, relevant_locations, route
 from services.routing.policy import LivePolicy
 from services.routing.road_distances import RoadDistances, with_road_distances
-from services.routing.store_finder import nearest_stores
+from services.routing.store_finder import nearest_stores, stores_to_measure
 from services.simulation.rpc import Simulations
 
 
@@ -59,11 +59,17 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
     async def FindNearestStores(self, request, context):
         search = validation.store_search(request)
         chain, _ = await self.chains.get()
+        radius_km = search.radius_km or self.policy.current.pickup_radius_km
+        road_km = None
+        if self.roads is not None:  # by road, as checkout will route; great-circle if it fails
+            stores = stores_to_measure(chain, search.latitude, search.longitude, radius_km)
+            road_km = (await self.roads.measure(search.latitude, search.longitude, stores)
+                       if stores else {})
         found = nearest_stores(
             chain, search.latitude, search.longitude, service=search.service,
-            radius_km=search.radius_km or self.policy.current.pickup_radius_km,
-            limit=search.limit, now=search.at)
-        return pb.FindNearestStoresResponse(stores=[nearby_store_to_pb(s) for s in found])
+            radius_km=radius_km, limit=search.limit, now=search.at, road_km=road_km)
+        return pb.FindNearestStoresResponse(stores=[nearby_store_to_pb(s) for s in found],
+                                            distance_measure=distance_measure(road_km is not None))
 
     async def RouteOrder(self, request, context):
         trace = validation.with_trace(request.view)

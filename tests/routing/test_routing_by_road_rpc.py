@@ -82,3 +82,40 @@ async def test_a_provider_that_is_down_leaves_plans_by_great_circle(routing, eng
     plan = (await routing.RouteOrder(pb.RouteOrderRequest(order=request(("MILK-001", 1))))).plan
     assert plan.distance_measure == pb.DISTANCE_MEASURE_GREAT_CIRCLE
     assert plan.shipments[0].location_id == await nearest_pickup_store_with(engine, "MILK-001", 1)
+
+
+async def test_the_nearest_stores_are_listed_by_road_as_checkout_will_route(routing, osrm):
+    """People's Square: the nearest store as the crow flies is across the river (9.9 km by
+    road), the second has no road at all; the others ride 1.3 times the crow's distance. The
+    list is a brute force by road over the demo chain's stores within 10 km."""
+    stores = sorted((haversine_km(*PEOPLES_SQUARE, loc.latitude, loc.longitude), loc.location_id,
+                     loc) for loc in build_demo_chain().locations if loc.kind.value == "STORE")
+    (_, across, across_at), (_, roadless, roadless_at) = stores[0], stores[1]
+    special = {(across_at.latitude, across_at.longitude): 9.9,
+               (roadless_at.latitude, roadless_at.longitude): None}
+
+    def road_km(store_at, customer):
+        for (lat, lng), km in special.items():
+            if abs(store_at[0] - lat) < 1e-6 and abs(store_at[1] - lng) < 1e-6:
+                return km
+        return haversine_km(*store_at, *customer) * DETOUR
+
+    osrm.road_km = road_km
+    by_road = sorted((round(km, 3), loc_id, km <= loc.delivery_radius_km and loc.can_deliver)
+                     for crow, loc_id, loc in stores if crow <= 10
+                     and (km := road_km((loc.latitude, loc.longitude), PEOPLES_SQUARE)) is not None
+                     and km <= 10)
+    answer = await routing.FindNearestStores(pb.FindNearestStoresRequest(
+        latitude=PEOPLES_SQUARE[0], longitude=PEOPLES_SQUARE[1], max_stores=50))
+    assert answer.distance_measure == pb.DISTANCE_MEASURE_ROAD
+    assert [(s.distance_km, s.location_id, s.delivers_here) for s in answer.stores] == by_road
+    assert answer.stores[-1].location_id == across and roadless not in {
+        s.location_id for s in answer.stores}
+
+    osrm.status, osrm.body = 502, b"bad gateway"
+    down = await routing.FindNearestStores(pb.FindNearestStoresRequest(
+        latitude=31.2404, longitude=121.4737, max_stores=50))  # a point not measured before
+    assert down.distance_measure == pb.DISTANCE_MEASURE_GREAT_CIRCLE
+    at = {loc_id: (loc.latitude, loc.longitude) for _, loc_id, loc in stores}
+    assert down.stores and [s.distance_km for s in down.stores] == [
+        round(haversine_km(31.2404, 121.4737, *at[s.location_id]), 3) for s in down.stores]

@@ -1,6 +1,7 @@
 """The mini-program's entry: the stores nearest a customer (门店定位), in the core and
 through FindNearestStores on the demo chain."""
 
+import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,7 @@ from services.common.uow import in_transaction
 from services.inventory.catalogue import ClosedPeriod, LocationKind
 from services.inventory.demo_chain import build_demo_chain, seed_demo_chain
 from services.routing.chain import Chain
-from services.routing.store_finder import StoreService, nearest_stores
+from services.routing.store_finder import StoreService, nearest_stores, stores_to_measure
 from tests.helpers import bad_fields
 from tests.routing.chains import AFTERNOON, CUSTOMER, NIGHT, store, warehouse
 
@@ -55,6 +56,22 @@ def test_a_store_closed_now_is_listed_with_when_it_opens_past_any_closed_period(
         ("OPEN", None), ("REFIT", refit.end)]  # the refit ends at 14:00 local, in opening hours
     night = found(chain, now=NIGHT)
     assert night[0].opens_at == datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 tomorrow
+
+
+def test_with_road_kilometres_stores_come_nearest_by_road_and_deliver_by_road():
+    """S1 is 1 km away across a river (6 km by road), S3 has no road to the customer: S2
+    comes first, S1 then delivers no more (its radius is 5 km), and S3 is not listed."""
+    chain = Chain([store("S1", 1.0, radius=5.0), store("S2", 2.0), store("S3", 3.0),
+                   warehouse("W", 0.5), store("S4", 9.5)])
+    assert [loc.location_id for loc in stores_to_measure(chain, *CUSTOMER, 10.0)] == [
+        "S1", "S2", "S3", "S4"]
+    road = {"S1": 6.0, "S2": 2.4, "S3": math.inf, "S4": 10.5}
+    got = nearest_stores(chain, *CUSTOMER, service=ANY, radius_km=10.0, limit=10,
+                         now=AFTERNOON, road_km=road)
+    assert [(s.location.location_id, s.distance_km, s.delivers_here) for s in got] == [
+        ("S2", 2.4, True), ("S1", 6.0, False)]
+    assert ids(nearest_stores(chain, *CUSTOMER, service=DELIVERY, radius_km=10.0, limit=10,
+                              now=AFTERNOON, road_km=road)) == ["S2"]
 
 
 @pytest.fixture

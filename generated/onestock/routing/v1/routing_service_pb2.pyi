@@ -230,10 +230,12 @@ class NearbyStore(_message.Message):
     def __init__(self, location_id: _Optional[str] = ..., name: _Optional[str] = ..., city: _Optional[str] = ..., distance_km: _Optional[float] = ..., pickup: _Optional[bool] = ..., delivers_here: _Optional[bool] = ..., open_now: _Optional[bool] = ..., opens_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class FindNearestStoresResponse(_message.Message):
-    __slots__ = ("stores",)
+    __slots__ = ("stores", "distance_measure")
     STORES_FIELD_NUMBER: _ClassVar[int]
+    DISTANCE_MEASURE_FIELD_NUMBER: _ClassVar[int]
     stores: _containers.RepeatedCompositeFieldContainer[NearbyStore]
-    def __init__(self, stores: _Optional[_Iterable[_Union[NearbyStore, _Mapping]]] = ...) -> None: ...
+    distance_measure: DistanceMeasure
+    def __init__(self, stores: _Optional[_Iterable[_Union[NearbyStore, _Mapping]]] = ..., distance_measure: _Optional[_Union[DistanceMeasure, str]] = ...) -> None: ...
 
 class QuoteFulfilmentRequest(_message.Message):
     __slots__ = ("order",)
