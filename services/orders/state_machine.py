@@ -138,7 +138,7 @@ def overdue_cancel_reason(group_states: Iterable[GroupState]) -> str | None:
     states = list(group_states)
     if not can_cancel_paid_order(states):
         return None
-    return "NOT_COLLECTED" if GroupState.READY_FOR_PICKUP in states else "NOT_FULFILLED"
+    return _why_overdue(GroupState.READY_FOR_PICKUP in states)
 
 
 def overdue_group_cancellations(group_states: Iterable[GroupState]) -> dict[int, str]:
@@ -152,5 +152,10 @@ def overdue_group_cancellations(group_states: Iterable[GroupState]) -> dict[int,
     done = sum(s in (GroupState.HANDED_OVER, GroupState.CANCELLED) for s in states)
     if GroupState.HANDED_OVER not in states or len(waiting) + done != len(states):
         return {}
-    return {i: "NOT_COLLECTED" if s is GroupState.READY_FOR_PICKUP else "NOT_FULFILLED"
-            for i, s in waiting.items()}
+    return {i: _why_overdue(s is GroupState.READY_FOR_PICKUP) for i, s in waiting.items()}
+
+
+def _why_overdue(waiting_at_the_counter: bool) -> str:
+    """A pickup nobody came for is NOT_COLLECTED (逾期未取); anything else still at a store
+    was never fulfilled."""
+    return "NOT_COLLECTED" if waiting_at_the_counter else "NOT_FULFILLED"
