@@ -26,10 +26,12 @@ from tests.test_cli_and_server import onestock
 LAMP, SOFA = 10_000, 50_000
 
 
-async def instant() -> datetime:
-    """Now, a little apart from anything done just before or after."""
+async def instant(engine) -> datetime:
+    """Now by the database's clock (the one hand-overs and returns are stamped with), a
+    little apart from anything done just before or after."""
     await asyncio.sleep(0.02)
-    moment = datetime.now(UTC)
+    async with engine.connect() as conn:
+        moment = (await conn.execute(text("SELECT clock_timestamp()"))).scalar()
     await asyncio.sleep(0.02)
     return moment
 
@@ -77,17 +79,18 @@ def till_sale(request_id, quantity=1):
                  method=pb.FULFILMENT_METHOD_IN_STORE, channel=pb.CHANNEL_POS)
 
 
-async def test_each_store_and_its_dealer_is_credited_with_the_goods_it_handed_over(stubs):
+async def test_each_store_and_its_dealer_is_credited_with_the_goods_it_handed_over(stubs,
+                                                                                   engine):
     _, orders, _ = stubs
-    start = await instant()
+    start = await instant(engine)
     made, lamp, sofa = await split_order(orders)
     await deliver(orders, lamp)
-    lamp_delivered = await instant()
+    lamp_delivered = await instant(engine)
     await deliver(orders, sofa)  # the order's groups are saved again: the lamp's time stays
     sale = (await orders.CreateOrder(till_sale("till-1", quantity=2))).order
     waiting = (await orders.CreateOrder(order("vase", ("VASE", 1, 2_000)))).order  # a transfer
     await pay(orders, waiting)
-    end = await instant()
+    end = await instant(engine)
 
     assert made.total_minor > LAMP + SOFA  # the courier fees are not the stores' sales
     delivered = (await orders.GetOrder(pb.GetOrderRequest(order_id=made.order_id))).order
@@ -111,13 +114,13 @@ async def test_each_store_and_its_dealer_is_credited_with_the_goods_it_handed_ov
 async def test_a_return_is_debited_to_the_store_that_sold_it_in_the_period_it_came_back(stubs,
                                                                                       engine):
     _, orders, _ = stubs
-    start = await instant()
+    start = await instant(engine)
     made = await delivered_split(orders)
-    sold = await instant()
+    sold = await instant(engine)
     back = (await orders.ReturnOrderLines(pb.ReturnOrderLinesRequest(  # A's lamp, at B
         request_id="ret-lamp", order_id=made.order_id, location_id="B",
         lines=[pb.ReturnLineInput(sku_id="LAMP", quantity=1)]))).order
-    end = await instant()
+    end = await instant(engine)
     [debit] = back.returns[0].debits  # the order says whom the return was taken off
     assert (debit.location_id, debit.dealer_id, debit.sku_id, debit.quantity,
             debit.unit_price_minor) == ("A", "DEALER-A", "LAMP", 1, LAMP)
@@ -139,7 +142,7 @@ async def test_racing_returns_of_a_sku_two_stores_sold_debit_each_unit_once_in_g
     made = await three_sofas(inventory, orders)
     for group in made.groups:
         await deliver(orders, group)
-    start = await instant()
+    start = await instant(engine)
 
     async def bring_back(n):
         return await orders.ReturnOrderLines(pb.ReturnOrderLinesRequest(
@@ -147,7 +150,7 @@ async def test_racing_returns_of_a_sku_two_stores_sold_debit_each_unit_once_in_g
             lines=[pb.ReturnLineInput(sku_id="SOFA", quantity=1)]))
 
     await asyncio.gather(*(bring_back(n) for n in range(3)))
-    end = await instant()
+    end = await instant(engine)
     assert await credits(orders, start, end) == {
         ("A", "DEALER-A"): (0, 0, 0, 1, SOFA, -SOFA), ("B", ""): (0, 0, 0, 2, 2 * SOFA, -2 * SOFA)}
     async with engine.connect() as conn:
@@ -158,11 +161,11 @@ async def test_racing_returns_of_a_sku_two_stores_sold_debit_each_unit_once_in_g
         ["B", "", "SOFA", 1, SOFA]]
 
 
-async def test_a_group_cancelled_on_its_own_is_neither_credited_nor_debited(stubs):
+async def test_a_group_cancelled_on_its_own_is_neither_credited_nor_debited(stubs, engine):
     """The same three sofas; A cannot supply its one (缺货取消), B delivers two, and one
     comes back: B is debited, never A."""
     inventory, orders, _ = stubs
-    start = await instant()
+    start = await instant(engine)
     made = await three_sofas(inventory, orders)
     at_a, at_b = made.groups
     await cancel(orders, at_a, reason="sofa damaged")
@@ -170,7 +173,7 @@ async def test_a_group_cancelled_on_its_own_is_neither_credited_nor_debited(stub
     await orders.ReturnOrderLines(pb.ReturnOrderLinesRequest(
         request_id="ret-1", order_id=made.order_id, location_id="B",
         lines=[pb.ReturnLineInput(sku_id="SOFA", quantity=1)]))
-    end = await instant()
+    end = await instant(engine)
     assert await credits(orders, start, end) == {
         ("B", ""): (1, 2, 2 * SOFA, 1, SOFA, SOFA)}
 
@@ -197,11 +200,11 @@ async def test_a_bad_period_or_filter_is_refused_naming_the_field(stubs, request
 
 
 async def test_a_page_token_is_refused_for_another_period_and_staff_see_their_own_store_only(
-        stubs, server, issue_key):
+        stubs, server, issue_key, engine):
     _, orders, _ = stubs
-    start = await instant()
+    start = await instant(engine)
     await delivered_split(orders)
-    end = await instant()
+    end = await instant(engine)
     first = await orders.SummarizeSales(asking(start, end, page_size=1))
     assert [row.location_id for row in first.store_sales] == ["A"] and first.next_page_token
     with pytest.raises(grpc.RpcError) as caught:
