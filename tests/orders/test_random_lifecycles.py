@@ -262,6 +262,24 @@ async def assert_orders_and_points_agree(engine) -> None:
             "WHERE c.back + r.back > o.goods_minor - o.points_discount_minor OR EXISTS ("
             "SELECT 1 FROM points_ledger p WHERE p.order_id = o.order_id AND p.kind = 'AWARD' "
             "AND p.amount_minor <> o.goods_minor - o.points_discount_minor - c.back)") == []
+        # a group has a hand-over time exactly when handed over (its sale is credited then)
+        assert await rows(
+            "SELECT group_id FROM fulfilment_groups "
+            "WHERE (state = 'HANDED_OVER') <> (handover_time IS NOT NULL)") == []
+        # every unit returned is debited once, to a store of the order that sold it
+        assert await rows(
+            "SELECT l.order_id, l.sku_id FROM order_lines l, LATERAL (SELECT COALESCE(SUM("
+            "(d->>3)::bigint), 0) AS units FROM order_returns r, jsonb_array_elements(r.debits) d "
+            "WHERE r.order_id = l.order_id AND d->>2 = l.sku_id) x "
+            "WHERE x.units <> l.returned_quantity") == []
+        assert await rows(
+            "WITH debited AS (SELECT r.order_id, d->>0 AS loc, d->>2 AS sku, "
+            "SUM((d->>3)::bigint) AS units FROM order_returns r, jsonb_array_elements(r.debits) d "
+            "GROUP BY 1, 2, 3), sold AS (SELECT g.order_id, g.location_id AS loc, e->>0 AS sku, "
+            "SUM((e->>1)::bigint) AS units FROM fulfilment_groups g, "
+            "jsonb_array_elements(g.lines) e WHERE g.state = 'HANDED_OVER' GROUP BY 1, 2, 3) "
+            "SELECT d.order_id, d.loc, d.sku FROM debited d LEFT JOIN sold s "
+            "USING (order_id, loc, sku) WHERE d.units > COALESCE(s.units, 0)") == []
 
 
 @pytest.mark.parametrize("seed", WALK_SEEDS)
