@@ -1,4 +1,5 @@
-"""The onestock command line: serve, migrate, seed-demo, load, export, sales, keys, simulate."""
+"""The onestock command line: serve, migrate, seed-demo, load, export, rebalance, sales, keys,
+simulate."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from services.common import logs
 from services.common.config import Settings
 from services.common.database import command_engine, database_url
 from services.common.ranges import Range, whole_number
+from services.inventory.rebalance_command import add_parser as add_rebalance_parser
 from services.orders.sales_report import add_parser as add_sales_parser
 from services.simulation.cli import add_parser as add_simulate_parser
 
@@ -116,6 +118,12 @@ def _sales(settings: Settings, url: str, args) -> None:
     _exit_on_failure(run(url, args))
 
 
+def _rebalance(settings: Settings, url: str, args) -> None:
+    from services.inventory.rebalance_command import run
+
+    _exit_on_failure(run(url, args))
+
+
 def _keys(settings: Settings, url: str, args) -> None:
     from services.access.cli import run
 
@@ -125,7 +133,7 @@ def _keys(settings: Settings, url: str, args) -> None:
 PROCESSES = Range(1, 64)  # server processes on one machine
 
 COMMANDS = {"serve": _serve, "migrate": _migrate, "seed-demo": _seed_demo, "load": _load,
-            "export": _export, "sales": _sales, "keys": _keys}
+            "export": _export, "rebalance": _rebalance, "sales": _sales, "keys": _keys}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("directory", metavar="DIR",
                         help="the folder to write locations.csv and skus.csv in (made if missing; "
                              "files of those names are replaced)")
+    add_rebalance_parser(sub)
     add_sales_parser(sub)
     add_keys_parser(sub)
     add_simulate_parser(sub)
