@@ -114,9 +114,11 @@ def _adjustment(level: StockLevel, cmd: AdjustCommand) -> StockChange:
 
 
 async def receive_units(conn: AsyncConnection, location_id: str, units: Mapping[str, int],
-                        request_id: str, note: str) -> dict[StockKey, StockLevel]:
-    """Units arriving at a location (a transfer) join its on_hand as receipts; returns the
-    levels of the rows they landed on, locked in key order."""
+                        request_id: str, note: str,
+                        reason: AdjustmentReason = AdjustmentReason.RECEIPT
+                        ) -> dict[StockKey, StockLevel]:
+    """Units arriving at a location (a transfer, a return) join its on_hand through the
+    ledger; returns the levels of the rows they landed on, locked in key order."""
     keys = sorted((location_id, sku) for sku, count in units.items() if count)
     await repo.create_stock_rows(conn, keys)
     levels = await repo.lock_stock(conn, keys)
@@ -124,8 +126,7 @@ async def receive_units(conn: AsyncConnection, location_id: str, units: Mapping[
     for key in keys:
         after = replace(levels[key], on_hand=levels[key].on_hand + units[key[1]])
         changes.append(StockChange(MovementKind.ADJUSTMENT, after, on_hand_delta=units[key[1]],
-                                   reason=AdjustmentReason.RECEIPT, request_id=request_id,
-                                   note=note))
+                                   reason=reason, request_id=request_id, note=note))
         levels[key] = after
     await record_changes(conn, changes)
     return levels

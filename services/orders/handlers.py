@@ -26,10 +26,8 @@ from services.inventory.domain import (
     AdjustmentReason,
     Channel,
     LineRequest,
-    MovementKind,
     ReservationState,
     ReserveCommand,
-    StockChange,
 )
 from services.inventory.reserve_batcher import reserve_locked
 from services.members import ledger, member_codes
@@ -461,15 +459,8 @@ async def return_lines(conn: AsyncConnection, order_id: str, location_id: str,
     if violations:
         raise InvalidArgument(violations)
     await inventory.require_known(conn, [location_id], [sku for sku, _ in lines])
-    keys = [(location_id, sku) for sku, _ in lines]
-    await stock_repo.create_stock_rows(conn, keys)
-    levels = await stock_repo.lock_stock(conn, keys)
-    await inventory.record_changes(conn, [
-        StockChange(MovementKind.ADJUSTMENT,
-                    replace(levels[(location_id, sku)], on_hand=levels[(location_id, sku)].on_hand + qty),
-                    on_hand_delta=qty, reason=AdjustmentReason.RETURN, request_id=request_id,
-                    note=f"return of order {order_id}")
-        for sku, qty in lines])
+    await inventory.receive_units(conn, location_id, dict(lines), request_id,
+                                  f"return of order {order_id}", AdjustmentReason.RETURN)
     return_id = str(uuid.uuid4())
     refund, reversed_points, restored_points = 0, 0, 0
     returned_before = order.cancelled_goods_minor + order.returned_goods_minor  # cancels came first
