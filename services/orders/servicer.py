@@ -16,7 +16,7 @@ from services.access.principals import Kind
 from services.common.config import Settings
 from services.common.errors import Collector, FieldViolation, InvalidArgument, NotFound
 from services.common.idempotency import checked_or_replayed, idempotent, request_hash
-from services.common.pagination import decode_token, encode_token, fitted_page, page_size
+from services.common.pagination import decode_token, fitted_page, page_size
 from services.common.uow import as_of_one_moment, in_transaction
 from services.common.validation import check_optional_id, check_text
 from services.inventory.catalogue import SaleTerms
@@ -208,13 +208,12 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
             await as_of_one_moment(conn)  # a return committed meanwhile: in both reads or neither
             sales, returns = await repo.sales_between(
                 conn, *period, location_id=request.location_id, dealer_id=request.dealer_id)
-        rows = sorted(sales_credit.summarize(sales, returns).items())
-        if after is not None:
-            rows = [(key, row) for key, row in rows if astuple(key) > after]
-        page = rows[:size]
-        token = encode_token(astuple(page[-1][0]), filters) if len(rows) > size else ""
-        return pb.SummarizeSalesResponse(
-            store_sales=[store_sales_to_pb(key, row) for key, row in page], next_page_token=token)
+        rows = [(key, row) for key, row in sorted(sales_credit.summarize(sales, returns).items())
+                if after is None or astuple(key) > after][:size + 1]
+        shown, token = fitted_page([store_sales_to_pb(key, row) for key, row in rows[:size]],
+                                   [astuple(key) for key, _ in rows], filters,
+                                   self.settings.max_message_bytes)
+        return pb.SummarizeSalesResponse(store_sales=shown, next_page_token=token)
 
     async def WatchOrder(self, request, context):
         validation.order_ref(request, needs_request_id=False)
