@@ -9,6 +9,7 @@ when the last process using it exits.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import warnings
@@ -26,6 +27,11 @@ from services.common.config import Settings, is_postgresql_url
 log = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE = "onestock"
+
+
+def jsonb(value):
+    """A jsonb column's value as asyncpg hands it over: text, unless a codec was set."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 class DatabaseUnusable(Exception):

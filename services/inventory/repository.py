@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.access.context import actor
+from services.common.database import jsonb
 from services.common.idempotency import driver
 from services.common.uow import transaction_clock
 from services.inventory.catalogue import (
@@ -68,7 +69,7 @@ _LOCATION_COLUMNS = (
 
 
 def _location(row) -> Location:
-    hours = row.opening_hours if isinstance(row.opening_hours, list) else json.loads(row.opening_hours)
+    hours = jsonb(row.opening_hours)
     return Location(
         location_id=row.location_id,
         name=row.name,
@@ -88,7 +89,7 @@ def _location(row) -> Location:
         closures=tuple(
             ClosedPeriod(datetime.fromisoformat(c["start"]), datetime.fromisoformat(c["end"]),
                          c.get("reason", ""))
-            for c in (row.closures if isinstance(row.closures, list) else json.loads(row.closures))
+            for c in jsonb(row.closures)
         ),
     )
 
@@ -752,7 +753,7 @@ _TRANSFER_COLUMNS = ("transfer_id, source_location_id, destination_location_id, 
 
 
 def _transfer(row) -> StockTransfer:
-    lines = json.loads(row["lines"]) if isinstance(row["lines"], str) else row["lines"]
+    lines = jsonb(row["lines"])
     return StockTransfer(
         transfer_id=row["transfer_id"], source_id=row["source_location_id"],
         destination_id=row["destination_location_id"], lines=[tuple(x) for x in lines],

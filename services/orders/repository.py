@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.access.context import actor
+from services.common.database import jsonb
 from services.common.idempotency import driver
 from services.members.rules import share_returned
 from services.orders.sales_credit import CreditKey, Debit
@@ -256,17 +257,12 @@ def _order(row, lines, returns, groups) -> Order:
         points_redeemed=row["points_redeemed"], points_discount_minor=row["points_discount_minor"],
         fulfil_by=row["fulfil_by"],
         returns=[{**{k: v for k, v in r.items() if k != "order_id"},
-                  "lines": _json(r["lines"]), "debits": [Debit(*d) for d in _json(r["debits"])]}
+                  "lines": jsonb(r["lines"]), "debits": [Debit(*d) for d in jsonb(r["debits"])]}
                  for r in returns])
 
 
-def _json(value):
-    """A jsonb column as asyncpg hands it over: text unless a codec was set."""
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def _group(row) -> Group:
-    transfers, lines = _json(row["transfers"]), _json(row["lines"])
+    transfers, lines = jsonb(row["transfers"]), jsonb(row["lines"])
     return Group(
         group_id=row["group_id"], group_no=row["group_no"], kind=GroupKind(row["kind"]),
         state=GroupState(row["state"]), location_id=row["location_id"],
@@ -407,6 +403,6 @@ async def sales_between(conn: AsyncConnection, start: datetime, end: datetime, *
     returns = []
     for row in await db.fetch(RETURNS_SQL, start, end):
         returns.append((row["currency"], [
-            Debit(*d) for d in _json(row["debits"])
+            Debit(*d) for d in jsonb(row["debits"])
             if location_id in ("", d[0]) and dealer_id in ("", d[1])]))
     return sales, returns
