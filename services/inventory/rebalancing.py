@@ -10,13 +10,19 @@ spare. For each SKU, the shortest stores are served first, each from the nearest
 with units to spare. Suggestions stay within a city (a transfer to another city takes days)
 and between locations of the same owner: a franchise dealer's stock moved to another owner's
 shelf would be a sale between them, not a rebalancing.
+
+Units already on their way to a store (transfers requested or in transit) count as its own,
+so that head office acting on one run's suggestions does not get them again from the next. A
+SKU halted everywhere (停售: a recall) moves nowhere, and a location inside a closed period
+(a refit, a holiday) neither sends nor receives.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from services.common.geo import haversine_km
 from services.inventory.catalogue import Location, LocationKind
@@ -35,21 +41,29 @@ class Targets:
 
 @dataclass(frozen=True)
 class Shelf:
-    """One location's SKU: what it holds unreserved, keeps back, and sold over some days."""
+    """One location's SKU: what it holds unreserved, keeps back, sold over some days, and
+    has coming from transfers not yet received."""
 
     free: int  # on hand less reserved
     safety_stock: int = 0
     sold: int = 0
     over_days: int = 1
+    incoming: int = 0
+
+    @property
+    def expected(self) -> int:
+        """What the shelf will hold once the transfers on their way arrive."""
+        return self.free + self.incoming
 
     def wanted(self, days: int) -> int:
         """Units to hold for ``days`` of sales beside the safety stock, in whole numbers (29
         sold in a week is 29 for the next week, where floats would say 30)."""
         return -(-self.sold * days // self.over_days) + self.safety_stock
 
-    def cover_days(self, free: int | None = None) -> float:
-        """Days the shelf lasts beyond its safety stock at its rate of sale."""
-        left = (self.free if free is None else free) - self.safety_stock
+    def cover_days(self, held: int | None = None) -> float:
+        """Days the shelf lasts beyond its safety stock at its rate of sale, holding ``held``
+        units (by default what it expects)."""
+        left = (self.expected if held is None else held) - self.safety_stock
         return math.inf if self.sold <= 0 else max(left, 0) * self.over_days / self.sold
 
 
@@ -67,18 +81,21 @@ class Move:
 
 
 def suggest(locations: Iterable[Location], shelves: Mapping[Key, Shelf],
-            targets: Targets = Targets()) -> list[Move]:
+            targets: Targets = Targets(), *, halted: Collection[str] = (),
+            at: datetime | None = None) -> list[Move]:
     """The moves, by SKU, then destination (shortest first), then source (nearest first);
-    ties by id, so the same shelves always give the same suggestions."""
-    by_id = {loc.location_id: loc for loc in locations}
+    ties by id, so the same shelves always give the same suggestions. ``halted``: SKUs not
+    to move; ``at``: the UTC time whose closed periods keep a location out."""
+    by_id = {loc.location_id: loc for loc in locations
+             if at is None or not loc.in_closed_period(at)}
     short: dict[str, list[tuple[int, str]]] = {}
     spare: dict[str, dict[str, int]] = {}
     for (location_id, sku), shelf in shelves.items():
         loc = by_id.get(location_id)
-        if loc is None:
+        if loc is None or sku in halted:
             continue
-        if loc.kind is LocationKind.STORE and shelf.free < shelf.wanted(targets.cover_days):
-            short.setdefault(sku, []).append((shelf.wanted(targets.cover_days) - shelf.free,
+        if loc.kind is LocationKind.STORE and shelf.expected < shelf.wanted(targets.cover_days):
+            short.setdefault(sku, []).append((shelf.wanted(targets.cover_days) - shelf.expected,
                                               location_id))
         if loc.can_transfer and (extra := shelf.free - shelf.wanted(targets.surplus_days)) > 0:
             spare.setdefault(sku, {})[location_id] = extra
@@ -101,7 +118,7 @@ def _fill(sku: str, destination: Location, need: int, spare: dict[str, int],
         if s != destination.location_id and by_id[s].city == destination.city
         and by_id[s].dealer_id == destination.dealer_id)
     shelf = shelves[(destination.location_id, sku)]
-    free, moves = shelf.free, []
+    held, moves = shelf.expected, []
     for distance, source_id in sources:
         units = min(need, spare[source_id])
         if units < targets.min_units:
@@ -109,8 +126,8 @@ def _fill(sku: str, destination: Location, need: int, spare: dict[str, int],
         spare[source_id] -= units
         need -= units
         moves.append(Move(sku, by_id[source_id], destination, units, distance,
-                          shelf.cover_days(free), shelf.cover_days(free + units)))
-        free += units
+                          shelf.cover_days(held), shelf.cover_days(held + units)))
+        held += units
         if need == 0:
             break
     return moves

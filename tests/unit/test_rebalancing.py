@@ -1,8 +1,10 @@
 """Suggested transfers between locations (services/inventory/rebalancing.py)."""
 
 import math
+from dataclasses import replace
+from datetime import UTC, datetime
 
-from services.inventory.catalogue import Location, LocationKind
+from services.inventory.catalogue import ClosedPeriod, Location, LocationKind
 from services.inventory.rebalancing import Shelf, Targets, suggest
 
 NORTH = 1 / 111.195  # degrees of latitude per km
@@ -14,9 +16,9 @@ def place(location_id, km, *, kind=LocationKind.STORE, city="Shanghai", transfer
                     can_transfer=transfer, dealer_id=dealer)
 
 
-def moves(locations, shelves, targets=None):
+def moves(locations, shelves, targets=None, **rules):
     return [(m.sku_id, m.source.location_id, m.destination.location_id, m.units)
-            for m in suggest(locations, shelves, targets or Targets())]
+            for m in suggest(locations, shelves, targets or Targets(), **rules)]
 
 
 def test_a_short_store_is_filled_from_the_nearest_sources_with_units_to_spare():
@@ -73,3 +75,33 @@ def test_a_rate_of_sale_is_counted_in_whole_units_not_floats():
     locations = [place("A", 0), place("W", 2, kind=LocationKind.WAREHOUSE)]
     assert moves(locations, {("A", "LAMP"): Shelf(0, 0, 29, 7), ("W", "LAMP"): Shelf(100)}) == [
         ("LAMP", "W", "A", 29)]
+
+
+def test_units_already_on_their_way_count_so_acting_on_a_suggestion_ends_it():
+    """A wants 7 for a week and holds none; W sent 5 yesterday: only 2 more are suggested, and
+    once the 7 are on their way, none."""
+    locations = [place("A", 0), place("W", 2, kind=LocationKind.WAREHOUSE)]
+    shelves = {("A", "LAMP"): Shelf(0, 0, 1, incoming=5), ("W", "LAMP"): Shelf(100)}
+    [more] = suggest(locations, shelves)
+    assert (more.units, more.cover_before, more.cover_after) == (2, 5.0, 7.0)
+    shelves[("A", "LAMP")] = Shelf(0, 0, 1, incoming=7)
+    assert moves(locations, shelves) == []
+
+
+def test_a_halted_sku_and_a_location_in_a_closed_period_move_nothing():
+    """停售 LAMP stays where it is; A, shut for a refit, gets no MILK, and W2, shut for the
+    holiday, sends none: W, open and farther, does."""
+    refit = ClosedPeriod(datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
+    holiday = ClosedPeriod(datetime(2026, 11, 24, tzinfo=UTC), datetime(2026, 11, 25, tzinfo=UTC))
+    locations = [replace(place("A", 0), closures=(refit,)), place("B", 1),
+                 replace(place("W2", 2, kind=LocationKind.WAREHOUSE), closures=(holiday,)),
+                 place("W", 5, kind=LocationKind.WAREHOUSE)]
+    shelves = {(loc, sku): Shelf(0, 0, 1) for loc in ("A", "B") for sku in ("LAMP", "MILK")}
+    shelves |= {(loc, sku): Shelf(100) for loc in ("W", "W2") for sku in ("LAMP", "MILK")}
+    assert moves(locations, shelves, halted={"LAMP"},
+                 at=datetime(2026, 11, 24, 8, tzinfo=UTC)) == [("MILK", "W", "B", 7)]
+    every = [("LAMP", "W2", "A", 7), ("LAMP", "W2", "B", 7), ("MILK", "W2", "A", 7),
+             ("MILK", "W2", "B", 7)]
+    assert moves(locations, shelves) == every  # no time given: no closure asked
+    # a week on, both are open again, and a LAMP no longer halted moves too
+    assert moves(locations, shelves, at=datetime(2026, 12, 2, tzinfo=UTC)) == every
