@@ -22,6 +22,7 @@ from services.common import logs
 from services.common.config import Settings
 from services.common.database import command_engine, database_url
 from services.common.ranges import Range, whole_number
+from services.inventory.create_transfers_command import add_parser as add_create_transfers_parser
 from services.inventory.rebalance_command import add_parser as add_rebalance_parser
 from services.orders.sales_report import add_parser as add_sales_parser
 from services.simulation.cli import add_parser as add_simulate_parser
@@ -124,6 +125,12 @@ def _rebalance(settings: Settings, url: str, args) -> None:
     _exit_on_failure(run(url, args))
 
 
+def _create_transfers(settings: Settings, url: str, args) -> None:
+    from services.inventory.create_transfers_command import run
+
+    _exit_on_failure(run(url, args, settings.limits))
+
+
 def _keys(settings: Settings, url: str, args) -> None:
     from services.access.cli import run
 
@@ -133,7 +140,8 @@ def _keys(settings: Settings, url: str, args) -> None:
 PROCESSES = Range(1, 64)  # server processes on one machine
 
 COMMANDS = {"serve": _serve, "migrate": _migrate, "seed-demo": _seed_demo, "load": _load,
-            "export": _export, "rebalance": _rebalance, "sales": _sales, "keys": _keys}
+            "export": _export, "rebalance": _rebalance, "create-transfers": _create_transfers,
+            "sales": _sales, "keys": _keys}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the folder to write locations.csv and skus.csv in (made if missing; "
                              "files of those names are replaced)")
     add_rebalance_parser(sub)
+    add_create_transfers_parser(sub)
     add_sales_parser(sub)
     add_keys_parser(sub)
     add_simulate_parser(sub)

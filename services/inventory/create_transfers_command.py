@@ -1,0 +1,199 @@
+"""`onestock create-transfers`: the stock transfers head office kept from `onestock
+rebalance`'s file, created as CreateStockTransfer creates them (the units held at the source).
+
+The rows that share a request_id are one transfer: one source, one destination, each SKU
+once. The whole file is checked before anything is created. Each transfer is then its own
+transaction and its own idempotent request, so running the same file again (after a crash, a
+refusal, a lost terminal) creates only the transfers not made yet. A transfer whose rows were
+changed after it was created is refused (REQUEST_ID_REUSED), never created a second time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC
+from pathlib import Path
+
+from onestock.inventory.v1 import inventory_service_pb2 as pb
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.access.context import Access, current_access
+from services.access.principals import command_line
+from services.common.config import Limits
+from services.common.database import command_engine, database_unavailable
+from services.common.errors import InvalidArgument, OneStockError
+from services.common.idempotency import idempotent
+from services.common.input_files import (
+    BadField,
+    FileKind,
+    InputError,
+    by_rule,
+    identifier,
+    rows,
+    text,
+    whole,
+)
+from services.common.ranges import Range, whole_number
+from services.common.validation import check_request_id
+from services.inventory import mapping, transfer_handlers, validation
+from services.inventory.load import login
+from services.inventory.transfers import NewTransfer
+
+MOVES = FileKind("moves", ("request_id", "sku_id", "source_location_id",
+                           "destination_location_id", "units"))
+HOLD_HOURS = Range(1, 168)
+
+
+@dataclass
+class PlannedTransfer:
+    """One transfer as the file gives it, with the line of its first row for messages."""
+
+    line: int
+    request: pb.CreateStockTransferRequest
+    rows: dict[str, int] = field(default_factory=dict)  # SKU -> its line
+    new: NewTransfer | None = None  # once checked
+
+
+@dataclass
+class Outcome:
+    planned: PlannedTransfer
+    transfer: pb.StockTransfer | None = None
+    created_now: bool = False
+    refusal: OneStockError | None = None
+
+
+def add_parser(sub) -> None:
+    command = sub.add_parser("create-transfers", help="create the stock transfers of a moves "
+                                                      "file written by `onestock rebalance`")
+    command.add_argument("--hold-hours", type=whole_number(HOLD_HOURS), metavar="N",
+                         help=f"how long each source holds the units for its transfer, "
+                              f"{HOLD_HOURS} (default: the longest a hold may last, "
+                              "ONESTOCK_MAX_TTL_S)")
+    command.add_argument("--note", default="", help="a note on every transfer created")
+    command.add_argument("file", metavar="FILE", help="the moves file (CSV or Parquet)")
+
+
+def read_transfers(path: Path, limits: Limits, note: str = "", ttl_s: int = 0
+                   ) -> list[PlannedTransfer]:
+    """The file's transfers in the order they first appear; a bad row is an InputError
+    naming its line and field, and nothing is created."""
+    planned: dict[str, PlannedTransfer] = {}
+    for line, row in rows(path, MOVES):
+        try:
+            request_id, sku = text(row, "request_id"), identifier(row, "sku_id")
+            by_rule(check_request_id, request_id)
+            source = identifier(row, "source_location_id")
+            destination = identifier(row, "destination_location_id")
+            units = whole(row, "units", minimum=1, maximum=limits.max_quantity)
+        except BadField as bad:
+            raise InputError(path, line, bad.field, bad.problem) from None
+        transfer = planned.setdefault(request_id, PlannedTransfer(
+            line, pb.CreateStockTransferRequest(
+                request_id=request_id, source_location_id=source,
+                destination_location_id=destination, note=note, ttl_seconds=ttl_s)))
+        _check_belongs(path, line, transfer, source, destination, sku)
+        transfer.rows[sku] = line
+        transfer.request.lines.add(sku_id=sku, quantity=units)
+    return list(planned.values())
+
+
+def _check_belongs(path: Path, line: int, transfer: PlannedTransfer, source: str,
+                   destination: str, sku: str) -> None:
+    request = transfer.request
+    for name, value, first in (("source_location_id", source, request.source_location_id),
+                               ("destination_location_id", destination,
+                                request.destination_location_id)):
+        if value != first:
+            raise InputError(path, line, name, f"{value} differs from line {transfer.line}'s "
+                                               f"{first}: the rows of request_id "
+                                               f"{request.request_id} are one transfer")
+    if sku in transfer.rows:
+        raise InputError(path, line, "sku_id", f"{sku} is on line {transfer.rows[sku]} already, "
+                                               f"in the same transfer ({request.request_id})")
+
+
+def check_transfers(path: Path, planned: list[PlannedTransfer], limits: Limits) -> None:
+    """Each transfer by the API's own rules (a source that is its destination, more lines
+    than a transfer may hold), before any is created."""
+    for transfer in planned:
+        try:
+            transfer.new = validation.new_transfer(transfer.request, limits)
+        except InvalidArgument as error:
+            first = error.violations[0]
+            raise InputError(path, transfer.line, first.field,
+                             f"{first.description} (transfer {transfer.request.request_id})"
+                             ) from None
+
+
+async def create(engine: AsyncEngine, planned: list[PlannedTransfer], outcomes: list[Outcome]
+                 ) -> None:
+    """Create each checked transfer in its own transaction, adding its outcome to
+    ``outcomes`` once committed; a refusal is kept and the rest go on."""
+    for transfer in planned:
+        outcome = Outcome(transfer)
+
+        async def work(conn, new=transfer.new, outcome=outcome):
+            outcome.created_now = True
+            made = await transfer_handlers.create_transfer(conn, new)
+            return pb.CreateStockTransferResponse(transfer=mapping.transfer_to_pb(made))
+
+        try:
+            response = await idempotent(engine, "CreateStockTransfer", transfer.request,
+                                        pb.CreateStockTransferResponse, work)
+            outcome.transfer = response.transfer
+        except OneStockError as refusal:
+            outcome.created_now, outcome.refusal = False, refusal
+        outcomes.append(outcome)
+
+
+def run(url: str, args: argparse.Namespace, limits: Limits) -> int:
+    """The command: create, say what happened to each transfer, exit 0 when all of them
+    exist, 1 when some were refused (or the database stopped answering), 2 for a bad file."""
+    path = Path(args.file)
+    ttl_s = args.hold_hours * 3600 if args.hold_hours else 0
+    try:
+        planned = read_transfers(path, limits, args.note, ttl_s)
+        check_transfers(path, planned, limits)
+    except InputError as error:
+        print(f"onestock create-transfers: {error} (nothing was created)", file=sys.stderr)
+        return 2
+    outcomes: list[Outcome] = []
+
+    async def go() -> None:
+        current_access.set(Access(command_line(login(), "create-transfers")))  # created_by
+        async with command_engine(url) as engine:
+            await create(engine, planned, outcomes)
+
+    try:
+        asyncio.run(go())
+    except Exception as error:
+        if not database_unavailable(error):
+            raise
+        print(f"onestock create-transfers: the database stopped answering after "
+              f"{sum(o.created_now for o in outcomes)} of {len(planned)} transfers were "
+              f"created: run the same file again once it answers, to create the rest",
+              file=sys.stderr)
+        return 1
+    for outcome in outcomes:
+        print(_said(path, outcome), file=sys.stderr if outcome.refusal else sys.stdout)
+    created = sum(o.created_now for o in outcomes)
+    refused = sum(o.refusal is not None for o in outcomes)
+    print(f"{path}: {created} stock transfers created, "
+          f"{len(outcomes) - created - refused} created by an earlier run, {refused} refused")
+    return 1 if refused else 0
+
+
+def _said(path: Path, outcome: Outcome) -> str:
+    request = outcome.planned.request
+    moved = (f"{request.source_location_id} -> {request.destination_location_id}, "
+             f"{sum(line.quantity for line in request.lines)} units of "
+             f"{len(request.lines)} SKUs")
+    if outcome.refusal is not None:
+        return (f"{path}:{outcome.planned.line}: {request.request_id} ({moved}): refused, "
+                f"{outcome.refusal.reason}: {outcome.refusal.message}")
+    when = "created" if outcome.created_now else "created by an earlier run"
+    return (f"{request.request_id} ({moved}): {when}, transfer {outcome.transfer.transfer_id}, "
+            f"held until {outcome.transfer.hold_expire_time.ToDatetime(UTC):%Y-%m-%d %H:%M} UTC")
