@@ -5,7 +5,19 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+
+# The times OneStock takes from callers and files: from 1970 up to the end of 2199. Every
+# opening, ETA and transfer arrival worked out from them must still be a datetime, which ends
+# with year 9999 (an order time near that end overflowed inside the routing core).
+FIRST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+END_OF_TIMES = datetime(2200, 1, 1, tzinfo=UTC)
+TIMES_SAID = "must be from 1970 to 2199"
+
+
+def within_times(when: datetime) -> bool:
+    return FIRST_TIME <= when < END_OF_TIMES
 
 
 @dataclass(frozen=True)

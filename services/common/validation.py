@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 
 from services.common.errors import Collector
 from services.common.geo import valid_latitude, valid_longitude
+from services.common.ranges import TIMES_SAID, within_times
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}")
 REQUEST_ID_MAX = 128
 # The years a timestamp on the wire may name: opening hours, closures and routing work in these.
-FIRST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
-LAST_TIME = datetime(2199, 12, 31, tzinfo=UTC)
 
 
 def check_id(errors: Collector, value: str, field: str) -> bool:
@@ -80,7 +79,7 @@ def check_time(errors: Collector, message, name: str, field: str) -> datetime | 
     except (ValueError, OverflowError):
         errors.add(field, "is not a valid timestamp")
         return None
-    if not FIRST_TIME <= when <= LAST_TIME:
-        errors.add(field, "must be from 1970 to 2199")
+    if not within_times(when):
+        errors.add(field, TIMES_SAID)
         return None
     return when

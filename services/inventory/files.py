@@ -20,7 +20,8 @@ from typing import TypeVar
 
 from services.common import input_files as f
 from services.common.input_files import BadField, FileKind, InputError
-from services.common.validation import FIRST_TIME, LAST_TIME, check_text
+from services.common.ranges import TIMES_SAID, within_times
+from services.common.validation import check_text
 from services.inventory.catalogue import (
     DEFAULT_CURRENCY,
     DEFAULT_TIME_ZONE,
@@ -304,8 +305,8 @@ def _closure_instant(written: str, part: str) -> datetime:
     if moment.tzinfo is None:
         raise BadField("closures", f"{written!r} in {part!r} must carry a UTC offset (Z or +08:00)")
     moment = moment.astimezone(UTC)
-    if not FIRST_TIME <= moment <= LAST_TIME:
-        raise BadField("closures", f"{written!r} in {part!r} must be from 1970 to 2199")
+    if not within_times(moment):
+        raise BadField("closures", f"{written!r} in {part!r} {TIMES_SAID}")
     return moment
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import NamedTuple
 
@@ -38,13 +38,6 @@ StockView = Mapping[str, Mapping[str, int]]
 class OrderLine:
     sku_id: str
     quantity: int
-
-
-# Orders the core plans for are placed from FIRST_ORDER_TIME up to END_OF_ORDER_TIMES:
-# every opening, ETA and transfer arrival after them must still be a datetime, which ends
-# with year 9999 (an order time near that end overflowed inside the core).
-FIRST_ORDER_TIME = datetime(1970, 1, 1, tzinfo=UTC)
-END_OF_ORDER_TIMES = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

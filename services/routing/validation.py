@@ -10,6 +10,7 @@ from onestock.routing.v1 import routing_service_pb2 as pb
 
 from services.common.config import Limits
 from services.common.errors import Collector
+from services.common.ranges import TIMES_SAID, within_times
 from services.common.validation import (
     check_enum,
     check_id,
@@ -17,13 +18,7 @@ from services.common.validation import (
     check_point,
     check_text,
 )
-from services.routing.model import (
-    END_OF_ORDER_TIMES,
-    FIRST_ORDER_TIME,
-    Mode,
-    OrderLine,
-    RouteRequest,
-)
+from services.routing.model import Mode, OrderLine, RouteRequest
 from services.routing.policy import PolicyError, RoutingPolicy, policy_from_dict
 from services.routing.store_finder import StoreService
 
@@ -85,8 +80,7 @@ def _moment(errors: Collector, msg, field: str, now: datetime | None = None,
         except (ValueError, OverflowError):
             errors.add(f"{prefix}{field}", "is not a valid timestamp")
         else:
-            errors.check(FIRST_ORDER_TIME <= when < END_OF_ORDER_TIMES, f"{prefix}{field}",
-                         "must be from 1970 to 2199")
+            errors.check(within_times(when), f"{prefix}{field}", TIMES_SAID)
     return when
 
 

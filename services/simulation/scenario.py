@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from services.common.ranges import Range
+from services.common.ranges import END_OF_TIMES, FIRST_TIME, Range
 from services.inventory.catalogue import DEFAULT_TIME_ZONE, Location, Sku
-from services.routing.model import END_OF_ORDER_TIMES, FIRST_ORDER_TIME, RouteRequest
+from services.routing.model import RouteRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,7 @@ DAYS_RANGE = Range(1, 31)
 CASE_UNITS_RANGE = Range(1, 1_000)
 SEED_RANGE = Range(0, 2**63 - 1)  # numpy's generators refuse a negative seed
 # Synthetic days and the timestamps in files: order times the routing core can plan for.
-START_RANGE = Range(FIRST_ORDER_TIME.date(), END_OF_ORDER_TIMES.date() - timedelta(days=1))
+START_RANGE = Range(FIRST_TIME.date(), END_OF_TIMES.date() - timedelta(days=1))
 
 
 def start_date(text: str) -> date:
