@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from services.common.config import Limits
 from services.common.errors import Collector
 from services.common.geo import valid_latitude, valid_longitude
 from services.common.ranges import TIMES_SAID, within_times
@@ -83,3 +84,23 @@ def check_time(errors: Collector, message, name: str, field: str) -> datetime | 
         errors.add(field, TIMES_SAID)
         return None
     return when
+
+
+def sku_counts(errors: Collector, lines, field: str, limits: Limits, *, min_quantity: int,
+               required: bool = False) -> dict[str, int]:
+    """Units per SKU of lines with ``sku_id`` and ``quantity`` (a transfer, a receipt, a
+    return), one line each, at most ``limits.max_lines`` (and at least one if ``required``)."""
+    if len(lines) > limits.max_lines or (required and not lines):
+        errors.add(field, f"must hold {1 if required else 0} to {limits.max_lines} lines")
+    counts: dict[str, int] = {}
+    for i, line in enumerate(lines[: limits.max_lines]):
+        ok = check_id(errors, line.sku_id, f"{field}[{i}].sku_id")
+        if not min_quantity <= line.quantity <= limits.max_quantity:
+            errors.add(f"{field}[{i}].quantity", f"must be {min_quantity} to {limits.max_quantity}")
+            ok = False
+        if line.sku_id in counts:
+            errors.add(f"{field}[{i}].sku_id", "is listed twice")
+            ok = False
+        if ok:
+            counts[line.sku_id] = line.quantity
+    return counts

@@ -21,6 +21,7 @@ from services.common.validation import (
     check_request_id,
     check_text,
     check_time,
+    sku_counts,
 )
 from services.inventory import mapping
 from services.inventory.catalogue import Location, Sku, is_time_zone
@@ -320,8 +321,7 @@ def new_transfer(request: pb.CreateStockTransferRequest, limits: Limits) -> NewT
     check_id(errors, request.destination_location_id, "destination_location_id")
     errors.check(request.source_location_id != request.destination_location_id,
                  "destination_location_id", "must differ from source_location_id")
-    lines = _sku_counts(errors, request.lines, "lines", limits, min_quantity=1)
-    errors.check(len(request.lines) > 0, "lines", f"must hold 1 to {limits.max_lines} lines")
+    lines = sku_counts(errors, request.lines, "lines", limits, min_quantity=1, required=True)
     check_text(errors, request.note, "note", MAX_TRANSFER_NOTE)
     if not 0 <= request.ttl_seconds <= limits.max_ttl_s:
         errors.add("ttl_seconds", f"must be 1 to {limits.max_ttl_s}, or 0 for the longest")
@@ -345,26 +345,7 @@ def received(request: pb.ReceiveStockTransferRequest, limits: Limits) -> dict[st
     """Units that arrived per SKU named (the rest arrived whole)."""
     errors = Collector()
     transfer_step(request, errors)
-    arrived = _sku_counts(errors, request.received_lines, "received_lines", limits,
+    arrived = sku_counts(errors, request.received_lines, "received_lines", limits,
                           min_quantity=0)
     errors.raise_if_any()
     return arrived
-
-
-def _sku_counts(errors: Collector, lines, field: str, limits: Limits, *, min_quantity: int
-                ) -> dict[str, int]:
-    """Units per SKU, one line each, at most ``limits.max_lines``."""
-    if len(lines) > limits.max_lines:
-        errors.add(field, f"must hold at most {limits.max_lines} lines")
-    counts: dict[str, int] = {}
-    for i, line in enumerate(lines[: limits.max_lines]):
-        ok = check_id(errors, line.sku_id, f"{field}[{i}].sku_id")
-        if not min_quantity <= line.quantity <= limits.max_quantity:
-            errors.add(f"{field}[{i}].quantity", f"must be {min_quantity} to {limits.max_quantity}")
-            ok = False
-        if line.sku_id in counts:
-            errors.add(f"{field}[{i}].sku_id", "is listed twice")
-            ok = False
-        if ok:
-            counts[line.sku_id] = line.quantity
-    return counts

@@ -16,6 +16,7 @@ from services.common.validation import (
     check_request_id,
     check_text,
     check_time,
+    sku_counts,
 )
 from services.members import member_codes
 from services.members.rules import (
@@ -173,17 +174,9 @@ def return_lines(request: pb.ReturnOrderLinesRequest, limits: Limits) -> list[tu
     if not request.order_id or len(request.order_id) > 80:
         errors.add("order_id", "is required")
     check_id(errors, request.location_id, "location_id")
-    if not 1 <= len(request.lines) <= limits.max_lines:
-        errors.add("lines", f"must hold 1 to {limits.max_lines} lines")
-    seen: set[str] = set()
-    for i, line in enumerate(request.lines[: limits.max_lines]):
-        if check_id(errors, line.sku_id, f"lines[{i}].sku_id") and line.sku_id in seen:
-            errors.add(f"lines[{i}].sku_id", "is listed twice")
-        seen.add(line.sku_id)
-        if not 1 <= line.quantity <= limits.max_quantity:
-            errors.add(f"lines[{i}].quantity", f"must be 1 to {limits.max_quantity}")
+    returned = sku_counts(errors, request.lines, "lines", limits, min_quantity=1, required=True)
     errors.raise_if_any()
-    return [(line.sku_id, line.quantity) for line in request.lines]
+    return list(returned.items())
 
 
 def courier_reference(value: str, errors: Collector) -> None:
