@@ -144,11 +144,14 @@ class Settings:
     # ONESTOCK_ROAD_DISTANCE_TIMEOUT_MS: how long an order waits for it before it is routed
     # by great-circle kilometres instead.
     # ONESTOCK_ROAD_DISTANCE_RETRY_S: after it fails, how long it is left alone before one
-    # order asks it again (0: every order asks). See docs/routing.md.
+    # order asks it again (0: every order asks).
+    # ONESTOCK_ROAD_DISTANCE_KEEP_S: how long a customer point's distances are kept before
+    # they are measured again (0: every order asks). See docs/routing.md.
     road_distance_url: str = ""
     road_distance_profile: str = "driving"
     road_distance_timeout_ms: int = 500
     road_distance_retry_s: float = 5.0
+    road_distance_keep_s: float = 86_400.0
     # ONESTOCK_CRM_SINK: where member events go: "log" (one JSON line each on the
     # onestock.crm logger) or "grpc://host:port" (the CRM's MemberSyncService).
     crm_sink: str = "log"
@@ -247,6 +250,8 @@ class Settings:
                                           cls.road_distance_timeout_ms),
             road_distance_retry_s=_float(env, "ONESTOCK_ROAD_DISTANCE_RETRY_S",
                                          cls.road_distance_retry_s),
+            road_distance_keep_s=_float(env, "ONESTOCK_ROAD_DISTANCE_KEEP_S",
+                                        cls.road_distance_keep_s),
             order_payment_ttl_s=_int(env, "ONESTOCK_ORDER_PAYMENT_TTL_S", cls.order_payment_ttl_s),
             order_hold_s=_int(env, "ONESTOCK_ORDER_HOLD_S", cls.order_hold_s),
             pickup_code_attempts=_int(env, "ONESTOCK_PICKUP_CODE_ATTEMPTS",
@@ -318,6 +323,9 @@ class Settings:
         if not 0 <= self.road_distance_retry_s <= 3600:
             raise ValueError("ONESTOCK_ROAD_DISTANCE_RETRY_S must be 0 to 3600 seconds, got "
                              f"{self.road_distance_retry_s:g}")
+        if not 0 <= self.road_distance_keep_s <= 30 * 86_400:
+            raise ValueError("ONESTOCK_ROAD_DISTANCE_KEEP_S must be 0 to 2592000 seconds (30 "
+                             f"days), got {self.road_distance_keep_s:g}")
 
     @property
     def metrics_enabled(self) -> bool:

@@ -197,12 +197,14 @@ def road_distances(settings: Settings) -> RoadDistances | None:
     if not settings.road_distance_url:
         return None
     log.info("customer distances by road from %s (profile %s), great-circle when it has not "
-             "answered within %d ms (asked again %g s after a failure)",
-             settings.road_distance_url, settings.road_distance_profile,
-             settings.road_distance_timeout_ms, settings.road_distance_retry_s)
+             "answered within %d ms (asked again %g s after a failure); each address's kept "
+             "for %g s", settings.road_distance_url, settings.road_distance_profile,
+             settings.road_distance_timeout_ms, settings.road_distance_retry_s,
+             settings.road_distance_keep_s)
     return RoadDistances(settings.road_distance_url, settings.road_distance_profile,
                          settings.road_distance_timeout_ms / 1000,
-                         retry_s=settings.road_distance_retry_s)
+                         retry_s=settings.road_distance_retry_s,
+                         keep_s=settings.road_distance_keep_s)
 
 
 class CannotListen(Exception):

@@ -14,7 +14,9 @@ hangs make every checkout wait out the timeout: after a failure it is left alone
 ONESTOCK_ROAD_DISTANCE_RETRY_S, then one order at a time asks it again (a circuit breaker),
 so an outage costs one slow order per retry period, not one per order. Answers are kept per
 customer point, since members order again from the same address, and for each store's
-position at the time, so a store that moves is measured anew.
+position at the time, so a store that moves is measured anew; but only for
+ONESTOCK_ROAD_DISTANCE_KEEP_S, so that roads the provider's map has changed since (a bridge
+closed, a new ring road) reach the customers who order often too.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ log = logging.getLogger("onestock.routing.roads")
 
 TABLE_SIZE = 100  # coordinates per table request: OSRM's default --max-table-size
 POINTS_KEPT = 10_000  # customer points whose measurements are kept, about 7 KB each
+KEEP_S = 86_400.0  # how long they are kept: a day
 
 StoreAt = tuple[str, float, float]  # a store's id and the position it was measured at
 
@@ -54,13 +57,16 @@ class RoadDistances:
 
     def __init__(self, url: str, profile: str = "driving", timeout_s: float = 0.5, *,
                  retry_s: float = 5.0, points_kept: int = POINTS_KEPT,
-                 clock: Callable[[], float] = time.monotonic):
+                 keep_s: float = KEEP_S, clock: Callable[[], float] = time.monotonic):
         self.url = url.rstrip("/")
         self._client = httpx.AsyncClient(base_url=self.url, timeout=timeout_s)
         self._profile = profile
         self._timeout_s = timeout_s
         self._points_kept = points_kept
-        self._kept: OrderedDict[tuple[float, float], dict[StoreAt, float]] = OrderedDict()
+        self._keep_s = keep_s
+        # point -> (when first measured, by the clock; road km per store measured)
+        self._kept: OrderedDict[tuple[float, float], tuple[float, dict[StoreAt, float]]] = (
+            OrderedDict())
         self._failing = False
         self._retry_s = retry_s
         self._clock = clock
@@ -118,14 +124,15 @@ class RoadDistances:
         return True
 
     def _remembered(self, point: tuple[float, float]) -> dict[StoreAt, float]:
-        known = self._kept.get(point)
-        if known is None:
+        """What is kept for ``point``, to add to; empty when nothing is, or it is too old."""
+        now = self._clock()
+        kept = self._kept.pop(point, None)
+        if kept is None or now - kept[0] >= self._keep_s:
             if len(self._kept) >= self._points_kept:
                 self._kept.popitem(last=False)
-            known = self._kept[point] = {}
-        else:
-            self._kept.move_to_end(point)
-        return known
+            kept = (now, {})
+        self._kept[point] = kept  # the most recently asked, dropped last
+        return kept[1]
 
     async def _table(self, latitude: float, longitude: float, stores: Sequence[Location]
                      ) -> list[float]:

@@ -320,3 +320,27 @@ async def test_concurrent_orders_from_one_point_each_get_every_distance():
         finally:
             await roads.stop()
     assert all(a == answers[0] and set(a) == {"A", "B", "C"} for a in answers)
+
+
+async def test_kept_distances_are_measured_again_once_older_than_the_keep_period():
+    """A bridge closes: the provider's map changes, and a member who orders every day gets
+    the longer ride once what was kept for their address is a day old, not never."""
+    clock = Clock()
+    with FakeOsrm(detour(1.5)) as osrm:
+        roads = RoadDistances(osrm.url, timeout_s=1.0, keep_s=86_400, clock=clock)
+        try:
+            before = await roads.measure(*CUSTOMER, STORES)
+            osrm.road_km = detour(3.0)  # the bridge closed
+            clock.now += 86_399
+            assert await roads.measure(*CUSTOMER, STORES) == before  # kept, not asked
+            assert len(osrm.requests) == 1
+            clock.now += 1
+            after = await roads.measure(*CUSTOMER, STORES)
+            assert len(osrm.requests) == 2
+            assert after == pytest.approx({name: km * 2 for name, km in before.items()},
+                                          abs=0.002)  # metres rounded
+            clock.now += 86_399  # kept from the second measurement on
+            assert await roads.measure(*CUSTOMER, STORES) == after
+            assert len(osrm.requests) == 2
+        finally:
+            await roads.stop()

@@ -53,10 +53,13 @@ def test_road_distances_are_off_unless_a_provider_is_named():
     s = Settings.from_env({"ONESTOCK_ROAD_DISTANCE_URL": "http://osrm:5000",
                            "ONESTOCK_ROAD_DISTANCE_PROFILE": "bike",
                            "ONESTOCK_ROAD_DISTANCE_TIMEOUT_MS": "250",
-                           "ONESTOCK_ROAD_DISTANCE_RETRY_S": "0"})
+                           "ONESTOCK_ROAD_DISTANCE_RETRY_S": "0",
+                           "ONESTOCK_ROAD_DISTANCE_KEEP_S": "3600"})
     assert (s.road_distance_url, s.road_distance_profile, s.road_distance_timeout_ms,
-            s.road_distance_retry_s) == ("http://osrm:5000", "bike", 250, 0)
-    assert Settings.from_env({}).road_distance_retry_s == 5
+            s.road_distance_retry_s, s.road_distance_keep_s) == (
+        "http://osrm:5000", "bike", 250, 0, 3600)
+    assert (Settings.from_env({}).road_distance_retry_s,
+            Settings.from_env({}).road_distance_keep_s) == (5, 86_400)
 
 
 def test_settings_reject_malformed_numbers_naming_the_variable():
@@ -101,6 +104,7 @@ def test_a_member_code_lives_two_minutes_unless_set_and_never_past_an_hour():
     ("ONESTOCK_ROAD_DISTANCE_PROFILE", "bike/../x"), ("ONESTOCK_ROAD_DISTANCE_TIMEOUT_MS", "0"),
     ("ONESTOCK_ROAD_DISTANCE_TIMEOUT_MS", "soon"), ("ONESTOCK_ROAD_DISTANCE_RETRY_S", "-1"),
     ("ONESTOCK_ROAD_DISTANCE_RETRY_S", "3601"), ("ONESTOCK_ROAD_DISTANCE_RETRY_S", "nan"),
+    ("ONESTOCK_ROAD_DISTANCE_KEEP_S", "-1"), ("ONESTOCK_ROAD_DISTANCE_KEEP_S", "2592001"),
 ])
 def test_addresses_and_urls_that_cannot_work_are_refused_naming_the_variable(variable, value):
     with pytest.raises(ValueError, match=variable):
