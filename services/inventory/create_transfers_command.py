@@ -24,7 +24,7 @@ from services.access.context import Access, current_access
 from services.access.principals import command_line
 from services.common.config import Limits
 from services.common.database import command_engine, database_unavailable
-from services.common.errors import InvalidArgument, OneStockError
+from services.common.errors import Collector, InvalidArgument, OneStockError
 from services.common.idempotency import idempotent
 from services.common.input_files import (
     BadField,
@@ -37,7 +37,7 @@ from services.common.input_files import (
     whole,
 )
 from services.common.ranges import Range, whole_number
-from services.common.validation import check_request_id
+from services.common.validation import check_request_id, check_text
 from services.inventory import mapping, transfer_handlers, validation
 from services.inventory.load import login
 from services.inventory.transfers import NewTransfer
@@ -154,6 +154,9 @@ def run(url: str, args: argparse.Namespace, limits: Limits) -> int:
     exist, 1 when some were refused (or the database stopped answering), 2 for a bad file."""
     path = Path(args.file)
     ttl_s = args.hold_hours * 3600 if args.hold_hours else 0
+    if problem := _option_problem(args.note, ttl_s, limits):
+        print(f"onestock create-transfers: {problem} (nothing was created)", file=sys.stderr)
+        return 2
     try:
         planned = read_transfers(path, limits, args.note, ttl_s)
         check_transfers(path, planned, limits)
@@ -184,6 +187,16 @@ def run(url: str, args: argparse.Namespace, limits: Limits) -> int:
     print(f"{path}: {created} stock transfers created, "
           f"{len(outcomes) - created - refused} created by an earlier run, {refused} refused")
     return 1 if refused else 0
+
+
+def _option_problem(note: str, ttl_s: int, limits: Limits) -> str:
+    """What is wrong with the options, by the rules the file's transfers meet, so that it is
+    named as an option rather than at the file's first line."""
+    errors = Collector()
+    check_text(errors, note, "--note", validation.MAX_TRANSFER_NOTE)
+    errors.check(ttl_s <= limits.max_ttl_s, "--hold-hours",
+                 f"must be at most {limits.max_ttl_s // 3600} (ONESTOCK_MAX_TTL_S)")
+    return "; ".join(f"{v.field}: {v.description}" for v in errors.violations)
 
 
 def _said(path: Path, outcome: Outcome) -> str:

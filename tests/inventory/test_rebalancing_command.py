@@ -212,4 +212,11 @@ async def test_a_transfer_the_source_cannot_hold_is_refused_the_rest_created_a_b
     said = await asyncio.to_thread(onestock, env, "create-transfers", write_rows(
         tmp_path / "bad.csv", [columns[1:], ["LAMP", "W", "A", "1"]]))
     assert said.returncode == 2 and "bad.csv:1: request_id: column missing" in said.stderr
+    said = await asyncio.to_thread(onestock, {**env, "ONESTOCK_MAX_TTL_S": "86400"},
+                                   "create-transfers", "--hold-hours", "48", "--note", "x" * 201,
+                                   moves)
+    assert said.returncode == 2
+    assert said.stderr == ("onestock create-transfers: --note: must be at most 200 characters; "
+                           "--hold-hours: must be at most 24 (ONESTOCK_MAX_TTL_S) (nothing was "
+                           "created)\n")
     assert await table_counts(engine) == before
