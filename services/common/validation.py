@@ -12,7 +12,6 @@ from services.common.ranges import TIMES_SAID, within_times
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}")
 REQUEST_ID_MAX = 128
-# The years a timestamp on the wire may name: opening hours, closures and routing work in these.
 
 
 def check_id(errors: Collector, value: str, field: str) -> bool:

@@ -175,18 +175,23 @@ def run(url: str, args: argparse.Namespace, limits: Limits) -> int:
     except Exception as error:
         if not database_unavailable(error):
             raise
-        print(f"onestock create-transfers: the database stopped answering after "
-              f"{sum(o.created_now for o in outcomes)} of {len(planned)} transfers were "
-              f"created: run the same file again once it answers, to create the rest",
-              file=sys.stderr)
+        _report(path, outcomes)
+        print(f"onestock create-transfers: the database stopped answering after {len(outcomes)} "
+              f"of the file's {len(planned)} transfers: run the same file again once it "
+              "answers, to create the rest", file=sys.stderr)
         return 1
+    return 1 if _report(path, outcomes) else 0
+
+
+def _report(path: Path, outcomes: list[Outcome]) -> int:
+    """Say what became of each transfer, then the counts; returns how many were refused."""
     for outcome in outcomes:
         print(_said(path, outcome), file=sys.stderr if outcome.refusal else sys.stdout)
     created = sum(o.created_now for o in outcomes)
     refused = sum(o.refusal is not None for o in outcomes)
     print(f"{path}: {created} stock transfers created, "
           f"{len(outcomes) - created - refused} created by an earlier run, {refused} refused")
-    return 1 if refused else 0
+    return refused
 
 
 def _option_problem(note: str, ttl_s: int, limits: Limits) -> str:

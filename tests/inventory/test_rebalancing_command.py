@@ -14,7 +14,7 @@ from onestock.orders.v1 import order_service_pb2_grpc as ords_grpc
 from sqlalchemy import text
 
 from services.inventory.rebalance_command import COLUMNS
-from tests.helpers import seed, sku, stock_of, store, table_counts
+from tests.helpers import free_port, seed, sku, stock_of, store, table_counts
 from tests.test_cli_and_server import onestock
 
 
@@ -219,4 +219,10 @@ async def test_a_transfer_the_source_cannot_hold_is_refused_the_rest_created_a_b
     assert said.stderr == ("onestock create-transfers: --note: must be at most 200 characters; "
                            "--hold-hours: must be at most 24 (ONESTOCK_MAX_TTL_S) (nothing was "
                            "created)\n")
+
+    nobody_there = f"postgresql://onestock@127.0.0.1:{free_port()}/onestock"
+    said = await asyncio.to_thread(onestock, {**env, "DATABASE_URL": nobody_there},
+                                   "create-transfers", moves)
+    assert said.returncode != 0
+    assert said.stderr.startswith("onestock: cannot use the database 'onestock' on 127.0.0.1")
     assert await table_counts(engine) == before
