@@ -10,6 +10,7 @@ Failed requests leave no key behind, so a retry after the cause is fixed runs.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,6 +72,13 @@ REMEMBER_SQL = (
     "FROM unnest($2::text[], $3::bytea[]) AS t(k, r) WHERE i.method = $1 AND i.request_id = t.k"
 )
 FORGET_SQL = "DELETE FROM idempotency_keys WHERE method = $1 AND request_id = ANY($2::text[])"
+
+
+def new_request_id(command: str, now: datetime) -> str:
+    """The request id of a command's run (a load, a rebalance): the command, when it started,
+    in UTC, and six random hex digits, so that two runs started in the same second (two night
+    jobs, a retry) never share one."""
+    return f"{command}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 async def driver(conn: AsyncConnection) -> asyncpg.Connection:

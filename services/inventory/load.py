@@ -29,7 +29,6 @@ import asyncio
 import getpass
 import hashlib
 import re
-import secrets
 import shlex
 import sys
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -44,6 +43,7 @@ from services.access.context import Access, current_access
 from services.access.principals import command_line
 from services.common.database import causes, command_engine, database_unavailable
 from services.common.errors import FailedPrecondition
+from services.common.idempotency import new_request_id
 from services.common.input_files import SUFFIXES, InputError, find
 from services.common.uow import as_of_one_moment, in_transaction
 from services.inventory import files, handlers
@@ -78,12 +78,6 @@ class Loaded:
 SHELVES_PER_TRANSACTION = 5_000  # each held locked for about a second (docs/inventory.md)
 # What run() names a load: load-20261123T074154Z-3f9a1c (loads before the random part had none)
 REQUEST_ID = re.compile(r"load-\d{8}T\d{6}Z(?:-[0-9a-f]{6})?")
-
-
-def new_request_id(now: datetime) -> str:
-    """A fresh load's request id: when it started, in UTC, and six random hex digits, so
-    that two loads started in the same second (two night jobs, a retry) never share one."""
-    return f"load-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def _unheard(units: int) -> None:
@@ -467,7 +461,7 @@ def run(url: str, directory: str, *, dry_run: bool = False, progress: bool = Tru
               "time and six hex digits, as in load-20261123T074154Z-3f9a1c, which the stopped "
               "load printed)", file=sys.stderr)
         return 2
-    request_id = resume or new_request_id(datetime.now(UTC))
+    request_id = resume or new_request_id("load", datetime.now(UTC))
     bars = _OnStderr(progress, directory)
 
     async def load() -> Loaded:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import secrets
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.database import command_engine
+from services.common.idempotency import new_request_id
 from services.common.input_files import write_csv
 from services.common.ranges import Range, whole_number
 from services.common.uow import as_of_one_moment
@@ -127,7 +127,7 @@ def transfer_request_ids(moves: list[rebalancing.Move], now: datetime
                          ) -> dict[tuple[str, str], str]:
     """A request id per (source, destination): this run's time and six random hex digits
     (two runs never share one), then the pair's number in the file."""
-    run = f"rebalance-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    run = new_request_id("rebalance", now)
     pairs = dict.fromkeys((m.source.location_id, m.destination.location_id) for m in moves)
     return {pair: f"{run}-{n}" for n, pair in enumerate(pairs, 1)}
 

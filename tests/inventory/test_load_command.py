@@ -23,6 +23,7 @@ from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from sqlalchemy import text
 
+from services.common.idempotency import new_request_id
 from services.common.input_files import InputError
 from services.inventory import handlers
 from services.inventory.domain import AdjustmentReason
@@ -38,7 +39,6 @@ from services.inventory.load import (
     Resuming,
     Rows,
     load_chain,
-    new_request_id,
     plan_load,
     run,
     write_plan,
@@ -591,7 +591,7 @@ async def test_two_fresh_loads_of_one_file_at_once_count_each_shelf_once(engine,
 
 def test_two_loads_started_in_the_same_second_get_different_request_ids():
     now = datetime(2026, 11, 23, 7, 41, 54, tzinfo=UTC)
-    ids = {new_request_id(now) for _ in range(50)}
+    ids = {new_request_id("load", now) for _ in range(50)}
     assert len(ids) == 50
     assert all(REQUEST_ID.fullmatch(i) and i.startswith("load-20261123T074154Z-") for i in ids)
     assert REQUEST_ID.fullmatch("load-20261123T074154Z")  # a load stopped before the change
