@@ -13,6 +13,7 @@ from onestock.orders.v1 import order_service_pb2 as ords
 from onestock.orders.v1 import order_service_pb2_grpc as ords_grpc
 from sqlalchemy import text
 
+from services.common.input_files import write_csv
 from services.inventory.rebalance_command import COLUMNS
 from tests.helpers import free_port, seed, sku, stock_of, store, table_counts
 from tests.test_cli_and_server import onestock
@@ -21,6 +22,28 @@ from tests.test_cli_and_server import onestock
 def read_csv(path):
     with path.open(newline="") as written:
         return list(csv.reader(written))
+
+
+async def till_sale(channel, request_id, location_id, units, price_minor=1_000):
+    await ords_grpc.OrderServiceStub(channel).CreateOrder(ords.CreateOrderRequest(
+        request_id=request_id, channel=ords.CHANNEL_POS,
+        lines=[ords.OrderLineInput(sku_id=s, quantity=q, unit_price_minor=price_minor)
+               for s, q in units.items()],
+        fulfilment=ords.FulfilmentRequest(method=ords.FULFILMENT_METHOD_IN_STORE,
+                                          location_id=location_id)))
+
+
+def write_rows(path, rows):
+    """``rows`` (a header first) as a CSV file, as the command writes one; its name."""
+    write_csv(path, tuple(rows[0]), rows[1:])
+    return str(path)
+
+
+async def transfers_in(engine):
+    async with engine.connect() as conn:
+        return (await conn.execute(text(
+            "SELECT source_location_id, destination_location_id, lines, state, note, created_by "
+            "FROM stock_transfers ORDER BY create_time"))).all()
 
 
 def warehouse(location_id, lat, lng, city="Shanghai", **kw):
@@ -42,11 +65,7 @@ async def test_a_store_that_sold_out_is_offered_units_from_its_own_citys_and_own
                [sku("LAMP", 10_000)],
                stock={("A", "LAMP"): 5, ("W", "LAMP"): 10, ("DW", "LAMP"): 50,
                       ("HZ", "LAMP"): 50})
-    await ords_grpc.OrderServiceStub(channel).CreateOrder(ords.CreateOrderRequest(
-        request_id="till-1", channel=ords.CHANNEL_POS,
-        lines=[ords.OrderLineInput(sku_id="LAMP", quantity=4, unit_price_minor=10_000)],
-        fulfilment=ords.FulfilmentRequest(method=ords.FULFILMENT_METHOD_IN_STORE,
-                                          location_id="A")))
+    await till_sale(channel, "till-1", "A", {"LAMP": 4}, price_minor=10_000)
     before = await table_counts(engine)
     env = {**os.environ, "DATABASE_URL": database_url}
     said = await asyncio.to_thread(onestock, env, "rebalance", "--days", "14",
@@ -76,28 +95,6 @@ async def test_a_store_that_sold_out_is_offered_units_from_its_own_citys_and_own
     assert not (tmp_path / "x.csv").exists()
 
 
-async def till_sale(channel, request_id, location_id, **units):
-    await ords_grpc.OrderServiceStub(channel).CreateOrder(ords.CreateOrderRequest(
-        request_id=request_id, channel=ords.CHANNEL_POS,
-        lines=[ords.OrderLineInput(sku_id=s, quantity=q, unit_price_minor=1_000)
-               for s, q in units.items()],
-        fulfilment=ords.FulfilmentRequest(method=ords.FULFILMENT_METHOD_IN_STORE,
-                                          location_id=location_id)))
-
-
-def write_rows(path, rows):
-    with path.open("w", newline="") as handle:
-        csv.writer(handle).writerows(rows)
-    return str(path)
-
-
-async def transfers_in(engine):
-    async with engine.connect() as conn:
-        return (await conn.execute(text(
-            "SELECT source_location_id, destination_location_id, lines, state, note, created_by "
-            "FROM stock_transfers ORDER BY create_time"))).all()
-
-
 async def test_the_moves_kept_become_transfers_once_however_often_the_file_is_run(
         channel, engine, database_url, tmp_path):
     """A sold 4 lamps and 2 milk at the till this week, B 3 lamps: the warehouse W should send
@@ -110,8 +107,8 @@ async def test_the_moves_kept_become_transfers_once_however_often_the_file_is_ru
                [sku("LAMP"), sku("MILK")],
                stock={("A", "LAMP"): 5, ("A", "MILK"): 2, ("B", "LAMP"): 3,
                       ("W", "LAMP"): 100, ("W", "MILK"): 100})
-    await till_sale(channel, "till-a", "A", LAMP=4, MILK=2)
-    await till_sale(channel, "till-b", "B", LAMP=3)
+    await till_sale(channel, "till-a", "A", {"LAMP": 4, "MILK": 2})
+    await till_sale(channel, "till-b", "B", {"LAMP": 3})
     env = {**os.environ, "DATABASE_URL": database_url}
     week = ("rebalance", "--days", "7", "--cover-days", "7")
     said = await asyncio.to_thread(onestock, env, *week, str(tmp_path / "moves.csv"))
