@@ -25,8 +25,11 @@ BATCH_SIZE = Histogram("onestock_batch_size", "Requests served per coalesced tra
                        buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500))
 ROAD_DISTANCES = Counter("onestock_road_distance_lookups", "Road distances for an order's "
                          "customer: measured (asked the provider), remembered (all kept from "
-                         "before), failed (routed by great-circle km instead), skipped (not "
-                         "asked: it failed within ONESTOCK_ROAD_DISTANCE_RETRY_S)", ["outcome"])
+                         "before), failed (the provider was asked and failed), skipped (not "
+                         "asked: it failed within ONESTOCK_ROAD_DISTANCE_RETRY_S), stale "
+                         "(failed or skipped, and served distances kept past "
+                         "ONESTOCK_ROAD_DISTANCE_KEEP_S instead of great-circle km)",
+                         ["outcome"])
 OVERDUE_ORDERS = Counter("onestock_overdue_orders", "Paid orders still open at their fulfil-by "
                          "time: cancelled as NOT_COLLECTED or NOT_FULFILLED, PART_CANCELLED (the "
                          "groups still at a store), or EXTENDED (goods on their way)", ["outcome"])

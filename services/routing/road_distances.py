@@ -16,7 +16,9 @@ so an outage costs one slow order per retry period, not one per order. Answers a
 customer point, since members order again from the same address, and for each store's
 position at the time, so a store that moves is measured anew; but only for
 ONESTOCK_ROAD_DISTANCE_KEEP_S, so that roads the provider's map has changed since (a bridge
-closed, a new ring road) reach the customers who order often too.
+closed, a new ring road) reach the customers who order often too. Past that period they
+are still served while the provider fails: a road on yesterday's map is nearer the ride
+than a straight line.
 """
 
 from __future__ import annotations
@@ -79,18 +81,36 @@ class RoadDistances:
     async def measure(self, latitude: float, longitude: float, stores: Sequence[Location]
                       ) -> dict[str, float] | None:
         """Road km from each store to the point (math.inf where there is no road); None when
-        the provider did not answer in time, or answered nonsense."""
-        known = self._remembered((latitude, longitude))
-        missing = [s for s in stores if _at(s) not in known]
+        the provider did not answer in time, or answered nonsense, and nothing kept covers
+        every store."""
+        point = (latitude, longitude)
+        measured_at, known = self._remembered(point)
+        fresh = self._clock() - measured_at < self._keep_s
+        missing = [s for s in stores if not fresh or _at(s) not in known]
         if missing:
-            if not self._may_ask():
-                ROAD_DISTANCES.labels("skipped").inc()
-                return None
-            measured = await self._ask(latitude, longitude, missing)
+            asked = self._may_ask()
+            measured = await self._ask(latitude, longitude, missing) if asked else None
             if measured is None:
-                return None
-            known.update(measured)
+                return self._stale(known, stores, asked)
+            if fresh:
+                known.update(measured)
+            else:  # measured anew: what was kept before goes
+                known = measured
+                self._keep(point, (self._clock(), measured))
         ROAD_DISTANCES.labels("measured" if missing else "remembered").inc()
+        return {s.location_id: known[_at(s)] for s in stores}
+
+    def _stale(self, known: dict[StoreAt, float], stores: Sequence[Location], asked: bool
+               ) -> dict[str, float] | None:
+        """While the provider fails, distances kept longer than the keep period are still
+        served when they cover every store: a road on yesterday's map is nearer the courier's
+        ride than a straight line. Never a mix of the two, which would favour the stores
+        measured as the crow flies."""
+        if not all(_at(s) in known for s in stores):
+            if not asked:
+                ROAD_DISTANCES.labels("skipped").inc()
+            return None
+        ROAD_DISTANCES.labels("stale").inc()
         return {s.location_id: known[_at(s)] for s in stores}
 
     async def _ask(self, latitude: float, longitude: float, stores: Sequence[Location]
@@ -123,16 +143,20 @@ class RoadDistances:
         self._probing = True
         return True
 
-    def _remembered(self, point: tuple[float, float]) -> dict[StoreAt, float]:
-        """What is kept for ``point``, to add to; empty when nothing is, or it is too old."""
-        now = self._clock()
-        kept = self._kept.pop(point, None)
-        if kept is None or now - kept[0] >= self._keep_s:
-            if len(self._kept) >= self._points_kept:
-                self._kept.popitem(last=False)
-            kept = (now, {})
-        self._kept[point] = kept  # the most recently asked, dropped last
-        return kept[1]
+    def _remembered(self, point: tuple[float, float]) -> tuple[float, dict[StoreAt, float]]:
+        """(when first measured, road km per store) kept for ``point``, however old, made the
+        most recently asked; a new empty entry when nothing is kept."""
+        kept = self._kept.get(point) or (self._clock(), {})
+        self._keep(point, kept)
+        return kept
+
+    def _keep(self, point: tuple[float, float], kept: tuple[float, dict[StoreAt, float]]
+              ) -> None:
+        """Keep ``kept`` for ``point`` as the most recently asked, dropping the least
+        recently asked point when POINTS_KEPT are kept."""
+        if self._kept.pop(point, None) is None and len(self._kept) >= self._points_kept:
+            self._kept.popitem(last=False)
+        self._kept[point] = kept
 
     async def _table(self, latitude: float, longitude: float, stores: Sequence[Location]
                      ) -> list[float]:

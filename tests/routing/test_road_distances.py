@@ -344,3 +344,53 @@ async def test_kept_distances_are_measured_again_once_older_than_the_keep_period
             assert len(osrm.requests) == 2
         finally:
             await roads.stop()
+
+
+def stale() -> float:
+    return REGISTRY.get_sample_value("onestock_road_distance_lookups_total",
+                                     {"outcome": "stale"}) or 0.0
+
+
+async def test_distances_past_the_keep_period_are_served_while_the_provider_fails():
+    """OSRM down for an upgrade: a member who ordered yesterday still gets yesterday's roads,
+    not straight lines, and today's once it answers again."""
+    clock = Clock()
+    with FakeOsrm(detour(1.5)) as osrm:
+        roads = RoadDistances(osrm.url, timeout_s=1.0, retry_s=5.0, keep_s=86_400, clock=clock)
+        try:
+            before = await roads.measure(*CUSTOMER, STORES)
+            osrm.status, osrm.body = 503, b"{}"
+            clock.now += 86_400
+            served = stale()
+            assert await roads.measure(*CUSTOMER, STORES) == before  # asked, failed
+            assert await roads.measure(*CUSTOMER, STORES) == before  # resting: not asked
+            assert (len(osrm.requests), stale() - served) == (2, 2)
+
+            osrm.heal()
+            osrm.road_km = detour(3.0)  # the map changed meanwhile
+            clock.now += 5
+            after = await roads.measure(*CUSTOMER, STORES)
+            assert after == pytest.approx({name: km * 2 for name, km in before.items()},
+                                          abs=0.002)
+            osrm.status, osrm.body = 503, b"{}"
+            clock.now += 86_400
+            assert await roads.measure(*CUSTOMER, STORES) == after  # the newer ones
+        finally:
+            await roads.stop()
+
+
+async def test_old_distances_that_miss_a_store_are_not_mixed_with_straight_lines():
+    """A store opened since: serving old roads for the others and a straight line for it
+    would favour the new store, so the order goes great-circle for all of them."""
+    clock = Clock()
+    with FakeOsrm(detour(1.5)) as osrm:
+        roads = RoadDistances(osrm.url, timeout_s=1.0, keep_s=60, clock=clock)
+        try:
+            assert await roads.measure(*CUSTOMER, STORES[:2]) is not None
+            osrm.status, osrm.body = 500, b"{}"
+            clock.now += 60
+            served = stale()
+            assert await roads.measure(*CUSTOMER, STORES) is None
+            assert stale() == served
+        finally:
+            await roads.stop()
