@@ -223,3 +223,48 @@ async def test_a_transfer_the_source_cannot_hold_is_refused_the_rest_created_a_b
     assert said.returncode != 0
     assert said.stderr.startswith("onestock: cannot use the database 'onestock' on 127.0.0.1")
     assert await table_counts(engine) == before
+
+
+async def test_a_database_lost_partway_leaves_the_transfers_before_it_and_a_rerun_makes_the_rest(
+        channel, engine, database_url, tmp_path):
+    """PostgreSQL drops the command's connection while it creates the second transfer (a
+    trigger ends the session, as a failover would): the first is made, the second rolled
+    back with its hold, and running the same file again makes the second and the third."""
+    inventory = inv_grpc.InventoryServiceStub(channel)
+    await seed(inventory, [store("A", 31.2300, 121.4700), store("B", 31.2400, 121.4700),
+                           store("C", 31.2500, 121.4700), warehouse("W", 31.2800, 121.4700)],
+               [sku("LAMP")], stock={("W", "LAMP"): 100})
+    env = {**os.environ, "DATABASE_URL": database_url}
+    moves = write_rows(tmp_path / "moves.csv", [
+        ["request_id", "sku_id", "source_location_id", "destination_location_id", "units"],
+        ["t-1", "LAMP", "W", "A", "1"], ["t-2", "LAMP", "W", "B", "2"],
+        ["t-3", "LAMP", "W", "C", "4"]])
+    async with engine.begin() as conn:
+        await conn.execute(text(
+            "CREATE FUNCTION lose_connection() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$"))
+        await conn.execute(text(
+            "CREATE TRIGGER lose_connection AFTER INSERT ON stock_transfers FOR EACH ROW "
+            "WHEN (NEW.destination_location_id = 'B') EXECUTE FUNCTION lose_connection()"))
+    try:
+        said = await asyncio.to_thread(onestock, env, "create-transfers", moves)
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP TRIGGER lose_connection ON stock_transfers"))
+            await conn.execute(text("DROP FUNCTION lose_connection()"))
+    assert said.returncode == 1, said
+    assert "t-1 (W -> A, 1 units of 1 SKUs): created, transfer" in said.stdout
+    assert "t-2" not in said.stdout + said.stderr
+    assert said.stderr.endswith("onestock create-transfers: the database stopped answering "
+                                "after 1 of the file's 3 transfers: run the same file again "
+                                "once it answers, to create the rest\n")
+    assert [t[:2] for t in await transfers_in(engine)] == [("W", "A")]
+    assert await stock_of(engine, "W", "LAMP") == (100, 1, 0)
+
+    said = await asyncio.to_thread(onestock, env, "create-transfers", moves)
+    assert said.returncode == 0, said
+    assert "t-1 (W -> A, 1 units of 1 SKUs): created by an earlier run" in said.stdout
+    assert said.stdout.endswith("2 stock transfers created, 1 created by an earlier run, "
+                                "0 refused\n")
+    assert [t[:2] for t in await transfers_in(engine)] == [("W", "A"), ("W", "B"), ("W", "C")]
+    assert await stock_of(engine, "W", "LAMP") == (100, 7, 0)
