@@ -43,8 +43,12 @@ def build(spec: ScenarioSpec) -> Scenario:
         find(spec.chain_dir, "replenishment", required=False) if spec.chain_dir else None)
     refills = (files.load_replenishments(Path(refill_file), known, skus, skipped)
                if refill_file else [])
+    moves_file = spec.moves_file or (
+        find(spec.chain_dir, "moves", required=False) if spec.chain_dir else None)
+    moves = files.load_moves(Path(moves_file), known, skus, skipped) if moves_file else []
     return Scenario(spec.label(), locations, skus, stock, orders, refills,
-                    spec.transfer_case_units, local_time_zone(locations), skipped or Counter())
+                    spec.transfer_case_units, local_time_zone(locations), skipped or Counter(),
+                    moves)
 
 
 def _ids(locations) -> dict:

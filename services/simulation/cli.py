@@ -43,7 +43,8 @@ def add_parser(sub) -> None:
     chain = p.add_argument_group("the chain (default: a synthetic chain)")
     chain.add_argument("--chain", action="append", default=[], metavar="DIR",
                        help="a scenario directory: locations, skus, stock (and optionally orders, "
-                            "replenishment) as .csv or .parquet; repeat to sweep scenarios")
+                            "replenishment, moves) as .csv or .parquet; repeat to sweep "
+                            "scenarios")
     chain.add_argument("--from-database", action="store_true",
                        help="snapshot locations, SKUs and online stock from the live database "
                             "(DATABASE_URL, or the embedded one) into OUT/snapshot and use it")
@@ -68,6 +69,9 @@ def add_parser(sub) -> None:
                         metavar="N", help="synthetic orders: seed (default %(default)s)")
     orders.add_argument("--replenishment", metavar="FILE",
                         help="replenishment schedule .csv or .parquet")
+    orders.add_argument("--moves", metavar="FILE",
+                        help="head office's moves between locations, .csv or .parquet (a file "
+                             "`onestock rebalance` wrote reads as one)")
     run = p.add_argument_group("the run")
     run.add_argument("--policy", action="append", default=[], metavar="FILE",
                      help="a routing policy file (TOML, see docs/policies/default.toml); "
@@ -114,6 +118,7 @@ def specs_from(args, chain_dirs: list[str]) -> list[ScenarioSpec]:
             start=args.start, seed=args.seed)
     common = {"orders_file": _absolute(args.orders), "synthetic_orders": synthetic_orders,
               "replenishment_file": _absolute(args.replenishment),
+              "moves_file": _absolute(args.moves),
               "transfer_case_units": args.transfer_case_units, "skip_bad_rows": args.skip_bad_rows}
     if not chain_dirs:
         return [ScenarioSpec(synthetic_chain=SyntheticChainSpec(args.locations, args.skus,

@@ -1,8 +1,10 @@
-"""The simulator's own files: stock levels, orders and replenishment, as CSV or Parquet.
+"""The simulator's own files: stock levels, orders, replenishment and head office's moves,
+as CSV or Parquet.
 
 A scenario's chain is the catalogue's locations and SKUs (``services.inventory.files``)
-plus these: the units online orders may take at the start, the day's orders and the
-deliveries during it. Rows are read and checked by ``services.common.input_files``; a bad
+plus these: the units online orders may take at the start, the day's orders, the
+deliveries during it and the transfers head office makes (``onestock rebalance``'s file
+reads as one). Rows are read and checked by ``services.common.input_files``; a bad
 one is an ``InputError`` naming its file, line and field, or is counted in
 ``Scenario.skipped`` when the scenario skips bad rows. docs/simulation.md shows each format.
 """
@@ -16,9 +18,10 @@ from pathlib import Path
 
 from services.common import input_files as f
 from services.common.input_files import BadField, FileKind
+from services.common.ranges import FIRST_TIME
 from services.inventory.files import MAX_UNITS, known_pair
 from services.routing.model import Mode, OrderLine, RouteRequest
-from services.simulation.scenario import START_RANGE, Replenishment, SimOrder
+from services.simulation.scenario import START_RANGE, HeadOfficeMove, Replenishment, SimOrder
 
 MAX_LINES = 100
 MAX_QUANTITY = 10_000
@@ -27,6 +30,7 @@ REPLENISHMENT_COLUMNS = ("at", "location_id", "sku_id", "units")
 STOCK = FileKind("stock", STOCK_COLUMNS)
 ORDERS = FileKind("orders", ("order_id", "placed_at", "lines", "latitude", "longitude", "mode"))
 REPLENISHMENT = FileKind("replenishment", REPLENISHMENT_COLUMNS)
+MOVES = FileKind("moves", ("sku_id", "source_location_id", "destination_location_id", "units"))
 
 
 def stock_level(known_locations, known_skus) -> Callable[[dict], tuple[str, str, int]]:
@@ -43,6 +47,25 @@ def replenishment(known_locations, known_skus) -> Callable[[dict], Replenishment
         at = instant(row, "at")
         location_id, sku_id, units = check(row)
         return Replenishment(at, location_id, sku_id, units)
+    return parse
+
+
+def move(known_locations, known_skus) -> Callable[[dict], HeadOfficeMove]:
+    def parse(row: dict) -> HeadOfficeMove:
+        at = instant(row, "at") if row.get("at") not in (None, "") else None
+        ends = []
+        for name in ("source_location_id", "destination_location_id"):
+            location_id = f.identifier(row, name)
+            if location_id not in known_locations:
+                raise BadField(name, f"unknown location {location_id!r}")
+            ends.append(location_id)
+        if ends[0] == ends[1]:
+            raise BadField("destination_location_id", "must differ from source_location_id")
+        sku_id = f.identifier(row, "sku_id")
+        if sku_id not in known_skus:
+            raise BadField("sku_id", f"unknown SKU {sku_id!r}")
+        return HeadOfficeMove(at, *ends, sku_id,
+                              f.whole(row, "units", minimum=1, maximum=MAX_UNITS))
     return parse
 
 
@@ -130,3 +153,11 @@ def load_replenishments(path: Path, locations, skus, skipped: Counter | None
     found.sort(key=lambda r: r.at)
     return found
 
+
+
+def load_moves(path: Path, locations, skus, skipped: Counter | None) -> list[HeadOfficeMove]:
+    """Head office's moves, those with no time first (they ship when the replay starts),
+    then in time order; file order within the same moment."""
+    found = list(f.parse_rows(path, MOVES, move(locations, skus), skipped))
+    found.sort(key=lambda m: (m.at is not None, m.at or FIRST_TIME))
+    return found

@@ -37,6 +37,8 @@ class KpiCollector:
         self.placed_by_hour: Counter = Counter()  # UTC epoch hour -> orders placed
         self.store_hour: Counter = Counter()  # (location, UTC epoch hour of prep start) -> orders
         self.stockouts: Counter = Counter()  # location -> SKUs that ran out there
+        # head office's moves: rows, units asked for, units shipped, rows beyond the policy
+        self.moves = self.move_units = self.moved_units = self.moves_beyond_reach = 0
 
     def filled(self, order: SimOrder, plan: Plan) -> None:
         placed = self._placed(order)
@@ -71,6 +73,12 @@ class KpiCollector:
         self.placed_by_hour[_epoch_hour(placed)] += 1
         return placed
 
+    def moved(self, asked: int, shipped: int, beyond_reach: bool) -> None:
+        self.moves += 1
+        self.move_units += asked
+        self.moved_units += shipped
+        self.moves_beyond_reach += beyond_reach
+
     def ran_out(self, location_id: str) -> None:
         self.stockouts[location_id] += 1
 
@@ -93,6 +101,9 @@ class KpiCollector:
             "transfers": self.transfers,
             "transfer_units": self.transfer_units,
             "orders_waiting_for_opening": self.waiting,
+            "head_office_moves": {"moves": self.moves, "units_asked": self.move_units,
+                                  "units_shipped": self.moved_units,
+                                  "beyond_reach": self.moves_beyond_reach},
             "stockouts": sum(self.stockouts.values()),
             "locations_with_stockouts": len(self.stockouts),
             "stockouts_by_location": dict(_top(self.stockouts)),

@@ -4,8 +4,9 @@ Pure: no I/O, no clock, no randomness. Each order is routed by
 ``planner.route``, the function the RoutingService calls, against the
 simulated stock of that moment; the units it takes leave the shelves at once
 (a transfer's units leave their source when it is planned). Before each order,
-whatever has arrived by then lands: replenishments from the schedule, and the
-surplus of transfers that ship in whole cases. Stores opening and closing is
+whatever has arrived by then lands: replenishments from the schedule, the
+surplus of transfers that ship in whole cases, and head office's moves, which
+leave their source at their own time. Stores opening and closing is
 the core's business: an order placed at night is prepared from the opening on.
 Same scenario, same policy: same KPIs, to the unit.
 """
@@ -16,13 +17,15 @@ import contextlib
 import gc
 import heapq
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
+from services.common.geo import haversine_km
 from services.routing.chain import Chain
 from services.routing.model import Plan
 from services.routing.planner import in_reach, route
 from services.routing.policy import RoutingPolicy
 from services.simulation.kpis import KpiCollector
-from services.simulation.scenario import Scenario, SimOrder
+from services.simulation.scenario import HeadOfficeMove, Scenario, SimOrder
 
 PROGRESS_EVERY = 5_000  # orders between two progress reports
 # "Near a point" answers a replay keeps: one per member address that orders again. About
@@ -59,6 +62,7 @@ class Replay:
         self.stock = scenario.copy_stock()
         self.kpis = KpiCollector(scenario.time_zone)
         self._refill = 0  # next replenishment to apply
+        self._move = 0  # next head-office move to ship
         self._arrivals: list[tuple] = []  # heap: (arrive_at, seq, location, sku, units)
         self._seq = 0
         self._off_mall = frozenset(sku.sku_id for sku in scenario.skus.values()
@@ -102,6 +106,16 @@ class Replay:
                     unfillable=tuple(f"{sku} is not on sale online" for sku in skus))
 
     def _land(self, now) -> None:
+        """Bring the shelves to ``now``: what arrives and what head office ships, in time
+        order, so that a move takes from its source what the source has at its own time."""
+        moves = self.scenario.moves
+        while self._move < len(moves) and (at := moves[self._move].at or now) <= now:
+            self._arrive(at)
+            self._ship(moves[self._move], at)
+            self._move += 1
+        self._arrive(now)
+
+    def _arrive(self, now) -> None:
         refills = self.scenario.replenishments
         while self._refill < len(refills) and refills[self._refill].at <= now:
             r = refills[self._refill]
@@ -111,6 +125,26 @@ class Replay:
         while arrivals and arrivals[0][0] <= now:
             _, _, location_id, sku_id, units = heapq.heappop(arrivals)
             self._add(location_id, sku_id, units)
+
+    def _ship(self, move: HeadOfficeMove, at) -> None:
+        """A head-office move ships what its source has of it at ``at``, and arrives after
+        the lead time the policy gives an order's transfer over the same distance: a move
+        farther than the policy's last band is not made."""
+        by_id = self.chain.by_id
+        source, destination = by_id[move.source_id], by_id[move.destination_id]
+        distance = haversine_km(source.latitude, source.longitude,
+                                destination.latitude, destination.longitude)
+        hours = self.policy.transfer_hours(distance, source.city == destination.city)
+        have = self.stock.setdefault(move.source_id, {})
+        units = 0 if hours is None else min(move.units, have.get(move.sku_id, 0))
+        self.kpis.moved(move.units, units, beyond_reach=hours is None)
+        if units:
+            have[move.sku_id] -= units
+            if have[move.sku_id] == 0:
+                self.kpis.ran_out(move.source_id)
+            self._seq += 1
+            heapq.heappush(self._arrivals, (at + timedelta(hours=hours), self._seq,
+                                            move.destination_id, move.sku_id, units))
 
     def _add(self, location_id: str, sku_id: str, units: int) -> None:
         have = self.stock.setdefault(location_id, {})

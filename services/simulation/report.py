@@ -69,6 +69,8 @@ SCALARS = (
     ("transfer_costs_minor", "transfer costs, yuan", lambda k: k["transfer_costs_minor"], yuan),
     ("transfers", "transfers", lambda k: k["transfers"], _count),
     ("transfer_units", "units transferred", lambda k: k["transfer_units"], _count),
+    ("head_office_units_shipped", "units head office moved",
+     lambda k: k["head_office_moves"]["units_shipped"], _count),
     ("orders_waiting_for_opening", "orders waiting for a store to open",
      lambda k: k["orders_waiting_for_opening"], _count),
     ("stockouts", "stock-outs", lambda k: k["stockouts"], _count),

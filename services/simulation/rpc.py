@@ -215,6 +215,7 @@ class Simulations:
         orders_file = self._path(errors, msg.orders_file, "orders_file") if msg.orders_file else None
         refills = (self._path(errors, msg.replenishment_file, "replenishment_file")
                    if msg.replenishment_file else None)
+        moves = self._path(errors, msg.moves_file, "moves_file") if msg.moves_file else None
         synthetic_orders = None
         if msg.HasField("synthetic_orders"):
             synthetic_orders = self._synthetic_orders(errors, msg.synthetic_orders)
@@ -231,6 +232,7 @@ class Simulations:
             orders_file=str(orders_file) if orders_file else None,
             synthetic_orders=synthetic_orders,
             replenishment_file=str(refills) if refills else None,
+            moves_file=str(moves) if moves else None,
             transfer_case_units=msg.transfer_case_units or 1, skip_bad_rows=msg.skip_bad_rows,
             name=Path(msg.scenario_dir).name if chain_dir else "")
         if msg.live_snapshot:
@@ -309,6 +311,8 @@ def _field_of(error: InputError) -> str:
         return "orders_file"
     if name.startswith("replenishment"):
         return "replenishment_file"
+    if name.startswith("moves"):
+        return "moves_file"
     return "scenario_dir"
 
 
@@ -328,7 +332,8 @@ def kpis_to_pb(k: dict) -> pb.PolicyKpis:
         peak_store_hour_location_id=peak.get("location_id", ""),
         peak_store_hour_orders=peak.get("orders", 0),
         store_hour_orders_p95=k["store_hour_orders_p95"],
-        hourly_placed=k["hourly_local"]["placed"], hourly_started=k["hourly_local"]["started"])
+        hourly_placed=k["hourly_local"]["placed"], hourly_started=k["hourly_local"]["started"],
+        head_office_moves=pb.HeadOfficeMoves(**k["head_office_moves"]))
     if peak:
         msg.peak_store_hour_time.FromDatetime(datetime.fromisoformat(peak["hour"]).astimezone(UTC))
     return msg

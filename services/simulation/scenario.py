@@ -43,6 +43,20 @@ class Replenishment:
     units: int
 
 
+@dataclass(frozen=True, slots=True)
+class HeadOfficeMove:
+    """Units head office moves from one location to another (a transfer it decided on, as
+    `onestock rebalance` suggests). They leave the source at ``at`` (None: when the replay
+    starts), as many as it has then, and reach the destination after the policy's lead time
+    for a transfer that far."""
+
+    at: datetime | None
+    source_id: str
+    destination_id: str
+    sku_id: str
+    units: int
+
+
 @dataclass
 class Scenario:
     name: str
@@ -57,6 +71,7 @@ class Scenario:
     transfer_case_units: int = 1
     time_zone: str = DEFAULT_TIME_ZONE  # the chain's local time, for hour-of-day figures
     skipped: Counter = field(default_factory=Counter)  # bad rows skipped, by file and field
+    moves: list[HeadOfficeMove] = field(default_factory=list)  # those with no time first
 
     def summary(self) -> dict:
         """What the report says about the scenario it replayed."""
@@ -66,6 +81,7 @@ class Scenario:
                 "last_order": last, "locations": len(self.locations), "skus": len(self.skus),
                 "stock_units": sum(sum(have.values()) for have in self.stock.values()),
                 "replenishments": len(self.replenishments),
+                "head_office_moves": len(self.moves),
                 "transfer_case_units": self.transfer_case_units, "time_zone": self.time_zone,
                 "skipped_rows": dict(sorted(self.skipped.items()))}
 
@@ -116,8 +132,8 @@ class ScenarioSpec:
     """How to build a scenario: a chain from files or from the generator, orders likewise.
 
     ``chain_dir`` holds locations, skus and stock files (CSV or Parquet, see
-    docs/simulation.md); ``orders_file`` and ``replenishment_file`` are optional
-    and default to ``orders.*`` and ``replenishment.*`` beside them.
+    docs/simulation.md); ``orders_file``, ``replenishment_file`` and ``moves_file`` are
+    optional and default to ``orders.*``, ``replenishment.*`` and ``moves.*`` beside them.
     """
 
     chain_dir: str | None = None
@@ -125,6 +141,7 @@ class ScenarioSpec:
     orders_file: str | None = None
     synthetic_orders: SyntheticOrdersSpec | None = None
     replenishment_file: str | None = None
+    moves_file: str | None = None
     transfer_case_units: int = 1
     skip_bad_rows: bool = False
     name: str = ""

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from services.inventory.catalogue import Sku
-from services.simulation.scenario import Replenishment, Scenario, SimOrder
+from services.simulation.scenario import HeadOfficeMove, Replenishment, Scenario, SimOrder
 from tests.routing.chains import AFTERNOON, order, store, warehouse
 
 SKUS = {s: Sku(s, s, 1000) for s in ("TEA", "MUG", "RICE")}
@@ -14,10 +14,10 @@ def chain():
     return [store("S1", 0.5), warehouse("W1", 10.0)]
 
 
-def scenario(orders, stock, *, locations=None, case=1, refills=(), skus=None):
+def scenario(orders, stock, *, locations=None, case=1, refills=(), skus=None, moves=()):
     sim_orders = [SimOrder(f"O{i}", "M1", request) for i, request in enumerate(orders)]
     return Scenario("hand-made", locations or chain(), dict(skus or SKUS), stock, sim_orders,
-                    list(refills), case)
+                    list(refills), case, moves=list(moves))
 
 
 def at_local(hour: int, minute: int = 0, day: int = 23) -> datetime:
@@ -29,4 +29,11 @@ def refill(hour: int, location_id: str, sku_id: str, units: int) -> Replenishmen
     return Replenishment(at_local(hour), location_id, sku_id, units)
 
 
-__all__ = ["AFTERNOON", "SKUS", "at_local", "chain", "order", "refill", "scenario"]
+def move(hour: int | None, source_id: str, destination_id: str, sku_id: str, units: int
+         ) -> HeadOfficeMove:
+    """Head office moving units at a local hour of 2026-11-23 (None: when the replay starts)."""
+    return HeadOfficeMove(None if hour is None else at_local(hour), source_id, destination_id,
+                          sku_id, units)
+
+
+__all__ = ["AFTERNOON", "SKUS", "at_local", "chain", "move", "order", "refill", "scenario"]

@@ -25,7 +25,7 @@ from services.routing.policy import DEFAULT_POLICY, LivePolicy
 from services.simulation import snapshot
 from services.simulation.rpc import RUN_LOCK, Simulations, kpis_to_pb
 from tests.helpers import bad_fields, error_info, free_port, seed, sku, store
-from tests.simulation.test_scenario_files import ORDERS, write
+from tests.simulation.test_scenario_files import MOVES, ORDERS, write
 
 FAST = "pickup_radius_km = 3.0\nmax_split = 3\n[weights]\nper_hour_eta = 6.0\n"
 
@@ -76,18 +76,23 @@ def fast_policy() -> struct_pb2.Struct:
 
 async def test_the_cli_and_the_rpc_give_the_same_kpis_for_the_same_scenario(
         routing, scenario, settings, tmp_path, capsys):
+    """Head office's moves, from a file outside the scenario, included."""
+    moves = write(settings.simulation_dir, "week-48.csv", [
+        *MOVES, ["2026-11-23T08:00:00+08:00", "W1", "S1", "MUG", "2"]])
     out = tmp_path / "cli-report"
     code = main(["simulate", "--chain", str(scenario), "--policy", str(tmp_path / "fast.toml"),
-                 "--out", str(out), "--no-progress"])
+                 "--moves", str(moves), "--out", str(out), "--no-progress"])
     assert code == 0
     assert f"report: {out / 'report.html'}" in capsys.readouterr().out
     from_cli = json.loads((out / "kpis.json").read_text())["policies"]
 
     progress, result = await run(routing, pb.RunSimulationRequest(
-        request_id="compare-1", scenario_dir="hand-made",
+        request_id="compare-1", scenario_dir="hand-made", moves_file="week-48.csv",
         policies=[pb.SimulationPolicy(name="fast", settings=fast_policy())]))
 
     assert [kpis_to_pb(k) for k in from_cli] == list(result.policies)
+    assert result.policies[0].head_office_moves == pb.HeadOfficeMoves(
+        moves=1, units_asked=2, units_shipped=2)
     assert result.policies[0].orders == 3 and result.policies[0].policy == "fast"
     assert result.report_path == "reports/compare-1/report.html"
     assert (settings.simulation_dir / result.report_path).exists()
@@ -167,6 +172,8 @@ async def test_one_simulation_at_a_time_across_processes_and_a_dead_holder_lets_
     (pb.RunSimulationRequest(request_id="p1", scenario_dir="../../etc"), ["scenario_dir"]),
     (pb.RunSimulationRequest(request_id="p2", scenario_dir="/etc"), ["scenario_dir"]),
     (pb.RunSimulationRequest(request_id="p3", scenario_dir="nowhere"), ["scenario_dir"]),
+    (pb.RunSimulationRequest(request_id="p3m", scenario_dir="hand-made",
+                             moves_file="../moves.csv"), ["moves_file"]),
     (pb.RunSimulationRequest(request_id="p4"), ["chain", "synthetic_orders"]),
     (pb.RunSimulationRequest(request_id="../p5", synthetic_chain=pb.SyntheticChain(),
                              synthetic_orders=pb.SyntheticOrders(orders=10)), ["request_id"]),
@@ -210,6 +217,14 @@ async def test_a_bad_row_in_a_scenario_file_is_refused_with_its_file_line_and_fi
     _, skipped = await run(routing, pb.RunSimulationRequest(
         request_id="bad-row-skipped", scenario_dir="hand-made", skip_bad_rows=True))
     assert skipped.policies[0].orders == 3
+
+    write(scenario, "orders.csv", ORDERS)
+    write(scenario, "moves.csv", [*MOVES, ["", "W1", "S1", "GOLD", "1"]])
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await run(routing, pb.RunSimulationRequest(request_id="bad-move", scenario_dir="hand-made"))
+    assert bad_fields(caught.value) == ["moves_file"]
+    assert "moves.csv:2: sku_id: unknown SKU 'GOLD'" in caught.value.details()
+
 
 
 async def test_a_live_snapshot_replays_synthetic_orders_on_the_database_s_chain(

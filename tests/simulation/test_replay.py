@@ -13,8 +13,8 @@ from services.routing.policy import DEFAULT_POLICY
 from services.simulation.build import build
 from services.simulation.replay import Replay, replay
 from services.simulation.scenario import ScenarioSpec, SyntheticChainSpec, SyntheticOrdersSpec
-from tests.routing.chains import north, store
-from tests.simulation.scenarios import SKUS, at_local, order, refill, scenario
+from tests.routing.chains import north, store, warehouse
+from tests.simulation.scenarios import SKUS, at_local, move, order, refill, scenario
 
 
 def test_stock_depletion_forces_a_transfer_from_the_warehouse():
@@ -88,6 +88,60 @@ def test_a_replenishment_refills_the_shelf_from_its_time_on():
 
     assert kpis["filled"] == 1 and kpis["unfillable_reasons"] == {"OUT_OF_STOCK": 1}
     assert kpis["stockouts_by_location"] == {"S1": 1}
+
+
+def test_a_head_office_move_leaves_at_its_time_and_serves_orders_once_it_has_arrived():
+    """Head office moves 3 teas from W1 to S1 at 08:00: same city, 4 h, so they land at
+    12:00. An order at 11:00 still needs a transfer of its own; one at 13:00 takes two of
+    the three from S1's shelf."""
+    orders = [order(("TEA", 1), at=at_local(11)), order(("TEA", 2), at=at_local(13))]
+    sim = Replay(scenario(orders, {"S1": {}, "W1": {"TEA": 50}},
+                          moves=[move(8, "W1", "S1", "TEA", 3)]), DEFAULT_POLICY)
+    early, late = (sim.step(o) for o in sim.scenario.orders)
+
+    assert early.label == "pickup after transfer"
+    assert late.label == "pickup" and not late.shipments[0].transfers
+    assert sim.stock == {"S1": {"TEA": 1}, "W1": {"TEA": 50 - 3 - 1}}
+    kpis = sim.kpis.finish("default")
+    assert kpis["head_office_moves"] == {"moves": 1, "units_asked": 3, "units_shipped": 3,
+                                         "beyond_reach": 0}
+    assert kpis["transfers"] == 1  # the order's own, not head office's
+
+
+def test_a_move_ships_what_its_source_has_then_and_one_beyond_the_policy_is_not_made():
+    """Moves with no time ship when the replay starts (the 08:00 order): 4 of W1's 5 rice
+    to S1, and 1 to a store 2,000 km away, beyond every band of the policy: not made. An
+    order at 09:00 takes 1 of W1's 3 mugs by transfer, so head office's 10:00 move of 3
+    mugs ships the 2 left; they reach S1 at 14:00, in time for an order of 2 at 15:00."""
+    locations = [store("S1", 0.5), warehouse("W1", 10.0), store("FAR", 2_000.0, city="Harbin")]
+    orders = [order(("RICE", 1), at=at_local(8)), order(("MUG", 1), at=at_local(9)),
+              order(("MUG", 2), at=at_local(15))]
+    moves = [move(None, "W1", "S1", "RICE", 4), move(None, "W1", "FAR", "RICE", 1),
+             move(10, "W1", "S1", "MUG", 3)]
+    sim = Replay(scenario(orders, {"W1": {"MUG": 3, "RICE": 5}}, locations=locations,
+                          moves=moves), DEFAULT_POLICY)
+    rice, mug, mugs = (sim.step(o) for o in sim.scenario.orders)
+
+    assert rice.label == mug.label == "pickup after transfer"  # the moves are on their way
+    assert mugs.label == "pickup" and not mugs.shipments[0].transfers
+    assert sim.stock == {"S1": {"RICE": 4, "MUG": 0}, "W1": {"MUG": 0, "RICE": 0}}
+    kpis = sim.kpis.finish("default")
+    assert kpis["head_office_moves"] == {"moves": 3, "units_asked": 8, "units_shipped": 6,
+                                         "beyond_reach": 1}
+    assert kpis["stockouts_by_location"] == {"W1": 2, "S1": 1}
+
+
+def test_a_move_takes_what_was_delivered_before_its_time_not_after():
+    """W1 receives 2 mugs at 09:00 and 5 at 11:00; head office's 10:00 move of 3 ships 2,
+    although by the next order (12:00) W1 has had all 7."""
+    refills = [refill(9, "W1", "MUG", 2), refill(11, "W1", "MUG", 5)]
+    sim = Replay(scenario([order(("TEA", 1), at=at_local(12))], {"S1": {"TEA": 1}},
+                          refills=refills, moves=[move(10, "W1", "S1", "MUG", 3)]),
+                 DEFAULT_POLICY)
+    sim.step(sim.scenario.orders[0])
+
+    assert sim.stock["W1"] == {"MUG": 5}
+    assert sim.kpis.finish("default")["head_office_moves"]["units_shipped"] == 2
 
 
 def test_unfillable_orders_are_told_apart_by_reason():

@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.common.input_files import InputError
+from services.inventory.rebalance_command import COLUMNS as REBALANCE_COLUMNS
 from services.routing.policy import DEFAULT_POLICY, PolicyError, load_policy
 from services.simulation.build import build
-from services.simulation.replay import replay
+from services.simulation.replay import Replay, replay
 from services.simulation.scenario import ScenarioSpec
 
 LOCATIONS = [
@@ -66,6 +67,36 @@ def test_a_scenario_directory_loads_and_replays(scenario_dir):
     assert kpis["orders"] == 3 and kpis["mode_mix"]["pickup"] == 1
     assert kpis["mode_mix"]["delivery after transfer"] == 1
     assert kpis["mode_mix"]["pickup after transfer"] == 1  # A3: S1 sold out by A1
+
+
+MOVES = [["at", "source_location_id", "destination_location_id", "sku_id", "units"]]
+
+
+def test_rebalance_s_file_replays_as_head_office_s_moves(scenario_dir, tmp_path_factory):
+    """The file `onestock rebalance` writes, beside the scenario or given on its own: its
+    moves have no time, so they ship when the replay starts."""
+    write(scenario_dir, "moves.csv", [list(REBALANCE_COLUMNS),
+                                      ["MUG", "W1", "S1", "Shanghai", "2", "0", "3.5", "7.0",
+                                       "rebalance-20261123T000000Z-3f9a1c-1"]])
+    scenario = build(ScenarioSpec(chain_dir=str(scenario_dir)))
+    assert [(m.at, m.source_id, m.destination_id, m.sku_id, m.units) for m in scenario.moves] == [
+        (None, "W1", "S1", "MUG", 2)]
+    assert scenario.summary()["head_office_moves"] == 1
+    sim = Replay(scenario, DEFAULT_POLICY)
+    kpis = sim.run("default")
+    assert kpis["head_office_moves"] == {"moves": 1, "units_asked": 2, "units_shipped": 2,
+                                         "beyond_reach": 0}
+    # they left W1 with the first order (11:00) and reach S1 at 15:00: too late for A2's mug
+    assert kpis["mode_mix"]["delivery after transfer"] == 1
+    assert (sim.stock["S1"]["MUG"], sim.stock["W1"]["MUG"]) == (2, 5 - 2 - 1)
+
+    elsewhere = write(tmp_path_factory.mktemp("plans"), "week-48.csv", [
+        *MOVES, ["2026-11-23T09:00:00+08:00", "W1", "S1", "TEA", "3"],
+        ["", "W1", "S1", "TEA", "1"], ["2026-11-23T00:30:00Z", "W1", "S1", "MUG", "2"]])
+    (scenario_dir / "moves.csv").unlink()
+    scenario = build(ScenarioSpec(chain_dir=str(scenario_dir), moves_file=str(elsewhere)))
+    assert [(m.at and m.at.isoformat(), m.units) for m in scenario.moves] == [
+        (None, 1), ("2026-11-23T00:30:00+00:00", 2), ("2026-11-23T01:00:00+00:00", 3)]
 
 
 def test_a_store_open_on_weekdays_only_makes_a_saturday_pickup_wait_for_monday(scenario_dir):
@@ -166,6 +197,11 @@ def test_bad_rows_can_be_skipped_and_counted_instead(scenario_dir):
      "time_zone"),
     ("locations.csv", [*LOCATIONS, ["S2", "x", "STORE", "31.2", "121", "Shanghai", "true",
                                     "false", "false", "", "Asia", "", ""]], 4, "time_zone"),
+    ("moves.csv", [*MOVES, ["", "W1", "S1", "TEA", "0"]], 2, "units"),
+    ("moves.csv", [*MOVES, ["", "W9", "S1", "TEA", "1"]], 2, "source_location_id"),
+    ("moves.csv", [*MOVES, ["", "W1", "W1", "TEA", "1"]], 2, "destination_location_id"),
+    ("moves.csv", [*MOVES, ["", "W1", "S1", "SPOON", "1"]], 2, "sku_id"),
+    ("moves.csv", [*MOVES, ["2026-11-23 09:00", "W1", "S1", "TEA", "1"]], 2, "at"),
 ])
 def test_bad_chain_rows_are_named_too(scenario_dir, file, rows, line, field):
     write(scenario_dir, file, rows)

@@ -268,7 +268,7 @@ class RouteOrderResponse(_message.Message):
     def __init__(self, plan: _Optional[_Union[Plan, _Mapping]] = ...) -> None: ...
 
 class RunSimulationRequest(_message.Message):
-    __slots__ = ("request_id", "scenario_dir", "synthetic_chain", "live_snapshot", "orders_file", "synthetic_orders", "replenishment_file", "policies", "transfer_case_units", "skip_bad_rows", "workers")
+    __slots__ = ("request_id", "scenario_dir", "synthetic_chain", "live_snapshot", "orders_file", "synthetic_orders", "replenishment_file", "policies", "transfer_case_units", "skip_bad_rows", "workers", "moves_file")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     SCENARIO_DIR_FIELD_NUMBER: _ClassVar[int]
     SYNTHETIC_CHAIN_FIELD_NUMBER: _ClassVar[int]
@@ -280,6 +280,7 @@ class RunSimulationRequest(_message.Message):
     TRANSFER_CASE_UNITS_FIELD_NUMBER: _ClassVar[int]
     SKIP_BAD_ROWS_FIELD_NUMBER: _ClassVar[int]
     WORKERS_FIELD_NUMBER: _ClassVar[int]
+    MOVES_FILE_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     scenario_dir: str
     synthetic_chain: SyntheticChain
@@ -291,7 +292,8 @@ class RunSimulationRequest(_message.Message):
     transfer_case_units: int
     skip_bad_rows: bool
     workers: int
-    def __init__(self, request_id: _Optional[str] = ..., scenario_dir: _Optional[str] = ..., synthetic_chain: _Optional[_Union[SyntheticChain, _Mapping]] = ..., live_snapshot: _Optional[bool] = ..., orders_file: _Optional[str] = ..., synthetic_orders: _Optional[_Union[SyntheticOrders, _Mapping]] = ..., replenishment_file: _Optional[str] = ..., policies: _Optional[_Iterable[_Union[SimulationPolicy, _Mapping]]] = ..., transfer_case_units: _Optional[int] = ..., skip_bad_rows: _Optional[bool] = ..., workers: _Optional[int] = ...) -> None: ...
+    moves_file: str
+    def __init__(self, request_id: _Optional[str] = ..., scenario_dir: _Optional[str] = ..., synthetic_chain: _Optional[_Union[SyntheticChain, _Mapping]] = ..., live_snapshot: _Optional[bool] = ..., orders_file: _Optional[str] = ..., synthetic_orders: _Optional[_Union[SyntheticOrders, _Mapping]] = ..., replenishment_file: _Optional[str] = ..., policies: _Optional[_Iterable[_Union[SimulationPolicy, _Mapping]]] = ..., transfer_case_units: _Optional[int] = ..., skip_bad_rows: _Optional[bool] = ..., workers: _Optional[int] = ..., moves_file: _Optional[str] = ...) -> None: ...
 
 class SyntheticChain(_message.Message):
     __slots__ = ("locations", "skus", "seed")
@@ -364,7 +366,7 @@ class Spread(_message.Message):
     def __init__(self, count: _Optional[int] = ..., p50: _Optional[float] = ..., p95: _Optional[float] = ..., mean: _Optional[float] = ...) -> None: ...
 
 class PolicyKpis(_message.Message):
-    __slots__ = ("policy", "orders", "filled", "unfillable", "fill_rate", "unfillable_reasons", "mode_mix", "split_rate", "courier_km", "pickup_trip_km", "eta_minutes", "delivery_fees_minor", "transfer_costs_minor", "transfers", "transfer_units", "orders_waiting_for_opening", "stockouts", "locations_with_stockouts", "stockouts_by_location", "peak_store_hour_location_id", "peak_store_hour_time", "peak_store_hour_orders", "store_hour_orders_p95", "hourly_placed", "hourly_started")
+    __slots__ = ("policy", "orders", "filled", "unfillable", "fill_rate", "unfillable_reasons", "mode_mix", "split_rate", "courier_km", "pickup_trip_km", "eta_minutes", "delivery_fees_minor", "transfer_costs_minor", "transfers", "transfer_units", "orders_waiting_for_opening", "stockouts", "locations_with_stockouts", "stockouts_by_location", "peak_store_hour_location_id", "peak_store_hour_time", "peak_store_hour_orders", "store_hour_orders_p95", "hourly_placed", "hourly_started", "head_office_moves")
     class UnfillableReasonsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -411,6 +413,7 @@ class PolicyKpis(_message.Message):
     STORE_HOUR_ORDERS_P95_FIELD_NUMBER: _ClassVar[int]
     HOURLY_PLACED_FIELD_NUMBER: _ClassVar[int]
     HOURLY_STARTED_FIELD_NUMBER: _ClassVar[int]
+    HEAD_OFFICE_MOVES_FIELD_NUMBER: _ClassVar[int]
     policy: str
     orders: int
     filled: int
@@ -436,4 +439,17 @@ class PolicyKpis(_message.Message):
     store_hour_orders_p95: float
     hourly_placed: _containers.RepeatedScalarFieldContainer[int]
     hourly_started: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, policy: _Optional[str] = ..., orders: _Optional[int] = ..., filled: _Optional[int] = ..., unfillable: _Optional[int] = ..., fill_rate: _Optional[float] = ..., unfillable_reasons: _Optional[_Mapping[str, int]] = ..., mode_mix: _Optional[_Mapping[str, int]] = ..., split_rate: _Optional[float] = ..., courier_km: _Optional[_Union[Spread, _Mapping]] = ..., pickup_trip_km: _Optional[_Union[Spread, _Mapping]] = ..., eta_minutes: _Optional[_Union[Spread, _Mapping]] = ..., delivery_fees_minor: _Optional[int] = ..., transfer_costs_minor: _Optional[int] = ..., transfers: _Optional[int] = ..., transfer_units: _Optional[int] = ..., orders_waiting_for_opening: _Optional[int] = ..., stockouts: _Optional[int] = ..., locations_with_stockouts: _Optional[int] = ..., stockouts_by_location: _Optional[_Mapping[str, int]] = ..., peak_store_hour_location_id: _Optional[str] = ..., peak_store_hour_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., peak_store_hour_orders: _Optional[int] = ..., store_hour_orders_p95: _Optional[float] = ..., hourly_placed: _Optional[_Iterable[int]] = ..., hourly_started: _Optional[_Iterable[int]] = ...) -> None: ...
+    head_office_moves: HeadOfficeMoves
+    def __init__(self, policy: _Optional[str] = ..., orders: _Optional[int] = ..., filled: _Optional[int] = ..., unfillable: _Optional[int] = ..., fill_rate: _Optional[float] = ..., unfillable_reasons: _Optional[_Mapping[str, int]] = ..., mode_mix: _Optional[_Mapping[str, int]] = ..., split_rate: _Optional[float] = ..., courier_km: _Optional[_Union[Spread, _Mapping]] = ..., pickup_trip_km: _Optional[_Union[Spread, _Mapping]] = ..., eta_minutes: _Optional[_Union[Spread, _Mapping]] = ..., delivery_fees_minor: _Optional[int] = ..., transfer_costs_minor: _Optional[int] = ..., transfers: _Optional[int] = ..., transfer_units: _Optional[int] = ..., orders_waiting_for_opening: _Optional[int] = ..., stockouts: _Optional[int] = ..., locations_with_stockouts: _Optional[int] = ..., stockouts_by_location: _Optional[_Mapping[str, int]] = ..., peak_store_hour_location_id: _Optional[str] = ..., peak_store_hour_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., peak_store_hour_orders: _Optional[int] = ..., store_hour_orders_p95: _Optional[float] = ..., hourly_placed: _Optional[_Iterable[int]] = ..., hourly_started: _Optional[_Iterable[int]] = ..., head_office_moves: _Optional[_Union[HeadOfficeMoves, _Mapping]] = ...) -> None: ...
+
+class HeadOfficeMoves(_message.Message):
+    __slots__ = ("moves", "units_asked", "units_shipped", "beyond_reach")
+    MOVES_FIELD_NUMBER: _ClassVar[int]
+    UNITS_ASKED_FIELD_NUMBER: _ClassVar[int]
+    UNITS_SHIPPED_FIELD_NUMBER: _ClassVar[int]
+    BEYOND_REACH_FIELD_NUMBER: _ClassVar[int]
+    moves: int
+    units_asked: int
+    units_shipped: int
+    beyond_reach: int
+    def __init__(self, moves: _Optional[int] = ..., units_asked: _Optional[int] = ..., units_shipped: _Optional[int] = ..., beyond_reach: _Optional[int] = ...) -> None: ...
