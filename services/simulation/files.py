@@ -154,7 +154,6 @@ def load_replenishments(path: Path, locations, skus, skipped: Counter | None
     return found
 
 
-
 def load_moves(path: Path, locations, skus, skipped: Counter | None) -> list[HeadOfficeMove]:
     """Head office's moves, those with no time first (they ship when the replay starts),
     then in time order; file order within the same moment."""
