@@ -148,11 +148,22 @@ def _currency(row: dict) -> str:
 def known_pair(row: dict, known_locations, known_skus) -> tuple[str, str]:
     """The row's location and SKU, each one the chain has."""
     location_id, sku_id = f.identifier(row, "location_id"), f.identifier(row, "sku_id")
+    return (known_location(location_id, "location_id", known_locations),
+            known_sku(sku_id, "sku_id", known_skus))
+
+
+def known_location(location_id: str, field: str, known_locations) -> str:
+    """``location_id``, read from ``field``, when the chain has it."""
     if location_id not in known_locations:
-        raise BadField("location_id", f"unknown location {location_id!r}")
+        raise BadField(field, f"unknown location {location_id!r}")
+    return location_id
+
+
+def known_sku(sku_id: str, field: str, known_skus) -> str:
+    """``sku_id``, read from ``field``, when the catalogue has it."""
     if sku_id not in known_skus:
-        raise BadField("sku_id", f"unknown SKU {sku_id!r}")
-    return location_id, sku_id
+        raise BadField(field, f"unknown SKU {sku_id!r}")
+    return sku_id
 
 
 def stock_count(known_locations, known_skus) -> Callable[[dict], StockCount]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from services.common import input_files as f
 from services.common.input_files import BadField, FileKind
 from services.common.ranges import FIRST_TIME
-from services.inventory.files import MAX_UNITS, known_pair
+from services.inventory.files import MAX_UNITS, known_location, known_pair, known_sku
 from services.routing.model import Mode, OrderLine, RouteRequest
 from services.simulation.scenario import START_RANGE, HeadOfficeMove, Replenishment, SimOrder
 
@@ -53,18 +53,12 @@ def replenishment(known_locations, known_skus) -> Callable[[dict], Replenishment
 def move(known_locations, known_skus) -> Callable[[dict], HeadOfficeMove]:
     def parse(row: dict) -> HeadOfficeMove:
         at = instant(row, "at") if row.get("at") not in (None, "") else None
-        ends = []
-        for name in ("source_location_id", "destination_location_id"):
-            location_id = f.identifier(row, name)
-            if location_id not in known_locations:
-                raise BadField(name, f"unknown location {location_id!r}")
-            ends.append(location_id)
-        if ends[0] == ends[1]:
+        source, destination = (known_location(f.identifier(row, name), name, known_locations)
+                               for name in ("source_location_id", "destination_location_id"))
+        if source == destination:
             raise BadField("destination_location_id", "must differ from source_location_id")
-        sku_id = f.identifier(row, "sku_id")
-        if sku_id not in known_skus:
-            raise BadField("sku_id", f"unknown SKU {sku_id!r}")
-        return HeadOfficeMove(at, *ends, sku_id,
+        sku_id = known_sku(f.identifier(row, "sku_id"), "sku_id", known_skus)
+        return HeadOfficeMove(at, source, destination, sku_id,
                               f.whole(row, "units", minimum=1, maximum=MAX_UNITS))
     return parse
 
@@ -82,8 +76,8 @@ def order(known_locations, known_skus) -> Callable[[dict], SimOrder]:
         pickup = f.identifier(row, "pickup_location_id", optional=True)
         if pickup and mode is not Mode.PICKUP:
             raise BadField("pickup_location_id", "is only for PICKUP orders")
-        if pickup and pickup not in known_locations:
-            raise BadField("pickup_location_id", f"unknown location {pickup!r}")
+        if pickup:
+            known_location(pickup, "pickup_location_id", known_locations)
         request = RouteRequest(_lines(f.text(row, "lines"), known_skus), latitude, longitude, city,
                                mode, instant(row, "placed_at"), pickup or None)
         return SimOrder(f.identifier(row, "order_id"),
@@ -98,8 +92,7 @@ def _lines(text: str, known_skus) -> tuple[OrderLine, ...]:
         sku_id, _, qty = part.strip().partition(":")
         if not sku_id:
             raise BadField("lines", f"{text!r} must be SKU:quantity pairs separated by ';'")
-        if sku_id not in known_skus:
-            raise BadField("lines", f"unknown SKU {sku_id!r}")
+        known_sku(sku_id, "lines", known_skus)
         if sku_id in seen:
             raise BadField("lines", f"SKU {sku_id!r} is listed twice")
         quantity = qty.strip() or "1"
