@@ -1,6 +1,7 @@
 """What ops sees: Prometheus metrics that reflect the calls made, JSON log lines carrying the
 request_id and principal (never the key), and OpenTelemetry spans for RPCs and queries."""
 
+import asyncio
 import contextlib
 import io
 import json
@@ -75,7 +76,9 @@ async def test_metrics_count_calls_by_method_and_status_and_reservations_by_outc
 
 
 async def logged_calls(server, key: str, fmt: str, request: inv.AdjustStockRequest) -> str:
-    """What the calls logger writes, in ``fmt``, while ``request`` is sent (answered or not)."""
+    """What the calls logger writes, in ``fmt``, while ``request`` is sent (answered or not),
+    up to its own line: the server logs a call once it has answered, so the client may hear
+    the answer first."""
     from services.access import client
 
     buffer = io.StringIO()
@@ -87,6 +90,10 @@ async def logged_calls(server, key: str, fmt: str, request: inv.AdjustStockReque
         async with client.channel(f"127.0.0.1:{server.port}", key) as channel:
             with contextlib.suppress(grpc.RpcError):
                 await inv_grpc.InventoryServiceStub(channel).AdjustStock(request)
+        for _ in range(500):  # at most 5 s
+            if request.request_id in buffer.getvalue():
+                break
+            await asyncio.sleep(0.01)
     finally:
         calls.removeHandler(handler)
     return buffer.getvalue()
