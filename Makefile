@@ -5,7 +5,6 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-BUF    := node_modules/.bin/buf
 PROTOS := $(shell find proto -name '*.proto')
 
 .PHONY: run test proto proto-check lint bench clean
@@ -37,12 +36,9 @@ proto: $(STAMP)
 proto-check: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_generated_code.py
 
-$(BUF):
-	npm install --no-save --no-audit --no-fund --silent @bufbuild/buf@1.75.0
-
-lint: $(STAMP) $(BUF)
+lint: $(STAMP)
 	$(BIN)/ruff check services migrations tests bench
-	$(BUF) lint
+	$(BIN)/buf lint
 
 ## Benchmarks: each prints its figures and ratios measured in the same run.
 bench: $(STAMP)
@@ -60,4 +56,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.simulate
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache
+	rm -rf $(VENV) .pytest_cache
