@@ -34,6 +34,7 @@ from dataclasses import replace
 
 import httpx
 
+from services.common.config import Settings
 from services.common.metrics import ROAD_DISTANCES
 from services.inventory.catalogue import Location
 from services.routing.chain import Chain
@@ -45,7 +46,6 @@ log = logging.getLogger("onestock.routing.roads")
 
 TABLE_SIZE = 100  # coordinates per table request: OSRM's default --max-table-size
 POINTS_KEPT = 10_000  # customer points whose measurements are kept, about 7 KB each
-KEEP_S = 86_400.0  # how long they are kept: a day
 
 StoreAt = tuple[str, float, float]  # a store's id and the position it was measured at
 
@@ -55,11 +55,15 @@ class ProviderError(Exception):
 
 
 class RoadDistances:
-    """An OSRM table-service client that remembers what it measured."""
+    """An OSRM table-service client that remembers what it measured. Its defaults are the
+    settings' (ONESTOCK_ROAD_DISTANCE_*), so that a client built in a test behaves as the
+    server's does unless told otherwise."""
 
-    def __init__(self, url: str, profile: str = "driving", timeout_s: float = 0.5, *,
-                 retry_s: float = 5.0, points_kept: int = POINTS_KEPT,
-                 keep_s: float = KEEP_S, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, url: str, profile: str = Settings.road_distance_profile,
+                 timeout_s: float = Settings.road_distance_timeout_ms / 1000, *,
+                 retry_s: float = Settings.road_distance_retry_s,
+                 points_kept: int = POINTS_KEPT, keep_s: float = Settings.road_distance_keep_s,
+                 clock: Callable[[], float] = time.monotonic):
         self.url = url.rstrip("/")
         self._client = httpx.AsyncClient(base_url=self.url, timeout=timeout_s)
         self._profile = profile
