@@ -1,6 +1,7 @@
 """WatchStock: live availability, across server processes sharing one database."""
 
 import asyncio
+import json
 
 import grpc
 import pytest
@@ -9,6 +10,8 @@ from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 
 from services.access import client
 from services.common.server import start_server
+from services.inventory.domain import StockLevel
+from services.inventory.repository import notification_payloads
 from tests.helpers import bad_fields, line, seed, sku, store
 
 
@@ -68,3 +71,35 @@ async def test_watch_without_a_filter_is_invalid(stub):
         await stream.read()
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert bad_fields(caught.value) == ["location_ids"]
+
+
+async def test_a_change_too_big_for_one_notification_reaches_watchers_whole(stub):
+    """PostgreSQL refuses a NOTIFY payload of 8000 bytes or more, and with it the whole
+    transaction: a delivery note of 400 lines goes out as several notifications, and a
+    watcher of the store hears every line of it."""
+    bulk = [f"BULK-{i:04d}" for i in range(400)]
+    await stub.UpsertSkus(pb.UpsertSkusRequest(request_id="bulk-skus",
+                                               skus=[sku(s) for s in bulk]))
+    stream = stub.WatchStock(pb.WatchStockRequest(location_ids=["SH-1"]))
+    initial = [await next_change(stream), await next_change(stream)]
+    assert {m.stock.sku_id for m in initial} == {"LAMP", "SOFA"}
+    await stub.BatchAdjustStock(pb.BatchAdjustStockRequest(request_id="dn-400", adjustments=[
+        pb.StockAdjustment(location_id="SH-1", sku_id=s, delta=i + 1,
+                           reason=pb.ADJUSTMENT_REASON_RECEIPT) for i, s in enumerate(bulk)]))
+    heard = [await next_change(stream) for _ in bulk]
+    assert not any(m.initial for m in heard)
+    assert {m.stock.sku_id: m.stock.on_hand for m in heard} == {
+        s: i + 1 for i, s in enumerate(bulk)}
+    stream.cancel()
+
+
+def test_notifications_stay_under_postgresqls_limit_and_carry_every_level_once_in_order():
+    levels = [StockLevel(f"STORE-{i % 7}", f"SKU-{i:05d}-{'x' * 40}", i, i // 2, 1)
+              for i in range(1_000)]
+    payloads = notification_payloads(levels)
+    assert len(payloads) > 1
+    assert all(len(p.encode()) < 8_000 for p in payloads)
+    carried = [tuple(item) for p in payloads for item in json.loads(p)]
+    assert carried == [(lv.location_id, lv.sku_id, lv.on_hand, lv.reserved, lv.safety_stock)
+                       for lv in levels]
+    assert notification_payloads([]) == []

@@ -157,6 +157,39 @@ async def test_cancelling_releases_everything_still_held(stubs, engine):
     await assert_ledger_consistent(engine)
 
 
+@pytest.mark.parametrize("on_the_road", ["transfer shipped", "courier dispatched"])
+async def test_a_paid_order_whose_goods_are_on_the_road_cannot_be_cancelled(
+        stubs, engine, on_the_road):
+    """Goods in a van or with a courier can't be put back on a shelf by a call: the order
+    waits for them (a return brings them back), and the refusal changes nothing."""
+    _, orders, _ = stubs
+    if on_the_road == "transfer shipped":
+        made = (await orders.CreateOrder(order("o1", ("VASE", 2, 2_000)))).order
+        await pay(orders, made)
+        await orders.ShipTransfer(pb.ShipTransferRequest(request_id="s",
+                                                         group_id=made.groups[0].group_id))
+    else:
+        made = (await orders.CreateOrder(order(
+            "o1", ("LAMP", 1, 10_000), method=pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY))).order
+        await pay(orders, made)
+        await orders.DispatchDelivery(pb.DispatchDeliveryRequest(
+            request_id="d", group_id=made.groups[0].group_id, courier_reference="SF1"))
+    before = await table_counts(engine)
+    levels = [await stock_of(engine, *key) for key in [("A", "LAMP"), ("A", "VASE"),
+                                                       ("W", "VASE")]]
+    with pytest.raises(grpc.RpcError) as caught:
+        await orders.CancelOrder(pb.CancelOrderRequest(request_id="x", order_id=made.order_id))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(caught.value).reason == "INVALID_STATE_TRANSITION"
+    assert "on their way" in caught.value.details()
+    assert await table_counts(engine) == before
+    assert [await stock_of(engine, *key) for key in [("A", "LAMP"), ("A", "VASE"),
+                                                     ("W", "VASE")]] == levels
+    got = (await orders.GetOrder(pb.GetOrderRequest(order_id=made.order_id))).order
+    assert got.state == pb.ORDER_STATE_PAID
+    await assert_ledger_consistent(engine)
+
+
 async def test_steps_out_of_order_are_refused_and_change_nothing(stubs, engine):
     _, orders, _ = stubs
     made = (await orders.CreateOrder(order("o1", ("LAMP", 1, 10_000)))).order
