@@ -97,6 +97,10 @@ class Coalescer(Generic[C]):
         self._size.observe(len(batch))
         try:
             outcomes = await self._write_batch(batch)
+        except asyncio.CancelledError:  # stopped mid-write: its callers must not wait forever
+            for pending in batch:
+                pending.future.cancel()
+            raise
         except Exception as error:  # noqa: BLE001 - every waiter must hear of it
             log.exception("%s batch of %d failed", self._name, len(batch))
             for pending in batch:

@@ -1,0 +1,120 @@
+"""The coalescer under ReserveStock and CreateOrder: who shares a batch, and who hears what
+when a batch fails or a caller goes away. Its writes are the test's own function here; the
+batchers' SQL is tested through the services."""
+
+import asyncio
+
+import pytest
+from google.protobuf.wrappers_pb2 import StringValue
+
+from services.common.coalescing import Coalescer
+from services.common.errors import FailedPrecondition
+
+
+class Writer:
+    """A write_batch that records each batch, can be held mid-write, and fails on demand."""
+
+    def __init__(self):
+        self.batches: list[list[str]] = []
+        self.release = asyncio.Event()
+        self.release.set()
+        self.writing = asyncio.Event()
+        self.fail_with: Exception | None = None
+
+    async def __call__(self, batch):
+        self.batches.append([p.command for p in batch])
+        self.writing.set()
+        await self.release.wait()
+        if self.fail_with is not None:
+            error, self.fail_with = self.fail_with, None
+            raise error
+        return [FailedPrecondition(f"{p.command} refused") if p.command.startswith("bad")
+                else StringValue(value=f"done {p.command}") for p in batch]
+
+
+@pytest.fixture
+async def writer():
+    return Writer()
+
+
+@pytest.fixture
+async def coalescer(writer):
+    coalescer = Coalescer("test", writer)
+    coalescer.start()
+    yield coalescer
+    await coalescer.stop()
+
+
+def submit(coalescer, command, request_id=None):
+    return asyncio.ensure_future(coalescer.submit(request_id or command, command, b""))
+
+
+async def answer(call):
+    """The call's outcome; TimeoutError rather than a hung test when nobody answers it."""
+    return await asyncio.wait_for(call, 2)
+
+
+async def test_requests_waiting_together_share_one_write_and_each_hears_its_own_outcome(
+        coalescer, writer):
+    calls = [submit(coalescer, c) for c in ("a", "bad-b", "c")]
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    assert writer.batches == [["a", "bad-b", "c"]]
+    assert [o.value for o in (outcomes[0], outcomes[2])] == ["done a", "done c"]
+    assert isinstance(outcomes[1], FailedPrecondition)
+
+
+async def test_one_request_id_twice_never_shares_a_batch(coalescer, writer):
+    calls = [submit(coalescer, "first", "same-id"), submit(coalescer, "other"),
+             submit(coalescer, "retry", "same-id")]
+    await asyncio.gather(*calls)
+    assert writer.batches == [["first", "other"], ["retry"]]
+
+
+async def test_a_failed_write_fails_every_request_of_its_batch_and_the_next_batch_is_served(
+        coalescer, writer):
+    writer.fail_with = ConnectionResetError("the database went away")
+    failed = await asyncio.gather(*(answer(submit(coalescer, c)) for c in ("a", "b")),
+                                  return_exceptions=True)
+    assert [type(o) for o in failed] == [ConnectionResetError, ConnectionResetError]
+    assert (await answer(submit(coalescer, "c"))).value == "done c"
+    assert writer.batches == [["a", "b"], ["c"]]
+
+
+async def test_a_caller_gone_before_its_batch_is_not_written(coalescer, writer):
+    writer.release.clear()
+    first = submit(coalescer, "a")
+    await writer.writing.wait()  # "a" is being written; "gone" queues behind it
+    gone = submit(coalescer, "gone")
+    await asyncio.sleep(0)
+    gone.cancel()
+    stays = submit(coalescer, "stays")
+    writer.release.set()
+    assert ((await answer(first)).value, (await answer(stays)).value) == ("done a", "done stays")
+    assert gone.cancelled()
+    assert writer.batches == [["a"], ["stays"]]
+
+
+async def test_a_caller_gone_during_the_write_leaves_the_writer_serving(coalescer, writer):
+    writer.release.clear()
+    gone, stays = submit(coalescer, "gone"), submit(coalescer, "stays")
+    await writer.writing.wait()
+    gone.cancel()
+    writer.release.set()
+    assert (await answer(stays)).value == "done stays"
+    assert gone.cancelled()
+    assert (await answer(submit(coalescer, "later"))).value == "done later"
+
+
+async def test_stopping_fails_the_requests_still_waiting(writer):
+    coalescer = Coalescer("test", writer)
+    coalescer.start()
+    writer.release.clear()
+    busy = submit(coalescer, "a")
+    await writer.writing.wait()
+    waiting = submit(coalescer, "b")
+    await asyncio.sleep(0)
+    await coalescer.stop()
+    for call in (busy, waiting):
+        with pytest.raises(asyncio.CancelledError):
+            await answer(call)
+    assert writer.batches == [["a"]]
