@@ -10,6 +10,7 @@ from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 
 from services.access import client
 from services.common.server import start_server
+from services.inventory import stock_feed
 from services.inventory.domain import StockLevel
 from services.inventory.repository import notification_payloads
 from tests.helpers import bad_fields, line, seed, sku, store
@@ -103,3 +104,24 @@ def test_notifications_stay_under_postgresqls_limit_and_carry_every_level_once_i
     assert carried == [(lv.location_id, lv.sku_id, lv.on_hand, lv.reserved, lv.safety_stock)
                        for lv in levels]
     assert notification_payloads([]) == []
+
+
+async def test_a_watcher_too_far_behind_is_ended_with_resource_exhausted(stub, monkeypatch):
+    """A stream's backlog is bounded (10,000 changes; 50 here): a watcher that falls that far
+    behind hears what was kept, then is told to reopen; nothing past the bound is kept."""
+    monkeypatch.setattr(stock_feed, "QUEUE_LIMIT", 50)
+    bulk = [f"BULK-{i:04d}" for i in range(400)]
+    await stub.UpsertSkus(pb.UpsertSkusRequest(request_id="bulk-skus",
+                                               skus=[sku(s) for s in bulk]))
+    stream = stub.WatchStock(pb.WatchStockRequest(location_ids=["SH-1"]))
+    await next_change(stream), await next_change(stream)  # the snapshot: now subscribed
+    await stub.BatchAdjustStock(pb.BatchAdjustStockRequest(request_id="dn-400", adjustments=[
+        pb.StockAdjustment(location_id="SH-1", sku_id=s, delta=1,
+                           reason=pb.ADJUSTMENT_REASON_RECEIPT) for s in bulk]))
+    heard = []
+    with pytest.raises(grpc.RpcError) as caught:
+        while True:
+            heard.append(await next_change(stream))
+    assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "reopen" in caught.value.details()
+    assert [m.stock.sku_id for m in heard] == bulk[:50]  # what was kept, in order
