@@ -341,6 +341,8 @@ async def test_completion_retried_or_raced_awards_points_once(stubs, engine):
     (order("b", ("LAMP", 1, 1), method=pb.FULFILMENT_METHOD_IN_STORE, location="A"),
      "fulfilment.method"),
     (order("b", ("LAMP", 1, 1), channel=pb.CHANNEL_UNSPECIFIED), "channel"),
+    (order("b", ("LAMP", 1, 1), channel=pb.CHANNEL_POS, location="A"), "fulfilment.method"),
+    (order("b", ("LAMP", 1, 1), reservation="R-1"), "fulfilment.reservation_id"),
     (order("b", ("LAMP", 1, 1), member="bad member"), "member_id"),
     (order("", ("LAMP", 1, 1)), "request_id"),
 ])

@@ -78,6 +78,21 @@ async def test_goods_not_on_the_order_cannot_come_back_and_the_refusal_names_the
     assert await stock_of(engine, "B", "LAMP") == (0, 0, 0)  # the good line waits too
 
 
+async def test_a_return_listing_a_sku_twice_is_refused_rather_than_counting_one_line(
+        stubs, engine):
+    _, orders, _ = stubs
+    sale = await completed_pos_sale(orders, qty=3)
+    before = await table_counts(engine)
+    with pytest.raises(grpc.RpcError) as caught:
+        await orders.ReturnOrderLines(pb.ReturnOrderLinesRequest(
+            request_id="r1", order_id=sale.order_id, location_id="B", lines=[
+                pb.ReturnLineInput(sku_id="LAMP", quantity=1),
+                pb.ReturnLineInput(sku_id="LAMP", quantity=2)]))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_fields(caught.value) == ["lines[1].sku_id"]
+    assert await table_counts(engine) == before
+
+
 async def test_racing_returns_never_take_back_more_than_was_bought(stubs, engine):
     _, orders, members = stubs
     sale = await completed_pos_sale(orders, qty=3)  # 3 x 25 yuan: 75 points

@@ -225,6 +225,8 @@ async def test_a_policy_value_beyond_its_bound_is_invalid_naming_it(routing, ove
     (request(("MILK-001", 1), mode=pb.FULFILMENT_MODE_UNSPECIFIED), "order.mode"),
     (request(("MILK-001", 1), mode=7), "order.mode"),
     (request(("MILK-001", 1), mode=pb.FULFILMENT_MODE_SAME_CITY_DELIVERY, city=""), "order.city"),
+    (request(("MILK-001", 1), mode=pb.FULFILMENT_MODE_SAME_CITY_DELIVERY,
+             pickup_location_id="SH-001"), "order.pickup_location_id"),
     # the last second a Timestamp holds: the ETA after it overflowed datetime (INTERNAL before)
     (request(("MILK-001", 1), mode=pb.FULFILMENT_MODE_AUTO,
              when=datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)), "order.order_time"),

@@ -112,6 +112,8 @@ def location_row(**cells: str) -> dict:
     ({"opens": "10:00", "opening_hours": "Mon 10:00-22:00"}, "opening_hours", "not both"),
     ({"opens": "10:00"}, "closes", "opens and closes go together"),
     ({"opens": "22:00", "closes": "10:00"}, "closes", "must be later than opens"),
+    ({"opens": "9.30", "closes": "22:00"}, "opens", "'9.30' must be HH:MM"),
+    ({"opens": "10:00", "closes": "24:30"}, "closes", "'24:30' is not a time of day"),
 ])
 def test_a_location_gives_its_hours_one_way(cells, field, problem):
     with pytest.raises(BadField) as refused:
