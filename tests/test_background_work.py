@@ -1,0 +1,99 @@
+"""The server's background parts keep going through their own failures: the LISTEN
+connection that WatchStock and the routing caches hang on, and the periodic sweeps."""
+
+import asyncio
+
+import asyncpg
+import pytest
+from sqlalchemy import make_url, text
+
+from services.common.background import Periodic
+from services.common.database import with_database
+from services.common.notifications import Listener
+from services.common.server import asyncpg_dsn
+
+CHANNEL = "background_work_test"
+
+
+async def notify(engine, payload: str) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("SELECT pg_notify(:channel, :payload)"),
+                           {"channel": CHANNEL, "payload": payload})
+
+
+async def allow_connections(database_url: str, allowed: bool) -> None:
+    """Let in, or turn away, new connections to the tests' database (from another one:
+    PostgreSQL won't have a database shut its own door)."""
+    url = make_url(database_url)
+    admin = await asyncpg.connect(asyncpg_dsn(with_database(database_url, "postgres")))
+    try:
+        await admin.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS {allowed}')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def listener(database_url):
+    listener = Listener(asyncpg_dsn(database_url))
+    yield listener
+    await listener.stop()
+
+
+async def test_a_failing_handler_does_not_keep_a_notification_from_the_others(listener, engine):
+    heard: asyncio.Queue[str] = asyncio.Queue()
+
+    def broken(payload: str) -> None:
+        raise RuntimeError("a bug in one subscriber")
+
+    listener.subscribe(CHANNEL, broken)
+    listener.subscribe(CHANNEL, heard.put_nowait)
+    await listener.start()
+    await notify(engine, "first")
+    await notify(engine, "second")
+    assert [await asyncio.wait_for(heard.get(), 5) for _ in range(2)] == ["first", "second"]
+
+
+async def test_a_lost_listen_connection_is_retried_until_the_database_takes_it_back(
+        listener, engine, database_url):
+    """As in a database restart: the connection drops and new ones are refused for a
+    while. The listener keeps trying, then tells its subscribers that notices were missed
+    (so that caches are dropped) and hears new ones again."""
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    reconnected = asyncio.Event()
+    listener.subscribe(CHANNEL, heard.put_nowait, on_reconnect=reconnected.set)
+    await listener.start()
+    await allow_connections(database_url, False)
+    try:
+        async with engine.begin() as conn:
+            killed = await conn.scalar(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN%'"))
+        assert killed == 1
+        await asyncio.sleep(1.0)  # attempts after 0.1, 0.2 and 0.4 s, each refused
+        assert not reconnected.is_set()
+    finally:
+        await allow_connections(database_url, True)
+    await asyncio.wait_for(reconnected.wait(), 10)
+    await notify(engine, "after the restart")
+    assert await asyncio.wait_for(heard.get(), 5) == "after the restart"
+
+
+async def test_a_periodic_round_that_fails_is_logged_and_the_next_round_runs(caplog):
+    rounds: list[int] = []
+
+    async def sweep() -> None:
+        rounds.append(len(rounds))
+        if len(rounds) == 1:
+            raise ConnectionResetError("the database went away")
+
+    periodic = Periodic("test sweep", 0.01, sweep)
+    periodic.start()
+    try:
+        for _ in range(200):
+            if len(rounds) >= 3:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await periodic.stop()
+    assert len(rounds) >= 3
+    assert "test sweep failed; retrying" in caplog.text
