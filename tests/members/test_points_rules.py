@@ -1,5 +1,6 @@
 """Points, growth and tiers: earned once on completion, taken back pro rata on returns."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -85,3 +86,23 @@ def test_returns_give_back_at_most_the_whole_and_all_of_it_once_everything_is_ba
         returned += part
         assert back <= whole
     assert back == whole
+
+
+def test_an_order_paid_wholly_with_points_earns_nothing_and_its_return_takes_nothing_back():
+    award = award_for(Standing(points=0, growth=5_000), paid_minor=0)
+    assert (award.points, award.growth, award.tier_after) == (0, 0, Tier.GOLD)
+    back = reversal_for(award, already_refunded_minor=0, refund_minor=0, current_growth=5_000)
+    assert (back.points, back.growth, back.tier_after) == (0, 0, Tier.GOLD)
+    assert share_returned(whole=0, goods_minor=0, returned_before_minor=0,
+                          returning_minor=0) == 0  # free goods give nothing back
+
+
+@pytest.mark.parametrize("call", [
+    lambda: award_for(Standing(0, 0), paid_minor=-1),
+    lambda: reversal_for(award_for(Standing(0, 0), 100), 0, -1, current_growth=1),
+    lambda: reversal_for(award_for(Standing(0, 0), 100), -1, 1, current_growth=1),
+    lambda: discount_for(-1),
+])
+def test_negative_money_or_points_are_a_bug_in_the_caller_not_a_quiet_zero(call):
+    with pytest.raises(ValueError, match="negative"):
+        call()
