@@ -83,6 +83,7 @@ TABLE: dict[str, dict[Kind, Scope]] = {
     "onestock.orders.v1.OrderService/GetOrder": {MALL: MEM, POS: LOC, STAFF: LOC},
     "onestock.orders.v1.OrderService/ListOrders": {MALL: MEM, POS: LOC, STAFF: LOC},
     "onestock.orders.v1.OrderService/WatchOrder": {MALL: MEM, POS: LOC, STAFF: LOC},
+    "onestock.orders.v1.OrderService/ListOrderEvents": {MALL: MEM, POS: LOC, STAFF: LOC},
     "onestock.orders.v1.OrderService/ShipTransfer": _AT_THE_STORE,
     "onestock.orders.v1.OrderService/ReceiveTransfer": _AT_THE_STORE,
     "onestock.orders.v1.OrderService/MarkReadyForPickup": _AT_THE_STORE,

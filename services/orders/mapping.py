@@ -69,3 +69,13 @@ def store_sales_to_pb(key: CreditKey, sales: StoreSales) -> pb.StoreSales:
         groups_handed_over=sales.groups_handed_over, units_sold=sales.units_sold,
         goods_sold_minor=sales.goods_sold_minor, units_returned=sales.units_returned,
         goods_returned_minor=sales.goods_returned_minor, net_goods_minor=sales.net_goods_minor)
+
+
+def order_event_to_pb(row) -> pb.OrderEvent:
+    """One row of order_events (repository.order_events) on the wire."""
+    return pb.OrderEvent(
+        event_id=row["event_id"], action=row["action"], actor=row["actor"],
+        state=STATE_TO_PB[row["state"]],
+        group_states={group_id: GROUP_STATE_TO_PB[state]
+                      for group_id, state in row["group_states"].items()},
+        create_time=timestamp(row["create_time"]))

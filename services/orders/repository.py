@@ -193,12 +193,15 @@ ORDER_EVENT_SQL = ("INSERT INTO order_events (order_id, action, actor, state, gr
                    "VALUES ($1, $2, $3, $4, $5::jsonb)")
 
 
-async def order_history(conn: AsyncConnection, order_id: str) -> list[dict]:
-    """Every change of the order, oldest first: what was done, by whom, and the states after."""
+async def order_events(conn: AsyncConnection, order_id: str, after_event_id: int | None,
+                       limit: int) -> list[dict]:
+    """The order's changes after ``after_event_id``, oldest first: what was done, by whom,
+    and the states after it (group_states: group id to state)."""
     rows = await (await driver(conn)).fetch(
-        "SELECT action, actor, state, group_states, create_time FROM order_events "
-        "WHERE order_id = $1 ORDER BY event_id", order_id)
-    return [dict(r) for r in rows]
+        "SELECT event_id, action, actor, state, group_states, create_time FROM order_events "
+        "WHERE order_id = $1 AND ($2::bigint IS NULL OR event_id > $2) "
+        "ORDER BY event_id LIMIT $3", order_id, after_event_id, limit)
+    return [{**row, "group_states": jsonb(row["group_states"])} for row in rows]
 
 
 async def load_order(conn: AsyncConnection, order_id: str, *, lock: bool = False) -> Order | None:

@@ -23,7 +23,12 @@ from services.inventory.catalogue import SaleTerms
 from services.inventory.domain import Channel, require_on_sale
 from services.orders import handlers, pickup_codes, sales_credit, validation
 from services.orders import repository as repo
-from services.orders.mapping import STATE_TO_PB, order_to_pb, store_sales_to_pb
+from services.orders.mapping import (
+    STATE_TO_PB,
+    order_event_to_pb,
+    order_to_pb,
+    store_sales_to_pb,
+)
 from services.orders.order_batcher import OnlineOrder, OrderBatcher
 from services.orders.order_feed import OrderFeed
 from services.orders.state_machine import GroupEvent
@@ -214,6 +219,25 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
                                    [astuple(key) for key, _ in rows], filters,
                                    self.settings.max_message_bytes)
         return pb.SummarizeSalesResponse(store_sales=shown, next_page_token=token)
+
+    async def ListOrderEvents(self, request, context):
+        errors = Collector()
+        validation.order_ref(request, needs_request_id=False, errors=errors)
+        size = page_size(request.page_size, self.settings.limits, errors)
+        filters = {"o": request.order_id}
+        after = decode_token(request.page_token, filters, errors, (int,))
+        errors.raise_if_any()
+        async with self.engine.connect() as conn:
+            order = await repo.load_order(conn, request.order_id)
+            if order is None:
+                raise NotFound("order", request.order_id)
+            _require_order_access(access(), order)
+            rows = await repo.order_events(conn, request.order_id, after[0] if after else None,
+                                           size + 1)
+        events, token = fitted_page([order_event_to_pb(r) for r in rows[:size]],
+                                    [[r["event_id"]] for r in rows], filters,
+                                    self.settings.max_message_bytes)
+        return pb.ListOrderEventsResponse(events=events, next_page_token=token)
 
     async def WatchOrder(self, request, context):
         validation.order_ref(request, needs_request_id=False)

@@ -469,6 +469,47 @@ class WatchOrderResponse(_message.Message):
     order: Order
     def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ...) -> None: ...
 
+class OrderEvent(_message.Message):
+    __slots__ = ("event_id", "action", "actor", "state", "group_states", "create_time")
+    class GroupStatesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: GroupState
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[GroupState, str]] = ...) -> None: ...
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    GROUP_STATES_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    event_id: int
+    action: str
+    actor: str
+    state: OrderState
+    group_states: _containers.ScalarMap[str, GroupState]
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, event_id: _Optional[int] = ..., action: _Optional[str] = ..., actor: _Optional[str] = ..., state: _Optional[_Union[OrderState, str]] = ..., group_states: _Optional[_Mapping[str, GroupState]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListOrderEventsRequest(_message.Message):
+    __slots__ = ("order_id", "page_size", "page_token")
+    ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    order_id: str
+    page_size: int
+    page_token: str
+    def __init__(self, order_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListOrderEventsResponse(_message.Message):
+    __slots__ = ("events", "next_page_token")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[OrderEvent]
+    next_page_token: str
+    def __init__(self, events: _Optional[_Iterable[_Union[OrderEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class SummarizeSalesRequest(_message.Message):
     __slots__ = ("start_time", "end_time", "location_id", "dealer_id", "page_size", "page_token")
     START_TIME_FIELD_NUMBER: _ClassVar[int]

@@ -110,6 +110,11 @@ class OrderServiceStub:
                 request_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderRequest.SerializeToString,
                 response_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderResponse.FromString,
                 _registered_method=True)
+        self.ListOrderEvents = channel.unary_unary(
+                '/onestock.orders.v1.OrderService/ListOrderEvents',
+                request_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ListOrderEventsRequest.SerializeToString,
+                response_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ListOrderEventsResponse.FromString,
+                _registered_method=True)
         self.SummarizeSales = channel.unary_unary(
                 '/onestock.orders.v1.OrderService/SummarizeSales',
                 request_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.SummarizeSalesRequest.SerializeToString,
@@ -232,6 +237,14 @@ class OrderServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListOrderEvents(self, request, context):
+        """Lists the order's history, oldest first: every change, the principal that
+        made it and the states after it. Readable by whoever may read the order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SummarizeSales(self, request, context):
         """Sums the sales credited to each serving store and its dealer over a period
         (业绩归属), for settling with franchise dealers: the goods each store handed
@@ -314,6 +327,11 @@ def add_OrderServiceServicer_to_server(servicer, server):
                     servicer.WatchOrder,
                     request_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderRequest.FromString,
                     response_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderResponse.SerializeToString,
+            ),
+            'ListOrderEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOrderEvents,
+                    request_deserializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ListOrderEventsRequest.FromString,
+                    response_serializer=onestock_dot_orders_dot_v1_dot_order__service__pb2.ListOrderEventsResponse.SerializeToString,
             ),
             'SummarizeSales': grpc.unary_unary_rpc_method_handler(
                     servicer.SummarizeSales,
@@ -705,6 +723,33 @@ class OrderService:
             '/onestock.orders.v1.OrderService/WatchOrder',
             onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderRequest.SerializeToString,
             onestock_dot_orders_dot_v1_dot_order__service__pb2.WatchOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOrderEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/onestock.orders.v1.OrderService/ListOrderEvents',
+            onestock_dot_orders_dot_v1_dot_order__service__pb2.ListOrderEventsRequest.SerializeToString,
+            onestock_dot_orders_dot_v1_dot_order__service__pb2.ListOrderEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
