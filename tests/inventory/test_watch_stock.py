@@ -74,23 +74,30 @@ async def test_watch_without_a_filter_is_invalid(stub):
     assert bad_fields(caught.value) == ["location_ids"]
 
 
+BULK = [f"BULK-{i:04d}" for i in range(400)]  # a delivery note's SKUs
+
+
+async def receive_bulk_at_sh1(stub, units) -> None:
+    """SH-1 receives ``units(i)`` of each BULK SKU, in one BatchAdjustStock (one transaction)."""
+    await stub.UpsertSkus(pb.UpsertSkusRequest(request_id="bulk-skus",
+                                               skus=[sku(s) for s in BULK]))
+    await stub.BatchAdjustStock(pb.BatchAdjustStockRequest(request_id="dn-400", adjustments=[
+        pb.StockAdjustment(location_id="SH-1", sku_id=s, delta=units(i),
+                           reason=pb.ADJUSTMENT_REASON_RECEIPT) for i, s in enumerate(BULK)]))
+
+
 async def test_a_change_too_big_for_one_notification_reaches_watchers_whole(stub):
     """PostgreSQL refuses a NOTIFY payload of 8000 bytes or more, and with it the whole
     transaction: a delivery note of 400 lines goes out as several notifications, and a
     watcher of the store hears every line of it."""
-    bulk = [f"BULK-{i:04d}" for i in range(400)]
-    await stub.UpsertSkus(pb.UpsertSkusRequest(request_id="bulk-skus",
-                                               skus=[sku(s) for s in bulk]))
     stream = stub.WatchStock(pb.WatchStockRequest(location_ids=["SH-1"]))
     initial = [await next_change(stream), await next_change(stream)]
     assert {m.stock.sku_id for m in initial} == {"LAMP", "SOFA"}
-    await stub.BatchAdjustStock(pb.BatchAdjustStockRequest(request_id="dn-400", adjustments=[
-        pb.StockAdjustment(location_id="SH-1", sku_id=s, delta=i + 1,
-                           reason=pb.ADJUSTMENT_REASON_RECEIPT) for i, s in enumerate(bulk)]))
-    heard = [await next_change(stream) for _ in bulk]
+    await receive_bulk_at_sh1(stub, lambda i: i + 1)
+    heard = [await next_change(stream) for _ in BULK]
     assert not any(m.initial for m in heard)
     assert {m.stock.sku_id: m.stock.on_hand for m in heard} == {
-        s: i + 1 for i, s in enumerate(bulk)}
+        s: i + 1 for i, s in enumerate(BULK)}
     stream.cancel()
 
 
@@ -110,18 +117,13 @@ async def test_a_watcher_too_far_behind_is_ended_with_resource_exhausted(stub, m
     """A stream's backlog is bounded (10,000 changes; 50 here): a watcher that falls that far
     behind hears what was kept, then is told to reopen; nothing past the bound is kept."""
     monkeypatch.setattr(stock_feed, "QUEUE_LIMIT", 50)
-    bulk = [f"BULK-{i:04d}" for i in range(400)]
-    await stub.UpsertSkus(pb.UpsertSkusRequest(request_id="bulk-skus",
-                                               skus=[sku(s) for s in bulk]))
     stream = stub.WatchStock(pb.WatchStockRequest(location_ids=["SH-1"]))
     await next_change(stream), await next_change(stream)  # the snapshot: now subscribed
-    await stub.BatchAdjustStock(pb.BatchAdjustStockRequest(request_id="dn-400", adjustments=[
-        pb.StockAdjustment(location_id="SH-1", sku_id=s, delta=1,
-                           reason=pb.ADJUSTMENT_REASON_RECEIPT) for s in bulk]))
+    await receive_bulk_at_sh1(stub, lambda i: 1)
     heard = []
     with pytest.raises(grpc.RpcError) as caught:
         while True:
             heard.append(await next_change(stream))
     assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert "reopen" in caught.value.details()
-    assert [m.stock.sku_id for m in heard] == bulk[:50]  # what was kept, in order
+    assert [m.stock.sku_id for m in heard] == BULK[:50]  # what was kept, in order
