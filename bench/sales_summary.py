@@ -52,9 +52,9 @@ FROM (SELECT order_id, create_time, substr(order_id, 2)::bigint AS n FROM orders
      LATERAL (SELECT jsonb_agg(jsonb_build_array(sku_id, quantity)) AS lines
               FROM order_lines WHERE order_id = o.order_id) l"""
 RETURNS_SQL = """
-INSERT INTO order_returns (return_id, order_id, location_id, lines, refund_minor, create_time,
-                           debits)
-SELECT 'r-' || g.order_id, g.order_id, g.location_id, '[]', 0, g.handover_time + interval '3 days',
+INSERT INTO order_returns (return_id, order_id, return_no, location_id, lines, refund_minor,
+                           create_time, debits)
+SELECT 'r-' || g.order_id, g.order_id, 1, g.location_id, '[]', 0, g.handover_time + interval '3 days',
        jsonb_build_array(jsonb_build_array(g.location_id, g.dealer_id, g.lines -> 0 ->> 0, 1, 100))
 FROM fulfilment_groups g WHERE substr(g.order_id, 2)::bigint % 50 = 0"""
 

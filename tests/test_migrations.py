@@ -284,3 +284,29 @@ async def test_groups_and_returns_from_before_0017_get_hand_over_times_and_debit
         "r2": [d.as_row() for d in debits(sold, {"SOFA": 2}, [("SOFA", 1, 500),
                                                                ("LAMP", 1, 100)])]}
     assert debited["r1"] == [["A", "D-A", "SOFA", 1, 500], ["B", "", "SOFA", 1, 500]]
+
+
+async def test_returns_from_before_0018_are_numbered_per_order_oldest_first(database_url):
+    env = await asyncio.to_thread(own_database_env, database_url)
+    assert (await asyncio.to_thread(onestock, env, "migrate", "--to", "0017")).returncode == 0
+    statements = [
+        "INSERT INTO locations (location_id, name, kind, latitude, longitude, city) VALUES "
+        "('A', 'A', 'STORE', 31.2, 121.4, 'Shanghai')",
+        "INSERT INTO skus (sku_id, name, price_minor) VALUES ('LAMP', 'Lamp', 100)",
+        "INSERT INTO orders (order_id, request_id, channel, state, goods_minor, total_minor) "
+        "VALUES ('o1', 'o1', 'POS', 'COMPLETED', 300, 300), "
+        "('o2', 'o2', 'POS', 'COMPLETED', 100, 100)",
+        "INSERT INTO order_returns (return_id, order_id, location_id, lines, refund_minor, "
+        "create_time) VALUES "
+        "('r-late', 'o1', 'A', '[]', 0, '2026-11-22 10:00+00'), "
+        "('r-b', 'o1', 'A', '[]', 0, '2026-11-21 10:00+00'), "
+        "('r-a', 'o1', 'A', '[]', 0, '2026-11-21 10:00+00'), "
+        "('r-other', 'o2', 'A', '[]', 0, '2026-11-23 10:00+00')"]
+    async with engine_of(env) as engine, engine.begin() as conn:
+        for statement in statements:
+            await conn.execute(text(statement))
+    assert (await asyncio.to_thread(onestock, env, "migrate")).returncode == 0
+    async with engine_of(env) as engine, engine.connect() as conn:
+        numbered = dict((await conn.execute(text(
+            "SELECT return_id, return_no FROM order_returns"))).all())
+    assert numbered == {"r-a": 1, "r-b": 2, "r-late": 3, "r-other": 1}

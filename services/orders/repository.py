@@ -228,7 +228,7 @@ async def load_orders(conn: AsyncConnection, order_ids: list[str], *, lock: bool
         "SELECT order_id, return_id, location_id, lines, refund_minor, points_reversed, "
         "points_restored, create_time, debits FROM order_returns "
         "WHERE order_id = ANY($1::text[]) "
-        "ORDER BY order_id, create_time, return_id", ids))
+        "ORDER BY order_id, return_no", ids))
     groups = _by_order(await db.fetch(
         "SELECT * FROM fulfilment_groups WHERE order_id = ANY($1::text[]) "
         "ORDER BY order_id, group_no", ids))
@@ -327,11 +327,14 @@ async def notify_order(db, order_id: str) -> None:
 async def record_return(conn: AsyncConnection, order_id: str, return_id: str, location_id: str,
                         lines: list[tuple[str, int, int]], refund_minor: int,
                         points_reversed: int, points_restored: int, debits: list[Debit]) -> None:
+    """With the order row locked (load_order(lock=True)), so ``return_no`` numbers the
+    returns in the order they were applied, whatever their transactions' start times."""
     db = await driver(conn)
     await db.execute(
-        "INSERT INTO order_returns (return_id, order_id, location_id, lines, refund_minor, "
-        "points_reversed, points_restored, actor, debits) "
-        "VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9::jsonb)",
+        "INSERT INTO order_returns (return_id, order_id, return_no, location_id, lines, "
+        "refund_minor, points_reversed, points_restored, actor, debits) "
+        "SELECT $1, $2, coalesce(max(return_no), 0) + 1, $3, $4::jsonb, $5, $6, $7, $8, "
+        "$9::jsonb FROM order_returns WHERE order_id = $2",
         return_id, order_id, location_id, json.dumps(lines), refund_minor, points_reversed,
         points_restored, actor(), json.dumps([d.as_row() for d in debits]))
     await db.execute(

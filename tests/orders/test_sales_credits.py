@@ -17,6 +17,7 @@ from sqlalchemy import text
 from services.access import client
 from services.access.principals import Kind
 from services.inventory.mapping import timestamp
+from services.orders import handlers
 from services.orders.sales_report import COLUMNS
 from tests.helpers import bad_fields, every_page, stock_of
 from tests.orders.conftest import order, pay
@@ -153,12 +154,32 @@ async def test_racing_returns_of_a_sku_two_stores_sold_debit_each_unit_once_in_g
     end = await instant(engine)
     assert await credits(orders, start, end) == {
         ("A", "DEALER-A"): (0, 0, 0, 1, SOFA, -SOFA), ("B", ""): (0, 0, 0, 2, 2 * SOFA, -2 * SOFA)}
-    async with engine.connect() as conn:
-        debits = (await conn.execute(text(
-            "SELECT debits FROM order_returns ORDER BY create_time, return_id"))).scalars().all()
-    assert [d for ds in debits for d in ds] == [
-        ["A", "DEALER-A", "SOFA", 1, SOFA], ["B", "", "SOFA", 1, SOFA],
-        ["B", "", "SOFA", 1, SOFA]]
+    returned = (await orders.GetOrder(pb.GetOrderRequest(order_id=made.order_id))).order.returns
+    assert [(d.location_id, d.dealer_id, d.sku_id, d.quantity, d.unit_price_minor)
+            for r in returned for d in r.debits] == [
+        ("A", "DEALER-A", "SOFA", 1, SOFA), ("B", "", "SOFA", 1, SOFA),
+        ("B", "", "SOFA", 1, SOFA)]  # listed in the order they were debited
+
+
+async def test_a_return_whose_transaction_began_first_but_waited_is_listed_after_the_one_it_waited_for(
+        stubs, engine):
+    """A till's return begins, then waits while a return at another till commits: it was
+    debited second (B's sofa, A's went to the first), so it is listed second, although its
+    transaction, and so its create_time, is the older."""
+    inventory, orders, _ = stubs
+    made = await three_sofas(inventory, orders)
+    for group in made.groups:
+        await deliver(orders, group)
+    async with engine.connect() as waiting:
+        await waiting.begin()
+        await waiting.execute(text("SELECT 1"))  # now() is fixed here, before the other return
+        await orders.ReturnOrderLines(pb.ReturnOrderLinesRequest(
+            request_id="ret-first", order_id=made.order_id, location_id="W",
+            lines=[pb.ReturnLineInput(sku_id="SOFA", quantity=1)]))
+        await handlers.return_lines(waiting, made.order_id, "W", [("SOFA", 1)], "ret-second")
+        await waiting.commit()
+    returned = (await orders.GetOrder(pb.GetOrderRequest(order_id=made.order_id))).order.returns
+    assert [[d.location_id for d in r.debits] for r in returned] == [["A"], ["B"]]
 
 
 async def test_a_group_cancelled_on_its_own_is_neither_credited_nor_debited(stubs, engine):
