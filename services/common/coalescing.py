@@ -71,8 +71,7 @@ class Coalescer(Generic[C]):
         self._tasks = []
         while not self._queue.empty():
             pending = self._queue.get_nowait()
-            if not pending.future.done():
-                pending.future.set_exception(asyncio.CancelledError())
+            pending.future.cancel()  # as a batch stopped mid-write: no-op if done
 
     async def submit(self, request_id: str, command: C, fingerprint: bytes):
         """Wait for the batch that serves this request; its response, or its error raised."""
