@@ -98,14 +98,26 @@ async def test_a_database_migrated_by_a_newer_onestock_is_neither_migrated_nor_u
             f"`onestock migrate --to {head}` rolls it back to this one\n"), refused.stderr
 
 
-async def migrated_holding(database_url, *statements):
-    """An own database migrated to head, holding what ``statements`` insert."""
+async def migrated_holding(database_url, *statements, to: str | None = None):
+    """An own database migrated to revision ``to`` (head if None), holding what
+    ``statements`` insert."""
     env = await asyncio.to_thread(own_database_env, database_url)
-    assert (await asyncio.to_thread(onestock, env, "migrate")).returncode == 0
+    to_revision = () if to is None else ("--to", to)
+    assert (await asyncio.to_thread(onestock, env, "migrate", *to_revision)).returncode == 0
     async with engine_of(env) as engine, engine.begin() as conn:
         for statement in statements:
             await conn.execute(text(statement))
     return env
+
+
+async def upgraded_from(revision: str, database_url, statements: list[str], *queries: str
+                        ) -> list[dict]:
+    """What each two-column query reads, as a dict, from an own database that held what
+    ``statements`` insert at ``revision`` and was then migrated to head."""
+    env = await migrated_holding(database_url, *statements, to=revision)
+    assert (await asyncio.to_thread(onestock, env, "migrate")).returncode == 0
+    async with engine_of(env) as engine, engine.connect() as conn:
+        return [dict((await conn.execute(text(query))).all()) for query in queries]
 
 
 async def assert_rollback_refused(env, to_revision: str, refusal: str) -> None:
@@ -233,8 +245,6 @@ async def test_groups_and_returns_from_before_0017_get_hand_over_times_and_debit
         database_url):
     """A group's hand-over time comes from its order's history (its last update when the
     history has none); each old return is debited as ReturnOrderLines now debits one."""
-    env = await asyncio.to_thread(own_database_env, database_url)
-    assert (await asyncio.to_thread(onestock, env, "migrate", "--to", "0016")).returncode == 0
     statements = [
         "INSERT INTO locations (location_id, name, kind, latitude, longitude, city) VALUES "
         "('A', 'A', 'STORE', 31.2, 121.4, 'Shanghai'), ('B', 'B', 'STORE', 31.3, 121.4, "
@@ -267,15 +277,10 @@ async def test_groups_and_returns_from_before_0017_get_hand_over_times_and_debit
         "('r2', 'o1', 'B', '[[\"SOFA\", 1, 500], [\"LAMP\", 1, 100]]', 600, "
         "'2026-11-22 10:00+00'), "
         "('r1', 'o1', 'A', '[[\"SOFA\", 2, 500]]', 1000, '2026-11-21 10:00+00')"]
-    async with engine_of(env) as engine, engine.begin() as conn:
-        for statement in statements:
-            await conn.execute(text(statement))
-    assert (await asyncio.to_thread(onestock, env, "migrate")).returncode == 0
-    async with engine_of(env) as engine, engine.connect() as conn:
-        handed_over = dict((await conn.execute(text(
-            "SELECT group_id, handover_time::text FROM fulfilment_groups"))).all())
-        debited = dict((await conn.execute(text(
-            "SELECT return_id, debits FROM order_returns"))).all())
+    handed_over, debited = await upgraded_from(
+        "0016", database_url, statements,
+        "SELECT group_id, handover_time::text FROM fulfilment_groups",
+        "SELECT return_id, debits FROM order_returns")
     assert handed_over == {"o1-1": "2026-11-20 10:00:00+00", "o1-2": "2026-11-20 11:00:00+00",
                            "o1-0": None, "o2-1": "2026-11-19 09:00:00+00"}
     sold = [Sold(2, "B", "", [("SOFA", 2)]), Sold(1, "A", "D-A", [("SOFA", 1), ("LAMP", 1)])]
@@ -287,8 +292,6 @@ async def test_groups_and_returns_from_before_0017_get_hand_over_times_and_debit
 
 
 async def test_returns_from_before_0018_are_numbered_per_order_oldest_first(database_url):
-    env = await asyncio.to_thread(own_database_env, database_url)
-    assert (await asyncio.to_thread(onestock, env, "migrate", "--to", "0017")).returncode == 0
     statements = [
         "INSERT INTO locations (location_id, name, kind, latitude, longitude, city) VALUES "
         "('A', 'A', 'STORE', 31.2, 121.4, 'Shanghai')",
@@ -302,11 +305,6 @@ async def test_returns_from_before_0018_are_numbered_per_order_oldest_first(data
         "('r-b', 'o1', 'A', '[]', 0, '2026-11-21 10:00+00'), "
         "('r-a', 'o1', 'A', '[]', 0, '2026-11-21 10:00+00'), "
         "('r-other', 'o2', 'A', '[]', 0, '2026-11-23 10:00+00')"]
-    async with engine_of(env) as engine, engine.begin() as conn:
-        for statement in statements:
-            await conn.execute(text(statement))
-    assert (await asyncio.to_thread(onestock, env, "migrate")).returncode == 0
-    async with engine_of(env) as engine, engine.connect() as conn:
-        numbered = dict((await conn.execute(text(
-            "SELECT return_id, return_no FROM order_returns"))).all())
+    [numbered] = await upgraded_from("0017", database_url, statements,
+                                     "SELECT return_id, return_no FROM order_returns")
     assert numbered == {"r-a": 1, "r-b": 2, "r-late": 3, "r-other": 1}
