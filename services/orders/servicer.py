@@ -126,12 +126,9 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
 
     async def GetOrder(self, request, context):
         validation.order_ref(request, needs_request_id=False)
-        async with self.engine.connect() as conn:
-            order = await repo.load_order(conn, request.order_id)
-        if order is None:
-            raise NotFound("order", request.order_id)
         caller = access()
-        _require_order_access(caller, order)
+        async with self.engine.connect() as conn:
+            order = await _readable_order(conn, request.order_id, caller)
         return pb.GetOrderResponse(order=_shown(order, caller))
 
     async def _step(self, name: str, request):
@@ -228,10 +225,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
         after = decode_token(request.page_token, filters, errors, (int,))
         errors.raise_if_any()
         async with self.engine.connect() as conn:
-            order = await repo.load_order(conn, request.order_id)
-            if order is None:
-                raise NotFound("order", request.order_id)
-            _require_order_access(access(), order)
+            await _readable_order(conn, request.order_id, access())
             rows = await repo.order_events(conn, request.order_id, after[0] if after else None,
                                            size + 1)
         events, token = fitted_page([order_event_to_pb(r) for r in rows[:size]],
@@ -326,6 +320,15 @@ def _shown(order, caller: Access) -> pb.Order:
     only: the customer shows the code at the counter and staff type it in, so a counter that
     could read it would make ConfirmPickup's check prove nothing."""
     return order_to_pb(order, with_pickup_codes=caller.principal.kind in (Kind.MALL, Kind.OPS))
+
+
+async def _readable_order(conn, order_id: str, caller: Access):
+    """The order, if it exists and ``caller`` may read it (GetOrder, ListOrderEvents)."""
+    order = await repo.load_order(conn, order_id)
+    if order is None:
+        raise NotFound("order", order_id)
+    _require_order_access(caller, order)
+    return order
 
 
 def _require_order_access(caller: Access, order) -> None:
