@@ -63,8 +63,9 @@ async def delivered_split(orders):
     return made
 
 
-async def three_sofas(inventory, orders):
-    """Three sofas for delivery, paid: one from A, two from B, a group each, A's first."""
+async def three_sofas(inventory, orders, delivered=False):
+    """Three sofas for delivery, paid: one from A, two from B, a group each, A's first;
+    each group handed over when ``delivered``."""
     await inventory.AdjustStock(inv.AdjustStockRequest(
         request_id="sofa-at-a", location_id="A", sku_id="SOFA", delta=1,
         reason=inv.ADJUSTMENT_REASON_RECEIPT))
@@ -72,7 +73,14 @@ async def three_sofas(inventory, orders):
         "sofas", ("SOFA", 3, SOFA), method=pb.FULFILMENT_METHOD_SAME_CITY_DELIVERY))).order)
     assert [(g.location_id, [(x.sku_id, x.quantity) for x in g.lines]) for g in made.groups] == [
         ("A", [("SOFA", 1)]), ("B", [("SOFA", 2)])]  # the premise: a split, A first
+    for group in made.groups if delivered else ():
+        await deliver(orders, group)
     return made
+
+
+async def returns_of(orders, order_id):
+    """The order's returns, as GetOrder lists them."""
+    return (await orders.GetOrder(pb.GetOrderRequest(order_id=order_id))).order.returns
 
 
 def till_sale(request_id, quantity=1):
@@ -140,9 +148,7 @@ async def test_racing_returns_of_a_sku_two_stores_sold_debit_each_unit_once_in_g
     """Three sofas delivered, one from A and two from B, come back one at a time, all at
     once: A is debited one, B two, and nothing twice."""
     inventory, orders, _ = stubs
-    made = await three_sofas(inventory, orders)
-    for group in made.groups:
-        await deliver(orders, group)
+    made = await three_sofas(inventory, orders, delivered=True)
     start = await instant(engine)
 
     async def bring_back(n):
@@ -154,7 +160,7 @@ async def test_racing_returns_of_a_sku_two_stores_sold_debit_each_unit_once_in_g
     end = await instant(engine)
     assert await credits(orders, start, end) == {
         ("A", "DEALER-A"): (0, 0, 0, 1, SOFA, -SOFA), ("B", ""): (0, 0, 0, 2, 2 * SOFA, -2 * SOFA)}
-    returned = (await orders.GetOrder(pb.GetOrderRequest(order_id=made.order_id))).order.returns
+    returned = await returns_of(orders, made.order_id)
     assert [(d.location_id, d.dealer_id, d.sku_id, d.quantity, d.unit_price_minor)
             for r in returned for d in r.debits] == [
         ("A", "DEALER-A", "SOFA", 1, SOFA), ("B", "", "SOFA", 1, SOFA),
@@ -167,9 +173,7 @@ async def test_a_return_whose_transaction_began_first_but_waited_is_listed_after
     debited second (B's sofa, A's went to the first), so it is listed second, although its
     transaction, and so its create_time, is the older."""
     inventory, orders, _ = stubs
-    made = await three_sofas(inventory, orders)
-    for group in made.groups:
-        await deliver(orders, group)
+    made = await three_sofas(inventory, orders, delivered=True)
     async with engine.connect() as waiting:
         await waiting.begin()
         await waiting.execute(text("SELECT 1"))  # now() is fixed here, before the other return
@@ -178,7 +182,7 @@ async def test_a_return_whose_transaction_began_first_but_waited_is_listed_after
             lines=[pb.ReturnLineInput(sku_id="SOFA", quantity=1)]))
         await handlers.return_lines(waiting, made.order_id, "W", [("SOFA", 1)], "ret-second")
         await waiting.commit()
-    returned = (await orders.GetOrder(pb.GetOrderRequest(order_id=made.order_id))).order.returns
+    returned = await returns_of(orders, made.order_id)
     assert [[d.location_id for d in r.debits] for r in returned] == [["A"], ["B"]]
 
 
