@@ -13,13 +13,16 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import asyncpg
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from onestock.inventory.v1 import inventory_service_pb2 as pb
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from services.access import client
+from services.common.database import with_database
+from services.common.server import asyncpg_dsn
 
 
 def store(location_id: str, lat: float, lng: float, city: str = "Shanghai", **kw) -> pb.Location:
@@ -108,6 +111,27 @@ async def assert_ledger_consistent(engine) -> None:
             "USING (location_id, sku_id) WHERE s.on_hand <> COALESCE(m.o, 0) "
             "OR s.reserved <> COALESCE(m.r, 0) OR s.safety_stock <> COALESCE(m.ss, 0)"))).all()
         assert drift == [], f"ledger does not add up to stock levels: {drift}"
+
+
+async def allow_connections(database_url: str, allowed: bool) -> None:
+    """Let in, or turn away, new connections to the tests' database (from another one:
+    PostgreSQL won't have a database shut its own door)."""
+    url = make_url(database_url)
+    admin = await asyncpg.connect(asyncpg_dsn(with_database(database_url, "postgres")))
+    try:
+        await admin.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS {allowed}')
+    finally:
+        await admin.close()
+
+
+async def kill_listen_connections(engine, expected: int = 1) -> None:
+    """Cut the LISTEN connection of each server process (``expected`` of them), as a
+    database restart or a network fault would."""
+    async with engine.begin() as conn:
+        killed = await conn.scalar(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND query LIKE 'LISTEN%'"))
+    assert killed == expected
 
 
 async def table_counts(engine) -> dict[str, int]:

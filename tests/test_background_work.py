@@ -3,14 +3,13 @@ connection that WatchStock and the routing caches hang on, and the periodic swee
 
 import asyncio
 
-import asyncpg
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from services.common.background import Periodic
-from services.common.database import with_database
 from services.common.notifications import Listener
 from services.common.server import asyncpg_dsn
+from tests.helpers import allow_connections, kill_listen_connections
 
 CHANNEL = "background_work_test"
 
@@ -19,17 +18,6 @@ async def notify(engine, payload: str) -> None:
     async with engine.begin() as conn:
         await conn.execute(text("SELECT pg_notify(:channel, :payload)"),
                            {"channel": CHANNEL, "payload": payload})
-
-
-async def allow_connections(database_url: str, allowed: bool) -> None:
-    """Let in, or turn away, new connections to the tests' database (from another one:
-    PostgreSQL won't have a database shut its own door)."""
-    url = make_url(database_url)
-    admin = await asyncpg.connect(asyncpg_dsn(with_database(database_url, "postgres")))
-    try:
-        await admin.execute(f'ALTER DATABASE "{url.database}" ALLOW_CONNECTIONS {allowed}')
-    finally:
-        await admin.close()
 
 
 @pytest.fixture
@@ -56,19 +44,18 @@ async def test_a_failing_handler_does_not_keep_a_notification_from_the_others(li
 async def test_a_lost_listen_connection_is_retried_until_the_database_takes_it_back(
         listener, engine, database_url):
     """As in a database restart: the connection drops and new ones are refused for a
-    while. The listener keeps trying, then tells its subscribers that notices were missed
+    while. The listener tells its subscribers at once that notices are being missed (so
+    that watchers reopen), keeps trying, then tells them again that notices were missed
     (so that caches are dropped) and hears new ones again."""
     heard: asyncio.Queue[str] = asyncio.Queue()
-    reconnected = asyncio.Event()
-    listener.subscribe(CHANNEL, heard.put_nowait, on_reconnect=reconnected.set)
+    lost, reconnected = asyncio.Event(), asyncio.Event()
+    listener.subscribe(CHANNEL, heard.put_nowait, on_reconnect=reconnected.set,
+                       on_lost=lost.set)
     await listener.start()
     await allow_connections(database_url, False)
     try:
-        async with engine.begin() as conn:
-            killed = await conn.scalar(text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND query LIKE 'LISTEN%'"))
-        assert killed == 1
+        await kill_listen_connections(engine)
+        await asyncio.wait_for(lost.wait(), 5)
         await asyncio.sleep(1.0)  # attempts after 0.1, 0.2 and 0.4 s, each refused
         assert not reconnected.is_set()
     finally:

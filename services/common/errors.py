@@ -96,9 +96,9 @@ class Unavailable(OneStockError):
     code = grpc.StatusCode.UNAVAILABLE
     reason = "DATABASE_UNAVAILABLE"
 
-    def __init__(self) -> None:
-        super().__init__("the database did not answer; retry the call (with the same "
-                         "request_id: nothing is done twice)")
+    def __init__(self, message: str = "the database did not answer; retry the call (with "
+                 "the same request_id: nothing is done twice)", *, reason: str | None = None):
+        super().__init__(message, reason=reason)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 NOTIFY is transactional: a notification is delivered on commit, to every
 listening connection, whichever process sent it. That is how WatchStock
 streams and cached routing indexes stay in step across server processes.
-If the connection drops, it is re-established in the background and every
-subscriber's ``on_reconnect`` runs, since notifications sent meanwhile are lost.
+If the connection drops, every subscriber's ``on_lost`` runs at once; the connection
+is re-established in the background and every subscriber's ``on_reconnect`` runs,
+since notifications sent meanwhile are lost.
 """
 
 from __future__ import annotations
@@ -23,14 +24,20 @@ class Listener:
         self._dsn = dsn
         self._conn: asyncpg.Connection | None = None
         self._handlers: dict[str, list[Callable[[str], None]]] = {}
+        self._on_lost: list[Callable[[], None]] = []
         self._on_reconnect: list[Callable[[], None]] = []
         self._stopping = False
         self._reconnect_task: asyncio.Task | None = None
 
     def subscribe(self, channel: str, handler: Callable[[str], None],
-                  on_reconnect: Callable[[], None] | None = None) -> None:
-        """Call ``handler(payload)`` for each notification on ``channel`` (register before start)."""
+                  on_reconnect: Callable[[], None] | None = None,
+                  on_lost: Callable[[], None] | None = None) -> None:
+        """Call ``handler(payload)`` for each notification on ``channel`` (register before
+        start); ``on_lost()`` when the connection drops, ``on_reconnect()`` once it is back:
+        notifications sent in between are never heard."""
         self._handlers.setdefault(channel, []).append(handler)
+        if on_lost is not None:
+            self._on_lost.append(on_lost)
         if on_reconnect is not None:
             self._on_reconnect.append(on_reconnect)
 
@@ -60,8 +67,11 @@ class Listener:
                 log.exception("notification handler for %s failed", channel)
 
     def _lost(self, _conn) -> None:
-        if not self._stopping:
-            self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
+        if self._stopping:
+            return
+        log.warning("LISTEN connection lost; notifications are missed until it is back")
+        _call_each(self._on_lost)
+        self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
 
     async def _reconnect(self) -> None:
         delay = 0.1
@@ -73,6 +83,13 @@ class Listener:
                 delay = min(delay * 2, 5.0)
                 continue
             log.warning("LISTEN connection re-established; notifications sent meanwhile were missed")
-            for callback in self._on_reconnect:
-                callback()
+            _call_each(self._on_reconnect)
             return
+
+
+def _call_each(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - one bad subscriber must not keep the others in the dark
+            log.exception("notification subscriber's callback failed")

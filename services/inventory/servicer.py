@@ -6,30 +6,34 @@ error interceptor (services.common.server), not here.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
-import grpc
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.access.context import access
 from services.common.config import Limits
-from services.common.errors import Collector, NotFound, OneStockError
+from services.common.errors import (
+    Collector,
+    NotFound,
+    OneStockError,
+    ResourceExhausted,
+    Unavailable,
+)
 from services.common.idempotency import checked_or_replayed, idempotent, request_hash
 from services.common.pagination import decode_token, fitted_page, page_size
 from services.common.validation import check_id, check_optional_id, check_text
-from services.inventory import handlers, mapping, transfer_handlers, validation
+from services.inventory import handlers, mapping, stock_feed, transfer_handlers, validation
 from services.inventory import repository as repo
 from services.inventory.catalogue import SaleTerms
 from services.inventory.domain import require_on_sale
 from services.inventory.reserve_batcher import METHOD as RESERVE_METHOD
 from services.inventory.reserve_batcher import ReservationBatcher
-from services.inventory.stock_feed import StockFeed, SubscriberTooSlow
+from services.inventory.stock_feed import StockFeed
 
 WATCH_SNAPSHOT_LIMIT = 5_000
 
@@ -393,11 +397,13 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
             while True:
                 level = await subscription.next()
                 yield pb.WatchStockResponse(stock=mapping.stock_to_pb(level))
-        except SubscriberTooSlow:
-            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                "stream fell too far behind; reopen it")
-        except asyncio.CancelledError:
-            raise
+        except stock_feed.SubscriberTooSlow:
+            raise ResourceExhausted(f"the stream fell more than {stock_feed.QUEUE_LIMIT:,} "
+                                    "changes behind; reopen it", reason="WATCHER_TOO_SLOW") from None
+        except stock_feed.ChangesMissed:
+            raise Unavailable("the server missed stock changes (its database connection "
+                              "dropped); reopen the stream for the current levels",
+                              reason="STOCK_CHANGES_MISSED") from None
         finally:
             subscription.close()
 

@@ -5,7 +5,11 @@ which PostgreSQL delivers on commit to the process's Listener
 (services.common.notifications), whichever process made the change; this
 fans them out to the subscribers' queues.
 A subscriber that falls too far behind is dropped rather than allowed to
-grow memory without bound; its stream ends with RESOURCE_EXHAUSTED.
+grow memory without bound; its stream ends with RESOURCE_EXHAUSTED. When the
+LISTEN connection drops, changes go unheard until it is back, so every stream
+ends, with UNAVAILABLE, when it drops and again when it is back (those opened
+meanwhile): a watcher reopens and starts from a fresh snapshot, instead of
+showing levels that silently stopped changing.
 """
 
 from __future__ import annotations
@@ -24,7 +28,11 @@ QUEUE_LIMIT = 10_000
 
 
 class SubscriberTooSlow(Exception):
-    pass
+    """The subscriber fell QUEUE_LIMIT changes behind; what it was sent stays true."""
+
+
+class ChangesMissed(Exception):
+    """The process stopped hearing stock changes for a while: the levels sent may be stale."""
 
 
 class Subscription:
@@ -33,7 +41,7 @@ class Subscription:
         self.location_ids = frozenset(location_ids)
         self.sku_ids = frozenset(sku_ids)
         self.queue: asyncio.Queue[StockLevel | None] = asyncio.Queue()
-        self.overflowed = False
+        self.ended_by: Exception | None = None  # why the feed ended the stream, if it did
 
     def matches(self, level: StockLevel) -> bool:
         return (not self.location_ids or level.location_id in self.location_ids) and (
@@ -42,15 +50,14 @@ class Subscription:
 
     def offer(self, level: StockLevel) -> None:
         if self.queue.qsize() >= QUEUE_LIMIT:
-            self.overflowed = True
-            self._feed.unsubscribe(self)
+            self._feed.unsubscribe(self, SubscriberTooSlow())
         else:
             self.queue.put_nowait(level)
 
     async def next(self) -> StockLevel:
         level = await self.queue.get()
         if level is None:
-            raise SubscriberTooSlow() if self.overflowed else asyncio.CancelledError()
+            raise self.ended_by or asyncio.CancelledError()
         return level
 
     def close(self) -> None:
@@ -62,21 +69,29 @@ class StockFeed:
 
     def __init__(self, listener: Listener):
         self._subscribers: set[Subscription] = set()
-        listener.subscribe(STOCK_CHANNEL, self._on_notify)
+        listener.subscribe(STOCK_CHANNEL, self._on_notify,
+                           on_lost=self._changes_missed, on_reconnect=self._changes_missed)
 
     def subscribe(self, location_ids: Iterable[str], sku_ids: Iterable[str]) -> Subscription:
         sub = Subscription(self, location_ids, sku_ids)
         self._subscribers.add(sub)
         return sub
 
-    def unsubscribe(self, sub: Subscription) -> None:
+    def unsubscribe(self, sub: Subscription, why: Exception | None = None) -> None:
+        """End ``sub``'s stream once it has read what is queued: with ``why`` raised, or as
+        cancelled when the server stops or the stream's caller went away."""
         if sub in self._subscribers:
             self._subscribers.discard(sub)
-            sub.queue.put_nowait(None)  # ends the reader's stream
+            sub.ended_by = why
+            sub.queue.put_nowait(None)
 
     async def stop(self) -> None:
         for sub in list(self._subscribers):
             self.unsubscribe(sub)
+
+    def _changes_missed(self) -> None:
+        for sub in list(self._subscribers):
+            self.unsubscribe(sub, ChangesMissed())
 
     def _on_notify(self, payload: str) -> None:
         if not self._subscribers:

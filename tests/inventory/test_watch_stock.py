@@ -13,7 +13,16 @@ from services.common.server import start_server
 from services.inventory import stock_feed
 from services.inventory.domain import StockLevel
 from services.inventory.repository import notification_payloads
-from tests.helpers import bad_fields, line, seed, sku, store
+from tests.helpers import (
+    allow_connections,
+    bad_fields,
+    error_info,
+    kill_listen_connections,
+    line,
+    seed,
+    sku,
+    store,
+)
 
 
 @pytest.fixture
@@ -125,5 +134,50 @@ async def test_a_watcher_too_far_behind_is_ended_with_resource_exhausted(stub, m
         while True:
             heard.append(await next_change(stream))
     assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert error_info(caught.value).reason == "WATCHER_TOO_SLOW"
     assert "reopen" in caught.value.details()
     assert [m.stock.sku_id for m in heard] == BULK[:50]  # what was kept, in order
+
+
+async def adjust_lamp_at_sh1(stub, request_id: str, delta: int) -> None:
+    await stub.AdjustStock(pb.AdjustStockRequest(
+        request_id=request_id, location_id="SH-1", sku_id="LAMP", delta=delta,
+        reason=pb.ADJUSTMENT_REASON_RECEIPT))
+
+
+async def assert_told_to_reopen(stream) -> None:
+    with pytest.raises(grpc.RpcError) as caught:
+        await next_change(stream)
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert error_info(caught.value).reason == "STOCK_CHANGES_MISSED"
+    assert "reopen" in caught.value.details()
+
+
+async def test_watchers_are_told_to_reopen_while_the_server_cannot_hear_stock_changes(
+        stub, engine, database_url):
+    """As in a database restart: the server's LISTEN connection drops and new connections
+    are refused for a while. A stream would go on showing levels that no longer change, so
+    it ends at once, retryable; one reopened meanwhile starts from the current levels and
+    is ended too once the server hears again, having missed what changed in between; one
+    opened after that hears every change."""
+    watch = pb.WatchStockRequest(location_ids=["SH-1"], sku_ids=["LAMP"])
+    stream = stub.WatchStock(watch)
+    assert (await next_change(stream)).stock.on_hand == 5
+    await allow_connections(database_url, False)
+    try:
+        await kill_listen_connections(engine)
+        await assert_told_to_reopen(stream)
+        await adjust_lamp_at_sh1(stub, "while-deaf", 3)  # no server hears of it
+        reopened = stub.WatchStock(watch)
+        first = await next_change(reopened)
+        assert (first.initial, first.stock.on_hand) == (True, 8)
+        await adjust_lamp_at_sh1(stub, "still-deaf", 1)
+    finally:
+        await allow_connections(database_url, True)
+    await assert_told_to_reopen(reopened)
+    current = stub.WatchStock(watch)
+    assert (await next_change(current)).stock.on_hand == 9
+    await adjust_lamp_at_sh1(stub, "heard", 1)
+    change = await next_change(current)
+    assert (change.initial, change.stock.on_hand) == (False, 10)
+    current.cancel()

@@ -382,6 +382,9 @@ class InventoryServiceServicer:
         """Streams availability changes for the given locations and/or SKUs as they
         happen, across every server process that shares the database. The stream
         opens with the current levels of the matching stock rows (at most 5,000).
+        It ends, to be reopened, with RESOURCE_EXHAUSTED (WATCHER_TOO_SLOW) when
+        the caller falls 10,000 changes behind, and with UNAVAILABLE
+        (STOCK_CHANGES_MISSED) when the server may have missed changes.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
