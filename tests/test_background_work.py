@@ -3,6 +3,7 @@ connection that WatchStock and the routing caches hang on, and the periodic swee
 
 import asyncio
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 
@@ -63,6 +64,52 @@ async def test_a_lost_listen_connection_is_retried_until_the_database_takes_it_b
     await asyncio.wait_for(reconnected.wait(), 10)
     await notify(engine, "after the restart")
     assert await asyncio.wait_for(heard.get(), 5) == "after the restart"
+
+
+def cut_mid_listen(conn) -> Exception:
+    """What asyncpg raises when the server drops the connection during LISTEN."""
+    conn.terminate()
+    return asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+
+
+def closed_under_us(conn) -> Exception:
+    """What asyncpg raises for a connection it already knows is closed."""
+    return asyncpg.InterfaceError("cannot call Connection.add_listener(): connection is closed")
+
+
+@pytest.mark.parametrize("failure", [cut_mid_listen, closed_under_us])
+async def test_a_reconnection_that_fails_half_way_is_retried_with_one_connection_left_listening(
+        listener, engine, monkeypatch, failure):
+    """The first attempt to listen again fails between connecting and listening. The
+    listener neither gives up (deaf to every other process until restarted) nor takes the
+    half-made connection's end for another loss (a second reconnection beside the first,
+    and watchers told to reopen again)."""
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    reconnected, losses = asyncio.Event(), []
+    listener.subscribe(CHANNEL, heard.put_nowait, on_reconnect=reconnected.set,
+                       on_lost=lambda: losses.append("lost"))
+    await listener.start()
+    add_listener, failed = asyncpg.Connection.add_listener, []
+
+    async def fail_once(conn, channel, callback):
+        if not failed:
+            failed.append(channel)
+            raise failure(conn)
+        return await add_listener(conn, channel, callback)
+
+    monkeypatch.setattr(asyncpg.Connection, "add_listener", fail_once)
+    await kill_listen_connections(engine)
+    await asyncio.wait_for(reconnected.wait(), 10)
+    assert failed == [CHANNEL]
+    assert losses == ["lost"]  # the one connection cut, and only it
+    await notify(engine, "after the restart")
+    assert await asyncio.wait_for(heard.get(), 5) == "after the restart"
+    await asyncio.sleep(0.5)
+    assert heard.empty()
+    async with engine.connect() as conn:
+        assert await conn.scalar(text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND query LIKE 'LISTEN%'")) == 1
 
 
 async def test_a_periodic_round_that_fails_is_logged_and_the_next_round_runs(caplog):

@@ -54,10 +54,20 @@ class Listener:
             self._conn = None
 
     async def _connect(self) -> None:
-        self._conn = await asyncpg.connect(self._dsn)
-        self._conn.add_termination_listener(self._lost)
-        for channel in self._handlers:
-            await self._conn.add_listener(channel, self._dispatch)
+        """Connect and LISTEN on every channel. The loss of the connection is watched for
+        only once it listens on all of them: one lost half way is this call's error, not a
+        second reconnection running beside the first."""
+        conn = await asyncpg.connect(self._dsn)
+        try:
+            for channel in self._handlers:
+                await conn.add_listener(channel, self._dispatch)
+            if conn.is_closed():
+                raise asyncpg.ConnectionDoesNotExistError("LISTEN connection lost while opening")
+        except BaseException:
+            conn.terminate()
+            raise
+        conn.add_termination_listener(self._lost)
+        self._conn = conn
 
     def _dispatch(self, _conn, _pid, channel: str, payload: str) -> None:
         for handler in self._handlers.get(channel, ()):
@@ -74,11 +84,14 @@ class Listener:
         self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
 
     async def _reconnect(self) -> None:
+        """Retry until connected, however each attempt fails: a listener that gave up would
+        leave the process deaf to every other process's changes until restarted."""
         delay = 0.1
         while not self._stopping:
             try:
                 await self._connect()
-            except (OSError, asyncpg.PostgresError):
+            except Exception as error:  # noqa: BLE001 - refused, reset, closed half way: retry
+                log.info("LISTEN connection not back yet (%r); retrying in %.1f s", error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
