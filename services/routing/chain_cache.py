@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -13,21 +14,36 @@ from services.inventory import repository as repo
 from services.inventory.catalogue import SaleTerms
 from services.routing.chain import Chain
 
+# While the process cannot hear change notices, how long a loaded catalogue is used: a
+# halt (停售) made through another process then takes effect here within this.
+DEAF_REFRESH_S = 1.0
+
 
 class ChainCache:
     """Loads every location once into a Chain (KD-trees included), and every SKU's
     catalogue price and sale status, and keeps them until UpsertLocations or UpsertSkus,
-    in this or another process, says the catalogue changed."""
+    in this or another process, says the catalogue changed. While the LISTEN connection
+    is down, no notice can say so: the catalogue is then read again every DEAF_REFRESH_S."""
 
     def __init__(self, engine: AsyncEngine, listener: Listener):
         self._engine = engine
         self._chain: Chain | None = None
         self._sale_terms: Mapping[str, SaleTerms] | None = None
         self._generation = 0  # bumped by every change notice
+        self._hearing = True  # whether change notices reach this process
+        self._loaded_at = 0.0  # time.monotonic() of the last load
         self._lock = asyncio.Lock()
         for channel in (repo.LOCATIONS_CHANNEL, repo.SKUS_CHANNEL):
             listener.subscribe(channel, lambda _payload: self.invalidate(),
-                               on_reconnect=self.invalidate)
+                               on_lost=self._deaf, on_reconnect=self._hearing_again)
+
+    def _deaf(self) -> None:
+        self._hearing = False
+        self.invalidate()
+
+    def _hearing_again(self) -> None:
+        self._hearing = True
+        self.invalidate()  # what changed meanwhile was never announced
 
     def invalidate(self) -> None:
         """Forget the catalogue. Called on every change notice, and by this process's own
@@ -39,17 +55,22 @@ class ChainCache:
 
     async def get(self) -> tuple[Chain, Mapping[str, SaleTerms]]:
         """The chain and the known SKUs' sale terms, loaded anew after any catalogue change."""
-        if self._chain is not None and self._sale_terms is not None:
-            return self._chain, self._sale_terms
-        async with self._lock:
-            while self._chain is None or self._sale_terms is None:
-                generation = self._generation
-                async with self._engine.connect() as conn:
-                    locations = await repo.all_locations(conn)
-                    terms = await repo.sale_terms(conn)
-                if generation == self._generation:  # no change arrived while loading
-                    self._chain, self._sale_terms = Chain(locations), MappingProxyType(terms)
-            return self._chain, self._sale_terms
+        if not self._fresh():
+            async with self._lock:
+                while not self._fresh():
+                    generation = self._generation
+                    async with self._engine.connect() as conn:
+                        locations = await repo.all_locations(conn)
+                        terms = await repo.sale_terms(conn)
+                    if generation == self._generation:  # no change arrived while loading
+                        self._chain, self._sale_terms = Chain(locations), MappingProxyType(terms)
+                        self._loaded_at = time.monotonic()
+        return self._chain, self._sale_terms
+
+    def _fresh(self) -> bool:
+        """Loaded, and either no change announced since or (deaf) loaded only just now."""
+        return self._chain is not None and self._sale_terms is not None and (
+            self._hearing or time.monotonic() - self._loaded_at < DEAF_REFRESH_S)
 
     async def sale_terms(self) -> Mapping[str, SaleTerms]:
         return (await self.get())[1]

@@ -8,13 +8,16 @@ import grpc
 import pytest
 from onestock.inventory.v1 import inventory_service_pb2 as pb
 from onestock.inventory.v1 import inventory_service_pb2_grpc as pb_grpc
+from sqlalchemy import text
 
 from services.common.notifications import Listener
 from tests.helpers import (
+    allow_connections,
     assert_ledger_consistent,
     bad_fields,
     error_info,
     every_page,
+    kill_listen_connections,
     line,
     seed,
     sku,
@@ -188,3 +191,32 @@ async def test_a_halt_holds_in_the_server_that_made_it_without_waiting_for_the_c
     await set_status(stub, "LAMP", HALTED)
     error = await refusal(stub.ReserveStock(reserve("after", pb.CHANNEL_POS, line("A", "LAMP", 1))))
     assert error_info(error).reason == "SKU_NOT_ON_SALE"
+
+
+async def test_a_halt_made_elsewhere_holds_within_a_second_while_no_notice_can_arrive(
+        stub, engine, database_url):
+    """Another process halts a SKU while this one's LISTEN connection is down, and stays
+    down (new connections refused, as when a database is at max_connections): no notice
+    can reach this process, so it reads the catalogue again every second rather than
+    selling the SKU until it hears again."""
+    await stub.ReserveStock(reserve("before", pb.CHANNEL_POS, line("A", "LAMP", 1)))  # cached
+    await allow_connections(database_url, False)
+    try:
+        await kill_listen_connections(engine)
+        async with engine.begin() as conn:  # what UpsertSkus writes, in another process
+            await conn.execute(text("UPDATE skus SET sale_status = 'HALTED' WHERE sku_id = 'LAMP'"))
+        granted = 0
+        for attempt in range(20):  # 9 units left, 0.3 s apart: the halt must come first
+            try:
+                await stub.ReserveStock(reserve(f"till-{attempt}", pb.CHANNEL_POS,
+                                                line("A", "LAMP", 1)))
+                granted += 1
+            except grpc.RpcError as error:
+                assert error_info(error).reason == "SKU_NOT_ON_SALE", error.details()
+                break
+            await asyncio.sleep(0.3)
+        else:
+            pytest.fail("the halt never took effect")
+    finally:
+        await allow_connections(database_url, True)
+    assert await stock_of(engine, "A", "LAMP") == (10, 1 + granted, 0)
