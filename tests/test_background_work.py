@@ -53,15 +53,18 @@ async def test_a_lost_listen_connection_is_retried_until_the_database_takes_it_b
     listener.subscribe(CHANNEL, heard.put_nowait, on_reconnect=reconnected.set,
                        on_lost=lost.set)
     await listener.start()
+    assert listener.hearing
     await allow_connections(database_url, False)
     try:
         await kill_listen_connections(engine)
         await asyncio.wait_for(lost.wait(), 5)
+        assert not listener.hearing  # caches stop trusting their copies
         await asyncio.sleep(1.0)  # attempts after 0.1, 0.2 and 0.4 s, each refused
-        assert not reconnected.is_set()
+        assert not reconnected.is_set() and not listener.hearing
     finally:
         await allow_connections(database_url, True)
     await asyncio.wait_for(reconnected.wait(), 10)
+    assert listener.hearing
     await notify(engine, "after the restart")
     assert await asyncio.wait_for(heard.get(), 5) == "after the restart"
 

@@ -21,7 +21,7 @@ from services.access.authz import PUBLIC, Scope, scope_for
 from services.access.context import Access
 from services.access.principals import Kind, Principal
 from services.common.errors import Collector, PermissionDenied, Unauthenticated
-from services.common.notifications import Listener
+from services.common.notifications import DEAF_MAX_AGE_S, Listener
 from services.common.validation import check_id
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,12 @@ class Guard:
         self._cache_s = cache_s
         self._pos_requires_cert = pos_requires_client_cert
         self._cache: dict[str, tuple[float, tuple[keys.ApiKey, bytes] | None]] = {}
+        self._listener: Listener | None = None
 
     def listen(self, listener: Listener) -> None:
+        """Forget a key when any process revokes it, or, while no notice can arrive, a
+        second after reading it."""
+        self._listener = listener
         listener.subscribe(keys.KEYS_CHANNEL, lambda key_id: self._cache.pop(key_id, None),
                            on_reconnect=self._cache.clear)
 
@@ -86,7 +90,7 @@ class Guard:
     async def _lookup(self, key_id: str) -> tuple[keys.ApiKey, bytes] | None:
         cached = self._cache.get(key_id)
         now = time.monotonic()
-        if cached is not None and now - cached[0] < self._cache_s:
+        if cached is not None and now - cached[0] < self._kept_for():
             return cached[1]
         async with self._engine.connect() as conn:
             found = await keys.find(conn, key_id)
@@ -94,6 +98,11 @@ class Guard:
             self._cache.clear()
         self._cache[key_id] = (now, found)
         return found
+
+    def _kept_for(self) -> float:
+        if self._listener is None or self._listener.hearing:
+            return self._cache_s
+        return min(self._cache_s, DEAF_MAX_AGE_S)
 
 
 def _require_till_certificate(context, location_id: str | None) -> None:

@@ -19,6 +19,11 @@ import asyncpg
 log = logging.getLogger(__name__)
 
 
+# How old a cached copy of what notices keep current may be used while notices cannot
+# arrive (hearing is False): a change made through another process then holds here within it.
+DEAF_MAX_AGE_S = 1.0
+
+
 class Listener:
     def __init__(self, dsn: str):
         self._dsn = dsn
@@ -28,6 +33,7 @@ class Listener:
         self._on_reconnect: list[Callable[[], None]] = []
         self._stopping = False
         self._reconnect_task: asyncio.Task | None = None
+        self.hearing = False  # whether notifications reach this process now
 
     def subscribe(self, channel: str, handler: Callable[[str], None],
                   on_reconnect: Callable[[], None] | None = None,
@@ -47,6 +53,7 @@ class Listener:
 
     async def stop(self) -> None:
         self._stopping = True
+        self.hearing = False
         if self._reconnect_task is not None:
             self._reconnect_task.cancel()
         if self._conn is not None:
@@ -68,6 +75,7 @@ class Listener:
             raise
         conn.add_termination_listener(self._lost)
         self._conn = conn
+        self.hearing = True
 
     def _dispatch(self, _conn, _pid, channel: str, payload: str) -> None:
         for handler in self._handlers.get(channel, ()):
@@ -77,6 +85,7 @@ class Listener:
                 log.exception("notification handler for %s failed", channel)
 
     def _lost(self, _conn) -> None:
+        self.hearing = False
         if self._stopping:
             return
         log.warning("LISTEN connection lost; notifications are missed until it is back")

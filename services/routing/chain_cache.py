@@ -9,41 +9,29 @@ from types import MappingProxyType
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.notifications import Listener
+from services.common.notifications import DEAF_MAX_AGE_S, Listener
 from services.inventory import repository as repo
 from services.inventory.catalogue import SaleTerms
 from services.routing.chain import Chain
-
-# While the process cannot hear change notices, how long a loaded catalogue is used: a
-# halt (停售) made through another process then takes effect here within this.
-DEAF_REFRESH_S = 1.0
 
 
 class ChainCache:
     """Loads every location once into a Chain (KD-trees included), and every SKU's
     catalogue price and sale status, and keeps them until UpsertLocations or UpsertSkus,
     in this or another process, says the catalogue changed. While the LISTEN connection
-    is down, no notice can say so: the catalogue is then read again every DEAF_REFRESH_S."""
+    is down, no notice can say so: the catalogue is then read again every DEAF_MAX_AGE_S."""
 
     def __init__(self, engine: AsyncEngine, listener: Listener):
         self._engine = engine
         self._chain: Chain | None = None
         self._sale_terms: Mapping[str, SaleTerms] | None = None
         self._generation = 0  # bumped by every change notice
-        self._hearing = True  # whether change notices reach this process
         self._loaded_at = 0.0  # time.monotonic() of the last load
         self._lock = asyncio.Lock()
+        self._listener = listener
         for channel in (repo.LOCATIONS_CHANNEL, repo.SKUS_CHANNEL):
             listener.subscribe(channel, lambda _payload: self.invalidate(),
-                               on_lost=self._deaf, on_reconnect=self._hearing_again)
-
-    def _deaf(self) -> None:
-        self._hearing = False
-        self.invalidate()
-
-    def _hearing_again(self) -> None:
-        self._hearing = True
-        self.invalidate()  # what changed meanwhile was never announced
+                               on_reconnect=self.invalidate)
 
     def invalidate(self) -> None:
         """Forget the catalogue. Called on every change notice, and by this process's own
@@ -68,9 +56,10 @@ class ChainCache:
         return self._chain, self._sale_terms
 
     def _fresh(self) -> bool:
-        """Loaded, and either no change announced since or (deaf) loaded only just now."""
+        """Loaded, and no change announced since; or, while no notice can arrive, loaded
+        only just now."""
         return self._chain is not None and self._sale_terms is not None and (
-            self._hearing or time.monotonic() - self._loaded_at < DEAF_REFRESH_S)
+            self._listener.hearing or time.monotonic() - self._loaded_at < DEAF_MAX_AGE_S)
 
     async def sale_terms(self) -> Mapping[str, SaleTerms]:
         return (await self.get())[1]
