@@ -252,7 +252,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
                     last = message
                 if order.state.value in ("COMPLETED", "CANCELLED"):
                     return  # final: nothing more to follow
-                await changes.get()
+                await self.feed.changed(changes)
         finally:
             self.feed.unwatch(request.order_id, changes)
 

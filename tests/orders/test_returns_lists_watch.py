@@ -9,10 +9,12 @@ from onestock.orders.v1 import order_service_pb2 as pb
 from sqlalchemy import text
 
 from tests.helpers import (
+    allow_connections,
     assert_ledger_consistent,
     bad_fields,
     error_info,
     every_page,
+    kill_listen_connections,
     stock_of,
     table_counts,
 )
@@ -167,6 +169,26 @@ async def test_watch_order_follows_it_to_completion(stubs):
     await work
     assert states[0] == pb.ORDER_STATE_PENDING_PAYMENT
     assert states[-1] == pb.ORDER_STATE_COMPLETED and pb.ORDER_STATE_PAID in states
+
+
+async def test_watch_order_follows_it_while_no_change_notice_can_arrive(
+        stubs, engine, database_url):
+    """The server's LISTEN connection is down and stays down (new connections refused):
+    the order's change notices are lost, so a watcher reads the order again every second
+    rather than hear nothing until the connection is back."""
+    _, orders, _ = stubs
+    made = (await orders.CreateOrder(order("o1", ("LAMP", 1, 10_000)))).order
+    stream = orders.WatchOrder(pb.WatchOrderRequest(order_id=made.order_id))
+    assert (await stream.read()).order.state == pb.ORDER_STATE_PENDING_PAYMENT
+    await allow_connections(database_url, False)
+    try:
+        await kill_listen_connections(engine)
+        await pay(orders, made)
+        paid = await asyncio.wait_for(stream.read(), 5)
+        assert paid.order.state == pb.ORDER_STATE_PAID
+    finally:
+        await allow_connections(database_url, True)
+    stream.cancel()
 
 
 async def test_payment_racing_expiry_ends_in_exactly_one_of_the_two(stubs, engine):
