@@ -95,24 +95,28 @@ class Coalescer(Generic[C]):
             return
         self._size.observe(len(batch))
         try:
-            outcomes = await self._write_batch(batch)
+            _answer(batch, await self._write_batch(batch))
         except asyncio.CancelledError:  # stopped mid-write: its callers must not wait forever
             for pending in batch:
                 pending.future.cancel()
             raise
-        except Exception as error:  # noqa: BLE001 - every waiter must hear of it
+        except Exception as error:  # noqa: BLE001 - every waiter must hear of it, and the
+            # writer must go on: one that died would leave every later caller waiting
             log.exception("%s batch of %d failed", self._name, len(batch))
             for pending in batch:
                 if not pending.future.done():
                     pending.future.set_exception(error)
-            return
-        for pending, outcome in zip(batch, outcomes, strict=True):
-            if pending.future.done():  # the caller went away (cancelled)
-                continue
-            if isinstance(outcome, OneStockError):
-                pending.future.set_exception(outcome)
-            else:
-                pending.future.set_result(outcome)
+
+
+def _answer(batch: list[Pending], outcomes: list[Outcome]) -> None:
+    """Each caller its outcome; ValueError if there is not one per request."""
+    for pending, outcome in zip(batch, outcomes, strict=True):
+        if pending.future.done():  # the caller went away (cancelled)
+            continue
+        if isinstance(outcome, OneStockError):
+            pending.future.set_exception(outcome)
+        else:
+            pending.future.set_result(outcome)
 
 
 def _split_duplicates(batch: list[Pending]) -> tuple[list[Pending], list[Pending]]:

@@ -118,3 +118,22 @@ async def test_stopping_fails_the_requests_still_waiting(writer):
         with pytest.raises(asyncio.CancelledError):
             await answer(call)
     assert writer.batches == [["a"]]
+
+
+async def test_a_write_that_answers_the_wrong_number_of_requests_fails_them_and_the_writer_goes_on(
+        coalescer, writer, monkeypatch):
+    """A bug in one batch's write (here: an outcome missing) fails that batch's callers;
+    it must not end the writer, or every later caller would wait for nothing."""
+    real = Writer.__call__
+
+    async def one_short(self, batch):
+        outcomes = await real(self, batch)
+        return outcomes[:-1] if len(self.batches) == 1 else outcomes
+
+    monkeypatch.setattr(Writer, "__call__", one_short)
+    outcomes = await asyncio.gather(*(answer(submit(coalescer, c)) for c in ("a", "b")),
+                                    return_exceptions=True)
+    assert outcomes[0].value == "done a"  # answered before the write's outcomes ran out
+    assert isinstance(outcomes[1], ValueError)
+    assert (await answer(submit(coalescer, "c"))).value == "done c"
+    assert writer.batches == [["a", "b"], ["c"]]
