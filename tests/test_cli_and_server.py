@@ -243,6 +243,67 @@ def test_demo_chain_is_deterministic_and_realistic():
     assert build_demo_chain(seed=1) != chain
 
 
+def children_of(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def serving(port: str) -> bool:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        grpc.channel_ready_future(channel).result(timeout=30)
+        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
+        return reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_a_server_process_that_dies_is_started_again_in_its_place(database_url):
+    """Under `serve --processes 2`, the OOM killer takes one process: the supervisor starts
+    another in its place, rather than serve on at half strength until someone notices."""
+    env = own_database_env(database_url)
+    port = env["ONESTOCK_LISTEN"].rsplit(":", 1)[1]
+    assert onestock(env, "migrate").returncode == 0
+    server = served(env, "--processes", "2")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(children := children_of(server.pid)) < 2:
+            time.sleep(0.2)
+        assert len(children) == 2 and serving(port)
+        os.kill(children[0], signal.SIGKILL)
+        while time.monotonic() < deadline and (
+                len(now := children_of(server.pid)) < 2 or children[0] in now):
+            time.sleep(0.2)
+        assert len(now) == 2 and children[1] in now and children[0] not in now
+        replacement = next(pid for pid in now if pid != children[1])
+        while time.monotonic() < deadline and not catches(replacement, signal.SIGTERM):
+            time.sleep(0.2)  # started and serving: it drains on SIGTERM like the other
+        assert serving(port)
+    finally:
+        output = stopped(server)
+    assert server.returncode == 0, output
+    assert f"server process 0 (pid {children[0]}) exited with -9 after " in output
+    assert "starting it again" in output
+    assert output.count("draining in-flight calls") == 2
+
+
+def test_server_processes_that_cannot_start_are_not_started_forever(database_url):
+    """A process that dies as it starts (here: its port taken by another program) cannot
+    be helped by starting it again: after three tries the others are stopped, and the
+    supervisor exits saying why."""
+    env = own_database_env(database_url)
+    assert onestock(env, "migrate").returncode == 0
+    with socket.socket() as taken:  # another program's port, not shared with SO_REUSEPORT
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env["ONESTOCK_LISTEN"] = f"127.0.0.1:{taken.getsockname()[1]}"
+        server = served(env, "--processes", "2")
+        try:
+            output = server.communicate(timeout=120)[0]
+        finally:
+            if server.poll() is None:
+                os.killpg(server.pid, signal.SIGKILL)
+    assert server.returncode == 1, output
+    assert output.count(f"cannot serve gRPC on {env['ONESTOCK_LISTEN']}") == 2 * 3
+    assert "times in a row; stopping the others" in output
+
+
 def test_several_server_processes_share_one_port_reload_their_policy_and_stop_together(
         database_url, tmp_path):
     policy = tmp_path / "policy.toml"

@@ -16,6 +16,11 @@ import sys
 import time
 
 FORWARD_WITHIN_S = 0.1  # how soon a signal reaches the servers
+# A process that dies this soon after starting, QUICK_DEATHS times in a row, is not started
+# again: it cannot start (a database refusing it, a port taken), so the others are stopped
+# and the supervisor exits. One that dies later (the OOM killer, a crash) is started again.
+STARTS_WITHIN_S = 10.0
+QUICK_DEATHS = 3
 
 
 def _metrics_port(index: int) -> dict[str, str]:
@@ -27,24 +32,48 @@ def _metrics_port(index: int) -> dict[str, str]:
     return {"ONESTOCK_METRICS_LISTEN": f"{host}:{int(port) + index}"}
 
 
+class _Server:
+    """One server process: when it was started, and how many of its slot's processes in a
+    row died within STARTS_WITHIN_S of starting, before it."""
+
+    def __init__(self, env: dict[str, str], index: int, quick_deaths: int = 0):
+        self.env, self.index, self.quick_deaths = env, index, quick_deaths
+        self.process = subprocess.Popen([sys.executable, "-m", "services.common.cli", "serve"],
+                                        env={**env, **_metrics_port(index)})
+        self.started = time.monotonic()
+
+    def replacement(self) -> _Server | None:
+        """A new process for this slot, or None when this one died starting once too often."""
+        code, lived = self.process.returncode, time.monotonic() - self.started
+        quick = self.quick_deaths + 1 if lived < STARTS_WITHIN_S else 0
+        if quick >= QUICK_DEATHS:
+            print(f"onestock: server process {self.index} exited with {code} {lived:.1f} s "
+                  f"after starting, {quick} times in a row; stopping the others",
+                  file=sys.stderr, flush=True)
+            return None
+        print(f"onestock: server process {self.index} (pid {self.process.pid}) exited with "
+              f"{code} after {lived:.1f} s; starting it again", file=sys.stderr, flush=True)
+        return _Server(self.env, self.index, quick)
+
+
 def serve_processes(url: str, processes: int) -> int:
     """Start ``processes`` servers on ONESTOCK_LISTEN; forward SIGTERM, SIGINT and SIGHUP;
-    wait for all."""
+    start again one that dies (see QUICK_DEATHS); once told to stop, wait for all."""
     listen = os.environ.get("ONESTOCK_LISTEN", "127.0.0.1:50051")
     if listen.rsplit(":", 1)[-1] == "0":
         print("onestock: --processes needs a fixed port in ONESTOCK_LISTEN", file=sys.stderr)
         return 2
     env = {**os.environ, "DATABASE_URL": url}  # children share this server's database
-    children = [
-        subprocess.Popen([sys.executable, "-m", "services.common.cli", "serve"],
-                         env={**env, **_metrics_port(i)})
-        for i in range(processes)
-    ]
+    servers = [_Server(env, i) for i in range(processes)]
+    stopping = False
+    failed: int | None = None
 
     def forward(signum, _frame):
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signum)
+        nonlocal stopping
+        stopping = stopping or signum != signal.SIGHUP
+        for server in servers:
+            if server.process.poll() is None:
+                server.process.send_signal(signum)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
@@ -53,6 +82,19 @@ def serve_processes(url: str, processes: int) -> int:
     # libraries start some), and Python runs the handler only once the main thread is back
     # in the interpreter, which a blocking wait for a child never is. Seen as a SIGTERM not
     # forwarded until a child exited.
-    while any(child.poll() is None for child in children):
+    while not stopping or any(server.process.poll() is None for server in servers):
         time.sleep(FORWARD_WITHIN_S)
-    return max((child.returncode for child in children), key=abs)
+        for i, server in enumerate(servers):
+            if stopping or server.process.poll() is None:
+                continue
+            replacement = server.replacement()
+            if replacement is None:
+                failed = server.process.returncode or 1
+                forward(signal.SIGTERM, None)
+                break
+            servers[i] = replacement
+            if stopping:  # told to stop while it was being started: it missed the signal
+                replacement.process.send_signal(signal.SIGTERM)
+    if failed is not None:
+        return failed
+    return max((server.process.returncode for server in servers), key=abs)
