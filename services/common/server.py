@@ -134,7 +134,7 @@ async def start_server(
     feed = StockFeed(listener)
     chains = ChainCache(engine, listener)
     roads = road_distances(settings)
-    order_feed = OrderFeed(listener)
+    order_feed = OrderFeed(listener, engine)
     await listener.start()
     batcher = ReservationBatcher(engine, workers=settings.reserve_workers,
                                  max_batch=settings.reserve_max_batch,

@@ -204,6 +204,14 @@ async def order_events(conn: AsyncConnection, order_id: str, after_event_id: int
     return [{**row, "group_states": jsonb(row["group_states"])} for row in rows]
 
 
+async def newest_events(conn: AsyncConnection, order_ids: list[str]) -> dict[str, int]:
+    """Each order's newest history entry (every change writes one): which orders changed."""
+    rows = await (await driver(conn)).fetch(
+        "SELECT order_id, max(event_id) AS newest FROM order_events "
+        "WHERE order_id = ANY($1::text[]) GROUP BY order_id", order_ids)
+    return {row["order_id"]: row["newest"] for row in rows}
+
+
 async def load_order(conn: AsyncConnection, order_id: str, *, lock: bool = False) -> Order | None:
     found = await load_orders(conn, [order_id], lock=lock)
     return found[0] if found else None

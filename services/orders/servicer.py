@@ -252,7 +252,7 @@ class OrderServicer(pb_grpc.OrderServiceServicer):
                     last = message
                 if order.state.value in ("COMPLETED", "CANCELLED"):
                     return  # final: nothing more to follow
-                await self.feed.changed(changes)
+                await changes.get()
         finally:
             self.feed.unwatch(request.order_id, changes)
 

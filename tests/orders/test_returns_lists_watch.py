@@ -8,6 +8,7 @@ from onestock.members.v1 import member_service_pb2 as mem
 from onestock.orders.v1 import order_service_pb2 as pb
 from sqlalchemy import text
 
+from services.orders import repository as repo
 from tests.helpers import (
     allow_connections,
     assert_ledger_consistent,
@@ -189,6 +190,41 @@ async def test_watch_order_follows_it_while_no_change_notice_can_arrive(
     finally:
         await allow_connections(database_url, True)
     stream.cancel()
+
+
+async def test_while_no_notice_can_arrive_watchers_of_orders_that_did_not_change_read_nothing(
+        stubs, engine, database_url, monkeypatch):
+    """One query a second finds which watched orders changed: a read per watcher per second
+    would put thousands on the pool just as the database struggles. Only the changed
+    order's watcher reads it again."""
+    _, orders, _ = stubs
+    made = [(await orders.CreateOrder(order(f"o{i}", ("LAMP", 1, 10_000), member=f"M-{i}"))).order
+            for i in range(5)]  # every lamp of the chain
+    streams = [orders.WatchOrder(pb.WatchOrderRequest(order_id=m.order_id)) for m in made]
+    for stream in streams:
+        assert (await stream.read()).order.state == pb.ORDER_STATE_PENDING_PAYMENT
+    loads: list[str] = []
+    load_order = repo.load_order
+
+    async def counted(conn, order_id, **kw):
+        loads.append(order_id)
+        return await load_order(conn, order_id, **kw)
+
+    monkeypatch.setattr(repo, "load_order", counted)
+    await allow_connections(database_url, False)
+    try:
+        await kill_listen_connections(engine)
+        await asyncio.sleep(2.5)  # the first round, after a second, wakes every watcher once
+        assert sorted(loads) == sorted(m.order_id for m in made)
+        await asyncio.sleep(2.0)
+        assert len(loads) == len(made)  # two rounds more: nothing changed, nobody read
+        await pay(orders, made[3])
+        paid = await asyncio.wait_for(streams[3].read(), 5)
+        assert paid.order.state == pb.ORDER_STATE_PAID
+    finally:
+        await allow_connections(database_url, True)
+    for stream in streams:
+        stream.cancel()
 
 
 async def test_payment_racing_expiry_ends_in_exactly_one_of_the_two(stubs, engine):
