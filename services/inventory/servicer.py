@@ -388,8 +388,9 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
     async def WatchStock(self, request, context):
         location_ids, sku_ids = validation.watch_stock(request, self.limits)
         await self._read(lambda c: handlers.require_known(c, location_ids, sku_ids))
-        subscription = self.feed.subscribe(location_ids, sku_ids)  # before the snapshot: no gap
+        subscription = None
         try:
+            subscription = self.feed.subscribe(location_ids, sku_ids)  # before the snapshot: no gap
             snapshot = await self._read(lambda c: repo.read_stock_matching(
                 c, location_ids, sku_ids, WATCH_SNAPSHOT_LIMIT))
             for level in snapshot:
@@ -401,11 +402,12 @@ class InventoryServicer(pb_grpc.InventoryServiceServicer):
             raise ResourceExhausted(f"the stream fell more than {stock_feed.QUEUE_LIMIT:,} "
                                     "changes behind; reopen it", reason="WATCHER_TOO_SLOW") from None
         except stock_feed.ChangesMissed:
-            raise Unavailable("the server missed stock changes (its database connection "
+            raise Unavailable("the server cannot hear stock changes (its database connection "
                               "dropped); reopen the stream for the current levels",
                               reason="STOCK_CHANGES_MISSED") from None
         finally:
-            subscription.close()
+            if subscription is not None:
+                subscription.close()
 
 
 def _require_id(value: str, field: str) -> None:

@@ -7,9 +7,9 @@ fans them out to the subscribers' queues.
 A subscriber that falls too far behind is dropped rather than allowed to
 grow memory without bound; its stream ends with RESOURCE_EXHAUSTED. When the
 LISTEN connection drops, changes go unheard until it is back, so every stream
-ends, with UNAVAILABLE, when it drops and again when it is back (those opened
-meanwhile): a watcher reopens and starts from a fresh snapshot, instead of
-showing levels that silently stopped changing.
+ends, with UNAVAILABLE, when it drops, and none opens until it is back: a
+watcher reopens and starts from a fresh snapshot, instead of showing levels
+that silently stopped changing.
 """
 
 from __future__ import annotations
@@ -69,10 +69,13 @@ class StockFeed:
 
     def __init__(self, listener: Listener):
         self._subscribers: set[Subscription] = set()
-        listener.subscribe(STOCK_CHANNEL, self._on_notify,
-                           on_lost=self._changes_missed, on_reconnect=self._changes_missed)
+        self._listener = listener
+        listener.subscribe(STOCK_CHANNEL, self._on_notify, on_lost=self._changes_missed)
 
     def subscribe(self, location_ids: Iterable[str], sku_ids: Iterable[str]) -> Subscription:
+        """The changes to come; ChangesMissed while the process cannot hear them."""
+        if not self._listener.hearing:
+            raise ChangesMissed()
         sub = Subscription(self, location_ids, sku_ids)
         self._subscribers.add(sub)
         return sub

@@ -384,7 +384,8 @@ class InventoryServiceServicer:
         opens with the current levels of the matching stock rows (at most 5,000).
         It ends, to be reopened, with RESOURCE_EXHAUSTED (WATCHER_TOO_SLOW) when
         the caller falls 10,000 changes behind, and with UNAVAILABLE
-        (STOCK_CHANGES_MISSED) when the server may have missed changes.
+        (STOCK_CHANGES_MISSED) when the server cannot hear changes; it is refused
+        the same way until the server hears them again.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
