@@ -62,11 +62,15 @@ def database_unavailable(error: BaseException) -> bool:
     """Whether ``error``, or what caused it, says the database did not answer (a restart, a
     failover, a killed connection, a full pool), rather than a bug: worth a retry."""
     from_driver = False  # an OSError or a timeout counts only as the driver's cause
+    connecting = False  # the driver's error came from opening a connection (no statement)
     for cause in causes(error):
         if isinstance(cause, exc.DBAPIError):
             if cause.connection_invalidated:
                 return True
             from_driver = True
+            connecting = connecting or cause.statement is None
+        if connecting and isinstance(cause, asyncpg.ObjectNotInPrerequisiteStateError):
+            return True  # 'database "x" is not currently accepting connections'
         if isinstance(cause, exc.TimeoutError | ConnectionError
                       | asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError
                       | asyncpg.AdminShutdownError | asyncpg.CrashShutdownError

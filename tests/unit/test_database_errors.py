@@ -17,6 +17,9 @@ from services.common.database import database_unavailable
     asyncpg.CannotConnectNowError("the database system is starting up"),
     asyncpg.AdminShutdownError("terminating connection due to administrator command"),
     asyncpg.TooManyConnectionsError("sorry, too many clients already"),
+    # what SQLAlchemy raises when a new connection is turned away (ALLOW_CONNECTIONS false)
+    exc.DBAPIError(None, None, asyncpg.ObjectNotInPrerequisiteStateError(
+        'database "onestock" is not currently accepting connections')),
 ], ids=type)
 def test_a_database_that_did_not_answer_is_told_from_a_bug(error):
     assert database_unavailable(error)
@@ -32,6 +35,8 @@ def test_a_database_that_did_not_answer_is_told_from_a_bug(error):
     ValueError("bad"),
     asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
     asyncpg.UniqueViolationError("duplicate key"),
+    # the same class from a statement: a bug of ours, not an outage
+    exc.DBAPIError("SELECT 1", {}, asyncpg.ObjectNotInPrerequisiteStateError("cannot do that")),
 ], ids=type)
 def test_anything_else_stays_a_bug(error):
     assert not database_unavailable(error)
