@@ -134,6 +134,23 @@ async def kill_listen_connections(engine) -> None:
     assert killed == 1
 
 
+@contextlib.asynccontextmanager
+async def notices_cut_off(server, engine, database_url: str, pooled: int = 10):
+    """The server's LISTEN connection cut, and new connections refused until the block
+    ends, as when the database is at max_connections: the server cannot listen again. It
+    keeps its pooled connections, ``pooled`` of them opened first, so that the calls and
+    background sweeps made meanwhile need no new one."""
+    async with contextlib.AsyncExitStack() as stack:
+        for _ in range(pooled):
+            await stack.enter_async_context(server.engine.connect())
+    await allow_connections(database_url, False)
+    try:
+        await kill_listen_connections(engine)
+        yield
+    finally:
+        await allow_connections(database_url, True)
+
+
 async def table_counts(engine) -> dict[str, int]:
     """Row counts and a checksum of stock, to show a rejected call changed nothing."""
     async with engine.connect() as conn:

@@ -12,13 +12,12 @@ from sqlalchemy import text
 
 from services.common.notifications import Listener
 from tests.helpers import (
-    allow_connections,
     assert_ledger_consistent,
     bad_fields,
     error_info,
     every_page,
-    kill_listen_connections,
     line,
+    notices_cut_off,
     seed,
     sku,
     stock_of,
@@ -194,15 +193,13 @@ async def test_a_halt_holds_in_the_server_that_made_it_without_waiting_for_the_c
 
 
 async def test_a_halt_made_elsewhere_holds_within_a_second_while_no_notice_can_arrive(
-        stub, engine, database_url):
+        stub, server, engine, database_url):
     """Another process halts a SKU while this one's LISTEN connection is down, and stays
     down (new connections refused, as when a database is at max_connections): no notice
     can reach this process, so it reads the catalogue again every second rather than
     selling the SKU until it hears again."""
     await stub.ReserveStock(reserve("before", pb.CHANNEL_POS, line("A", "LAMP", 1)))  # cached
-    await allow_connections(database_url, False)
-    try:
-        await kill_listen_connections(engine)
+    async with notices_cut_off(server, engine, database_url):
         async with engine.begin() as conn:  # what UpsertSkus writes, in another process
             await conn.execute(text("UPDATE skus SET sale_status = 'HALTED' WHERE sku_id = 'LAMP'"))
         granted = 0
@@ -217,6 +214,4 @@ async def test_a_halt_made_elsewhere_holds_within_a_second_while_no_notice_can_a
             await asyncio.sleep(0.3)
         else:
             pytest.fail("the halt never took effect")
-    finally:
-        await allow_connections(database_url, True)
     assert await stock_of(engine, "A", "LAMP") == (10, 1 + granted, 0)

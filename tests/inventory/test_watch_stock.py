@@ -14,11 +14,10 @@ from services.inventory import stock_feed
 from services.inventory.domain import StockLevel
 from services.inventory.repository import notification_payloads
 from tests.helpers import (
-    allow_connections,
     bad_fields,
     error_info,
-    kill_listen_connections,
     line,
+    notices_cut_off,
     seed,
     sku,
     store,
@@ -154,7 +153,7 @@ async def assert_told_to_reopen(stream) -> None:
 
 
 async def test_watchers_are_told_to_reopen_while_the_server_cannot_hear_stock_changes(
-        stub, engine, database_url):
+        stub, server, engine, database_url):
     """As in a database restart: the server's LISTEN connection drops and new connections
     are refused for a while. A stream would go on showing levels that no longer change, so
     it ends at once, retryable, and none opens until the server hears again; then a stream
@@ -162,14 +161,10 @@ async def test_watchers_are_told_to_reopen_while_the_server_cannot_hear_stock_ch
     watch = pb.WatchStockRequest(location_ids=["SH-1"], sku_ids=["LAMP"])
     stream = stub.WatchStock(watch)
     assert (await next_change(stream)).stock.on_hand == 5
-    await allow_connections(database_url, False)
-    try:
-        await kill_listen_connections(engine)
+    async with notices_cut_off(server, engine, database_url):
         await assert_told_to_reopen(stream)
         await adjust_lamp_at_sh1(stub, "while-deaf", 3)  # no server hears of it
         await assert_told_to_reopen(stub.WatchStock(watch))  # no snapshot left to go stale
-    finally:
-        await allow_connections(database_url, True)
     for _ in range(100):  # until the server hears again (retried after 0.1, 0.2, 0.4 s ...)
         current = stub.WatchStock(watch)
         try:

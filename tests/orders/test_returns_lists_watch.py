@@ -10,12 +10,11 @@ from sqlalchemy import text
 
 from services.orders import repository as repo
 from tests.helpers import (
-    allow_connections,
     assert_ledger_consistent,
     bad_fields,
     error_info,
     every_page,
-    kill_listen_connections,
+    notices_cut_off,
     stock_of,
     table_counts,
 )
@@ -173,27 +172,23 @@ async def test_watch_order_follows_it_to_completion(stubs):
 
 
 async def test_watch_order_follows_it_while_no_change_notice_can_arrive(
-        stubs, engine, database_url):
+        stubs, server, engine, database_url):
     """The server's LISTEN connection is down and stays down (new connections refused):
-    the order's change notices are lost, so a watcher reads the order again every second
-    rather than hear nothing until the connection is back."""
+    the order's change notice is lost, so the server looks every second for orders whose
+    history grew, rather than tell the watcher nothing until the connection is back."""
     _, orders, _ = stubs
     made = (await orders.CreateOrder(order("o1", ("LAMP", 1, 10_000)))).order
     stream = orders.WatchOrder(pb.WatchOrderRequest(order_id=made.order_id))
     assert (await stream.read()).order.state == pb.ORDER_STATE_PENDING_PAYMENT
-    await allow_connections(database_url, False)
-    try:
-        await kill_listen_connections(engine)
+    async with notices_cut_off(server, engine, database_url):
         await pay(orders, made)
         paid = await asyncio.wait_for(stream.read(), 5)
         assert paid.order.state == pb.ORDER_STATE_PAID
-    finally:
-        await allow_connections(database_url, True)
     stream.cancel()
 
 
 async def test_while_no_notice_can_arrive_watchers_of_orders_that_did_not_change_read_nothing(
-        stubs, engine, database_url, monkeypatch):
+        stubs, server, engine, database_url, monkeypatch):
     """One query a second finds which watched orders changed: a read per watcher per second
     would put thousands on the pool just as the database struggles. Only the changed
     order's watcher reads it again."""
@@ -211,9 +206,7 @@ async def test_while_no_notice_can_arrive_watchers_of_orders_that_did_not_change
         return await load_order(conn, order_id, **kw)
 
     monkeypatch.setattr(repo, "load_order", counted)
-    await allow_connections(database_url, False)
-    try:
-        await kill_listen_connections(engine)
+    async with notices_cut_off(server, engine, database_url):
         await asyncio.sleep(2.5)  # the first round, after a second, wakes every watcher once
         assert sorted(loads) == sorted(m.order_id for m in made)
         await asyncio.sleep(2.0)
@@ -221,8 +214,6 @@ async def test_while_no_notice_can_arrive_watchers_of_orders_that_did_not_change
         await pay(orders, made[3])
         paid = await asyncio.wait_for(streams[3].read(), 5)
         assert paid.order.state == pb.ORDER_STATE_PAID
-    finally:
-        await allow_connections(database_url, True)
     for stream in streams:
         stream.cancel()
 
