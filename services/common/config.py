@@ -170,6 +170,12 @@ class Settings:
     member_code_ttl_s: int = 120
     # ONESTOCK_GRACE_S: how long SIGTERM waits for in-flight calls.
     shutdown_grace_s: float = 10.0
+    # ONESTOCK_KEEPALIVE_S / ONESTOCK_KEEPALIVE_TIMEOUT_S: the server pings each connection
+    # this often, and drops one whose peer has not answered within the timeout: a phone that
+    # left coverage or a till unplugged mid-stream closes nothing, and its WatchStock or
+    # WatchOrder stream would otherwise be kept for good.
+    keepalive_s: float = 60.0
+    keepalive_timeout_s: float = 20.0
     # ONESTOCK_AUTH: "enabled" (every call needs an API key) or "disabled" (local
     # experiments only; the server warns loudly at start).
     auth_enabled: bool = True
@@ -242,6 +248,9 @@ class Settings:
             order_workers=_int(env, "ONESTOCK_ORDER_WORKERS", cls.order_workers),
             order_max_batch=_int(env, "ONESTOCK_ORDER_MAX_BATCH", cls.order_max_batch),
             shutdown_grace_s=_float(env, "ONESTOCK_GRACE_S", cls.shutdown_grace_s),
+            keepalive_s=_float(env, "ONESTOCK_KEEPALIVE_S", cls.keepalive_s),
+            keepalive_timeout_s=_float(env, "ONESTOCK_KEEPALIVE_TIMEOUT_S",
+                                       cls.keepalive_timeout_s),
             crm_sink=env.get("ONESTOCK_CRM_SINK") or cls.crm_sink,
             road_distance_url=env.get("ONESTOCK_ROAD_DISTANCE_URL", cls.road_distance_url),
             road_distance_profile=env.get("ONESTOCK_ROAD_DISTANCE_PROFILE")
@@ -304,6 +313,10 @@ class Settings:
             raise ValueError("ONESTOCK_MEMBER_CODE_TTL_S must be at most 3600: a member code "
                              "proves the member is at the till now, not some day")
         self._check_road_distances()
+        for name, value in (("ONESTOCK_KEEPALIVE_S", self.keepalive_s),
+                            ("ONESTOCK_KEEPALIVE_TIMEOUT_S", self.keepalive_timeout_s)):
+            if not 0.1 <= value <= 7200:
+                raise ValueError(f"{name} must be 0.1 to 7200 seconds, got {value:g}")
         for path in (self.tls_cert, self.tls_key, self.tls_client_ca):
             if path is not None and not path.is_file():
                 raise ValueError(f"TLS file {path} does not exist")

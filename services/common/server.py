@@ -105,6 +105,19 @@ class RunningServer:
             await self.engine.dispose()
 
 
+def keepalive_options(settings: Settings) -> list[tuple[str, int]]:
+    """Ping every connection, streams idle for hours included, and drop one whose peer does
+    not answer; let clients keep their own connections alive with pings 10 s apart or more
+    (gRPC's default refuses any closer than 5 minutes, closing the connection)."""
+    return [
+        ("grpc.keepalive_time_ms", round(settings.keepalive_s * 1000)),
+        ("grpc.keepalive_timeout_ms", round(settings.keepalive_timeout_s * 1000)),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),  # an idle stream is still pinged
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
+    ]
+
+
 async def start_server(
     settings: Settings, url: str, *, address: str | None = None, engine: AsyncEngine | None = None
 ) -> RunningServer:
@@ -114,6 +127,7 @@ async def start_server(
     options = [
         ("grpc.max_receive_message_length", settings.max_message_bytes),
         ("grpc.max_send_message_length", settings.max_message_bytes),
+        *keepalive_options(settings),
     ]
     if not settings.auth_enabled:
         log.warning("AUTHENTICATION IS DISABLED (ONESTOCK_AUTH=disabled): every caller is "

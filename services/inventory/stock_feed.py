@@ -72,6 +72,11 @@ class StockFeed:
         self._listener = listener
         listener.subscribe(STOCK_CHANNEL, self._on_notify, on_lost=self._changes_missed)
 
+    @property
+    def watching(self) -> int:
+        """Streams subscribed now (a gauge for operators and tests)."""
+        return len(self._subscribers)
+
     def subscribe(self, location_ids: Iterable[str], sku_ids: Iterable[str]) -> Subscription:
         """The changes to come; ChangesMissed while the process cannot hear them."""
         if not self._listener.hearing:

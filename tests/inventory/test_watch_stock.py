@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from dataclasses import replace
 
 import grpc
 import pytest
@@ -13,7 +14,9 @@ from services.common.server import start_server
 from services.inventory import stock_feed
 from services.inventory.domain import StockLevel
 from services.inventory.repository import notification_payloads
+from services.inventory.stock_feed import StockFeed
 from tests.helpers import (
+    SilencingProxy,
     bad_fields,
     error_info,
     line,
@@ -180,3 +183,36 @@ async def test_watchers_are_told_to_reopen_while_the_server_cannot_hear_stock_ch
     change = await next_change(current)
     assert (change.initial, change.stock.on_hand) == (False, 9)
     current.cancel()
+
+
+async def test_a_watcher_gone_without_closing_its_connection_is_dropped_by_keepalive(
+        settings, database_url, engine, ops_key):
+    """A phone leaves coverage while its stream is idle, or a till is unplugged: nothing
+    closes the connection, and the stream would be kept, with its place in the stock feed,
+    for good (gRPC's own server keepalive is two hours). The server's keepalive ping goes
+    unanswered, and both go. Pinging every second here, the server still waits a minute
+    after its last ping (gRPC's limit on a server's pings), so this takes about 60 s; by
+    default, pings 60 s apart and a 20 s timeout."""
+    server = await start_server(replace(settings, keepalive_s=1.0, keepalive_timeout_s=1.0),
+                                database_url, address="127.0.0.1:0")
+    proxy = SilencingProxy(f"127.0.0.1:{server.port}")
+    try:
+        async with client.channel(await proxy.start(), ops_key) as channel:
+            stub = pb_grpc.InventoryServiceStub(channel)
+            await seed(stub, [store("SH-1", 31.23, 121.47)], [sku("LAMP")],
+                       stock={("SH-1", "LAMP"): 5})
+            stream = stub.WatchStock(pb.WatchStockRequest(location_ids=["SH-1"]))
+            assert (await next_change(stream)).initial
+            feed = next(part for part in server.parts if isinstance(part, StockFeed))
+            assert feed.watching == 1
+            await asyncio.sleep(2)  # every ping so far answered: the stream is idle
+            proxy.silent = True  # from here the server's pings reach no one
+            for _ in range(1200):
+                if feed.watching == 0:
+                    break
+                await asyncio.sleep(0.1)
+            assert feed.watching == 0, "the vanished watcher was kept for 120 s"
+            stream.cancel()
+    finally:
+        proxy.close()
+        await server.stop(0.5)

@@ -105,6 +105,7 @@ def test_a_member_code_lives_two_minutes_unless_set_and_never_past_an_hour():
     ("ONESTOCK_ROAD_DISTANCE_TIMEOUT_MS", "soon"), ("ONESTOCK_ROAD_DISTANCE_RETRY_S", "-1"),
     ("ONESTOCK_ROAD_DISTANCE_RETRY_S", "3601"), ("ONESTOCK_ROAD_DISTANCE_RETRY_S", "nan"),
     ("ONESTOCK_ROAD_DISTANCE_KEEP_S", "-1"), ("ONESTOCK_ROAD_DISTANCE_KEEP_S", "2592001"),
+    ("ONESTOCK_KEEPALIVE_S", "0"), ("ONESTOCK_KEEPALIVE_TIMEOUT_S", "nan"),
 ])
 def test_addresses_and_urls_that_cannot_work_are_refused_naming_the_variable(variable, value):
     with pytest.raises(ValueError, match=variable):
