@@ -74,7 +74,7 @@ class StockFeed:
 
     @property
     def watching(self) -> int:
-        """Streams subscribed now (a gauge for operators and tests)."""
+        """How many streams are subscribed now."""
         return len(self._subscribers)
 
     def subscribe(self, location_ids: Iterable[str], sku_ids: Iterable[str]) -> Subscription:
