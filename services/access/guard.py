@@ -21,7 +21,7 @@ from services.access.authz import PUBLIC, Scope, scope_for
 from services.access.context import Access
 from services.access.principals import Kind, Principal
 from services.common.errors import Collector, PermissionDenied, Unauthenticated
-from services.common.notifications import DEAF_MAX_AGE_S, Listener
+from services.common.notifications import Listener
 from services.common.validation import check_id
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,8 @@ class Guard:
     async def _lookup(self, key_id: str) -> tuple[keys.ApiKey, bytes] | None:
         cached = self._cache.get(key_id)
         now = time.monotonic()
-        if cached is not None and now - cached[0] < self._kept_for():
+        kept_s = self._cache_s if self._listener is None else self._listener.max_age(self._cache_s)
+        if cached is not None and now - cached[0] < kept_s:
             return cached[1]
         async with self._engine.connect() as conn:
             found = await keys.find(conn, key_id)
@@ -98,11 +99,6 @@ class Guard:
             self._cache.clear()
         self._cache[key_id] = (now, found)
         return found
-
-    def _kept_for(self) -> float:
-        if self._listener is None or self._listener.hearing:
-            return self._cache_s
-        return min(self._cache_s, DEAF_MAX_AGE_S)
 
 
 def _require_till_certificate(context, location_id: str | None) -> None:

@@ -35,6 +35,11 @@ class Listener:
         self._reconnect_task: asyncio.Task | None = None
         self.hearing = False  # whether notifications reach this process now
 
+    def max_age(self, kept_s: float) -> float:
+        """How long a copy that notices keep current may be used: ``kept_s`` while they
+        reach this process, at most DEAF_MAX_AGE_S while they cannot."""
+        return kept_s if self.hearing else min(kept_s, DEAF_MAX_AGE_S)
+
     def subscribe(self, channel: str, handler: Callable[[str], None],
                   on_reconnect: Callable[[], None] | None = None,
                   on_lost: Callable[[], None] | None = None) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Mapping
 from types import MappingProxyType
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common.notifications import DEAF_MAX_AGE_S, Listener
+from services.common.notifications import Listener
 from services.inventory import repository as repo
 from services.inventory.catalogue import SaleTerms
 from services.routing.chain import Chain
@@ -59,7 +60,7 @@ class ChainCache:
         """Loaded, and no change announced since; or, while no notice can arrive, loaded
         only just now."""
         return self._chain is not None and self._sale_terms is not None and (
-            self._listener.hearing or time.monotonic() - self._loaded_at < DEAF_MAX_AGE_S)
+            time.monotonic() - self._loaded_at < self._listener.max_age(math.inf))
 
     async def sale_terms(self) -> Mapping[str, SaleTerms]:
         return (await self.get())[1]
