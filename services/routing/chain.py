@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Sequence
+from datetime import datetime
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -22,6 +23,7 @@ from services.routing.policy import MAX_SOURCES_EXAMINED
 SOURCES_CACHED = MAX_SOURCES_EXAMINED  # nearest transfer sources kept per destination
 RECENT_QUERIES = 512  # "near a point" answers kept
 MEMO_ENTRIES = 100_000  # derived answers Chain.remember keeps
+OPENINGS_KEPT = 100_000  # (hours group, minute) -> next opening answers Chain.opens_at keeps
 
 
 def _unit_vectors(points: Sequence[tuple[float, float]]) -> np.ndarray:
@@ -132,6 +134,7 @@ class Chain:
         # What other modules derive from the chain and keep with it (the planner's transfer
         # sources per destination and policy), through remember(); emptied past MEMO_ENTRIES.
         self._memo: dict = {}
+        self._openings: dict[tuple[int, datetime], datetime | None] = {}
 
     def near(self, latitude: float, longitude: float, radius_km: float) -> Nearby:
         """Locations within radius_km, nearest first. The ``recent_queries`` answers asked
@@ -147,6 +150,25 @@ class Chain:
         else:
             recent.move_to_end(key)
         return found
+
+    def opens_at(self, loc: Location, when: datetime) -> datetime:
+        """``loc.opens_at(when)``, worked out once per group of locations keeping the same
+        hours and per minute. Without closed periods the answer depends on the minute
+        alone: hours are kept to the local minute, and every opening falls on a minute, so
+        an instant in a closed minute opens at the same next minute as the rest of it. A
+        replay asks for the same few openings for thousands of orders a minute."""
+        if loc.closures:
+            return loc.opens_at(when)  # closed periods end to the second
+        key = (self.hours_group[loc.location_id], when.replace(second=0, microsecond=0))
+        openings = self._openings
+        if key in openings:
+            opens = openings[key]
+        else:
+            if len(openings) >= OPENINGS_KEPT:
+                openings.clear()
+            opens = loc.opens_at(when)
+            opens = openings[key] = None if opens == when else opens
+        return when if opens is None else opens
 
     def remember(self, key, build):
         """What ``build()`` gives for ``key``, built the first time it is asked for."""

@@ -173,7 +173,7 @@ class _Context:
         key = self.chain.hours_group[loc.location_id]
         when = self._opens.get(key)
         if when is None:
-            when = self._opens[key] = loc.opens_at(self.request.placed_at)
+            when = self._opens[key] = self.chain.opens_at(loc, self.request.placed_at)
         return when
 
     def near_customer(self) -> Nearby:
@@ -257,10 +257,17 @@ def _lines(units: Mapping[str, int]) -> tuple[OrderLine, ...]:
 def score(shipments: tuple[Shipment, ...], placed_at: datetime, policy: RoutingPolicy) -> float:
     """Lower is better: fees, transfer costs, extra shipments, waiting, the customer's trip."""
     w = policy.weights
-    fee = sum(s.fee_minor for s in shipments) / 100
-    transfer = sum(t.cost_minor for s in shipments for t in s.transfers) / 100
-    hours = (max(s.ready_at for s in shipments) - placed_at).total_seconds() / 3600
-    trip = sum(s.distance_km for s in shipments if s.mode is Mode.PICKUP)
+    if len(shipments) == 1:  # most plans: the same sums, without a generator each
+        only = shipments[0]
+        fee = only.fee_minor / 100
+        transfer = sum(t.cost_minor for t in only.transfers) / 100 if only.transfers else 0.0
+        hours = (only.ready_at - placed_at).total_seconds() / 3600
+        trip = only.distance_km if only.mode is Mode.PICKUP else 0.0
+    else:
+        fee = sum(s.fee_minor for s in shipments) / 100
+        transfer = sum(t.cost_minor for s in shipments for t in s.transfers) / 100
+        hours = (max(s.ready_at for s in shipments) - placed_at).total_seconds() / 3600
+        trip = sum(s.distance_km for s in shipments if s.mode is Mode.PICKUP)
     return (w.fee_per_yuan * fee + w.transfer_cost_per_yuan * transfer
             + w.per_extra_shipment * (len(shipments) - 1) + w.per_hour_eta * hours
             + w.per_km_customer_trip * trip)
@@ -273,14 +280,18 @@ def _plan(ctx: _Context, mode: Mode, shipments: list[Shipment], label: str) -> P
 
 
 def _rank(plan: Plan) -> tuple:
-    first = plan.shipments[0]
-    return (round(plan.score, 9), first.distance_km, tuple(s.location_id for s in plan.shipments))
+    shipments = plan.shipments
+    first = shipments[0]
+    stores = (first.location_id,) if len(shipments) == 1 else tuple(
+        [s.location_id for s in shipments])
+    return (round(plan.score, 9), first.distance_km, stores)
 
 
 def _shipment(ctx: _Context, loc: Location, distance: float, mode: Mode, lines, start_after,
               transfers: tuple[Transfer, ...] = ()) -> Shipment | None:
     """When a store can hand over: prep starts when it is open, after any transfer arrives."""
-    prep_start = ctx.opens(loc) if start_after == ctx.request.placed_at else loc.opens_at(start_after)
+    prep_start = (ctx.opens(loc) if start_after == ctx.request.placed_at
+                  else ctx.chain.opens_at(loc, start_after))
     ready = prep_start + timedelta(minutes=ctx.policy.prep_minutes)
     fee = 0
     if mode is Mode.SAME_CITY_DELIVERY:
@@ -449,6 +460,7 @@ def _single_store_plans(ctx: _Context, role: str, mode: Mode, label: str,
     plans: list[Plan] = []
     best = math.inf
     examined = len(candidates)
+    complete, shelf_of, needs = ctx._complete, ctx.stock.get, ctx.needs
     for i, (distance, loc) in enumerate(candidates):
         if plans and stop(distance, best):
             ctx.trace.farther(role, candidates[i:])
@@ -456,7 +468,12 @@ def _single_store_plans(ctx: _Context, role: str, mode: Mode, label: str,
             break
         if score_of is not None and plans and score_of(distance, loc) > best + SCORE_SLACK:
             continue
-        if _has_all(ctx, loc):
+        # memoized, as pickup and delivery ask alike: the replay's costliest loop, run for
+        # about eight candidates per order, so without a call of its own
+        has_all = complete.get(loc.location_id)
+        if has_all is None:
+            has_all = complete[loc.location_id] = _holds(shelf_of(loc.location_id), needs)
+        if has_all:
             shipment = _shipment(ctx, loc, distance, mode, ctx.whole_order,
                                  ctx.request.placed_at)
             plans.append(_plan(ctx, mode, [shipment], label))
@@ -488,14 +505,6 @@ def _pickup_floor(ctx: _Context, distance: float) -> float:
     """No pickup plan from this far can score lower than this."""
     w = ctx.policy.weights
     return w.per_km_customer_trip * distance + w.per_hour_eta * ctx.policy.prep_minutes / 60
-
-
-def _has_all(ctx: _Context, loc: Location) -> bool:
-    """Whether the location has every line (memoized: pickup and delivery ask alike)."""
-    known = ctx._complete.get(loc.location_id)
-    if known is None:
-        known = ctx._complete[loc.location_id] = _holds(ctx.stock.get(loc.location_id), ctx.needs)
-    return known
 
 
 def _holds(have: Mapping[str, int] | None, units: Mapping[str, int]) -> bool:

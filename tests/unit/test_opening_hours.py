@@ -1,5 +1,6 @@
 """When a location opens, in any time zone, daylight saving included: pure, no database."""
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -7,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.inventory.catalogue import Location, LocationKind, OpeningHours
+from services.routing.chain import Chain
 
 # China keeps no daylight saving; a chain's stores abroad may: these zones move their clocks
 # by an hour, half an hour (Lord Howe) or at midnight (Santiago), both ways.
@@ -64,3 +66,22 @@ def test_a_store_in_new_york_opens_when_its_clock_first_shows_an_open_time(openi
                      opening_hours=(opening,))
     assert not store.is_open_at(when)
     assert store.opens_at(when) == opens
+
+
+@settings(max_examples=200)
+@given(zone=st.sampled_from(ZONES), opening=hours(), near=instants(), seed=st.integers(0, 999))
+def test_the_chain_answers_each_instant_of_a_minute_as_the_location_would(
+        zone, opening, near, seed):
+    """Chain.opens_at keeps one answer per hours group and minute: whichever instant of a
+    minute asks first, every other one, from any location of the group, gets what its
+    location would say. Instants every few minutes over half a day, each minute asked
+    twice at different seconds."""
+    rng = random.Random(seed)
+    stores = [Location(f"S{i}", "S", LocationKind.STORE, 0.0, 0.0, "X", time_zone=zone,
+                       opening_hours=opening) for i in (1, 2)]
+    chain = Chain(stores)
+    start = near.replace(second=0, microsecond=0)
+    minutes = [start + timedelta(minutes=7 * k) for k in range(-50, 51)] * 2
+    for i, minute in enumerate(minutes):
+        when = minute + timedelta(microseconds=rng.randrange(60_000_000))
+        assert chain.opens_at(stores[i % 2], when) == stores[i % 2].opens_at(when)
