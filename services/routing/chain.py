@@ -154,9 +154,10 @@ class Chain:
     def opens_at(self, loc: Location, when: datetime) -> datetime:
         """``loc.opens_at(when)``, worked out once per group of locations keeping the same
         hours and per minute. Without closed periods the answer depends on the minute
-        alone: hours are kept to the local minute, and every opening falls on a minute, so
-        an instant in a closed minute opens at the same next minute as the rest of it. A
-        replay asks for the same few openings for thousands of orders a minute."""
+        alone: hours are kept to the local minute, and every opening falls on a UTC minute
+        (every zone in use keeps whole-minute offsets), so an instant in a closed minute
+        opens at the same next minute as the rest of it. A replay asks for the same few
+        openings for thousands of orders a minute."""
         if loc.closures:
             return loc.opens_at(when)  # closed periods end to the second
         key = (self.hours_group[loc.location_id], when.replace(second=0, microsecond=0))
