@@ -23,7 +23,7 @@ from services.routing.policy import MAX_SOURCES_EXAMINED
 SOURCES_CACHED = MAX_SOURCES_EXAMINED  # nearest transfer sources kept per destination
 RECENT_QUERIES = 512  # "near a point" answers kept
 MEMO_ENTRIES = 100_000  # derived answers Chain.remember keeps
-OPENINGS_KEPT = 100_000  # (hours group, minute) -> next opening answers Chain.opens_at keeps
+_ABSENT = object()  # not remembered yet (None is an answer)
 
 
 def _unit_vectors(points: Sequence[tuple[float, float]]) -> np.ndarray:
@@ -131,10 +131,10 @@ class Chain:
         # least recently asked first; an OrderedDict, as finding a plain dict's first key scans
         # past every key removed before it (36 us per answer dropped when 250,000 are kept)
         self._recent: OrderedDict[tuple[float, float, float], Nearby] = OrderedDict()
-        # What other modules derive from the chain and keep with it (the planner's transfer
-        # sources per destination and policy), through remember(); emptied past MEMO_ENTRIES.
+        # What is derived from the chain and kept with it (the planner's transfer sources per
+        # destination and policy, openings per minute), through remember(); emptied past
+        # MEMO_ENTRIES.
         self._memo: dict = {}
-        self._openings: dict[tuple[int, datetime], datetime | None] = {}
 
     def near(self, latitude: float, longitude: float, radius_km: float) -> Nearby:
         """Locations within radius_km, nearest first. The ``recent_queries`` answers asked
@@ -160,21 +160,16 @@ class Chain:
         openings for thousands of orders a minute."""
         if loc.closures:
             return loc.opens_at(when)  # closed periods end to the second
-        key = (self.hours_group[loc.location_id], when.replace(second=0, microsecond=0))
-        openings = self._openings
-        if key in openings:
-            opens = openings[key]
-        else:
-            if len(openings) >= OPENINGS_KEPT:
-                openings.clear()
-            opens = loc.opens_at(when)
-            opens = openings[key] = None if opens == when else opens
-        return when if opens is None else opens
+        later = self.remember(
+            ("opens_at", self.hours_group[loc.location_id], when.replace(second=0, microsecond=0)),
+            lambda: _later_opening(loc, when))
+        return when if later is None else later
 
     def remember(self, key, build):
-        """What ``build()`` gives for ``key``, built the first time it is asked for."""
-        found = self._memo.get(key)
-        if found is None:
+        """What ``build()`` gives for ``key`` (None included), built the first time it is
+        asked for."""
+        found = self._memo.get(key, _ABSENT)
+        if found is _ABSENT:
             if len(self._memo) >= MEMO_ENTRIES:
                 self._memo.clear()
             found = self._memo[key] = build()
@@ -196,3 +191,10 @@ class Chain:
                       if p[1].location_id != destination.location_id]
             self._sources_near[destination.location_id] = cached
         return cached
+
+
+def _later_opening(loc: Location, when: datetime) -> datetime | None:
+    """When ``loc`` next opens after ``when``; None if it is open then (the same for the
+    whole minute, unlike ``when`` itself)."""
+    opens = loc.opens_at(when)
+    return None if opens == when else opens
