@@ -124,13 +124,16 @@ async def allow_connections(database_url: str, allowed: bool) -> None:
         await admin.close()
 
 
+# The backends of this database that LISTEN: a server process's notice connection.
+LISTEN_BACKENDS = ("FROM pg_stat_activity "
+                   "WHERE datname = current_database() AND query LIKE 'LISTEN%'")
+
+
 async def kill_listen_connections(engine) -> None:
     """Cut the one LISTEN connection (the test's server process's), as a database restart
     or a network fault would."""
     async with engine.begin() as conn:
-        killed = await conn.scalar(text(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND query LIKE 'LISTEN%'"))
+        killed = await conn.scalar(text(f"SELECT count(pg_terminate_backend(pid)) {LISTEN_BACKENDS}"))
     assert killed == 1
 
 

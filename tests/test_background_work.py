@@ -10,7 +10,7 @@ from sqlalchemy import text
 from services.common.background import Periodic
 from services.common.notifications import Listener
 from services.common.server import asyncpg_dsn
-from tests.helpers import allow_connections, kill_listen_connections
+from tests.helpers import LISTEN_BACKENDS, allow_connections, kill_listen_connections
 
 CHANNEL = "background_work_test"
 
@@ -110,9 +110,7 @@ async def test_a_reconnection_that_fails_half_way_is_retried_with_one_connection
     await asyncio.sleep(0.5)
     assert heard.empty()
     async with engine.connect() as conn:
-        assert await conn.scalar(text(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND query LIKE 'LISTEN%'")) == 1
+        assert await conn.scalar(text(f"SELECT count(*) {LISTEN_BACKENDS}")) == 1
 
 
 async def test_a_periodic_round_that_fails_is_logged_and_the_next_round_runs(caplog):
