@@ -52,19 +52,13 @@ class _Trace:
 
     def __init__(self) -> None:
         self._notes: list[tuple] = []
-        self._unexamined: list[tuple[str, list[tuple[float, Location]]]] = []
-        self._examined: list[tuple[str, list[tuple[float, Location]]]] = []
+        self._candidates: list[tuple[str, list[tuple[float, Location]]]] = []
         self._sources: list[tuple[list[tuple], dict[str, int]]] = []
         self._filtered: list[tuple] = []
 
     def note(self, role: str, loc: Location, distance: float, reason: Reason | None = None,
              short: tuple[str, ...] = (), opens_at: datetime | None = None) -> None:
         self._notes.append((role, loc.location_id, distance, reason, short, opens_at))
-
-    def farther(self, role: str, rest: list[tuple[float, Location]]) -> None:
-        """Candidates not examined because a nearer one already wins."""
-        if rest:
-            self._unexamined.append((role, rest))
 
     def filtered(self, role: str, nearby: list[tuple[float, Location]], rejection) -> None:
         """Locations screened for a role; those ``rejection`` refuses are explained when read."""
@@ -76,18 +70,19 @@ class _Trace:
         if sources:
             self._sources.append((sources, missing))
 
-    def examined(self, role: str, candidates: list[tuple[float, Location]]) -> None:
-        """Candidates whose hours and stock were looked at; explained when the trace is read."""
+    def candidates(self, role: str, candidates: list[tuple[float, Location]]) -> None:
+        """The candidates for a role, explained by their stock and hours when the trace is
+        read: also those a scan never reached, as a better plan was found before them."""
         if candidates:
-            self._examined.append((role, candidates))
+            self._candidates.append((role, candidates))
 
     def finish(self, plan_shipments: tuple[Shipment, ...], ctx: _Context
                ) -> tuple[Considered, ...]:
         """The trace: one entry per location and role considered, nearest first per role.
 
-        Filter rejections, examined candidates and unexamined ones each appear once per
-        role and are built directly; transfer sources (looked at for both modes) and the
-        few explicit notes are merged per location."""
+        Filter rejections and candidates each appear once per role and are built directly;
+        transfer sources (looked at for both modes) and the few explicit notes are merged per
+        location."""
         chosen = {(PICKUP if s.mode is Mode.PICKUP else DELIVERY, s.location_id)
                   for s in plan_shipments}
         chosen |= {(SOURCE, t.source_id) for s in plan_shipments for t in s.transfers}
@@ -99,7 +94,7 @@ class _Trace:
                     out.append(Considered(loc.location_id, role, distance, False, (reason,),
                                           opens_at=ctx.reopens(loc, reason)))
         placed = ctx.request.placed_at
-        for role, candidates in self._examined:
+        for role, candidates in self._candidates:
             for distance, loc in candidates:
                 opens = ctx.opens(loc)
                 closed = opens > placed
@@ -111,9 +106,6 @@ class _Trace:
                     reasons += (Reason.FARTHER,)
                 out.append(Considered(loc.location_id, role, distance, is_chosen, reasons, short,
                                       opens if closed else None))
-        for role, rest in self._unexamined:
-            out += [Considered(loc.location_id, role, distance, False, (Reason.FARTHER,))
-                    for distance, loc in rest]
         out += self._merged(chosen, ctx)
         out.sort(key=lambda c: (ROLE_ORDER[c.role], c.distance_km, c.location_id))
         return tuple(out)
@@ -357,7 +349,8 @@ def _offers(chain: Chain, dest: Location, policy: RoutingPolicy) -> tuple[list, 
 
 def _transfer(ctx: _Context, dest: Location, offer, units: Mapping[str, int]) -> Transfer:
     distance, src, same_city, hours = offer
-    return Transfer(src.location_id, dest.location_id, _lines(units), distance, same_city, ctx.policy.transfer_cost_minor(distance),
+    return Transfer(src.location_id, dest.location_id, _lines(units), distance, same_city,
+                    ctx.policy.transfer_cost_minor(distance),
                     ctx.request.placed_at + timedelta(hours=hours))
 
 
@@ -459,12 +452,9 @@ def _single_store_plans(ctx: _Context, role: str, mode: Mode, label: str,
     all wait for the same opening); the plans left out could never have been chosen."""
     plans: list[Plan] = []
     best = math.inf
-    examined = len(candidates)
     complete, shelf_of, needs = ctx._complete, ctx.stock.get, ctx.needs
-    for i, (distance, loc) in enumerate(candidates):
+    for distance, loc in candidates:
         if plans and stop(distance, best):
-            ctx.trace.farther(role, candidates[i:])
-            examined = i
             break
         if score_of is not None and plans and score_of(distance, loc) > best + SCORE_SLACK:
             continue
@@ -478,7 +468,7 @@ def _single_store_plans(ctx: _Context, role: str, mode: Mode, label: str,
                                  ctx.request.placed_at)
             plans.append(_plan(ctx, mode, [shipment], label))
             best = min(best, plans[-1].score)
-    ctx.trace.examined(role, candidates[:examined])
+    ctx.trace.candidates(role, candidates)
     return plans
 
 
@@ -553,14 +543,20 @@ def _delivery_candidates(ctx: _Context) -> list[tuple[float, Location]]:
     return ctx.open_now(found)
 
 
-def _delivery_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Plan], list[Plan]]:
+def _delivery_options(ctx: _Context, exhaustive: bool = False, to_beat: float = math.inf
+                      ) -> tuple[list[Plan], list[Plan]]:
     """(single-store deliveries, fallbacks): the fallbacks, a split across stores and a
     transfer into the nearest delivering store, are planned only when no store has it all.
-    Unless ``exhaustive``, the scan stops once the score's lower bound passes the best."""
+    Unless ``exhaustive``, the scan stops once the score's lower bound passes the best, and
+    nothing is planned when no delivery could score below ``to_beat`` (AUTO's best pickup)."""
     candidates = _delivery_candidates(ctx)
+    least_score = ctx.policy.least_delivery_score
+    if to_beat < math.inf and candidates and _none_could_beat(ctx, candidates, to_beat):
+        ctx.trace.candidates(DELIVERY, candidates)
+        return [], []
     singles = _single_store_plans(
         ctx, DELIVERY, Mode.SAME_CITY_DELIVERY, "delivery", candidates,
-        stop=lambda distance, best: not exhaustive and _delivery_floor(ctx, distance) >= best,
+        stop=lambda distance, best: not exhaustive and least_score(distance) >= best,
         score_of=None if exhaustive else lambda distance, loc: _delivery_score(ctx, distance, loc))
     singles.sort(key=_rank)
     if singles or not candidates:
@@ -571,14 +567,20 @@ def _delivery_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Pla
     return singles, fallbacks
 
 
-def _delivery_floor(ctx: _Context, distance: float) -> float:
-    """No delivery from this far can score lower than this (bands grow with distance)."""
-    band = ctx.policy.delivery_band(distance)
-    if band is None:
-        return math.inf
-    w = ctx.policy.weights
-    return (w.fee_per_yuan * band.fee_minor / 100
-            + w.per_hour_eta * (ctx.policy.prep_minutes + band.courier_minutes) / 60)
+def _none_could_beat(ctx: _Context, candidates: list[tuple[float, Location]], to_beat: float
+                     ) -> bool:
+    """Whether no delivery plan (from one store, split, or after a transfer) could score
+    below ``to_beat``: each of its shipments rides from one of these stores (nearest first),
+    and none starts before its store opens."""
+    bar = to_beat + SCORE_SLACK
+    floor = ctx.policy.least_delivery_score(candidates[0][0])
+    if floor > bar:
+        return True
+    per_hour = ctx.policy.weights.per_hour_eta
+    if not per_hour:
+        return False
+    wait = min(ctx.opens(loc) for _, loc in candidates) - ctx.request.placed_at
+    return floor + per_hour * wait.total_seconds() / 3600 > bar
 
 
 def _has_any(ctx: _Context, loc: Location) -> bool:
@@ -697,7 +699,9 @@ def route(chain: Chain, request: RouteRequest, stock: StockView, policy: Routing
         if not plans:
             why.append(_why_no_pickup(ctx))
     if request.mode in (Mode.SAME_CITY_DELIVERY, Mode.AUTO):
-        singles, fallbacks = _delivery_options(ctx)
+        # in AUTO, deliveries are planned only if one could beat the best pickup plan
+        singles, fallbacks = _delivery_options(ctx, to_beat=min(
+            (plan.score for plan in plans), default=math.inf))
         delivery = singles or fallbacks
         plans += delivery
         if not delivery:

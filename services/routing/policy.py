@@ -9,6 +9,7 @@ silently fall back to a default.
 
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -101,6 +102,27 @@ class RoutingPolicy:
 
     def transfer_cost_minor(self, distance_km: float) -> int:
         return self.transfer_base_minor + round(self.transfer_per_km_minor * distance_km)
+
+    def least_delivery_score(self, distance_km: float) -> float:
+        """No delivery from a store this far or farther scores lower (infinite beyond the
+        last band): the routing core stops scanning farther stores once this passes the best
+        plan it has. The least over this band and every farther one, since a policy may make
+        a farther band cheaper (a flat-rate courier beyond 3 km)."""
+        for max_km, least in self._least_delivery_scores:
+            if distance_km <= max_km:
+                return least
+        return math.inf
+
+    @functools.cached_property
+    def _least_delivery_scores(self) -> tuple[tuple[float, float], ...]:
+        """(band's max_km, least score from that band on): the courier's fee and time and
+        the store's prep time, weighted as the routing core's score weighs them."""
+        w, least, floors = self.weights, math.inf, []
+        for band in reversed(self.delivery_bands):
+            least = min(least, w.fee_per_yuan * band.fee_minor / 100
+                        + w.per_hour_eta * (self.prep_minutes + band.courier_minutes) / 60)
+            floors.append((band.max_km, least))
+        return tuple(reversed(floors))
 
 
 DEFAULT_POLICY = RoutingPolicy()

@@ -18,6 +18,7 @@ from services.routing.policy import (
     MAX_RADIUS_KM,
     MAX_SOURCES_EXAMINED,
     MAX_WEIGHT,
+    DeliveryBand,
     Weights,
     policy_from_dict,
 )
@@ -141,6 +142,19 @@ def test_delivery_splits_across_two_stores_when_none_has_everything():
     assert plan.delivery_fee_minor == 2 * POLICY.delivery_bands[0].fee_minor
 
 
+def test_a_farther_band_that_costs_less_is_still_looked_at():
+    # a policy may make a farther band cheaper (a flat-rate courier beyond 3 km): the scan may
+    # stop early only when no band from there on could beat the best so far
+    cheap_far = replace(POLICY, delivery_bands=(DeliveryBand(3.0, 1500, 70),
+                                                DeliveryBand(10.0, 0, 10)))
+    chain = Chain([store("NEAR", 1, radius=8), store("NEXT", 2, radius=8),
+                   store("BEYOND", 5, radius=8)])
+    stock = {loc: {"LAMP": 1} for loc in ("NEAR", "NEXT", "BEYOND")}
+    plan = route(chain, order(("LAMP", 1), mode=Mode.SAME_CITY_DELIVERY), stock, cheap_far)
+    assert plan.shipments[0].location_id == "BEYOND"
+    assert plan.delivery_fee_minor == 0
+
+
 def test_no_split_beyond_max_split():
     chain = Chain([store("A", 1), store("B", 2), store("C", 3)])
     stock = {"A": {"LAMP": 1}, "B": {"SOFA": 1}, "C": {"VASE": 1}}
@@ -170,6 +184,23 @@ def test_auto_prefers_pickup_next_door_and_delivery_for_a_distant_customer():
     expensive_walk = replace(POLICY, weights=Weights(per_km_customer_trip=100))
     far = route(chain, order(("LAMP", 1), mode=Mode.AUTO), stock, expensive_walk)
     assert far.mode is Mode.SAME_CITY_DELIVERY
+
+
+def test_stores_a_scan_stops_before_are_explained_by_their_stock():
+    # PICKUP stops at the nearest store that has it all; AUTO plans no delivery when none
+    # could beat that pickup. The trace still says which stores lacked what.
+    chain = Chain([store("NEAR", 1), store("EMPTY", 2), store("FULL", 3)])
+    stock = {"NEAR": {"LAMP": 1}, "FULL": {"LAMP": 1}}
+    for mode in (Mode.PICKUP, Mode.AUTO):
+        plan = route(chain, order(("LAMP", 1), mode=mode), stock, POLICY)
+        assert plan.shipments[0].location_id == "NEAR" and plan.mode is Mode.PICKUP
+        roles = ("pickup", "delivery") if mode is Mode.AUTO else ("pickup",)
+        for role in roles:
+            empty = trace_of(plan, "EMPTY", role)
+            assert (empty.reasons, empty.short_skus) == ((Reason.INSUFFICIENT_STOCK,), ("LAMP",))
+            assert trace_of(plan, "FULL", role).reasons == (Reason.FARTHER,)
+        if mode is Mode.AUTO:
+            assert trace_of(plan, "NEAR", "delivery").reasons == (Reason.FARTHER,)
 
 
 def test_ties_break_by_distance_then_location_id():

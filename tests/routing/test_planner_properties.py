@@ -11,7 +11,7 @@ from services.inventory.catalogue import Location, LocationKind, OpeningHours
 from services.routing.chain import Chain
 from services.routing.model import Mode, OrderLine, RouteRequest
 from services.routing.planner import quote, route
-from services.routing.policy import DEFAULT_POLICY
+from services.routing.policy import DEFAULT_POLICY, DeliveryBand, RoutingPolicy, Weights
 from tests.routing.chains import AFTERNOON, CUSTOMER
 
 SKUS = ("LAMP", "SOFA", "VASE", "RUG")
@@ -46,6 +46,32 @@ def scenarios(draw):
     return locations, stock, request
 
 
+@st.composite
+def policies(draw):
+    """The default policy, or one with random weights and delivery bands whose fees and
+    courier times need not grow with distance (a policy file may say so)."""
+    if draw(st.booleans()):
+        return DEFAULT_POLICY
+    edges = draw(st.lists(st.integers(5, 120), min_size=1, max_size=3, unique=True))
+    bands = tuple(DeliveryBand(edge / 10, draw(st.sampled_from((0, 300, 600, 1500))),
+                               draw(st.sampled_from((0, 20, 45, 90))))
+                  for edge in sorted(edges))
+    weight = st.sampled_from((0.0, 0.5, 1.0, 2.0, 8.0))
+    return RoutingPolicy(
+        pickup_radius_km=draw(st.sampled_from((3.0, 10.0))),
+        prep_minutes=draw(st.sampled_from((0, 30))),
+        max_split=draw(st.integers(1, 3)),
+        delivery_bands=bands,
+        weights=Weights(*(draw(weight) for _ in range(5))),
+    )
+
+
+def _rank(plan):
+    """How route ranks plans: score to nine places, then the first store's distance, then ids."""
+    return (round(plan.score, 9), plan.shipments[0].distance_km,
+            [s.location_id for s in plan.shipments])
+
+
 def brute_force_nearest_complete_pickup(locations, stock, request, policy):
     best = None
     for loc in locations:
@@ -59,10 +85,9 @@ def brute_force_nearest_complete_pickup(locations, stock, request, policy):
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios())
-def test_plans_obey_the_rules_a_brute_force_reference_checks(scenario):
+@given(scenarios(), policies())
+def test_plans_obey_the_rules_a_brute_force_reference_checks(scenario, policy):
     locations, stock, request = scenario
-    policy = DEFAULT_POLICY
     plan = route(Chain(locations), request, stock, policy)
     by_id = {loc.location_id: loc for loc in locations}
 
@@ -77,13 +102,17 @@ def test_plans_obey_the_rules_a_brute_force_reference_checks(scenario):
         else:
             assert plan.label in ("pickup after transfer", "unfillable")
 
-    if request.mode is Mode.AUTO:
-        # the scan that stops early, and passes over candidates, chooses what looking at
-        # every option (as quote does) would
-        every = [p for options in vars(quote(Chain(locations), request, stock, policy)).values()
-                 for p in options]
-        best = min(every, key=lambda p: (round(p.score, 9), p.shipments[0].distance_km,
-                                         [s.location_id for s in p.shipments]), default=None)
+    # the scans that stop early, and pass over candidates, choose what looking at every
+    # option (as quote does) would
+    if request.mode is not Mode.PICKUP:
+        options = quote(Chain(locations), request, stock, policy)
+        if request.mode is Mode.AUTO:
+            every = [p for plans in vars(options).values() for p in plans]
+        else:  # a single store if any can, else a split or a transfer into a delivering store
+            every = [p for p in options.delivery if p.label == "delivery"] or [
+                p for p in options.delivery + options.transfer
+                if p.label in ("split delivery", "delivery after transfer")]
+        best = min(every, key=_rank, default=None)
         assert (plan.shipments, plan.score) == ((best.shipments, best.score) if best else ((),
                                                                                           plan.score))
 
@@ -111,7 +140,7 @@ def test_plans_obey_the_rules_a_brute_force_reference_checks(scenario):
             assert distance <= loc.delivery_radius_km
         else:
             assert loc.can_pickup
-        assert shipment.ready_at > request.placed_at
+        assert shipment.ready_at >= request.placed_at + timedelta(minutes=policy.prep_minutes)
         assert loc.is_open_at(shipment.prep_start)
         for transfer in shipment.transfers:
             assert by_id[transfer.source_id].can_transfer
