@@ -1,8 +1,10 @@
 """The routing core on small chains whose right answer is obvious (no database needed)."""
 
 import math
+import tomllib
 from dataclasses import fields, replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -276,6 +278,16 @@ def test_each_bad_policy_value_is_refused_naming_its_file_key_and_problem(tmp_pa
     assert (caught.value.where, caught.value.key) == (str(path), key)
     assert caught.value.problem.startswith(problem)
     assert str(caught.value).startswith(f"{path}: {key}: {problem}")
+
+
+def test_the_documented_policy_file_lists_every_key_with_its_default():
+    from services.routing.policy import RoutingPolicy, load_policy
+
+    path = Path(__file__).parents[2] / "docs" / "policies" / "default.toml"
+    written = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert set(written) == {f.name for f in fields(RoutingPolicy)}
+    assert set(written["weights"]) == {f.name for f in fields(Weights)}
+    assert load_policy(path) == DEFAULT_POLICY
 
 
 def test_a_policy_file_that_is_not_there_is_named_with_why():
