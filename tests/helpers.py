@@ -133,7 +133,8 @@ async def kill_listen_connections(engine) -> None:
     """Cut the one LISTEN connection (the test's server process's), as a database restart
     or a network fault would."""
     async with engine.begin() as conn:
-        killed = await conn.scalar(text(f"SELECT count(pg_terminate_backend(pid)) {LISTEN_BACKENDS}"))
+        killed = await conn.scalar(
+            text(f"SELECT count(pg_terminate_backend(pid)) {LISTEN_BACKENDS}"))
     assert killed == 1
 
 

@@ -21,7 +21,10 @@ from services.routing.policy import (
     MAX_SOURCES_EXAMINED,
     MAX_WEIGHT,
     DeliveryBand,
+    PolicyError,
+    RoutingPolicy,
     Weights,
+    load_policy,
     policy_from_dict,
 )
 from tests.routing.chains import AFTERNOON, NIGHT, north, order, store, trace_of, warehouse
@@ -233,8 +236,6 @@ def test_quote_lists_each_feasible_option_per_mode():
 
 
 def test_policy_with_an_unknown_key_is_refused_naming_file_and_key(tmp_path):
-    from services.routing.policy import PolicyError, load_policy
-
     path = tmp_path / "tuned.toml"
     path.write_text("pickup_radius_km = 5\n[weights]\nfee_per_yuen = 2\n")
     with pytest.raises(PolicyError) as caught:
@@ -269,8 +270,6 @@ BAND = "[[delivery_bands]]\nmax_km = {}\nfee_minor = 600\ncourier_minutes = 30\n
 ])
 def test_each_bad_policy_value_is_refused_naming_its_file_key_and_problem(tmp_path, toml, key,
                                                                           problem):
-    from services.routing.policy import PolicyError, load_policy
-
     path = tmp_path / "tuned.toml"
     path.write_text(toml + "\n")
     with pytest.raises(PolicyError) as caught:
@@ -281,8 +280,6 @@ def test_each_bad_policy_value_is_refused_naming_its_file_key_and_problem(tmp_pa
 
 
 def test_the_documented_policy_file_lists_every_key_with_its_default():
-    from services.routing.policy import RoutingPolicy, load_policy
-
     path = Path(__file__).parents[2] / "docs" / "policies" / "default.toml"
     written = tomllib.loads(path.read_text(encoding="utf-8"))
     assert set(written) == {f.name for f in fields(RoutingPolicy)}
@@ -291,8 +288,6 @@ def test_the_documented_policy_file_lists_every_key_with_its_default():
 
 
 def test_a_policy_file_that_is_not_there_is_named_with_why():
-    from services.routing.policy import PolicyError, load_policy
-
     with pytest.raises(PolicyError) as caught:
         load_policy("no/such/policy.toml")
     assert str(caught.value) == "no/such/policy.toml: -: cannot be read: No such file or directory"
