@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -24,6 +24,7 @@ SOURCES_CACHED = MAX_SOURCES_EXAMINED  # nearest transfer sources kept per desti
 RECENT_QUERIES = 512  # "near a point" answers kept
 MEMO_ENTRIES = 100_000  # derived answers Chain.remember keeps
 _ABSENT = object()  # not remembered yet (None is an answer)
+EPOCH, MINUTE = datetime(1970, 1, 1, tzinfo=UTC), timedelta(minutes=1)
 
 
 def _unit_vectors(points: Sequence[tuple[float, float]]) -> np.ndarray:
@@ -160,8 +161,8 @@ class Chain:
         openings for thousands of orders a minute."""
         if loc.closures:
             return loc.opens_at(when)  # closed periods end to the second
-        later = self.remember(
-            ("opens_at", self.hours_group[loc.location_id], when.replace(second=0, microsecond=0)),
+        later = self.remember(  # minutes since the epoch: a third of what replace() costs
+            ("opens_at", self.hours_group[loc.location_id], (when - EPOCH) // MINUTE),
             lambda: _later_opening(loc, when))
         return when if later is None else later
 

@@ -1,4 +1,11 @@
-"""What routing takes and gives: an order to place, and a plan that explains itself."""
+"""What routing takes and gives: an order to place, and a plan that explains itself.
+
+What a plan is made of (order lines, transfers, shipments, trace entries) is a
+NamedTuple: immutable and comparable like a frozen dataclass, but three times
+cheaper to build, and the simulator builds several per order, millions of orders
+a run. The request stays a frozen dataclass: callers build one per order and
+vary it with ``dataclasses.replace``.
+"""
 
 from __future__ import annotations
 
@@ -34,8 +41,7 @@ class Reason(enum.StrEnum):
 StockView = Mapping[str, Mapping[str, int]]
 
 
-@dataclass(frozen=True, slots=True)
-class OrderLine:
+class OrderLine(NamedTuple):
     sku_id: str
     quantity: int
 
@@ -59,8 +65,7 @@ class RouteRequest:
         return self.road_km is not None
 
 
-@dataclass(frozen=True, slots=True)
-class Transfer:
+class Transfer(NamedTuple):
     """Stock moved from a source to the fulfilling store before it can serve (门店调拨)."""
 
     source_id: str
@@ -72,8 +77,7 @@ class Transfer:
     arrive_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Shipment:
+class Shipment(NamedTuple):
     """One fulfilment group: a store hands these lines to the customer or to a courier."""
 
     mode: Mode  # PICKUP or SAME_CITY_DELIVERY

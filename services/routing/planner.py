@@ -243,7 +243,7 @@ def _needs(request: RouteRequest) -> dict[str, int]:
 
 
 def _lines(units: Mapping[str, int]) -> tuple[OrderLine, ...]:
-    return tuple(OrderLine(sku, qty) for sku, qty in units.items() if qty > 0)
+    return tuple([OrderLine(sku, qty) for sku, qty in units.items() if qty > 0])
 
 
 def score(shipments: tuple[Shipment, ...], placed_at: datetime, policy: RoutingPolicy) -> float:
@@ -266,9 +266,11 @@ def score(shipments: tuple[Shipment, ...], placed_at: datetime, policy: RoutingP
 
 
 def _plan(ctx: _Context, mode: Mode, shipments: list[Shipment], label: str) -> Plan:
+    """A candidate plan, able to explain itself: whichever is chosen is returned as it is,
+    and its trace is built from the request's notes only if it is read."""
     shipments_t = tuple(shipments)
     return Plan(mode, shipments_t, score(shipments_t, ctx.request.placed_at, ctx.policy),
-                label=label)
+                label=label, trace_builder=functools.partial(ctx.trace.finish, shipments_t, ctx))
 
 
 def _rank(plan: Plan) -> tuple:
@@ -284,13 +286,13 @@ def _shipment(ctx: _Context, loc: Location, distance: float, mode: Mode, lines, 
     """When a store can hand over: prep starts when it is open, after any transfer arrives."""
     prep_start = (ctx.opens(loc) if start_after == ctx.request.placed_at
                   else ctx.chain.opens_at(loc, start_after))
-    ready = prep_start + timedelta(minutes=ctx.policy.prep_minutes)
+    ready = prep_start + ctx.policy.prep_time
     fee = 0
     if mode is Mode.SAME_CITY_DELIVERY:
         band = ctx.policy.delivery_band(distance)
         if band is None:
             return None
-        ready += timedelta(minutes=band.courier_minutes)
+        ready += band.courier_time
         fee = band.fee_minor
     return Shipment(mode, loc.location_id, lines, distance, fee, prep_start, ready, transfers)
 
@@ -709,8 +711,7 @@ def route(chain: Chain, request: RouteRequest, stock: StockView, policy: Routing
     best = _best(plans)
     if best is None:
         return _unfillable(ctx, request.mode, why)
-    return Plan(best.mode, best.shipments, best.score, label=best.label,
-                trace_builder=lambda: ctx.trace.finish(best.shipments, ctx))
+    return best
 
 
 def quote(chain: Chain, request: RouteRequest, stock: StockView, policy: RoutingPolicy) -> Quote:

@@ -13,6 +13,7 @@ import functools
 import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,11 @@ class DeliveryBand:
     max_km: float
     fee_minor: int
     courier_minutes: int
+
+    @functools.cached_property
+    def courier_time(self) -> timedelta:
+        """``courier_minutes`` as a duration, made once: routing adds it to every delivery."""
+        return timedelta(minutes=self.courier_minutes)
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,11 @@ class RoutingPolicy:
     # How many transfer sources, nearest first, are examined for one destination.
     transfer_sources_examined: int = 24
     weights: Weights = field(default_factory=Weights)
+
+    @functools.cached_property
+    def prep_time(self) -> timedelta:
+        """``prep_minutes`` as a duration, made once: routing adds it to every shipment."""
+        return timedelta(minutes=self.prep_minutes)
 
     def delivery_band(self, distance_km: float) -> DeliveryBand | None:
         for band in self.delivery_bands:
