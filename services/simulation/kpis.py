@@ -41,37 +41,45 @@ class KpiCollector:
         self.moves = self.move_units = self.moved_units = self.moves_beyond_reach = 0
 
     def filled(self, order: SimOrder, plan: Plan) -> None:
-        placed = self._placed(order)
+        """Tally a filled order: runs once per order of a replay, so each shipment's sums
+        are taken in one pass, and a store starting at once reuses the order's hour."""
+        placed = order.request.placed_at
+        placed_hour = self._placed(placed)
         self.labels[plan.label] += 1
-        if len(plan.shipments) > 1:
+        shipments = plan.shipments
+        if len(shipments) > 1:
             self.splits += 1
-        self.eta_min.append((plan.ready_at - placed).total_seconds() / 60)
-        self.fees += plan.delivery_fee_minor
+        ready = shipments[0].ready_at if len(shipments) == 1 else plan.ready_at
+        self.eta_min.append((ready - placed).total_seconds() / 60)
         waited = False
-        for shipment in plan.shipments:
+        for shipment in shipments:
+            self.fees += shipment.fee_minor
             if shipment.mode is Mode.SAME_CITY_DELIVERY:
                 self.courier_km.append(shipment.distance_km)
             else:
                 self.trip_km.append(shipment.distance_km)
             start = shipment.prep_start
-            self.store_hour[(shipment.location_id, _epoch_hour(start))] += 1
-            waited = waited or (start > placed and not shipment.transfers)
-            for transfer in shipment.transfers:
-                self.transfers += 1
-                self.transfer_costs += transfer.cost_minor
-                self.transfer_units += sum(line.quantity for line in transfer.lines)
+            hour = placed_hour if start == placed else _epoch_hour(start)
+            self.store_hour[(shipment.location_id, hour)] += 1
+            if shipment.transfers:
+                for transfer in shipment.transfers:
+                    self.transfers += 1
+                    self.transfer_costs += transfer.cost_minor
+                    self.transfer_units += sum(line.quantity for line in transfer.lines)
+            elif start > placed:
+                waited = True
         self.waiting += waited
 
     def refused(self, order: SimOrder, reason: str) -> None:
-        self._placed(order)
+        self._placed(order.request.placed_at)
         self.unfillable[reason] += 1
 
-    def _placed(self, order: SimOrder) -> datetime:
-        """Count the order in its hour, filled or not; returns when it was placed."""
-        placed = order.request.placed_at
+    def _placed(self, placed: datetime) -> int:
+        """Count the order in its hour, filled or not; returns that hour."""
         self.orders += 1
-        self.placed_by_hour[_epoch_hour(placed)] += 1
-        return placed
+        hour = _epoch_hour(placed)
+        self.placed_by_hour[hour] += 1
+        return hour
 
     def moved(self, asked: int, shipped: int, beyond_reach: bool) -> None:
         self.moves += 1

@@ -14,15 +14,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from services.common.ranges import END_OF_TIMES, FIRST_TIME, Range
 from services.inventory.catalogue import DEFAULT_TIME_ZONE, Location, Sku
 from services.routing.model import RouteRequest
 
 
-@dataclass(frozen=True, slots=True)
-class SimOrder:
-    """One order of the stream: who placed it and what routing is asked."""
+class SimOrder(NamedTuple):
+    """One order of the stream: who placed it and what routing is asked. (A NamedTuple, as
+    the order lines are: a synthetic stream builds one per order as the replay walks it.)"""
 
     order_id: str
     member_id: str

@@ -151,13 +151,18 @@ class OrderStream(Sequence[SimOrder]):
         fromtimestamp = datetime.fromtimestamp
         for n in range(stop - first):
             i = first + n
-            merged: dict[str, int] = {}
-            for k in range(start[n] - base, start[n + 1] - base):
-                sku = sku_ids[skus[k]]
-                merged[sku] = merged.get(sku, 0) + qtys[k]
-            request = RouteRequest(
-                tuple(OrderLine(s, q) for s, q in merged.items()), lat[n], lng[n],
-                cities[city[n]], modes[mode[n]], fromtimestamp(epoch[n], UTC))
+            first_line, end_line = start[n] - base, start[n + 1] - base
+            if end_line - first_line == 1:  # about half the orders
+                lines: tuple[OrderLine, ...] = (OrderLine(sku_ids[skus[first_line]],
+                                                          qtys[first_line]),)
+            else:
+                merged: dict[str, int] = {}
+                for k in range(first_line, end_line):
+                    sku = sku_ids[skus[k]]
+                    merged[sku] = merged.get(sku, 0) + qtys[k]
+                lines = tuple([OrderLine(s, q) for s, q in merged.items()])
+            request = RouteRequest(lines, lat[n], lng[n], cities[city[n]], modes[mode[n]],
+                                   fromtimestamp(epoch[n], UTC))
             yield SimOrder(f"O{i:08d}", f"M{member[n]:07d}", request)
 
 
