@@ -15,8 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-import numpy as np
-
 from services.common.geo import haversine_km
 from services.inventory.catalogue import Location
 from services.routing.chain import Chain, Nearby
@@ -192,7 +190,7 @@ class _Context:
         """``candidates`` without those in a closed period (all of them, in most chains)."""
         if not self.chain.has_closures:
             return candidates
-        return [(d, loc) for d, loc in candidates if not self.closed_now(loc)]
+        return [pair for pair in candidates if not self.closed_now(pair[1])]
 
     def customer_km(self, loc: Location) -> float:
         """Distance between the customer and a location: by road when it was measured."""
@@ -279,6 +277,11 @@ def _rank(plan: Plan) -> tuple:
     stores = (first.location_id,) if len(shipments) == 1 else tuple(
         [s.location_id for s in shipments])
     return (round(plan.score, 9), first.distance_km, stores)
+
+
+def _sort_by_rank(plans: list[Plan]) -> None:
+    if len(plans) > 1:  # sort() would rank even a single plan
+        plans.sort(key=_rank)
 
 
 def _shipment(ctx: _Context, loc: Location, distance: float, mode: Mode, lines, start_after,
@@ -416,7 +419,9 @@ def _pickup_candidates(ctx: _Context) -> list[tuple[float, Location]]:
     key = (PICKUP, radius)
     found = nearby.memo.get(key)
     if found is None:
-        found = nearby.memo[key] = [(d, loc) for d, loc in nearby if loc.can_pickup and d <= radius]
+        # the pairs themselves, not copies: a replay keeps these for every address it has seen
+        found = nearby.memo[key] = [pair for pair in nearby
+                                    if pair[1].can_pickup and pair[0] <= radius]
     return ctx.open_now(found)
 
 
@@ -438,7 +443,7 @@ def _pickup_options(ctx: _Context, exhaustive: bool = False) -> tuple[list[Plan]
         distance, target = candidates[0]
         if ctx.short_at(target):
             transfer = _after_transfer(ctx, target, distance, Mode.PICKUP)
-    complete.sort(key=_rank)
+    _sort_by_rank(complete)
     return complete, transfer
 
 
@@ -539,9 +544,9 @@ def _delivery_candidates(ctx: _Context) -> list[tuple[float, Location]]:
     key = (DELIVERY, city, farthest)
     found = nearby.memo.get(key)
     if found is None:  # the same rule as _delivery_rejection, inlined: it runs for every order
-        found = nearby.memo[key] = [(d, loc) for d, loc in nearby if loc.can_deliver
-                                    and loc.city == city and d <= loc.delivery_radius_km
-                                    and d <= farthest]
+        found = nearby.memo[key] = [
+            pair for pair in nearby if (loc := pair[1]).can_deliver and loc.city == city
+            and pair[0] <= loc.delivery_radius_km and pair[0] <= farthest]
     return ctx.open_now(found)
 
 
@@ -560,10 +565,10 @@ def _delivery_options(ctx: _Context, exhaustive: bool = False, to_beat: float = 
         ctx, DELIVERY, Mode.SAME_CITY_DELIVERY, "delivery", candidates,
         stop=lambda distance, best: not exhaustive and least_score(distance) >= best,
         score_of=None if exhaustive else lambda distance, loc: _delivery_score(ctx, distance, loc))
-    singles.sort(key=_rank)
+    _sort_by_rank(singles)
     if singles or not candidates:
         return singles, []
-    partial = [(d, loc) for d, loc in candidates if _has_any(ctx, loc)]
+    partial = [pair for pair in candidates if _has_any(ctx, pair[1])]
     fallbacks = [p for p in (_split(ctx, partial), _after_transfer(
         ctx, candidates[0][1], candidates[0][0], Mode.SAME_CITY_DELIVERY)) if p is not None]
     return singles, fallbacks
@@ -624,26 +629,26 @@ def _held(have: Mapping[str, int], needs: tuple[tuple[str, int], ...]) -> tuple[
 
 def _covering_combinations(held: list[tuple[int, ...]], wanted: tuple[int, ...], max_split: int):
     """Index combinations (2 to max_split stores, lexicographic order) whose units add up to
-    the order; pairs, the common case, are screened all at once with numpy."""
+    the order. A pair, the common case, is screened on what its first store lacks: most
+    often one line, so one comparison a pair. (Plain Python: a split looks at a handful
+    of stores, fewer than numpy's fixed cost per call repays.)"""
     n = len(held)
-    if n >= 2 and max_split >= 2:
-        units = np.array(held)
-        first, second = _pairs(n)
-        covers = ((units[first] + units[second]) >= np.array(wanted)).all(axis=1)
-        yield from zip(first[covers].tolist(), second[covers].tolist(), strict=True)
+    if max_split >= 2:
+        for i in range(n - 1):
+            first = held[i]
+            lacking = [(k, wanted[k] - first[k]) for k in range(len(wanted))
+                       if first[k] < wanted[k]]
+            for j in range(i + 1, n):
+                other = held[j]
+                for k, short in lacking:
+                    if other[k] < short:
+                        break
+                else:
+                    yield i, j
     for size in range(3, min(max_split, n) + 1):
         for combo in itertools.combinations(range(n), size):
             if all(sum(held[i][k] for i in combo) >= wanted[k] for k in range(len(wanted))):
                 yield combo
-
-
-@functools.cache
-def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair of n stores, as numpy's index arrays (n is at most SPLIT_CANDIDATES):
-    building them costs more than screening them. Read-only, as they are shared."""
-    first, second = np.triu_indices(n, 1)
-    first.flags.writeable = second.flags.writeable = False
-    return first, second
 
 
 def _share(ctx: _Context, combo) -> list[Shipment] | None:
@@ -670,7 +675,9 @@ def _unfillable(ctx: _Context, mode: Mode, why: list[str]) -> Plan:
 
 
 def _best(plans: list[Plan]) -> Plan | None:
-    return min(plans, key=_rank) if plans else None
+    if len(plans) < 2:  # most orders: one plan, ranked against nothing
+        return plans[0] if plans else None
+    return min(plans, key=_rank)
 
 
 def _why_no_pickup(ctx: _Context) -> str:
