@@ -1,10 +1,9 @@
 """What routing takes and gives: an order to place, and a plan that explains itself.
 
-What a plan is made of (order lines, transfers, shipments, trace entries) is a
-NamedTuple: immutable and comparable like a frozen dataclass, but three times
-cheaper to build, and the simulator builds several per order, millions of orders
-a run. The request stays a frozen dataclass: callers build one per order and
-vary it with ``dataclasses.replace``.
+The request and what a plan is made of (order lines, transfers, shipments, trace
+entries) are NamedTuples: immutable and comparable like frozen dataclasses, but
+three times cheaper to build, and the simulator builds several per order,
+millions of orders a run. (A variant of one is made with ``_replace``.)
 """
 
 from __future__ import annotations
@@ -46,8 +45,7 @@ class OrderLine(NamedTuple):
     quantity: int
 
 
-@dataclass(frozen=True, slots=True)
-class RouteRequest:
+class RouteRequest(NamedTuple):
     lines: tuple[OrderLine, ...]
     latitude: float
     longitude: float

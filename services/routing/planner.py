@@ -12,7 +12,7 @@ import functools
 import itertools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from services.common.geo import haversine_km
@@ -568,8 +568,7 @@ def _delivery_options(ctx: _Context, exhaustive: bool = False, to_beat: float = 
     _sort_by_rank(singles)
     if singles or not candidates:
         return singles, []
-    partial = [pair for pair in candidates if _has_any(ctx, pair[1])]
-    fallbacks = [p for p in (_split(ctx, partial), _after_transfer(
+    fallbacks = [p for p in (_split(ctx, candidates), _after_transfer(
         ctx, candidates[0][1], candidates[0][0], Mode.SAME_CITY_DELIVERY)) if p is not None]
     return singles, fallbacks
 
@@ -590,27 +589,25 @@ def _none_could_beat(ctx: _Context, candidates: list[tuple[float, Location]], to
     return floor + per_hour * wait.total_seconds() / 3600 > bar
 
 
-def _has_any(ctx: _Context, loc: Location) -> bool:
-    """Whether the location holds at least one unit this order needs."""
-    have = ctx.stock.get(loc.location_id)
-    if have is not None:
-        for sku in ctx.needs:  # a loop, not any(): this runs for every delivering candidate
-            if have.get(sku, 0) > 0:
-                return True
-    return False
-
-
-def _split(ctx: _Context, partial: list[tuple[float, Location]]) -> Plan | None:
-    """The best way to share the order among at most max_split stores, each serving
-    from its own stock (nearest store of a combination first).
+def _split(ctx: _Context, candidates: list[tuple[float, Location]]) -> Plan | None:
+    """The best way to share the order among at most max_split of the nearest stores
+    holding some of it, each serving from its own stock (nearest store of a combination
+    first).
 
     Stores taking turns, nearest first, cover the order exactly when their units
     add up to it, so combinations are screened on per-SKU sums before any
     shipment is built."""
-    stores = partial[:SPLIT_CANDIDATES]
     needs = tuple(ctx.needs.items())
     wanted = tuple(q for _, q in needs)
-    held = [_held(ctx.stock[loc.location_id], needs) for _, loc in stores]
+    stores, held = [], []
+    for pair in candidates:
+        have = ctx.stock.get(pair[1].location_id)
+        units = _held(have, needs) if have is not None else None
+        if units and any(units):
+            stores.append(pair)
+            held.append(units)
+            if len(stores) == SPLIT_CANDIDATES:
+                break
     best = None
     for combo in _covering_combinations(held, wanted, ctx.policy.max_split):
         shipments = _share(ctx, [stores[i] for i in combo])
@@ -747,7 +744,7 @@ def locations_to_measure(chain: Chain, request: RouteRequest, policy: RoutingPol
     either mode, nearest first, and the pickup store they chose. A road-distance provider
     measures these, and only these, before routing: a road is no shorter than the great
     circle, so none farther could come within a radius by road."""
-    near = [loc for _, loc in _Context(chain, replace(request, road_km=None), {}, policy,
+    near = [loc for _, loc in _Context(chain, request._replace(road_km=None), {}, policy,
                                        {}).near_customer()]
     chosen = request.pickup_location_id
     if chosen and all(loc.location_id != chosen for loc in near):

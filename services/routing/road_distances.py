@@ -30,7 +30,6 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 import httpx
 
@@ -234,4 +233,4 @@ async def with_road_distances(roads: RoadDistances | None, chain: Chain, request
         return request
     stores = locations_to_measure(chain, request, policy)
     road_km = await roads.measure(request.latitude, request.longitude, stores) if stores else {}
-    return request if road_km is None else replace(request, road_km=road_km)
+    return request if road_km is None else request._replace(road_km=road_km)

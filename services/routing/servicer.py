@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from onestock.routing.v1 import routing_service_pb2 as pb
 from onestock.routing.v1 import routing_service_pb2_grpc as pb_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -94,4 +92,4 @@ class RoutingServicer(pb_grpc.RoutingServiceServicer):
 
 
 def _any_mode(order: RouteRequest) -> RouteRequest:
-    return replace(order, mode=Mode.AUTO)
+    return order._replace(mode=Mode.AUTO)

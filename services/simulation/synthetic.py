@@ -95,6 +95,7 @@ def chain_stock(locations: Sequence[Location], sku_ids: Sequence[str], seed: int
     ranks = np.arange(len(sku_ids))
     store_carry = np.minimum(0.95, 400.0 / (ranks + 400.0))
     store_depth = np.rint(80.0 * 20.0 / (ranks + 20.0)).astype(np.int64)
+    skus = np.array(sku_ids, dtype=object)  # the same str objects, picked out by numpy
     stock = {}
     for loc in locations:
         if loc.kind is LocationKind.WAREHOUSE:
@@ -103,8 +104,7 @@ def chain_stock(locations: Sequence[Location], sku_ids: Sequence[str], seed: int
         else:  # best sellers deeper: about a day of a busy store's demand for the top ones
             carried = np.nonzero(rng.random(len(sku_ids)) < store_carry)[0]
             units = rng.integers(1, 13, carried.size) + store_depth[carried]
-        stock[loc.location_id] = dict(zip([sku_ids[i] for i in carried.tolist()],
-                                          units.tolist(), strict=True))
+        stock[loc.location_id] = dict(zip(skus[carried].tolist(), units.tolist(), strict=True))
     return stock
 
 
@@ -174,10 +174,13 @@ def order_stream(locations: Sequence[Location], sku_ids: Sequence[str],
     n_members = max(1, spec.orders // ORDERS_PER_MEMBER)
     # members live within a couple of km of a store, and order to their address
     home = rng.integers(0, len(stores), n_members)
-    home_lat = np.array([stores[i].latitude for i in home.tolist()]) + rng.normal(0, 1.5, n_members) / KM_PER_DEGREE
-    home_lng = np.array([stores[i].longitude for i in home.tolist()]) + rng.normal(0, 1.5, n_members) / (
+    store_lat = np.array([store.latitude for store in stores])
+    store_lng = np.array([store.longitude for store in stores])
+    store_city = np.array([cities.index(store.city) for store in stores], dtype=np.int32)
+    home_lat = store_lat[home] + rng.normal(0, 1.5, n_members) / KM_PER_DEGREE
+    home_lng = store_lng[home] + rng.normal(0, 1.5, n_members) / (
         KM_PER_DEGREE * np.cos(np.radians(home_lat)))
-    home_city = np.array([cities.index(stores[i].city) for i in home.tolist()], dtype=np.int32)
+    home_city = store_city[home]
     # lognormal activity: the top fifth of members place about four fifths of the orders,
     # and no single member more than about 0.04% of them
     activity = np.minimum(rng.lognormal(0.0, 1.68, n_members), 200.0)

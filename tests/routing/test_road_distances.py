@@ -38,7 +38,7 @@ def test_pickup_goes_to_the_store_nearest_by_road_not_as_the_crow_flies():
     assert crow.shipments[0].location_id == "ACROSS-RIVER"
 
     road = {"ACROSS-RIVER": 6.5, "SAME-BANK": 2.4}
-    plan = route(chain, replace(order(("LAMP", 1)), road_km=road), stock, POLICY)
+    plan = route(chain, order(("LAMP", 1))._replace(road_km=road), stock, POLICY)
     assert plan.shipments[0].location_id == "SAME-BANK"
     assert plan.shipments[0].distance_km == 2.4
     assert trace_of(plan, "ACROSS-RIVER", "pickup").distance_km == 6.5
@@ -51,14 +51,14 @@ def test_radii_and_delivery_bands_apply_to_the_road_kilometres():
     delivery = order(("LAMP", 1), mode=Mode.SAME_CITY_DELIVERY)
     assert route(chain, delivery, stock, POLICY).delivery_fee_minor == 600  # 2 km: first band
 
-    by_road = route(chain, replace(delivery, road_km={"CLOSE": 4.2}), stock, POLICY)
+    by_road = route(chain, delivery._replace(road_km={"CLOSE": 4.2}), stock, POLICY)
     assert by_road.delivery_fee_minor == 900  # 4.2 km: the second band
     assert by_road.shipments[0].distance_km == 4.2
 
-    beyond = route(chain, replace(delivery, road_km={"CLOSE": 5.5}), stock, POLICY)
+    beyond = route(chain, delivery._replace(road_km={"CLOSE": 5.5}), stock, POLICY)
     assert not beyond.feasible  # its own 5 km radius, by road
     assert trace_of(beyond, "CLOSE", "delivery").reasons == (Reason.OUT_OF_RADIUS,)
-    pickup = route(chain, replace(order(("LAMP", 1)), road_km={"CLOSE": 11.0}), stock, POLICY)
+    pickup = route(chain, order(("LAMP", 1))._replace(road_km={"CLOSE": 11.0}), stock, POLICY)
     assert trace_of(pickup, "CLOSE", "pickup").reasons == (Reason.OUT_OF_RADIUS,)
 
 
@@ -67,11 +67,11 @@ def test_a_store_with_no_road_to_the_customer_is_explained_and_never_chosen():
     stock = {"ISLAND": {"LAMP": 5}, "MAINLAND": {"LAMP": 5}}
     road = {"ISLAND": math.inf, "MAINLAND": 3.3}
     for mode, role in ((Mode.PICKUP, "pickup"), (Mode.SAME_CITY_DELIVERY, "delivery")):
-        plan = route(chain, replace(order(("LAMP", 1), mode=mode), road_km=road), stock, POLICY)
+        plan = route(chain, order(("LAMP", 1), mode=mode)._replace(road_km=road), stock, POLICY)
         assert plan.shipments[0].location_id == "MAINLAND"
         assert trace_of(plan, "ISLAND", role).reasons == (Reason.NO_ROAD_ROUTE,)
 
-    chosen = route(chain, replace(order(("LAMP", 1), pickup="ISLAND"), road_km=road), stock,
+    chosen = route(chain, order(("LAMP", 1), pickup="ISLAND")._replace(road_km=road), stock,
                    POLICY)
     assert not chosen.feasible
     assert trace_of(chosen, "ISLAND", "pickup").reasons == (Reason.NO_ROAD_ROUTE,)
@@ -80,10 +80,10 @@ def test_a_store_with_no_road_to_the_customer_is_explained_and_never_chosen():
 def test_a_chosen_pickup_store_is_measured_by_road_and_unmeasured_ones_as_the_crow_flies():
     chain = Chain([store("NEAR", 1), store("OTHER", 2)])
     stock = {"NEAR": {"LAMP": 5}, "OTHER": {"LAMP": 5}}
-    plan = route(chain, replace(order(("LAMP", 1), pickup="NEAR"), road_km={"NEAR": 1.7}),
+    plan = route(chain, order(("LAMP", 1), pickup="NEAR")._replace(road_km={"NEAR": 1.7}),
                  stock, POLICY)
     assert plan.shipments[0].distance_km == 1.7
-    only_other = route(chain, replace(order(("LAMP", 1)), road_km={"OTHER": 2.5}), stock, POLICY)
+    only_other = route(chain, order(("LAMP", 1))._replace(road_km={"OTHER": 2.5}), stock, POLICY)
     near = trace_of(only_other, "NEAR", "pickup")
     assert near.distance_km == pytest.approx(1.0, abs=0.01) and only_other.shipments[0].location_id == "NEAR"
 
@@ -91,7 +91,7 @@ def test_a_chosen_pickup_store_is_measured_by_road_and_unmeasured_ones_as_the_cr
 def test_transfers_are_still_measured_between_locations_as_the_crow_flies():
     chain = Chain([store("PICKUP", 1), warehouse("WH", 8)])
     stock = {"PICKUP": {}, "WH": {"LAMP": 5}}
-    plan = route(chain, replace(order(("LAMP", 1)), road_km={"PICKUP": 1.4, "WH": 30.0}), stock,
+    plan = route(chain, order(("LAMP", 1))._replace(road_km={"PICKUP": 1.4, "WH": 30.0}), stock,
                  POLICY)
     transfer = plan.shipments[0].transfers[0]
     assert transfer.source_id == "WH" and transfer.distance_km == pytest.approx(7.0, abs=0.01)
@@ -101,8 +101,8 @@ def test_transfers_are_still_measured_between_locations_as_the_crow_flies():
 def test_quotes_follow_the_road_kilometres_too():
     chain = Chain([store("A", 1), store("B", 2)])
     stock = {"A": {"LAMP": 5}, "B": {"LAMP": 5}}
-    options = quote(chain, replace(order(("LAMP", 1), mode=Mode.AUTO),
-                                   road_km={"A": 4.0, "B": 2.1}), stock, POLICY)
+    options = quote(chain, order(("LAMP", 1), mode=Mode.AUTO)._replace(
+        road_km={"A": 4.0, "B": 2.1}), stock, POLICY)
     assert [p.shipments[0].location_id for p in options.pickup] == ["B", "A"]
     assert [p.shipments[0].distance_km for p in options.delivery] == [2.1, 4.0]
 
@@ -114,7 +114,7 @@ def test_the_locations_to_measure_are_those_near_the_customer_and_the_chosen_sto
         "A", "WH", "B"]
     chosen = locations_to_measure(chain, order(("X", 1), pickup="FAR-AWAY"), POLICY)
     assert [loc.location_id for loc in chosen] == ["A", "WH", "B", "FAR-AWAY"]
-    measured = replace(order(("X", 1)), road_km={"A": 50.0})
+    measured = order(("X", 1))._replace(road_km={"A": 50.0})
     assert [loc.location_id for loc in locations_to_measure(chain, measured, POLICY)] == [
         "A", "WH", "B"]
 
