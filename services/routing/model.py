@@ -101,8 +101,11 @@ class Considered(NamedTuple):
     opens_at: datetime | None = None
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Plan:
+    """The routing core's answer. Treated as a value, but not a frozen dataclass: building
+    one costs three times as much frozen, and the core builds one or two per order."""
+
     mode: Mode  # PICKUP or SAME_CITY_DELIVERY; the requested mode when nothing is feasible
     shipments: tuple[Shipment, ...]
     score: float

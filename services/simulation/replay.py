@@ -31,6 +31,7 @@ PROGRESS_EVERY = 5_000  # orders between two progress reports
 # "Near a point" answers a replay keeps: one per member address that orders again. About
 # 6 KB each on a dense chain, so at most about 1.5 GB, and much less in practice.
 NEAR_ANSWERS_KEPT = 250_000
+YOUNG_COLLECTION_EVERY = 20_000  # new container objects between two young collections
 
 Progress = Callable[[int], None]  # called with the orders replayed since the last call
 
@@ -187,14 +188,22 @@ def _old_objects_frozen() -> Iterator[Callable[[], None]]:
     """Keep the cycle collector off what a replay keeps: the scenario, and the "near a point"
     answers it gathers (millions of tuples). Collecting the oldest generation scans every
     object in it: 7.5% of a million-order replay's time, 13% of a 300,000-order one.
-    Frozen objects are left out (they are still freed when no longer referenced); young ones
-    are collected as usual. Thaws at the end, unless the process had frozen objects of its
-    own before."""
+    Frozen objects are left out (they are still freed when no longer referenced).
+
+    Young objects are collected every YOUNG_COLLECTION_EVERY new ones rather than every 700:
+    a replay's objects die young, by reference count, and form no cycles, so a collection
+    finds nothing to free; in a million-order replay the collector's time fell from 1.05 s
+    to 0.32 s. The thresholds are restored at the end, and the process thawed unless it had
+    frozen objects of its own before. (Replays run in processes of their own: the CLI's, or
+    the server's worker processes.)"""
     thaw = gc.get_freeze_count() == 0
+    thresholds = gc.get_threshold()
     gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_EVERY, *thresholds[1:])
     try:
         yield gc.freeze
     finally:
+        gc.set_threshold(*thresholds)
         if thaw:
             gc.unfreeze()
 

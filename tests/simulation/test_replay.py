@@ -11,7 +11,7 @@ from services.routing.chain import Chain
 from services.routing.model import Mode
 from services.routing.policy import DEFAULT_POLICY
 from services.simulation.build import build
-from services.simulation.replay import Replay, replay
+from services.simulation.replay import YOUNG_COLLECTION_EVERY, Replay, replay
 from services.simulation.scenario import ScenarioSpec, SyntheticChainSpec, SyntheticOrdersSpec
 from tests.routing.chains import north, store, warehouse
 from tests.simulation.scenarios import SKUS, at_local, move, order, refill, scenario
@@ -202,15 +202,18 @@ def test_every_unit_is_accounted_for_and_no_shelf_goes_below_zero():
 def test_a_replay_keeps_the_cycle_collector_off_what_it_keeps_and_thaws_only_its_own(
         frozen_before):
     """What a replay keeps (the scenario, the answers it gathers) is frozen out of the cycle
-    collector's scans while it runs. Afterwards it thaws what it froze, but not when the
-    process had frozen objects of its own: those stay frozen."""
-    frozen_during, steps = [], []
+    collector's scans while it runs, and young objects are collected less often. Afterwards
+    it restores the thresholds and thaws what it froze, but not when the process had frozen
+    objects of its own: those stay frozen."""
+    frozen_during, thresholds_during, steps = [], set(), []
+    thresholds_before = gc.get_threshold()
 
     class Watched(Replay):
         def step(self, order):
             steps.append(1)
             if len(steps) % 1_000 == 1:  # counting the frozen walks them all: now and then
                 frozen_during.append(gc.get_freeze_count())
+                thresholds_during.add(gc.get_threshold())
             return super().step(order)
 
     scenario_ = build(SMALL)
@@ -223,6 +226,8 @@ def test_a_replay_keeps_the_cycle_collector_off_what_it_keeps_and_thaws_only_its
     finally:
         gc.unfreeze()
     assert len(steps) == len(scenario_.orders) and len(frozen_during) == 4
+    assert thresholds_during == {(YOUNG_COLLECTION_EVERY, *thresholds_before[1:])}
+    assert gc.get_threshold() == thresholds_before
     assert min(frozen_during) > before  # the scenario itself, at least
     if frozen_before:  # not thawed (that leaves none), though some frozen objects were freed
         assert before > 0 and after > 0
