@@ -602,8 +602,8 @@ def _split(ctx: _Context, candidates: list[tuple[float, Location]]) -> Plan | No
     stores, held = [], []
     for pair in candidates:
         have = ctx.stock.get(pair[1].location_id)
-        units = _held(have, needs) if have is not None else None
-        if units and any(units):
+        units = _held(have, needs) if have else ()
+        if any(units):
             stores.append(pair)
             held.append(units)
             if len(stores) == SPLIT_CANDIDATES:
