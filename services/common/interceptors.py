@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 calls_log = logging.getLogger("onestock.calls")
 
 
+# A call with less time left than this cannot do its work in time, and gRPC rounds deadlines
+# to its timer's millisecond: a deadline already passed may still show up to about 1 ms left.
+LEAST_USEFUL_REMAINING_S = 0.002
+
+
 class _Method:
     """What stays the same for every call of one RPC, worked out once."""
 
@@ -49,7 +54,7 @@ class _Call:
 
     async def enter(self) -> None:
         remaining = self.context.time_remaining()
-        if remaining is not None and remaining <= 0:
+        if remaining is not None and remaining < LEAST_USEFUL_REMAINING_S:
             self.code = "DEADLINE_EXCEEDED"
             await self.context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline already passed")
         fields = {"method": self.rpc.label, "request_id": self.request_id}
