@@ -465,8 +465,8 @@ def _single_store_plans(ctx: _Context, role: str, mode: Mode, label: str,
             break
         if score_of is not None and plans and score_of(distance, loc) > best + SCORE_SLACK:
             continue
-        # memoized, as pickup and delivery ask alike: the replay's costliest loop, run for
-        # about eight candidates per order, so without a call of its own
+        # memoized, as AUTO's pickup and delivery scans ask alike: the replay's costliest
+        # step, run for about eight candidates per order
         has_all = complete.get(loc.location_id)
         if has_all is None:
             has_all = complete[loc.location_id] = _holds(shelf_of(loc.location_id), needs)
