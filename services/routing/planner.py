@@ -492,10 +492,8 @@ def _delivery_score(ctx: _Context, distance: float, loc: Location) -> float:
     band = ctx.policy.delivery_band(distance)
     if band is None:
         return math.inf
-    w = ctx.policy.weights
-    hours = ((ctx.opens(loc) - ctx.request.placed_at).total_seconds() / 3600
-             + (ctx.policy.prep_minutes + band.courier_minutes) / 60)
-    return w.fee_per_yuan * band.fee_minor / 100 + w.per_hour_eta * hours
+    return ctx.policy.delivery_score(
+        band, (ctx.opens(loc) - ctx.request.placed_at).total_seconds() / 3600)
 
 
 def _pickup_floor(ctx: _Context, distance: float) -> float:

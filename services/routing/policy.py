@@ -126,14 +126,22 @@ class RoutingPolicy:
 
     @functools.cached_property
     def _least_delivery_scores(self) -> tuple[tuple[float, float], ...]:
-        """(band's max_km, least score from that band on): the courier's fee and time and
-        the store's prep time, weighted as the routing core's score weighs them."""
-        w, least, floors = self.weights, math.inf, []
+        """(band's max_km, least score from that band on): a delivery whose store starts at
+        once."""
+        least, floors = math.inf, []
         for band in reversed(self.delivery_bands):
-            least = min(least, w.fee_per_yuan * band.fee_minor / 100
-                        + w.per_hour_eta * (self.prep_minutes + band.courier_minutes) / 60)
+            least = min(least, self.delivery_score(band))
             floors.append((band.max_km, least))
         return tuple(reversed(floors))
+
+    def delivery_score(self, band: DeliveryBand, wait_hours: float = 0.0) -> float:
+        """The score of delivering a whole order from one store in ``band`` that starts
+        ``wait_hours`` after the order (waiting for its opening): the courier's fee and time
+        and the store's prep time, weighted as the routing core's score weighs them."""
+        w = self.weights
+        return (w.fee_per_yuan * band.fee_minor / 100
+                + w.per_hour_eta * (self.prep_minutes + band.courier_minutes) / 60
+                + w.per_hour_eta * wait_hours)
 
 
 DEFAULT_POLICY = RoutingPolicy()
