@@ -142,7 +142,10 @@ class Plan:
 
     @property
     def ready_at(self) -> datetime | None:
-        return max((s.ready_at for s in self.shipments), default=None)
+        shipments = self.shipments
+        if len(shipments) == 1:  # most plans: no generator (the replay asks once per order)
+            return shipments[0].ready_at
+        return max((s.ready_at for s in shipments), default=None)
 
     def units_taken(self) -> dict[tuple[str, str], int]:
         """Units each (location, SKU) gives up: shipped from stock or sent as a transfer."""

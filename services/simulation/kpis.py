@@ -49,8 +49,7 @@ class KpiCollector:
         shipments = plan.shipments
         if len(shipments) > 1:
             self.splits += 1
-        ready = shipments[0].ready_at if len(shipments) == 1 else plan.ready_at
-        self.eta_min.append((ready - placed).total_seconds() / 60)
+        self.eta_min.append((plan.ready_at - placed).total_seconds() / 60)
         waited = False
         for shipment in shipments:
             self.fees += shipment.fee_minor
