@@ -123,7 +123,8 @@ movement_rows AS (
 remembered AS (
     UPDATE idempotency_keys AS i SET response = t.r
     FROM unnest($8::text[], $18::bytea[]) AS t(k, r)
-    WHERE i.method = $19 AND i.request_id = t.k AND t.r IS NOT NULL RETURNING 1),
+    WHERE i.method = $19 AND i.request_id = ANY($8::text[]) AND i.request_id = t.k
+      AND t.r IS NOT NULL RETURNING 1),
 forgotten AS (
     DELETE FROM idempotency_keys WHERE method = $19 AND request_id = ANY($20::text[])
     RETURNING 1)

@@ -56,7 +56,7 @@ REFUSED_SQL = """
 UPDATE outbox AS o SET attempts = o.attempts + 1, last_error = t.error,
     next_attempt_time = now() + make_interval(secs => t.wait_s)
 FROM unnest($1::bigint[], $2::text[], $3::float8[]) AS t(seq, error, wait_s)
-WHERE o.seq = t.seq
+WHERE o.seq = ANY($1::bigint[]) AND o.seq = t.seq
 """
 
 
