@@ -181,7 +181,10 @@ SERVER_SETTINGS = {
     # asyncpg prepares every statement once per connection, and PostgreSQL then
     # keeps a generic plan chosen while, say, idempotency_keys was nearly empty:
     # after 60,000 reservations that plan scanned the table and a 1 ms write took
-    # 23 ms (bench/reserve_hot.py). Planning afresh costs well under 1 ms.
+    # 23 ms (bench/reserve_hot.py). Planning afresh costs well under 1 ms. Measured again
+    # on 2026-11-25 with the default: CreateOrder's database CPU per order rose as its
+    # tables grew, and a reservation batch saved database CPU but lost server CPU to
+    # smaller batches (docs/benchmarks.md, "What a batch costs").
     "plan_cache_mode": "force_custom_plan",
 }
 
