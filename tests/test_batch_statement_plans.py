@@ -1,12 +1,13 @@
-"""Batch statements read only their own batch's rows, whatever the table holds and
-whatever PostgreSQL's statistics say about it.
+"""Batch statements read only their own batch's rows, however many the table holds, also
+when PostgreSQL's statistics are out of date.
 
 Statistics taken before a burst of requests (autovacuum analyses a table at most once a
 minute) make the planner think idempotency_keys is tiny. Storing a batch's responses by
 joining its keys to the table then read every key of the method, a cost that grew with
 every request served until autovacuum next analysed the table: in bench/reserve_hot.py,
 0.33 ms of a 1.3 ms batch write with 1,286 keys stored. Naming the batch's keys in the
-index condition bounds the read whatever the plan. These tests set up stale statistics
+index condition lets the planner look them up instead (for batches of hundreds it may still
+scan, believing the table tiny: docs/benchmarks.md). These tests set up stale statistics
 (taken on 50 rows, then 5,000 more) and count the rows each statement reads. The CRM
 relay's refusals, joined to the outbox the same way, read the whole outbox.
 """

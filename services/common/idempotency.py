@@ -68,8 +68,8 @@ STORED_SQL = (
     "WHERE method = $1 AND request_id = ANY($2::text[])"
 )
 # The keys are named in the index condition (ANY) as well as joined: with statistics taken
-# before a burst of requests, the planner otherwise read every key of the method to find the
-# batch's (tests/test_batch_statement_plans.py). The batch writes of ReserveStock and the CRM
+# before a burst of requests, the planner otherwise read every key of the method to find a
+# batch's few (tests/test_batch_statement_plans.py). The batch writes of ReserveStock and the CRM
 # relay's refusals do the same.
 REMEMBER_SQL = (
     "UPDATE idempotency_keys AS i SET response = t.r "
