@@ -24,22 +24,27 @@ from services.inventory.domain import Channel, LineRequest, ReserveCommand, Stoc
 from services.inventory.reserve_batcher import WRITE_BATCH_SQL, ReservationWrite
 from services.members.outbox_relay import REFUSED_SQL
 
-KEYS_WHEN_ANALYSED = 50
-KEYS_ALREADY_STORED = 5_000
+ROWS_WHEN_ANALYSED = 50
+ROWS_SINCE = 5_000
 BATCH = [f"req-{n}" for n in range(11)]
+
+
+async def _analysed_then_grown(db, table: str, insert_numbered: str) -> None:
+    """``table`` analysed while it held a few rows, then thousands more; ``insert_numbered``
+    inserts rows numbered 1..$2 under the prefix $1."""
+    await db.execute(insert_numbered, "early-", ROWS_WHEN_ANALYSED)
+    await db.execute(f"ANALYZE {table}")
+    await db.execute(insert_numbered, "later-", ROWS_SINCE)
 
 
 @pytest.fixture
 async def stale_keys(engine):
-    """idempotency_keys analysed while it held a few keys, then holding thousands, and the
-    batch's."""
+    """Stale statistics on idempotency_keys, and the batch's keys claimed."""
     async with engine.begin() as conn:
         db = await driver(conn)
-        stored = ("INSERT INTO idempotency_keys (method, request_id, request_hash) "
-                  "SELECT 'ReserveStock', $1 || g, '\\x00' FROM generate_series(1, $2) AS g")
-        await db.execute(stored, "early-", KEYS_WHEN_ANALYSED)
-        await db.execute("ANALYZE idempotency_keys")
-        await db.execute(stored, "later-", KEYS_ALREADY_STORED)
+        await _analysed_then_grown(db, "idempotency_keys", (
+            "INSERT INTO idempotency_keys (method, request_id, request_hash) "
+            "SELECT 'ReserveStock', $1 || g, '\\x00' FROM generate_series(1, $2) AS g"))
         await db.execute(
             "INSERT INTO idempotency_keys (method, request_id, request_hash) "
             "SELECT 'ReserveStock', k, '\\x00' FROM unnest($1::text[]) AS k", BATCH)
@@ -113,14 +118,12 @@ async def seeded_shelf(engine):
 
 @pytest.fixture
 async def stale_outbox(engine):
-    """The outbox analysed while it held a few events, then holding thousands."""
+    """Stale statistics on the outbox; the sequence numbers of 20 of its events."""
     async with engine.begin() as conn:
         db = await driver(conn)
-        events = ("INSERT INTO outbox (event_id, member_id, kind, payload) "
-                  "SELECT $1 || g, 'M-1', 'AWARD', '\\x00' FROM generate_series(1, $2) AS g")
-        await db.execute(events, "early-", KEYS_WHEN_ANALYSED)
-        await db.execute("ANALYZE outbox")
-        await db.execute(events, "later-", KEYS_ALREADY_STORED)
+        await _analysed_then_grown(db, "outbox", (
+            "INSERT INTO outbox (event_id, member_id, kind, payload) "
+            "SELECT $1 || g, 'M-1', 'AWARD', '\\x00' FROM generate_series(1, $2) AS g"))
         return [row["seq"] for row in await db.fetch("SELECT seq FROM outbox LIMIT 20")]
 
 
