@@ -1,5 +1,5 @@
-"""Batch statements read only their own batch's rows, however many the table holds, also
-when PostgreSQL's statistics are out of date.
+"""Batch statements of the sizes the hot paths see read only their own batch's rows, however
+many the table holds, also when PostgreSQL's statistics are out of date.
 
 Statistics taken before a burst of requests (autovacuum analyses a table at most once a
 minute) make the planner think idempotency_keys is tiny. Storing a batch's responses by
