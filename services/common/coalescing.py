@@ -7,6 +7,9 @@ serves it with one ``write_batch`` call (one transaction, a few statements for
 the whole batch). Batches form by themselves: while one is being written, the
 next one fills up. ReserveStock and CreateOrder both use this.
 
+Under a burst, a writer first waits a moment for more (see ``Linger``), so that
+each batch's fixed cost is shared by more requests.
+
 Two requests with the same request_id never share a batch: the later one waits
 for the next batch, where it sees the first one's outcome (its stored response,
 or no key at all if the first was refused).
@@ -46,19 +49,45 @@ class Pending(Generic[C]):
 WriteBatch = Callable[[list[Pending[C]]], Awaitable[list[Outcome]]]
 
 
+@dataclass(frozen=True)
+class Linger:
+    """When a writer waits for more requests before it starts a batch, and for how long.
+
+    A batch costs the server and the database a couple of milliseconds of CPU
+    whatever its size (round trips, planning, the transaction), so small batches
+    waste the machine when it is busiest. If at least ``backlog`` requests arrived
+    while the last batch was written, more are on their way: the writer waits
+    ``seconds`` for them. At a calmer rate fewer arrive during a write and the
+    writer starts at once, adding no latency. PostgreSQL's group commit
+    (commit_delay, commit_siblings) makes the same trade.
+    """
+
+    seconds: float = 0.0  # 0: never wait
+    backlog: int = 8
+
+    def applies(self, backlog: int, max_batch: int) -> bool:
+        """Whether to wait, given the requests already queued; a full batch never waits."""
+        return self.seconds > 0 and self.backlog <= backlog < max_batch
+
+
+NO_LINGER = Linger()  # every batch starts as soon as a request waits
+
+
 class Coalescer(Generic[C]):
     """Queue, writers and hand-back of outcomes; ``write_batch`` decides and writes, one
     outcome per request, in order. If it raises, every request of the batch hears of it."""
 
     def __init__(self, name: str, write_batch: WriteBatch, *, workers: int = 1,
-                 max_batch: int = 500):
+                 max_batch: int = 500, linger: Linger = NO_LINGER):
         self._name = name
         self._write_batch = write_batch
         self._workers = workers
         self._max_batch = max_batch
+        self._linger = linger
         self._queue: asyncio.Queue[Pending[C]] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self._size = metrics.BATCH_SIZE.labels(name)
+        self._lingers = metrics.BATCH_LINGERS.labels(name)
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run(), name=f"{self._name}-writer-{i}")
@@ -81,6 +110,11 @@ class Coalescer(Generic[C]):
 
     async def _run(self) -> None:
         while True:
+            # what waits now arrived while the last batch was written; nothing is taken
+            # from the queue before the wait, so stop() fails every request still queued
+            if self._linger.applies(self._queue.qsize(), self._max_batch):
+                self._lingers.inc()
+                await asyncio.sleep(self._linger.seconds)
             batch = [await self._queue.get()]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())

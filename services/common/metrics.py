@@ -23,6 +23,9 @@ RESERVATIONS = Counter("onestock_reservations", "Reservations by outcome: made, 
 BATCH_SIZE = Histogram("onestock_batch_size", "Requests served per coalesced transaction, by "
                        "hot path (reserve, orders)", ["path"],
                        buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500))
+BATCH_LINGERS = Counter("onestock_batch_lingers", "Batches a writer waited for more requests "
+                        "before writing, a burst's backlog having queued up (see "
+                        "ONESTOCK_BATCH_LINGER_MS), by hot path (reserve, orders)", ["path"])
 ROAD_DISTANCES = Counter("onestock_road_distance_lookups", "Road distances for an order's "
                          "customer: measured (asked the provider), remembered (all kept from "
                          "before), failed (the provider was asked and failed), skipped (not "

@@ -19,7 +19,15 @@ from onestock.inventory.v1 import inventory_service_pb2 as pb
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.common import metrics
-from services.common.coalescing import Coalescer, Outcome, Pending, claim_batch, refused_claims
+from services.common.coalescing import (
+    NO_LINGER,
+    Coalescer,
+    Linger,
+    Outcome,
+    Pending,
+    claim_batch,
+    refused_claims,
+)
 from services.common.errors import InsufficientStock, NotFound
 from services.common.idempotency import FORGET_SQL, driver
 from services.common.uow import in_transaction
@@ -41,11 +49,11 @@ class ReservationBatcher:
     """ReserveStock calls served in shared transactions (see the module's docstring)."""
 
     def __init__(self, engine: AsyncEngine, workers: int = 2, max_batch: int = 500,
-                 hold_limit: int = 0):
+                 hold_limit: int = 0, linger: Linger = NO_LINGER):
         self._engine = engine
         self._hold_limit = hold_limit
         self._coalescer: Coalescer[ReserveCommand] = Coalescer(
-            "reserve", self._write, workers=workers, max_batch=max_batch)
+            "reserve", self._write, workers=workers, max_batch=max_batch, linger=linger)
         self.start, self.stop = self._coalescer.start, self._coalescer.stop
 
     async def reserve(self, command: ReserveCommand, fingerprint: bytes) -> pb.ReserveStockResponse:

@@ -24,7 +24,15 @@ from dataclasses import dataclass
 from onestock.orders.v1 import order_service_pb2 as pb
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.common.coalescing import Coalescer, Outcome, Pending, claim_batch, refused_claims
+from services.common.coalescing import (
+    NO_LINGER,
+    Coalescer,
+    Linger,
+    Outcome,
+    Pending,
+    claim_batch,
+    refused_claims,
+)
 from services.common.errors import FailedPrecondition, OneStockError
 from services.common.idempotency import FORGET_SQL, REMEMBER_SQL, driver
 from services.common.uow import in_transaction
@@ -76,12 +84,13 @@ class OrderBatcher:
     """CreateOrder's online orders served in shared transactions."""
 
     def __init__(self, engine: AsyncEngine, payment_ttl_s: int, *,
-                 hold_limit: int = 0, workers: int = 1, max_batch: int = 100):
+                 hold_limit: int = 0, workers: int = 1, max_batch: int = 100,
+                 linger: Linger = NO_LINGER):
         self._engine = engine
         self._payment_ttl_s = payment_ttl_s
         self._hold_limit = hold_limit
         self._coalescer: Coalescer[OnlineOrder] = Coalescer(
-            "orders", self._write, workers=workers, max_batch=max_batch)
+            "orders", self._write, workers=workers, max_batch=max_batch, linger=linger)
         self.start, self.stop = self._coalescer.start, self._coalescer.stop
 
     async def create(self, order: OnlineOrder, fingerprint: bytes) -> pb.CreateOrderResponse:

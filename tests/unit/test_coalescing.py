@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from google.protobuf.wrappers_pb2 import StringValue
 
-from services.common.coalescing import Coalescer
+from services.common.coalescing import Coalescer, Linger
 from services.common.errors import FailedPrecondition
 
 
@@ -137,3 +137,67 @@ async def test_a_write_that_answers_the_wrong_number_of_requests_fails_them_and_
     assert isinstance(outcomes[1], ValueError)
     assert (await answer(submit(coalescer, "c"))).value == "done c"
     assert writer.batches == [["a", "b"], ["c"]]
+
+
+@pytest.fixture
+async def lingering(writer):
+    """Coalescers that wait ``seconds`` for more once ``backlog`` requests queued up."""
+    made = []
+
+    def make(seconds, backlog=2, max_batch=500):
+        made.append(Coalescer("test", writer, max_batch=max_batch,
+                              linger=Linger(seconds, backlog)))
+        made[-1].start()
+        return made[-1]
+
+    yield make
+    for coalescer in made:
+        await coalescer.stop()
+
+
+async def queued_while_writing(coalescer, writer, commands):
+    """``commands`` submitted while "a" is written; returns the calls, "a"'s first."""
+    writer.release.clear()
+    first = submit(coalescer, "a")
+    await writer.writing.wait()
+    calls = [submit(coalescer, c) for c in commands]
+    await asyncio.sleep(0)  # they are queued now
+    writer.release.set()
+    await answer(first)
+    return calls
+
+
+async def test_under_a_burst_the_writer_waits_and_a_request_arriving_meanwhile_joins_the_batch(
+        lingering, writer):
+    coalescer = lingering(0.5)
+    burst = await queued_while_writing(coalescer, writer, ["b", "c"])
+    await asyncio.sleep(0.05)  # the writer is waiting for more
+    late = submit(coalescer, "d")
+    assert [(await answer(c)).value for c in [*burst, late]] == ["done b", "done c", "done d"]
+    assert writer.batches == [["a"], ["b", "c", "d"]]
+
+
+async def test_below_the_backlog_the_writer_starts_at_once(lingering, writer):
+    """One request queued during a write is no burst: were the writer to wait its hour,
+    the call would time out."""
+    coalescer = lingering(3600)
+    [calm] = await queued_while_writing(coalescer, writer, ["b"])
+    assert (await answer(calm)).value == "done b"
+    assert writer.batches == [["a"], ["b"]]
+
+
+async def test_a_backlog_that_fills_a_batch_is_written_at_once(lingering, writer):
+    coalescer = lingering(3600, max_batch=2)
+    burst = await queued_while_writing(coalescer, writer, ["b", "c"])
+    assert [(await answer(c)).value for c in burst] == ["done b", "done c"]
+
+
+async def test_stopping_while_the_writer_waits_fails_the_requests_queued(lingering, writer):
+    coalescer = lingering(3600)
+    burst = await queued_while_writing(coalescer, writer, ["b", "c"])
+    await asyncio.sleep(0.01)
+    await asyncio.wait_for(coalescer.stop(), 2)
+    for call in burst:
+        with pytest.raises(asyncio.CancelledError):
+            await answer(call)
+    assert writer.batches == [["a"]]

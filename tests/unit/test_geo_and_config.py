@@ -81,11 +81,21 @@ def test_simulation_settings_come_from_the_environment_and_refuse_zero_workers()
                                       "ONESTOCK_SIMULATION_KEEP_RUNS",
                                       "ONESTOCK_PICKUP_CODE_ATTEMPTS",
                                       "ONESTOCK_PICKUP_CODE_LOCKOUT_S",
-                                      "ONESTOCK_MEMBER_CODE_TTL_S"])
+                                      "ONESTOCK_MEMBER_CODE_TTL_S",
+                                      "ONESTOCK_BATCH_LINGER_BACKLOG"])
 def test_counts_refuse_zero_naming_the_variable(variable):
     assert Settings.from_env({variable: "3"}).checked()
     with pytest.raises(ValueError, match=variable):
         Settings.from_env({variable: "0"})
+
+
+def test_batch_writers_wait_10_ms_after_a_backlog_of_8_unless_set_and_never_past_a_second():
+    assert (Settings.from_env({}).batch_linger_ms,
+            Settings.from_env({}).batch_linger_backlog) == (10, 8)
+    assert Settings.from_env({"ONESTOCK_BATCH_LINGER_MS": "0"}).checked().batch_linger_ms == 0
+    for bad in ("-1", "1001", "nan"):
+        with pytest.raises(ValueError, match="ONESTOCK_BATCH_LINGER_MS must be 0 to 1000"):
+            Settings.from_env({"ONESTOCK_BATCH_LINGER_MS": bad})
 
 
 def test_a_member_code_lives_two_minutes_unless_set_and_never_past_an_hour():
