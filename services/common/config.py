@@ -135,12 +135,16 @@ class Settings:
     # ONESTOCK_ORDER_MAX_BATCH: most online CreateOrder calls coalesced into one
     # transaction; 1 turns coalescing off (one transaction per order).
     order_max_batch: int = 100
-    # ONESTOCK_BATCH_LINGER_MS: how long a ReserveStock or CreateOrder batch writer
-    # waits for more requests under a burst (0: never), so that each batch's fixed
-    # cost is shared by more of them (services/common/coalescing.py, Linger).
-    batch_linger_ms: float = 10.0
+    # ONESTOCK_RESERVE_LINGER_MS: how long the ReserveStock batch writer waits for more
+    # requests under a burst (0: never), so that each batch's fixed cost is shared by
+    # more of them (services/common/coalescing.py, Linger).
+    reserve_linger_ms: float = 10.0
+    # ONESTOCK_ORDER_LINGER_MS: the same for CreateOrder's online orders. Off: an
+    # order's own work dwarfs its batch's share, so waiting bought latency, not
+    # throughput (docs/benchmarks.md).
+    order_linger_ms: float = 0.0
     # ONESTOCK_BATCH_LINGER_BACKLOG: requests that must have queued up while the last
-    # batch was written for the writer to wait: below it, it writes at once.
+    # batch was written for a writer to wait: below it, it writes at once.
     batch_linger_backlog: int = 8
     # ONESTOCK_ROUTING_POLICY: TOML policy file for routing; unset: built-in defaults
     # (docs/policies/default.toml lists them).
@@ -254,7 +258,8 @@ class Settings:
             reserve_max_batch=_int(env, "ONESTOCK_RESERVE_MAX_BATCH", cls.reserve_max_batch),
             order_workers=_int(env, "ONESTOCK_ORDER_WORKERS", cls.order_workers),
             order_max_batch=_int(env, "ONESTOCK_ORDER_MAX_BATCH", cls.order_max_batch),
-            batch_linger_ms=_float(env, "ONESTOCK_BATCH_LINGER_MS", cls.batch_linger_ms),
+            reserve_linger_ms=_float(env, "ONESTOCK_RESERVE_LINGER_MS", cls.reserve_linger_ms),
+            order_linger_ms=_float(env, "ONESTOCK_ORDER_LINGER_MS", cls.order_linger_ms),
             batch_linger_backlog=_int(env, "ONESTOCK_BATCH_LINGER_BACKLOG",
                                       cls.batch_linger_backlog),
             shutdown_grace_s=_float(env, "ONESTOCK_GRACE_S", cls.shutdown_grace_s),
@@ -323,9 +328,10 @@ class Settings:
         if self.member_code_ttl_s > 3600:
             raise ValueError("ONESTOCK_MEMBER_CODE_TTL_S must be at most 3600: a member code "
                              "proves the member is at the till now, not some day")
-        if not 0 <= self.batch_linger_ms <= 1000:  # also refuses nan
-            raise ValueError("ONESTOCK_BATCH_LINGER_MS must be 0 to 1000, got "
-                             f"{self.batch_linger_ms:g}")
+        for name in ("reserve_linger_ms", "order_linger_ms"):
+            if not 0 <= getattr(self, name) <= 1000:  # also refuses nan
+                raise ValueError(f"ONESTOCK_{name.upper()} must be 0 to 1000, got "
+                                 f"{getattr(self, name):g}")
         self._check_road_distances()
         for name, value in (("ONESTOCK_KEEPALIVE_S", self.keepalive_s),
                             ("ONESTOCK_KEEPALIVE_TIMEOUT_S", self.keepalive_timeout_s)):

@@ -24,8 +24,9 @@ BATCH_SIZE = Histogram("onestock_batch_size", "Requests served per coalesced tra
                        "hot path (reserve, orders)", ["path"],
                        buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500))
 BATCH_LINGERS = Counter("onestock_batch_lingers", "Batches a writer waited for more requests "
-                        "before writing, a burst's backlog having queued up (see "
-                        "ONESTOCK_BATCH_LINGER_MS), by hot path (reserve, orders)", ["path"])
+                        "before writing, a burst's backlog having queued up "
+                        "(ONESTOCK_RESERVE_LINGER_MS, ONESTOCK_ORDER_LINGER_MS), by hot path "
+                        "(reserve, orders)", ["path"])
 ROAD_DISTANCES = Counter("onestock_road_distance_lookups", "Road distances for an order's "
                          "customer: measured (asked the provider), remembered (all kept from "
                          "before), failed (the provider was asked and failed), skipped (not "

@@ -151,15 +151,15 @@ async def start_server(
     roads = road_distances(settings)
     order_feed = OrderFeed(listener, engine)
     await listener.start()
-    linger = Linger(settings.batch_linger_ms / 1000, settings.batch_linger_backlog)
-    batcher = ReservationBatcher(engine, workers=settings.reserve_workers,
-                                 max_batch=settings.reserve_max_batch, linger=linger,
-                                 hold_limit=settings.limits.member_sku_hold_limit)
+    batcher = ReservationBatcher(
+        engine, workers=settings.reserve_workers, max_batch=settings.reserve_max_batch,
+        linger=Linger(settings.reserve_linger_ms / 1000, settings.batch_linger_backlog),
+        hold_limit=settings.limits.member_sku_hold_limit)
     batcher.start()
-    orders = OrderBatcher(engine, settings.order_payment_ttl_s,
-                          hold_limit=settings.limits.member_sku_hold_limit,
-                          workers=settings.order_workers, max_batch=settings.order_max_batch,
-                          linger=linger)
+    orders = OrderBatcher(
+        engine, settings.order_payment_ttl_s, hold_limit=settings.limits.member_sku_hold_limit,
+        workers=settings.order_workers, max_batch=settings.order_max_batch,
+        linger=Linger(settings.order_linger_ms / 1000, settings.batch_linger_backlog))
     orders.start()
     expiry = Periodic("expiry", settings.expiry_interval_s,
                       lambda: _expire_all_due(engine, settings.order_hold_s,

@@ -89,13 +89,16 @@ def test_counts_refuse_zero_naming_the_variable(variable):
         Settings.from_env({variable: "0"})
 
 
-def test_batch_writers_wait_10_ms_after_a_backlog_of_8_unless_set_and_never_past_a_second():
-    assert (Settings.from_env({}).batch_linger_ms,
-            Settings.from_env({}).batch_linger_backlog) == (10, 8)
-    assert Settings.from_env({"ONESTOCK_BATCH_LINGER_MS": "0"}).checked().batch_linger_ms == 0
-    for bad in ("-1", "1001", "nan"):
-        with pytest.raises(ValueError, match="ONESTOCK_BATCH_LINGER_MS must be 0 to 1000"):
-            Settings.from_env({"ONESTOCK_BATCH_LINGER_MS": bad})
+def test_reservation_batches_wait_10_ms_after_a_backlog_of_8_orders_never_unless_set():
+    defaults = Settings.from_env({})
+    assert (defaults.reserve_linger_ms, defaults.order_linger_ms,
+            defaults.batch_linger_backlog) == (10, 0, 8)
+    assert Settings.from_env({"ONESTOCK_RESERVE_LINGER_MS": "0",
+                              "ONESTOCK_ORDER_LINGER_MS": "5"}).checked().order_linger_ms == 5
+    for variable in ("ONESTOCK_RESERVE_LINGER_MS", "ONESTOCK_ORDER_LINGER_MS"):
+        for bad in ("-1", "1001", "nan"):
+            with pytest.raises(ValueError, match=f"{variable} must be 0 to 1000"):
+                Settings.from_env({variable: bad})
 
 
 def test_a_member_code_lives_two_minutes_unless_set_and_never_past_an_hour():
