@@ -3,11 +3,12 @@ when a batch fails or a caller goes away. Its writes are the test's own function
 batchers' SQL is tested through the services."""
 
 import asyncio
+import time
 
 import pytest
 from google.protobuf.wrappers_pb2 import StringValue
 
-from services.common.coalescing import Coalescer, Linger
+from services.common.coalescing import BusyMeter, Coalescer, Linger
 from services.common.errors import FailedPrecondition
 
 
@@ -141,12 +142,13 @@ async def test_a_write_that_answers_the_wrong_number_of_requests_fails_them_and_
 
 @pytest.fixture
 async def lingering(writer):
-    """Coalescers that wait ``seconds`` for more once ``backlog`` requests queued up."""
+    """Coalescers that wait ``seconds`` for more once ``backlog`` requests queued up in a
+    process using ``busy`` of a core."""
     made = []
 
-    def make(seconds, backlog=2, max_batch=500):
+    def make(seconds, backlog=2, max_batch=500, busy=1.0):
         made.append(Coalescer("test", writer, max_batch=max_batch,
-                              linger=Linger(seconds, backlog)))
+                              linger=Linger(seconds, backlog), busy=lambda: busy))
         made[-1].start()
         return made[-1]
 
@@ -184,6 +186,25 @@ async def test_below_the_backlog_the_writer_starts_at_once(lingering, writer):
     [calm] = await queued_while_writing(coalescer, writer, ["b"])
     assert (await answer(calm)).value == "done b"
     assert writer.batches == [["a"], ["b"]]
+
+
+async def test_a_process_with_cpu_to_spare_writes_at_once_whatever_the_backlog(
+        lingering, writer):
+    coalescer = lingering(3600, busy=0.5)
+    burst = await queued_while_writing(coalescer, writer, ["b", "c"])
+    assert [(await answer(c)).value for c in burst] == ["done b", "done c"]
+    assert writer.batches == [["a"], ["b", "c"]]
+
+
+def test_the_busy_meter_tells_a_process_spinning_from_one_asleep():
+    meter = BusyMeter(window=0.05)
+    time.sleep(0.1)
+    asleep = meter()
+    start = time.monotonic()
+    while time.monotonic() - start < 0.1:  # a tenth of a second of pure CPU
+        pass
+    spinning = meter()
+    assert asleep < 0.2 < spinning
 
 
 async def test_a_backlog_that_fills_a_batch_is_written_at_once(lingering, writer):
