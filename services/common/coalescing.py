@@ -69,10 +69,14 @@ class Linger:
     # (0.93-1.09 in bench.reserve_hot's closed loop), at 1,000 reservations a second 0.6-0.7.
     busy: float = 0.85
 
-    def applies(self, backlog: int, max_batch: int, busy: float) -> bool:
+    def applies(self, backlog: int, max_batch: int, busy: Callable[[], float]) -> bool:
         """Whether to wait, given the requests already queued and how busy the process
-        is; a full batch never waits."""
-        return self.seconds > 0 and self.backlog <= backlog < max_batch and busy >= self.busy
+        is; a full batch never waits. A writer that never waits never reads the meter;
+        one that may reads it every batch, so that its window keeps up with the load."""
+        if self.seconds <= 0:
+            return False
+        share = busy()
+        return self.backlog <= backlog < max_batch and share >= self.busy
 
 
 class BusyMeter:
@@ -137,7 +141,7 @@ class Coalescer(Generic[C]):
         while True:
             # what waits now arrived while the last batch was written; nothing is taken
             # from the queue before the wait, so stop() fails every request still queued
-            if self._linger.applies(self._queue.qsize(), self._max_batch, self._busy()):
+            if self._linger.applies(self._queue.qsize(), self._max_batch, self._busy):
                 self._lingers.inc()
                 await asyncio.sleep(self._linger.seconds)
             batch = [await self._queue.get()]
